@@ -1,0 +1,171 @@
+/**
+ * DynamoDB membership store (cohorts table).
+ * - set metadata: `<ws>#<C|S>#<setId>` / `META` (name, memberCount, times);
+ * - member: `<ws>#<C|S>#<setId>` / `M#<memberId>` with `status`, `version`; while a member it also
+ *   carries `gsi1pk = <ws>#<P|V>#<memberId>` (index byMember: the sets of a member) and
+ *   `gsi2pk = <set pk>` (index bySet: the members of a set); tombstones drop both, so the sparse
+ *   indexes hold current members only.
+ *
+ * Writes go in TransactWriteItems of ≤99 member puts plus one counter update on META. Each put is
+ * conditioned on the version it was decided against (optimistic concurrency): if another worker
+ * changed a member in between, the whole transaction is cancelled, nothing is counted, and the
+ * chunk is re-read and re-decided. So member counts move only on real flips, exactly once.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  decide,
+  type ApplyResult,
+  type MemberKind,
+  type MemberState,
+  type MembershipChange,
+  type MembershipStore,
+  type SetKind,
+  type SetRef,
+} from '../domain/membership';
+
+const SET_CODES = { cohort: 'C', segment: 'S' } as const satisfies Record<SetKind, string>;
+const MEMBER_CODES = { profile: 'P', visitor: 'V' } as const satisfies Record<MemberKind, string>;
+
+/** DynamoDB allows 100 actions per transaction: 99 member puts + 1 META counter update. */
+const MEMBERS_PER_TRANSACTION = 99;
+const BATCH_GET_LIMIT = 100;
+const MAX_ATTEMPTS = 12;
+
+export const setPk = (set: SetRef): string => `${set.workspaceId}#${SET_CODES[set.kind]}#${set.setId}`;
+export const memberSk = (memberId: string): string => `M#${memberId}`;
+export const memberIndexPk = (workspaceId: string, kind: MemberKind, memberId: string): string =>
+  `${workspaceId}#${MEMBER_CODES[kind]}#${memberId}`;
+export const setIndexSk = (set: SetRef): string => `${SET_CODES[set.kind]}#${set.setId}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts DynamoDB requests, so benchmarks can compare them with the ideal. */
+export interface RequestCounter {
+  batchGet: number;
+  transactWrite: number;
+  retries: number;
+}
+
+export const dynamoMembershipStore = (
+  db: DynamoDBDocumentClient,
+  table: string,
+  counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
+): MembershipStore & { counter: RequestCounter } => {
+  const readStates = async (set: SetRef, memberIds: readonly string[]): Promise<Map<string, MemberState>> => {
+    const states = new Map<string, MemberState>();
+    const pk = setPk(set);
+    for (let start = 0; start < memberIds.length; start += BATCH_GET_LIMIT) {
+      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
+        [table]: { Keys: memberIds.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ pk, sk: memberSk(id) })), ConsistentRead: true },
+      };
+      while (request && Object.keys(request).length > 0) {
+        counter.batchGet += 1;
+        const result = await db.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[table] ?? []) {
+          states.set(item.memberId as string, { status: item.status as MemberState['status'], version: item.version as string });
+        }
+        request = result.UnprocessedKeys as typeof request;
+      }
+    }
+    return states;
+  };
+
+  const applyChunk = async (
+    set: SetRef,
+    memberKind: MemberKind,
+    changes: readonly MembershipChange[],
+    version: string,
+    now: string,
+  ): Promise<ApplyResult> => {
+    const pk = setPk(set);
+    for (let attempt = 1; ; attempt += 1) {
+      const states = await readStates(
+        set,
+        changes.map((change) => change.memberId),
+      );
+      const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+      const puts = [];
+      for (const change of changes) {
+        const current = states.get(change.memberId);
+        const decision = decide(current, change.op, version);
+        if (decision === 'stale') {
+          result.stale += 1;
+          continue;
+        }
+        if (decision === 'add') result.added += 1;
+        else if (decision === 'remove') result.removed += 1;
+        else result.unchanged += 1;
+        const isMember = decision === 'add' || (decision === 'refresh' && current?.status === 'member');
+        puts.push({
+          Put: {
+            TableName: table,
+            Item: {
+              pk,
+              sk: memberSk(change.memberId),
+              workspaceId: set.workspaceId,
+              setKind: set.kind,
+              setId: set.setId,
+              memberKind,
+              memberId: change.memberId,
+              status: isMember ? 'member' : 'removed',
+              version,
+              changedAt: now,
+              ...(isMember
+                ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, change.memberId), gsi1sk: setIndexSk(set), gsi2pk: pk, gsi2sk: change.memberId }
+                : {}),
+            },
+            // Optimistic concurrency: write only over the exact state the decision was made on.
+            ConditionExpression: current ? 'version = :seen' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':seen': current.version } } : {}),
+          },
+        });
+      }
+      if (puts.length === 0) return result;
+      const delta = result.added - result.removed;
+      const metaUpdate =
+        delta === 0
+          ? []
+          : [
+              {
+                Update: {
+                  TableName: table,
+                  Key: { pk, sk: 'META' },
+                  UpdateExpression:
+                    'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = if_not_exists(workspaceId, :ws), setKind = if_not_exists(setKind, :kind), setId = if_not_exists(setId, :sid), createdAt = if_not_exists(createdAt, :now)',
+                  ExpressionAttributeValues: { ':delta': delta, ':now': now, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
+                },
+              },
+            ];
+      try {
+        counter.transactWrite += 1;
+        await db.send(new TransactWriteCommand({ TransactItems: [...puts, ...metaUpdate] }));
+        return result;
+      } catch (error) {
+        const retryable =
+          error instanceof TransactionCanceledException ||
+          (error as Error).name === 'TransactionConflictException' ||
+          (error as Error).name === 'ProvisionedThroughputExceededException';
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+        counter.retries += 1;
+        // Another writer changed one of these members (or META is contended): back off with jitter, re-read, re-decide.
+        await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      }
+    }
+  };
+
+  return {
+    counter,
+    async apply(set, memberKind, changes, version, now) {
+      const total: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+      for (let start = 0; start < changes.length; start += MEMBERS_PER_TRANSACTION) {
+        const part = await applyChunk(set, memberKind, changes.slice(start, start + MEMBERS_PER_TRANSACTION), version, now);
+        total.added += part.added;
+        total.removed += part.removed;
+        total.unchanged += part.unchanged;
+        total.stale += part.stale;
+      }
+      return total;
+    },
+  };
+};

@@ -1,0 +1,76 @@
+/**
+ * Membership of a set (a Braze cohort or a Heap segment) as version-guarded, idempotent set
+ * operations. Every change carries a version: the time the hub received it (epoch ms, zero-padded)
+ * plus a tie-breaker, so versions compare as strings. A member item remembers the version of the
+ * last change applied to it; a change is applied only if its version is newer, so a redelivered,
+ * duplicated or late older change can never undo a newer one. Removals leave a tombstone that
+ * keeps its version for the same reason.
+ */
+export type SetKind = 'cohort' | 'segment';
+export type MemberKind = 'profile' | 'visitor';
+export type MembershipOp = 'add' | 'remove';
+
+export interface MembershipChange {
+  readonly memberId: string;
+  readonly op: MembershipOp;
+}
+
+export interface SetRef {
+  readonly workspaceId: string;
+  readonly kind: SetKind;
+  readonly setId: string;
+}
+
+/** Version string: sortable by receive time, then by the tie-breaker (import id, page key…). */
+export const changeVersion = (receivedAtMs: number, tieBreaker: string): string =>
+  `${Math.max(0, Math.floor(receivedAtMs)).toString().padStart(15, '0')}#${tieBreaker}`;
+
+/** Collapses a request's changes to one per member; when both appear, the removal wins. */
+export const collapseChanges = (changes: readonly MembershipChange[]): { changes: MembershipChange[]; conflicts: number } => {
+  const byMember = new Map<string, MembershipOp>();
+  let conflicts = 0;
+  for (const change of changes) {
+    const previous = byMember.get(change.memberId);
+    if (previous !== undefined && previous !== change.op) conflicts += 1;
+    if (previous === 'remove') continue;
+    byMember.set(change.memberId, change.op);
+  }
+  return { changes: [...byMember].map(([memberId, op]) => ({ memberId, op })), conflicts };
+};
+
+/** What one stored member item says. */
+export interface MemberState {
+  readonly status: 'member' | 'removed';
+  readonly version: string;
+}
+
+export type Decision = 'add' | 'remove' | 'refresh' | 'stale';
+
+/**
+ * Decides what a change does to the stored state:
+ * - `stale`: the stored version is the same or newer — nothing to write (idempotent, ordering-safe);
+ * - `add` / `remove`: the status flips — write and count;
+ * - `refresh`: same status, newer version — write the version only, so an older change that is
+ *   still in flight cannot flip it later; counts do not move.
+ */
+export const decide = (current: MemberState | undefined, op: MembershipOp, version: string): Decision => {
+  if (current && current.version >= version) return 'stale';
+  const isMember = current?.status === 'member';
+  if (op === 'add') return isMember ? 'refresh' : 'add';
+  return isMember ? 'remove' : 'refresh';
+};
+
+export interface ApplyResult {
+  added: number;
+  removed: number;
+  /** Newer version recorded, status unchanged (already a member / already absent). */
+  unchanged: number;
+  /** Ignored because a same-or-newer change was already applied. */
+  stale: number;
+}
+
+/** Port implemented by the DynamoDB membership store. */
+export interface MembershipStore {
+  /** Applies changes (already collapsed) at one version; returns what happened, counts exact. */
+  apply(set: SetRef, memberKind: MemberKind, changes: readonly MembershipChange[], version: string, now: string): Promise<ApplyResult>;
+}

@@ -1,0 +1,20 @@
+/** GET /health — 200 when every table and queue this deployment uses answers, 503 otherwise. */
+import { tableProbe, queueProbe } from '../adapters/health-probes';
+import { checkHealth, type Probe } from '../domain/health';
+import { tableName } from '../shared/config';
+import { QUEUES } from '../shared/definitions/queues';
+import { httpHandler, json } from '../shared/http';
+
+const probes = (): Record<string, Probe> => {
+  const found: Record<string, Probe> = { dynamodb: tableProbe(tableName('workspaces')) };
+  for (const [key, queue] of Object.entries(QUEUES)) {
+    const url = process.env[queue.envVar];
+    if (url) found[`sqs:${key}`] = queueProbe(url);
+  }
+  return found;
+};
+
+export const handler = httpHandler('health', async () => {
+  const report = await checkHealth(probes());
+  return json(report.status === 'ok' ? 200 : 503, report);
+});

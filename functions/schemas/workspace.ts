@@ -1,0 +1,67 @@
+/** Workspace records and the credentials printed to their owner. */
+import { z } from 'zod/mini';
+
+export const CREDENTIAL_KINDS = [
+  'partnerApiKey',
+  'dataImportKey',
+  'currentsToken',
+  'heapWebhookSecret',
+  'abTastyToken',
+  'apiKey',
+] as const;
+
+export const credentialKindSchema = z.enum(CREDENTIAL_KINDS);
+export type CredentialKind = z.infer<typeof credentialKindSchema>;
+
+/** Credentials that are only ever compared, so only their hashes are stored. */
+export const HASHED_CREDENTIALS = ['partnerApiKey', 'dataImportKey', 'currentsToken', 'abTastyToken', 'apiKey'] as const;
+export type HashedCredentialKind = (typeof HASHED_CREDENTIALS)[number];
+
+/** Prefixes make a leaked credential recognisable in a secret scanner; they reveal nothing else. */
+export const CREDENTIAL_PREFIXES = {
+  partnerApiKey: 'hub_pk',
+  dataImportKey: 'hub_dik',
+  currentsToken: 'hub_cur',
+  heapWebhookSecret: 'hub_heap',
+  abTastyToken: 'hub_abt',
+  apiKey: 'hub_api',
+} as const satisfies Record<CredentialKind, string>;
+
+export const workspaceNameSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/));
+export const partnerNameSchema = z.string().check(z.regex(/^[a-z0-9_-]{1,64}$/));
+
+export const PARTNER_KEY_POLICIES = ['any', 'pin', 'configured'] as const;
+export type PartnerKeyPolicy = (typeof PARTNER_KEY_POLICIES)[number];
+
+export const workspaceRecordSchema = z.object({
+  workspaceId: z.string(),
+  name: z.string(),
+  partnerName: z.string(),
+  createdAt: z.string(),
+  /** SHA-256 of each compared-only credential. */
+  credentialHashes: z.record(z.enum(HASHED_CREDENTIALS), z.string()),
+  /** The Heap webhook secret, encrypted (KMS in AWS, AES-GCM with a local key in the local stack). */
+  heapWebhookSecretCiphertext: z.string(),
+  partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
+  /** Per partner: hash of the pinned or configured `partner_api_key`. */
+  partnerKeyHashes: z._default(z.record(z.string(), z.string()), {}),
+  /** When set, only these partners may import into the workspace. */
+  allowedPartners: z.optional(z.array(z.string())),
+  /** Heap `id_token`s seen on signed webhooks, and the pinned one if any. */
+  heapIdTokensSeen: z._default(z.array(z.string()), []),
+  heapIdTokenPinned: z.optional(z.string()),
+});
+
+export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
+
+/** What `workspace create` prints: the only time plaintext credentials leave the hub. */
+export interface WorkspaceCredentials {
+  workspaceId: string;
+  partnerName: string;
+  partnerApiKey: string;
+  dataImportKey: string;
+  currentsToken: string;
+  heapWebhookSecret: string;
+  abTastyToken: string;
+  apiKey: string;
+}

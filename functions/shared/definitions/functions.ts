@@ -1,0 +1,49 @@
+/**
+ * One Lambda function per handler module. The CDK service stack creates a `NodejsFunction` for each,
+ * wires its routes or queue, and grants exactly the table and queue access listed here; the local
+ * server mounts the same modules on the same routes.
+ */
+import type { QueueKey } from './queues';
+import type { TableKey } from './tables';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Access = 'read' | 'write';
+
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  /** API Gateway style path, e.g. `/partners/{partner}/cohorts`. */
+  readonly path: string;
+}
+
+export interface FunctionDefinition {
+  /** Path of the handler module from the repository root; its export is `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly routes: readonly RouteDefinition[];
+  /** The queue this function consumes as an SQS event source, if it is a worker. */
+  readonly consumes?: QueueKey;
+  readonly sendsTo: readonly QueueKey[];
+  /** Queues whose attributes it reads (health checks), without sending or receiving. */
+  readonly inspectsQueues?: readonly QueueKey[];
+  readonly tables: Partial<Record<TableKey, Access>>;
+  /** Needs to decrypt workspace webhook secrets (KMS in AWS). */
+  readonly decryptsSecrets?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly memoryMb?: number;
+}
+
+export const FUNCTIONS = {
+  health: {
+    entry: 'functions/handlers/health.ts',
+    description: 'Reports whether the hub can reach its tables and queues',
+    routes: [{ method: 'GET', path: '/health' }],
+    sendsTo: [],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync'],
+    tables: { workspaces: 'read' },
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionKey = keyof typeof FUNCTIONS;
+
+export const functionDefinitions = (): [FunctionKey, FunctionDefinition][] =>
+  Object.entries(FUNCTIONS) as [FunctionKey, FunctionDefinition][];

@@ -1,0 +1,60 @@
+/**
+ * The SQS work queues, each with its DLQ and the Lambda event-source settings of its worker.
+ * Read by the CDK stacks and by the local pollers, so both behave alike.
+ */
+export interface QueueDefinition {
+  readonly name: string;
+  readonly envVar: string;
+  /** Worker Lambda timeout; the queue's visibility timeout is derived from it. */
+  readonly workerTimeoutSeconds: number;
+  /** Receives before SQS moves a message to the DLQ. */
+  readonly maxReceiveCount: number;
+  readonly batchSize: number;
+  /** Lambda event-source `maxConcurrency`: caps DynamoDB write pressure. */
+  readonly maxConcurrency: number;
+}
+
+export const QUEUES = {
+  cohortImport: {
+    name: 'cohort-import',
+    envVar: 'QUEUE_COHORT_IMPORT',
+    workerTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    maxConcurrency: 10,
+  },
+  currents: {
+    name: 'currents',
+    envVar: 'QUEUE_CURRENTS',
+    workerTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    maxConcurrency: 10,
+  },
+  heapSync: {
+    name: 'heap-sync',
+    envVar: 'QUEUE_HEAP_SYNC',
+    workerTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    maxConcurrency: 10,
+  },
+} as const satisfies Record<string, QueueDefinition>;
+
+export type QueueKey = keyof typeof QUEUES;
+
+/**
+ * AWS advises a visibility timeout of at least 6× the function timeout for SQS event sources:
+ * the poller may hold a batch while retrying throttled invocations, and a message that becomes
+ * visible while still being processed would be delivered twice.
+ */
+export const visibilityTimeoutSeconds = (queue: QueueDefinition): number => queue.workerTimeoutSeconds * 6;
+
+/** SQS rejects messages over 256 KiB; AWS's limit, also enforced on the emulator. */
+export const MAX_MESSAGE_BYTES = 262_144;
+
+/** DLQ retention: the SQS maximum, 14 days, so an operator has time to redrive. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+export const physicalQueueName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}`;
+export const physicalDlqName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}-dlq`;

@@ -1,0 +1,72 @@
+/**
+ * Whole-or-nothing enqueueing of one request's work. A request becomes one or more messages; they are
+ * packed into `SendMessageBatch` calls (≤10 entries and ≤256 KiB per call, SQS limits) and sent with
+ * retries. If any message cannot be queued the caller answers 503 + Retry-After and the sender
+ * retries the whole request; every message is idempotent and version-guarded, so the retry converges.
+ */
+import { MAX_MESSAGE_BYTES } from './definitions/queues';
+import { PayloadTooLargeError, QueueUnavailableError } from './errors';
+
+/** Port: sends one SendMessageBatch-sized group; resolves with the ids of entries that failed. */
+export interface QueueSender {
+  sendBatch(queueUrl: string, bodies: readonly string[]): Promise<{ failed: number[] }>;
+}
+
+export const MAX_BATCH_ENTRIES = 10;
+
+/** Groups message bodies into batches that respect SQS's entry and payload limits. */
+export const planBatches = (bodies: readonly string[]): string[][] => {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let currentBytes = 0;
+  for (const body of bodies) {
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes > MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(MAX_MESSAGE_BYTES);
+    if (current.length === MAX_BATCH_ENTRIES || currentBytes + bytes > MAX_MESSAGE_BYTES) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(body);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
+/**
+ * Sends every body or throws `QueueUnavailableError`. Entries that SQS reports as failed are
+ * retried (up to `attempts` rounds); a thrown SDK error counts as every entry failing.
+ */
+export const enqueueAll = async (
+  sender: QueueSender,
+  queueUrl: string,
+  bodies: readonly string[],
+  attempts = 3,
+): Promise<void> => {
+  for (const batch of planBatches(bodies)) {
+    let pending = batch;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > attempts) throw new QueueUnavailableError();
+      try {
+        const { failed } = await sender.sendBatch(queueUrl, pending);
+        pending = failed.map((index) => pending[index]).filter((body): body is string => body !== undefined);
+      } catch {
+        if (attempt >= attempts) throw new QueueUnavailableError();
+      }
+    }
+  }
+};
+
+/**
+ * Splits items into message-sized chunks: each chunk's serialised message stays under the SQS
+ * limit. `toBody` builds the message for a chunk; chunks halve until they fit.
+ */
+export const chunkForMessages = <T>(items: readonly T[], toBody: (chunk: readonly T[]) => string): string[] => {
+  if (items.length === 0) return [];
+  const body = toBody(items);
+  if (Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES) return [body];
+  if (items.length === 1) throw new PayloadTooLargeError(MAX_MESSAGE_BYTES);
+  const middle = Math.ceil(items.length / 2);
+  return [...chunkForMessages(items.slice(0, middle), toBody), ...chunkForMessages(items.slice(middle), toBody)];
+};

@@ -1,0 +1,107 @@
+/**
+ * The HTTP side of every handler: turns an API Gateway proxy event into a small request object,
+ * runs the route function, and maps `HubError`s to `{ message, errors }` bodies with the partner's
+ * status codes. Unknown errors become a bare 500 that reveals nothing.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { HubError, PayloadTooLargeError } from './errors';
+import { logger, metrics } from './powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly pathParameters: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  /** Header names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body exactly as received (base64 decoded when API Gateway encoded it). */
+  readonly rawBody: string;
+  /** When API Gateway received the request, epoch ms. */
+  readonly receivedAt: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  /** A non-JSON body (CSV, say); `body` is ignored when this is set. */
+  readonly text?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface HttpHandlerOptions {
+  /** Requests with a larger body get 413 before any parsing. */
+  readonly maxBodyBytes?: number;
+}
+
+const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers']): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) out[name.toLowerCase()] = value;
+  }
+  return out;
+};
+
+const compact = (record: Record<string, string | undefined> | null | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record ?? {})) if (value !== undefined) out[name] = value;
+  return out;
+};
+
+/** Builds the handler's request view of an API Gateway (REST, proxy) event. */
+export const toHttpRequest = (event: APIGatewayProxyEvent): HttpRequest => ({
+  method: event.httpMethod,
+  path: event.path,
+  pathParameters: compact(event.pathParameters),
+  query: compact(event.queryStringParameters),
+  headers: lowerCaseHeaders(event.headers),
+  rawBody: event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
+  receivedAt: event.requestContext?.requestTimeEpoch ?? Date.now(),
+});
+
+const toResult = (response: HttpResponse): APIGatewayProxyResult => ({
+  statusCode: response.status,
+  headers: {
+    'Content-Type': response.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json',
+    ...response.headers,
+  },
+  body: response.text ?? (response.body === undefined ? '' : JSON.stringify(response.body)),
+});
+
+/** JSON response helper. */
+export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponse => ({
+  status,
+  body,
+  ...(headers ? { headers } : {}),
+});
+
+/** Wraps a route function as a Lambda handler for API Gateway proxy events. */
+export const httpHandler =
+  (route: string, fn: (request: HttpRequest) => Promise<HttpResponse>, options: HttpHandlerOptions = {}) =>
+  async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+    if (context) logger.addContext(context);
+    logger.appendKeys({ route });
+    try {
+      const request = toHttpRequest(event);
+      if (options.maxBodyBytes !== undefined && Buffer.byteLength(request.rawBody, 'utf8') > options.maxBodyBytes) {
+        throw new PayloadTooLargeError(options.maxBodyBytes);
+      }
+      const response = await fn(request);
+      metrics.addMetric(`${route}.${response.status < 300 ? 'Accepted' : 'Answered'}`, MetricUnit.Count, 1);
+      return toResult(response);
+    } catch (error) {
+      if (error instanceof HubError) {
+        // Expected refusals: log the status and reason, never the body or credentials.
+        logger.info('request refused', { status: error.status, reason: error.message });
+        metrics.addMetric(`${route}.Refused${error.status}`, MetricUnit.Count, 1);
+        const body = error.errors.length > 0 ? { message: error.message, errors: error.errors } : { message: error.message };
+        return toResult({ status: error.status, body, headers: error.headers });
+      }
+      logger.error('unhandled error', error as Error);
+      metrics.addMetric(`${route}.Error`, MetricUnit.Count, 1);
+      return toResult({ status: 500, body: { message: 'Internal server error' } });
+    } finally {
+      logger.removeKeys(['route']);
+      metrics.publishStoredMetrics();
+    }
+  };

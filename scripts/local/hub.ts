@@ -1,0 +1,107 @@
+/**
+ * Assembles the local hub on running DynamoDB Local and SQS emulator endpoints: provisions tables
+ * and queues from the shared definitions, exports the same environment variables the CDK stack
+ * gives each Lambda, then starts the HTTP server and one poller per worker queue.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { functionDefinitions } from '../../functions/shared/definitions/functions';
+import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
+import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
+import { resetSettings } from '../../functions/shared/config';
+import { loadHandler, type SqsLambda } from './handlers';
+import { startHttpServer, type ExtraRoute } from './http-server';
+import { startPoller, type Poller } from './poller';
+import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
+import { LOCAL_AWS_ENV } from './services';
+
+export interface HubOptions {
+  readonly dynamoEndpoint: string;
+  readonly sqsEndpoint: string;
+  /** HTTP port; 0 picks a free one. */
+  readonly port: number;
+  readonly prefix?: string;
+  /** Local visibility timeout, so redelivery takes seconds rather than 6× the worker timeout. */
+  readonly visibilitySeconds?: number;
+  /** Base64 AES key that encrypts workspace webhook secrets locally. */
+  readonly secretKey: string;
+  readonly pollers?: boolean;
+  readonly pollerConcurrency?: number;
+  readonly extraRoutes?: ExtraRoute[];
+  /** Extra environment (log level, tunables) applied before handlers load. */
+  readonly env?: Record<string, string>;
+}
+
+export interface LocalHub {
+  readonly url: string;
+  readonly port: number;
+  readonly tables: Record<TableKey, string>;
+  readonly queues: Record<QueueKey, ProvisionedQueue>;
+  readonly dynamo: DynamoDBClient;
+  readonly sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+/** The AWS SDK clients every local tool uses, pointed at the local endpoints. */
+export const localClients = (dynamoEndpoint: string, sqsEndpoint: string) => {
+  const credentials = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY };
+  return {
+    dynamo: new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials }),
+    sqs: new SQSClient({ endpoint: sqsEndpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials, useQueueUrlAsEndpoint: false }),
+  };
+};
+
+export const startHub = async (options: HubOptions): Promise<LocalHub> => {
+  const prefix = options.prefix ?? 'hub-local';
+  const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
+  const tables = await provisionTables(dynamo, prefix);
+  const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
+
+  Object.assign(process.env, LOCAL_AWS_ENV, {
+    AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: options.sqsEndpoint,
+    HUB_LOCAL_SECRET_KEY: options.secretKey,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...options.env,
+  });
+  for (const key of Object.keys(TABLES) as TableKey[]) process.env[TABLES[key].envVar] = tables[key];
+  for (const key of Object.keys(QUEUES) as QueueKey[]) process.env[QUEUES[key].envVar] = queues[key].url;
+  resetSettings();
+
+  const server = await startHttpServer(options.port, options.extraRoutes);
+  const pollers: Poller[] = [];
+  if (options.pollers !== false) {
+    for (const [name, definition] of functionDefinitions()) {
+      if (!definition.consumes) continue;
+      const queueKey = definition.consumes;
+      const queueUrl = queues[queueKey].url;
+      const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      pollers.push(
+        startPoller({
+          sqs,
+          name,
+          queueUrl,
+          queueArn: attributes.Attributes?.QueueArn ?? '',
+          batchSize: QUEUES[queueKey].batchSize,
+          handler: await loadHandler<SqsLambda>(definition),
+          timeoutSeconds: definition.timeoutSeconds ?? QUEUES[queueKey].workerTimeoutSeconds,
+          concurrency: options.pollerConcurrency ?? 2,
+        }),
+      );
+    }
+  }
+
+  return {
+    url: server.url,
+    port: server.port,
+    tables,
+    queues,
+    dynamo,
+    sqs,
+    stop: async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      await server.stop();
+    },
+  };
+};

@@ -1,0 +1,97 @@
+/**
+ * A local stand-in for Lambda's SQS event source mapping: long-polls a queue, hands batches of up to
+ * `batchSize` records to the worker handler, deletes the records that succeeded and leaves the ones
+ * listed in `batchItemFailures` (or all, if the handler throws) to reappear after the visibility
+ * timeout. SQS itself counts receives and moves a message to the DLQ after `maxReceiveCount`.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambda-context';
+import type { SqsLambda } from './handlers';
+
+export interface PollerOptions {
+  readonly sqs: SQSClient;
+  readonly name: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly batchSize: number;
+  readonly handler: SqsLambda;
+  readonly timeoutSeconds: number;
+  /** Batches processed at once (Lambda would scale out; locally a small fixed number). */
+  readonly concurrency?: number;
+  readonly onBatch?: (stats: { received: number; failed: number }) => void;
+}
+
+export interface Poller {
+  stop(): Promise<void>;
+}
+
+const toRecord = (message: Message, queueArn: string): SQSRecord => ({
+  messageId: message.MessageId ?? '',
+  receiptHandle: message.ReceiptHandle ?? '',
+  body: message.Body ?? '',
+  attributes: {
+    ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+    SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+    SenderId: message.Attributes?.SenderId ?? 'local',
+    ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+  },
+  messageAttributes: {},
+  md5OfBody: message.MD5OfBody ?? '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: queueArn,
+  awsRegion: 'us-east-1',
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const startPoller = (options: PollerOptions): Poller => {
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      let messages: Message[];
+      try {
+        const received = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: Math.min(options.batchSize, 10),
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        messages = received.Messages ?? [];
+      } catch {
+        if (running) await sleep(500);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueArn)) };
+      let failedIds: Set<string>;
+      try {
+        const response = await options.handler(event, lambdaContext(options.name, options.timeoutSeconds));
+        failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+      } catch {
+        failedIds = new Set(event.Records.map((record) => record.messageId));
+      }
+      const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
+      if (done.length > 0) {
+        await options.sqs
+          .send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
+            }),
+          )
+          .catch(() => undefined);
+      }
+      options.onBatch?.({ received: messages.length, failed: failedIds.size });
+    }
+  };
+  const loops = Array.from({ length: options.concurrency ?? 2 }, () => loop());
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+};

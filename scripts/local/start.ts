@@ -1,0 +1,82 @@
+/**
+ * `npm start`: DynamoDB Local + SQS emulator + the hub's handlers and pollers on http://127.0.0.1:PORT,
+ * with a ready dev workspace whose credentials are printed and saved to `.hub/credentials.json`.
+ * `--in-memory` keeps nothing; otherwise DynamoDB data lives in `.hub/dynamodb/`.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
+import { localSecretBox } from '../../functions/adapters/secret-box';
+import { createWorkspace, rotateCredential } from '../../functions/domain/workspaces';
+import { systemClock } from '../../functions/domain/ports';
+import { CREDENTIAL_KINDS, type WorkspaceCredentials } from '../../functions/schemas/workspace';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startDynamoLocal, startSqsEmulator, type RunningService } from './services';
+import { startHub, type LocalHub } from './hub';
+import { credentialsFile, hubDir, localSecretKey, readCredentials, runtimeFile, writePrivate } from '../lib/local-state';
+
+const DEV_WORKSPACE = 'dev';
+
+const ensureDevWorkspace = async (hub: LocalHub, secretKey: string): Promise<WorkspaceCredentials> => {
+  const store = dynamoWorkspaceStore(DynamoDBDocumentClient.from(hub.dynamo), hub.tables.workspaces);
+  const secrets = localSecretBox(secretKey);
+  const saved = readCredentials<WorkspaceCredentials>();
+  const existing = await store.getByName(DEV_WORKSPACE);
+  if (existing && saved?.workspaceId === existing.workspaceId) return saved;
+  if (!existing) return createWorkspace({ store, secrets, clock: systemClock }, { name: DEV_WORKSPACE });
+  // The data survived but the plaintext credentials did not: issue fresh ones.
+  const fresh: Record<string, string> = { workspaceId: existing.workspaceId, partnerName: existing.partnerName };
+  for (const kind of CREDENTIAL_KINDS) fresh[kind] = (await rotateCredential({ store, secrets }, DEV_WORKSPACE, kind)).value;
+  return fresh as unknown as WorkspaceCredentials;
+};
+
+const main = async () => {
+  const started = Date.now();
+  const inMemory = process.argv.includes('--in-memory');
+  const port = Number(process.env.PORT ?? 3000);
+  mkdirSync(hubDir(), { recursive: true });
+  const services: RunningService[] = [];
+  let hub: LocalHub | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await hub?.stop().catch(() => undefined);
+    for (const service of services.reverse()) await service.stop().catch(() => undefined);
+    rmSync(runtimeFile(), { force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    const dataDir = inMemory ? undefined : join(hubDir(), 'dynamodb');
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const dynamo = await startDynamoLocal({ ...(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {}), ...(dataDir ? { dataDir } : {}) });
+    services.push(dynamo);
+    const sqs = await startSqsEmulator(process.env.SQS_PORT ? { port: Number(process.env.SQS_PORT) } : {});
+    services.push(sqs);
+    const secretKey = localSecretKey();
+    hub = await startHub({ dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, port, secretKey });
+    const credentials = await ensureDevWorkspace(hub, secretKey);
+    writePrivate(credentialsFile(), credentials);
+    writePrivate(runtimeFile(), { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, prefix: 'hub-local', url: hub.url, pid: process.pid });
+
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`
+Audience hub is running on ${hub.url}  (ready in ${seconds} s${inMemory ? ', in memory' : ''})
+  DynamoDB Local  ${dynamo.endpoint}
+  SQS emulator    ${sqs.endpoint}
+  Health          ${hub.url}/health
+
+Dev workspace "${DEV_WORKSPACE}" (also in ${credentialsFile()}):
+${JSON.stringify(credentials, null, 2)}
+
+Ctrl-C stops everything.`);
+  } catch (error) {
+    console.error(`Could not start the local stack: ${(error as Error).message}`);
+    await stop(1);
+  }
+};
+
+void main();

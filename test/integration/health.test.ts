@@ -1,0 +1,26 @@
+import { startTestHub, type TestHub } from './harness';
+
+describe('GET /health on the local server', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  it('answers 200 with every table and queue dependency up', async () => {
+    const response = await hub.request('GET', '/health');
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      dependencies: { dynamodb: 'up', 'sqs:cohortImport': 'up', 'sqs:currents': 'up', 'sqs:heapSync': 'up' },
+    });
+  });
+
+  it('answers 404 in JSON for an unknown route', async () => {
+    const response = await hub.request('GET', '/nope');
+
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ message: 'Not found' });
+  });
+});

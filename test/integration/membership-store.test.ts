@@ -1,0 +1,59 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoMembershipStore, setPk } from '../../functions/adapters/membership-store';
+import { changeVersion, type SetRef } from '../../functions/domain/membership';
+import { startTestHub, type TestHub } from './harness';
+
+describe('version-guarded membership on DynamoDB Local', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  const store = () => dynamoMembershipStore(hub.doc, hub.tables.cohorts);
+  const now = new Date().toISOString();
+  const memberCount = async (set: SetRef) =>
+    (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' } }))).Item?.memberCount as number | undefined;
+  const members = async (set: SetRef) =>
+    ((await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, IndexName: 'bySet', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': setPk(set) } }))).Items ?? [])
+      .map((item) => item.memberId as string)
+      .sort();
+
+  it('a late older removal never undoes a newer add, and a replay changes nothing', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'c1' };
+    await store().apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'add' }], changeVersion(2000, 'b'), now);
+
+    const late = await store().apply(set, 'profile', [{ memberId: 'p1', op: 'remove' }], changeVersion(1000, 'a'), now);
+    const replay = await store().apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'add' }], changeVersion(2000, 'b'), now);
+
+    expect(late).toEqual({ added: 0, removed: 0, unchanged: 0, stale: 1 });
+    expect(replay.stale).toBe(2);
+    expect(await members(set)).toEqual(['p1', 'p2']);
+    expect(await memberCount(set)).toBe(2);
+  });
+
+  it('a removal leaves a tombstone so an older add arriving later cannot resurrect the member', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'c2' };
+    await store().apply(set, 'profile', [{ memberId: 'p9', op: 'remove' }], changeVersion(5000, 'x'), now);
+
+    const older = await store().apply(set, 'profile', [{ memberId: 'p9', op: 'add' }], changeVersion(4000, 'y'), now);
+
+    expect(older.stale).toBe(1);
+    expect(await members(set)).toEqual([]);
+  });
+
+  it('keeps the member count exact when two workers apply overlapping changes at once', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 's1' };
+    const ids = Array.from({ length: 150 }, (_, index) => `v${index}`);
+    const adds = ids.map((memberId) => ({ memberId, op: 'add' as const }));
+
+    await Promise.all([
+      store().apply(set, 'visitor', adds, changeVersion(1000, 'a'), now),
+      store().apply(set, 'visitor', adds, changeVersion(1000, 'b'), now),
+      store().apply(set, 'visitor', adds.slice(0, 50), changeVersion(1000, 'c'), now),
+    ]);
+
+    expect(await memberCount(set)).toBe(150);
+    expect((await members(set)).length).toBe(150);
+  });
+});

@@ -1,0 +1,50 @@
+import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
+import { localSecretBox } from '../../functions/adapters/secret-box';
+import { authenticate, heapWebhookSecret, rotateCredential, WorkspaceExistsError } from '../../functions/domain/workspaces';
+import { startTestHub, type TestHub } from './harness';
+
+describe('workspaces on DynamoDB Local', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+  const store = () => dynamoWorkspaceStore(hub.doc, hub.tables.workspaces);
+
+  it('authenticates each credential to its own workspace and stores none of them in plaintext', async () => {
+    const credentials = await hub.createWorkspace({ name: 'acme' });
+
+    const byImportKey = await authenticate(store(), 'dataImportKey', credentials.dataImportKey);
+    const wrongKind = await authenticate(store(), 'apiKey', credentials.dataImportKey);
+
+    expect(byImportKey?.workspaceId).toBe(credentials.workspaceId);
+    expect(wrongKind).toBeUndefined();
+    const stored = JSON.stringify(await store().get(credentials.workspaceId));
+    for (const value of [credentials.dataImportKey, credentials.apiKey, credentials.currentsToken, credentials.heapWebhookSecret]) {
+      expect(stored).not.toContain(value);
+    }
+  });
+
+  it('refuses a second workspace with the same name', async () => {
+    await hub.createWorkspace({ name: 'twice' });
+
+    await expect(hub.createWorkspace({ name: 'twice' })).rejects.toBeInstanceOf(WorkspaceExistsError);
+  });
+
+  it('rotating a credential makes the old value fail at once and the new one work', async () => {
+    const credentials = await hub.createWorkspace({ name: 'rotating' });
+    const deps = { store: store(), secrets: localSecretBox(hub.secretKey) };
+
+    const rotated = await rotateCredential(deps, 'rotating', 'apiKey');
+
+    expect(await authenticate(store(), 'apiKey', credentials.apiKey)).toBeUndefined();
+    expect((await authenticate(store(), 'apiKey', rotated.value))?.workspaceId).toBe(credentials.workspaceId);
+  });
+
+  it('recovers the Heap webhook secret only through the secret box', async () => {
+    const credentials = await hub.createWorkspace({ name: 'heapy' });
+    const record = await store().get(credentials.workspaceId);
+
+    expect(await heapWebhookSecret(localSecretBox(hub.secretKey), record!)).toBe(credentials.heapWebhookSecret);
+  });
+});
