@@ -12,7 +12,14 @@
  * chunk is re-read and re-decided. So member counts move only on real flips, exactly once.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import {
   decide,
   type ApplyResult,
@@ -169,3 +176,123 @@ export const dynamoMembershipStore = (
     },
   };
 };
+
+/** Set metadata as stored on the META item. */
+export interface SetMeta {
+  readonly workspaceId: string;
+  readonly setKind: SetKind;
+  readonly setId: string;
+  readonly name?: string;
+  readonly memberCount: number;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+  readonly lastChangeAt?: string;
+  readonly [extra: string]: unknown;
+}
+
+/** Partition of the sparse byMember index that lists a workspace's sets of one kind. */
+export const setListPk = (workspaceId: string, kind: SetKind): string => `${workspaceId}#SETS#${SET_CODES[kind]}`;
+
+const toMeta = (item: Record<string, unknown>): SetMeta => ({
+  ...item,
+  workspaceId: item.workspaceId as string,
+  setKind: item.setKind as SetKind,
+  setId: item.setId as string,
+  memberCount: (item.memberCount as number | undefined) ?? 0,
+});
+
+/** Reads of sets and members, shared by the cohort and segment read APIs. */
+export const membershipReads = (db: DynamoDBDocumentClient, table: string) => ({
+  /**
+   * Creates or renames a set. `createdAt` keeps the first value (if_not_exists), the name follows
+   * the newest call, and the META item joins the workspace's set list in the byMember index.
+   */
+  async upsertSet(set: SetRef, fields: { name?: string; createdAt: string; now: string; extra?: Record<string, unknown>; keepName?: boolean }) {
+    const extra = Object.entries(fields.extra ?? {});
+    const nameClause = fields.name === undefined ? '' : fields.keepName ? ', #name = if_not_exists(#name, :name)' : ', #name = :name';
+    await db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: setPk(set), sk: 'META' },
+        UpdateExpression:
+          `SET workspaceId = :ws, setKind = :kind, setId = :sid, createdAt = if_not_exists(createdAt, :created), updatedAt = :now, memberCount = if_not_exists(memberCount, :zero), gsi1pk = :list, gsi1sk = :sid${nameClause}` +
+          extra.map((_, index) => `, #x${index} = :x${index}`).join(''),
+        ExpressionAttributeNames: {
+          ...(fields.name === undefined ? {} : { '#name': 'name' }),
+          ...Object.fromEntries(extra.map(([key], index) => [`#x${index}`, key])),
+        },
+        ExpressionAttributeValues: {
+          ':ws': set.workspaceId,
+          ':kind': set.kind,
+          ':sid': set.setId,
+          ':created': fields.createdAt,
+          ':now': fields.now,
+          ':zero': 0,
+          ':list': setListPk(set.workspaceId, set.kind),
+          ...(fields.name === undefined ? {} : { ':name': fields.name }),
+          ...Object.fromEntries(extra.map(([, value], index) => [`:x${index}`, value])),
+        },
+      }),
+    );
+  },
+
+  async getSet(set: SetRef): Promise<SetMeta | undefined> {
+    const result = await db.send(new GetCommand({ TableName: table, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }));
+    return result.Item ? toMeta(result.Item) : undefined;
+  },
+
+  /** A workspace's sets of one kind, ordered by id, one page. */
+  async listSets(workspaceId: string, kind: SetKind, limit: number, startKey?: Record<string, unknown>) {
+    const result = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'byMember',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': setListPk(workspaceId, kind) },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return { sets: (result.Items ?? []).map(toMeta), nextKey: result.LastEvaluatedKey };
+  },
+
+  /** Current members of a set (sparse bySet index: tombstones never appear), ordered by member id. */
+  async listMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>) {
+    const result = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'bySet',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': setPk(set) },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      members: (result.Items ?? []).map((item) => ({ memberId: item.memberId as string, version: item.version as string, changedAt: item.changedAt as string })),
+      nextKey: result.LastEvaluatedKey,
+    };
+  },
+
+  /** The sets a member is in now, of one kind: one Query on the sparse byMember index. */
+  async setsOfMember(workspaceId: string, memberKind: MemberKind, memberId: string, kind: SetKind) {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await db.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'byMember',
+          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :kind)',
+          ExpressionAttributeValues: { ':pk': memberIndexPk(workspaceId, memberKind, memberId), ':kind': `${SET_CODES[kind]}#` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return items.map((item) => ({ setId: item.setId as string, version: item.version as string, changedAt: item.changedAt as string }));
+  },
+});
+
+export type MembershipReads = ReturnType<typeof membershipReads>;

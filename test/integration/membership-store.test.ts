@@ -57,3 +57,34 @@ describe('version-guarded membership on DynamoDB Local', () => {
     expect((await members(set)).length).toBe(150);
   });
 });
+
+describe('set and member reads on DynamoDB Local', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  it('keeps the first creation time on re-upsert, follows renames, and lists sets and members', async () => {
+    const doc = hub.doc;
+    const { membershipReads } = await import('../../functions/adapters/membership-store');
+    const reads = membershipReads(doc, hub.tables.cohorts);
+    const writes = dynamoMembershipStore(doc, hub.tables.cohorts);
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'amperity-High Value' };
+    await reads.upsertSet(set, { name: 'High Value', createdAt: '2021-01-21T14:20:30.000Z', now: '2026-01-01T00:00:00.000Z' });
+    await reads.upsertSet(set, { name: 'Very High Value', createdAt: '2022-01-01T00:00:00.000Z', now: '2026-01-02T00:00:00.000Z' });
+    await writes.apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'add' }, { memberId: 'p3', op: 'remove' }], changeVersion(1, 'x'), 'now');
+
+    const meta = await reads.getSet(set);
+    const listed = await reads.listSets('ws1', 'cohort', 10);
+    const page = await reads.listMembers(set, 10);
+    const ofMember = await reads.setsOfMember('ws1', 'profile', 'p1', 'cohort');
+    const otherWorkspace = await reads.listSets('ws2', 'cohort', 10);
+
+    expect(meta).toMatchObject({ name: 'Very High Value', createdAt: '2021-01-21T14:20:30.000Z', memberCount: 2 });
+    expect(listed.sets.map((s) => s.setId)).toEqual(['amperity-High Value']);
+    expect(page.members.map((m) => m.memberId)).toEqual(['p1', 'p2']);
+    expect(ofMember.map((s) => s.setId)).toEqual(['amperity-High Value']);
+    expect(otherWorkspace.sets).toEqual([]);
+  });
+});
