@@ -1,0 +1,142 @@
+/**
+ * Admin CLI: `npm run admin -- <command>`. A thin wrapper over the domain functions, acting on the
+ * local stack or, with `--stage <name>`, on a deployed one.
+ *
+ *   workspace create --name <n> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
+ *   workspace list [--json]
+ *   workspace rotate --name <n> --credential <kind>
+ *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
+ *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync>
+ */
+import { parseArgs } from 'node:util';
+import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
+import { systemClock } from '../functions/domain/ports';
+import { createWorkspace, rotateCredential, setHeapWebhookSecret, WorkspaceNotFoundError } from '../functions/domain/workspaces';
+import { hashSecret } from '../functions/shared/crypto';
+import {
+  CREDENTIAL_KINDS,
+  PARTNER_KEY_POLICIES,
+  credentialKindSchema,
+  partnerNameSchema,
+  workspaceNameSchema,
+  type PartnerKeyPolicy,
+} from '../functions/schemas/workspace';
+import { resolveTarget } from './lib/target';
+import { dlqCommand } from './lib/dlq';
+
+const usage = `usage: npm run admin -- <command> [--stage <name>]
+  workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
+  workspace list [--json]
+  workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}>
+  workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
+                [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
+  dlq list
+  dlq redrive --queue <cohortImport|currents|heapSync>`;
+
+const fail = (message: string): never => {
+  console.error(message);
+  process.exit(2);
+};
+
+const main = async () => {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      partner: { type: 'string' },
+      'partner-key-policy': { type: 'string' },
+      'partner-key': { type: 'string' },
+      'allowed-partners': { type: 'string' },
+      'heap-webhook-secret': { type: 'string' },
+      'heap-id-token-pin': { type: 'string' },
+      credential: { type: 'string' },
+      queue: { type: 'string' },
+      stage: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [group, command] = positionals;
+  if (values.help || !group) return console.log(usage);
+  const target = resolveTarget(values.stage);
+  const store = dynamoWorkspaceStore(target.doc, target.table('workspaces'));
+
+  const policy = (raw: string | undefined): PartnerKeyPolicy | undefined => {
+    if (raw === undefined) return undefined;
+    if (!(PARTNER_KEY_POLICIES as readonly string[]).includes(raw)) fail(`--partner-key-policy must be one of ${PARTNER_KEY_POLICIES.join(', ')}`);
+    return raw as PartnerKeyPolicy;
+  };
+  const requireName = (): string => {
+    const name = values.name ?? fail('--name is required');
+    if (!workspaceNameSchema.safeParse(name).success) fail('--name must be lower-case letters, digits, - or _ (max 63)');
+    return name;
+  };
+
+  if (group === 'workspace' && command === 'create') {
+    const name = requireName();
+    if (values.partner !== undefined && !partnerNameSchema.safeParse(values.partner).success) fail('--partner must match [a-z0-9_-]{1,64}');
+    const credentials = await createWorkspace(
+      { store, secrets: target.secrets(), clock: systemClock },
+      { name, ...(values.partner ? { partnerName: values.partner } : {}), ...(values['partner-key-policy'] ? { partnerKeyPolicy: policy(values['partner-key-policy']) } : {}) },
+    );
+    if (values.json) console.log(JSON.stringify(credentials));
+    else console.log(`Workspace ${name} created (${target.kind}). Store these now; they are not shown again:\n${JSON.stringify(credentials, null, 2)}`);
+    return;
+  }
+  if (group === 'workspace' && command === 'list') {
+    const workspaces = (await store.list()).map((w) => ({
+      workspaceId: w.workspaceId,
+      name: w.name,
+      partnerName: w.partnerName,
+      createdAt: w.createdAt,
+      partnerKeyPolicy: w.partnerKeyPolicy,
+      allowedPartners: w.allowedPartners ?? '*',
+      heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
+    }));
+    if (values.json) console.log(JSON.stringify(workspaces));
+    else console.table(workspaces);
+    return;
+  }
+  if (group === 'workspace' && command === 'rotate') {
+    const name = requireName();
+    const kind = credentialKindSchema.safeParse(values.credential);
+    if (!kind.success) return fail(`--credential must be one of ${CREDENTIAL_KINDS.join(', ')}`);
+    const rotated = await rotateCredential({ store, secrets: target.secrets() }, name, kind.data);
+    console.log(JSON.stringify(rotated));
+    return;
+  }
+  if (group === 'workspace' && command === 'set') {
+    const name = requireName();
+    const workspace = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
+    if (values['heap-webhook-secret'] !== undefined) {
+      if (values['heap-webhook-secret'].length < 8) fail('--heap-webhook-secret looks too short');
+      await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, values['heap-webhook-secret']);
+    }
+    const changes: Parameters<typeof store.update>[1] = {};
+    if (values['partner-key-policy'] !== undefined) changes.partnerKeyPolicy = policy(values['partner-key-policy']);
+    if (values['allowed-partners'] !== undefined) {
+      const list = values['allowed-partners'] === '*' ? [] : values['allowed-partners'].split(',').map((p) => p.trim());
+      for (const partner of list) if (!partnerNameSchema.safeParse(partner).success) fail(`bad partner name: ${partner}`);
+      // An empty list means every partner is allowed.
+      changes.allowedPartners = list;
+    }
+    if (values['partner-key'] !== undefined) {
+      const [partner, key] = values['partner-key'].split('=');
+      if (!partner || !key || !partnerNameSchema.safeParse(partner).success) fail('--partner-key takes <partner>=<key>');
+      changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner!]: hashSecret(key!) };
+    }
+    if (values['heap-id-token-pin'] !== undefined) changes.heapIdTokenPinned = values['heap-id-token-pin'];
+    await store.update(workspace.workspaceId, changes);
+    console.log(`Workspace ${name} updated.`);
+    return;
+  }
+  if (group === 'dlq') return dlqCommand(target, command, values.queue);
+  fail(usage);
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof WorkspaceNotFoundError) fail(error.message);
+  console.error((error as Error).message);
+  process.exit(1);
+});
