@@ -1,0 +1,115 @@
+/**
+ * One Lambda function of the hub, built from its shared definition: esbuild bundle (CommonJS, minified,
+ * source maps, AWS SDK external), nodejs24.x on ARM64, an explicit log group with retention, the
+ * Powertools environment, and least-privilege grants for exactly the tables and queues it lists.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { FunctionDefinition, FunctionKey } from '../../functions/shared/definitions/functions';
+import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
+import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
+import type { HubQueues } from '../stateful-stack';
+import type { StageConfig } from '../stage-config';
+
+export interface HubFunctionProps {
+  readonly key: FunctionKey;
+  readonly definition: FunctionDefinition;
+  readonly config: StageConfig;
+  readonly tables: Record<TableKey, ITableV2>;
+  readonly queues: Record<QueueKey, HubQueues>;
+  readonly secretsKey: IKey;
+  readonly environment?: Record<string, string>;
+}
+
+const root = join(__dirname, '..', '..');
+
+export class HubFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: HubFunctionProps) {
+    super(scope, id);
+    const { definition, config } = props;
+    const name = `${config.prefix}-${props.key}`;
+    const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${name}`,
+      retention: config.logRetention,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const timeoutSeconds =
+      definition.timeoutSeconds ?? (definition.consumes ? QUEUES[definition.consumes].workerTimeoutSeconds : 29);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      functionName: name,
+      description: definition.description,
+      entry: join(root, definition.entry),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: definition.memoryMb ?? config.lambdaMemoryMb,
+      timeout: Duration.seconds(timeoutSeconds),
+      logGroup,
+      projectRoot: root,
+      depsLockFilePath: join(root, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.CJS,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'audience-hub',
+        POWERTOOLS_METRICS_NAMESPACE: 'AudienceHub',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
+        HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
+        COHORT_REQUESTS_PER_HOUR: String(config.cohortRequestsPerHour),
+        ...props.environment,
+      },
+    });
+
+    for (const [table, access] of Object.entries(definition.tables) as [TableKey, 'read' | 'write'][]) {
+      const resource = props.tables[table];
+      this.fn.addEnvironment(TABLES[table].envVar, resource.tableName);
+      if (access === 'write') resource.grantReadWriteData(this.fn);
+      else resource.grantReadData(this.fn);
+    }
+    for (const queue of definition.sendsTo) {
+      this.fn.addEnvironment(QUEUES[queue].envVar, props.queues[queue].queue.queueUrl);
+      props.queues[queue].queue.grantSendMessages(this.fn);
+    }
+    for (const queue of definition.inspectsQueues ?? []) {
+      this.fn.addEnvironment(QUEUES[queue].envVar, props.queues[queue].queue.queueUrl);
+      this.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.queues[queue].queue.queueArn] }),
+      );
+    }
+    if (definition.decryptsSecrets) {
+      // Only decrypt, and only with this key; the admin CLI (not a function) encrypts.
+      this.fn.addEnvironment('SECRET_KMS_KEY_ID', props.secretsKey.keyArn);
+      props.secretsKey.grantDecrypt(this.fn);
+    }
+    if (definition.consumes) {
+      const queue = QUEUES[definition.consumes];
+      this.fn.addEventSource(
+        new SqsEventSource(props.queues[definition.consumes].queue, {
+          batchSize: queue.batchSize,
+          maxBatchingWindow: Duration.seconds(1),
+          // Lambda retries only the records listed in batchItemFailures.
+          reportBatchItemFailures: true,
+          // Caps concurrent invocations for this queue, protecting DynamoDB from bursts.
+          maxConcurrency: queue.maxConcurrency,
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Service: the REST API with every route of the shared function definitions, one Lambda per handler,
+ * SQS event sources for the workers, operations (alarms, dashboard) and the analyst export schedule.
+ */
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+  type IResource,
+} from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { functionDefinitions } from '../functions/shared/definitions/functions';
+import { HubFunction } from './constructs/hub-function';
+import { Operations } from './constructs/operations';
+import type { StatefulStack } from './stateful-stack';
+import type { StageConfig } from './stage-config';
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly stateful: StatefulStack;
+}
+
+export class ServiceStack extends Stack {
+  readonly api: RestApi;
+  readonly functions: Record<string, NodejsFunction> = {};
+  readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config, stateful } = props;
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `${config.prefix}-api`,
+      description: 'Audience hub: Braze cohort import, Braze Currents, Heap segment sync, AB Tasty pull, read API',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: config.stage,
+        throttlingRateLimit: config.apiThrottle.rateLimit,
+        throttlingBurstLimit: config.apiThrottle.burstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        // Never log request bodies: they carry partner credentials.
+        dataTraceEnabled: false,
+      },
+    });
+
+    for (const [key, definition] of functionDefinitions()) {
+      const hubFunction = new HubFunction(this, `${key}Fn`, {
+        key,
+        definition,
+        config,
+        tables: stateful.tables,
+        queues: stateful.queues,
+        secretsKey: stateful.secretsKey,
+      });
+      this.functions[key] = hubFunction.fn;
+      const integration = new LambdaIntegration(hubFunction.fn, { proxy: true });
+      for (const route of definition.routes) {
+        const resource = route.path
+          .split('/')
+          .filter(Boolean)
+          .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
+        resource.addMethod(route.method, integration);
+      }
+    }
+
+    this.operations = new Operations(this, 'Operations', {
+      config,
+      api: this.api,
+      functions: this.functions,
+      queues: stateful.queues,
+      tables: stateful.tables,
+    });
+
+    const base = this.api.url;
+    new CfnOutput(this, 'ApiUrl', { value: base });
+    new CfnOutput(this, 'CohortImportBaseUrl', { value: `${base}partners/<partner>`, description: 'Braze cohort import base: paste the API URL (without /partners) into Segment/Heap/Mixpanel as the Braze REST endpoint' });
+    new CfnOutput(this, 'CurrentsUrl', { value: `${base}currents`, description: "Braze Currents Custom HTTP connector URL (bearer token: the workspace's currentsToken)" });
+    new CfnOutput(this, 'HeapWebhookUrl', { value: `${base}heap/segments/<workspaceId>`, description: "Heap Developer Hub webhook URL: replace <workspaceId>" });
+    new CfnOutput(this, 'AbTastyPullBaseUrl', { value: `${base}abtasty`, description: "AB Tasty pull API base (bearer token: the workspace's abTastyToken)" });
+    new CfnOutput(this, 'SecretsKeyArn', { value: stateful.secretsKey.keyArn, description: 'Set HUB_SECRET_KMS_KEY_ID to this for the admin CLI' });
+    for (const [key, table] of Object.entries(stateful.tables)) new CfnOutput(this, `${key}TableName`, { value: table.tableName });
+
+    this.acknowledgeFindings();
+  }
+
+  /** Every cdk-nag finding that stays, with the reason it is acceptable here. */
+  private acknowledgeFindings() {
+    Validations.of(this.api).acknowledge(
+      { id: 'AwsSolutions-APIG2', reason: "Requests are validated in the Lambda with zod, so errors use each partner's exact wording (Braze, Heap)." },
+      { id: 'AwsSolutions-APIG3', reason: 'WAF is left to the deploying account (it costs per ACL); throttling is set on the stage and per workspace in the functions.' },
+      { id: 'AwsSolutions-APIG4', reason: "Partners authenticate the way their protocol does (Braze keys in the body, Currents/AB Tasty bearer tokens, Heap HMAC); the functions verify these against hashed workspace credentials." },
+      { id: 'AwsSolutions-COG4', reason: 'No Cognito: partner protocols bring their own credentials (see APIG4).' },
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', reason: 'The AWS-managed role API Gateway needs to write execution logs to CloudWatch.' },
+    );
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'Lambda basic execution (CloudWatch Logs only) for each function.' },
+      { id: 'AwsSolutions-IAM5', reason: "Wildcards come from CDK grants scoped to this stack's tables (their GSIs: table/index/*), its KMS key actions (kms:GenerateDataKey*, kms:ReEncrypt*) and the export prefix exports/*; no account-wide resource." },
+    );
+  }
+}

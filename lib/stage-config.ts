@@ -1,0 +1,71 @@
+/**
+ * Typed per-stage configuration of the CDK app. dev is disposable; prod retains data and protects
+ * tables from deletion. Values can be overridden with CDK context (`-c alarmTopicArn=...`).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export type StageName = 'dev' | 'prod';
+
+export interface StageConfig {
+  readonly stage: StageName;
+  /** Physical name prefix of tables and queues: `hub-<stage>`. */
+  readonly prefix: string;
+  /** prod: RemovalPolicy.RETAIN and deletion protection on every table, bucket and key. */
+  readonly retainData: boolean;
+  readonly logRetention: RetentionDays;
+  /** API Gateway stage throttling (steady requests/s and burst). */
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Existing SNS topic for alarms; when absent the stack creates one (and subscribes `alarmEmail`). */
+  readonly alarmTopicArn?: string;
+  readonly alarmEmail?: string;
+  /** EventBridge Scheduler expression for the analyst exports. */
+  readonly exportSchedule: string;
+  readonly exportRetention: Duration;
+  readonly eventRetentionDays: number;
+  /** Braze's documented limit for cohort imports, per workspace. */
+  readonly cohortRequestsPerHour: number;
+  readonly heapTimestampToleranceSeconds: number;
+  readonly lambdaMemoryMb: number;
+}
+
+export const STAGES: Record<StageName, StageConfig> = {
+  dev: {
+    stage: 'dev',
+    prefix: 'hub-dev',
+    retainData: false,
+    logRetention: RetentionDays.ONE_WEEK,
+    apiThrottle: { rateLimit: 100, burstLimit: 200 },
+    exportSchedule: 'rate(1 day)',
+    exportRetention: Duration.days(30),
+    eventRetentionDays: 30,
+    cohortRequestsPerHour: 250_000,
+    heapTimestampToleranceSeconds: 300,
+    lambdaMemoryMb: 512,
+  },
+  prod: {
+    stage: 'prod',
+    prefix: 'hub-prod',
+    retainData: true,
+    logRetention: RetentionDays.THREE_MONTHS,
+    apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
+    exportSchedule: 'cron(0 3 * * ? *)',
+    exportRetention: Duration.days(400),
+    eventRetentionDays: 400,
+    cohortRequestsPerHour: 250_000,
+    heapTimestampToleranceSeconds: 300,
+    lambdaMemoryMb: 1024,
+  },
+};
+
+/** Stage config with CDK context overrides applied. */
+export const stageConfig = (stage: StageName, context: (key: string) => unknown): StageConfig => {
+  const base = STAGES[stage];
+  const alarmTopicArn = context('alarmTopicArn');
+  const alarmEmail = context('alarmEmail');
+  return {
+    ...base,
+    ...(typeof alarmTopicArn === 'string' ? { alarmTopicArn } : {}),
+    ...(typeof alarmEmail === 'string' ? { alarmEmail } : {}),
+  };
+};

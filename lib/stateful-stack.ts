@@ -1,0 +1,148 @@
+/**
+ * Stateful resources: DynamoDB tables and SQS queues (from the shared definitions), the KMS key
+ * that encrypts webhook secrets, and the analyst export bucket. Kept apart from the service stack
+ * so redeploying code never risks data.
+ */
+import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
+import { TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
+import type { StageConfig } from './stage-config';
+
+export interface HubQueues {
+  readonly queue: Queue;
+  readonly dlq: Queue;
+}
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+export class StatefulStack extends Stack {
+  readonly tables: Record<TableKey, TableV2>;
+  readonly queues: Record<QueueKey, HubQueues>;
+  readonly secretsKey: Key;
+  readonly exportBucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.tables = {} as Record<TableKey, TableV2>;
+    for (const key of Object.keys(TABLES) as TableKey[]) {
+      const definition: TableDefinition = TABLES[key];
+      this.tables[key] = new TableV2(this, `${key}Table`, {
+        tableName: physicalTableName(config.prefix, key),
+        partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+        ...(definition.sortKey ? { sortKey: { name: definition.sortKey, type: AttributeType.STRING } } : {}),
+        billing: Billing.onDemand(),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: config.retainData,
+        removalPolicy,
+        encryption: TableEncryptionV2.awsManagedKey(),
+        ...(definition.ttlAttribute ? { timeToLiveAttribute: definition.ttlAttribute } : {}),
+        globalSecondaryIndexes: definition.gsis.map((gsi) => ({
+          indexName: gsi.indexName,
+          partitionKey: { name: gsi.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: gsi.sortKey, type: AttributeType.STRING },
+        })),
+      });
+    }
+
+    this.queues = {} as Record<QueueKey, HubQueues>;
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      const definition = QUEUES[key];
+      const dlq = new Queue(this, `${key}Dlq`, {
+        queueName: physicalDlqName(config.prefix, key),
+        retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        removalPolicy,
+      });
+      Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
+      const queue = new Queue(this, `${key}Queue`, {
+        queueName: physicalQueueName(config.prefix, key),
+        visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(definition)),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: definition.maxReceiveCount },
+        removalPolicy,
+      });
+      this.queues[key] = { queue, dlq };
+    }
+
+    this.secretsKey = new Key(this, 'SecretsKey', {
+      description: 'Encrypts workspace webhook secrets (Heap) stored in the workspaces table',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    const accessLogs = new Bucket(this, 'ExportAccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the export bucket access logs; logging it again would recurse.' });
+    this.exportBucket = new Bucket(this, 'ExportBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'exports/',
+      lifecycleRules: [{ expiration: config.exportRetention, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      removalPolicy,
+    });
+
+    this.scheduleExports(config);
+  }
+
+  /** A daily (by default) ExportTableToPointInTime per table into the export bucket, via EventBridge Scheduler. */
+  private scheduleExports(config: StageConfig) {
+    const stateful = this;
+    const role = new Role(this, 'ExportSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    for (const [key, table] of Object.entries(stateful.tables) as [TableKey, TableV2][]) {
+      if (key === 'idempotency') continue; // processing records, not data
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }));
+      new CfnSchedule(this, `${key}ExportSchedule`, {
+        name: `${config.prefix}-export-${key}`,
+        description: `Exports the ${key} table to S3 for analysts`,
+        scheduleExpression: config.exportSchedule,
+        flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 60 },
+        target: {
+          // Universal target: Scheduler calls the DynamoDB API directly, no Lambda in between.
+          arn: 'arn:aws:scheduler:::aws-sdk:dynamodb:exportTableToPointInTime',
+          roleArn: role.roleArn,
+          input: this.toJsonString({
+            TableArn: table.tableArn,
+            S3Bucket: stateful.exportBucket.bucketName,
+            S3Prefix: `exports/${key}`,
+            ExportFormat: 'DYNAMODB_JSON',
+            S3SseAlgorithm: 'AES256',
+          }),
+          retryPolicy: { maximumRetryAttempts: 3 },
+        },
+      });
+    }
+    // The export writes its objects with the caller's (the scheduler role's) permissions.
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'],
+        resources: [stateful.exportBucket.arnForObjects('exports/*')],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::<ExportBucket4E99310E.Arn>/exports/*]',
+      reason: 'An export writes many objects whose names DynamoDB chooses, all under the exports/ prefix of the export bucket.',
+    });
+  }
+}

@@ -1,0 +1,171 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FUNCTIONS, functionDefinitions } from '../../functions/shared/definitions/functions';
+import { QUEUES, visibilityTimeoutSeconds } from '../../functions/shared/definitions/queues';
+import { TABLES } from '../../functions/shared/definitions/tables';
+import { ServiceStack } from '../../lib/service-stack';
+import { StatefulStack } from '../../lib/stateful-stack';
+import { STAGES, type StageName } from '../../lib/stage-config';
+
+/** Synthesizes one stage with bundling turned off (no esbuild run: infra tests check wiring only). */
+const synth = (stage: StageName) => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = STAGES[stage];
+  const stateful = new StatefulStack(app, `S-${stage}`, { config });
+  const service = new ServiceStack(app, `V-${stage}`, { config, stateful });
+  return { app, stateful: Template.fromStack(stateful), service: Template.fromStack(service) };
+};
+
+describe('stateful stack', () => {
+  const prod = synth('prod');
+  const dev = synth('dev');
+
+  it('creates every shared table on demand with point-in-time recovery', () => {
+    prod.stateful.resourceCountIs('AWS::DynamoDB::GlobalTable', Object.keys(TABLES).length);
+    prod.stateful.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: Match.arrayWith([Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })]),
+    });
+  });
+
+  it('retains and deletion-protects tables in prod, destroys them in dev', () => {
+    for (const table of Object.values(prod.stateful.findResources('AWS::DynamoDB::GlobalTable'))) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    }
+    for (const table of Object.values(dev.stateful.findResources('AWS::DynamoDB::GlobalTable'))) {
+      expect(table.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('enables TTL on the tables whose records expire', () => {
+    for (const table of Object.values(TABLES)) {
+      if (!('ttlAttribute' in table)) continue;
+      prod.stateful.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        TableName: `hub-prod-${table.name}`,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      });
+    }
+  });
+
+  it('gives every queue a DLQ with 14-day retention, 3–5 receives and a visibility ≥ 6× the worker timeout', () => {
+    for (const queue of Object.values(QUEUES)) {
+      prod.stateful.hasResourceProperties('AWS::SQS::Queue', { QueueName: `hub-prod-${queue.name}-dlq`, MessageRetentionPeriod: 1_209_600 });
+      const main = Object.values(prod.stateful.findResources('AWS::SQS::Queue', { Properties: { QueueName: `hub-prod-${queue.name}` } }))[0];
+      expect(main?.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
+      expect(main?.Properties.RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(5);
+      expect(main?.Properties.VisibilityTimeout).toBe(visibilityTimeoutSeconds(queue));
+      expect(main?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * queue.workerTimeoutSeconds);
+    }
+  });
+
+  it('encrypts queues and refuses non-TLS access to them', () => {
+    prod.stateful.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    prod.stateful.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        }),
+      },
+      Object.keys(QUEUES).length * 2,
+    );
+  });
+
+  it('schedules a daily DynamoDB export of every data table to the encrypted export bucket', () => {
+    const schedules = prod.stateful.findResources('AWS::Scheduler::Schedule');
+    // Input is a CloudFormation Fn::Join (it embeds the table and bucket ARNs): read it as text.
+    const exported = Object.values(schedules).map((s) => JSON.stringify(s.Properties.Target.Input));
+    expect(exported).toHaveLength(Object.keys(TABLES).length - 1);
+    expect(exported.every((input) => input.includes('DYNAMODB_JSON') && input.includes('exports/'))).toBe(true);
+    expect(exported.some((input) => input.includes('idempotency'))).toBe(false);
+    for (const schedule of Object.values(schedules)) {
+      expect(schedule.Properties.Target.Arn).toBe('arn:aws:scheduler:::aws-sdk:dynamodb:exportTableToPointInTime');
+    }
+    dev.stateful.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 day)' });
+    prod.stateful.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: Match.anyValue(),
+      LifecycleConfiguration: Match.anyValue(),
+      LoggingConfiguration: Match.anyValue(),
+    });
+  });
+});
+
+describe('service stack', () => {
+  const { service } = synth('prod');
+
+  it('runs every handler on nodejs24.x, ARM64, with an explicit log group', () => {
+    service.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
+    service.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'audience-hub' }) },
+    });
+  });
+
+  it('exposes every route of the function definitions on the API', () => {
+    const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties.HttpMethod as string);
+    const routes = functionDefinitions().flatMap(([, definition]) => definition.routes);
+    expect(methods.length).toBe(routes.length);
+    for (const route of routes) {
+      const last = route.path.split('/').filter(Boolean).at(-1);
+      service.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: last });
+    }
+  });
+
+  it('throttles the API stage and writes access logs without request bodies', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: STAGES.prod.apiThrottle.rateLimit, DataTraceEnabled: false })]),
+    });
+  });
+
+  it('consumes each queue with ReportBatchItemFailures and a maxConcurrency cap', () => {
+    const workers = functionDefinitions().filter(([, d]) => d.consumes);
+    const mappings = Object.values(service.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(workers.length);
+    for (const mapping of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('grants the health function read-only table actions and only GetQueueAttributes on queues', () => {
+    const policies = Object.values(service.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('healthFn'),
+    );
+    const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions.filter((a: string) => /Put|Update|Delete|Write|SendMessage/.test(a))).toEqual([]);
+    expect([...new Set(actions.filter((a: string) => a.startsWith('sqs:')))]).toEqual(['sqs:GetQueueAttributes']);
+  });
+
+  it('alarms on DLQ depth, oldest message age, Lambda errors and throttles, and API 5xx', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName as string);
+    for (const queue of Object.keys(QUEUES)) {
+      expect(alarms).toContain(`hub-prod-${queue}-dlq-depth`);
+      expect(alarms).toContain(`hub-prod-${queue}-oldest-message`);
+    }
+    for (const fn of Object.keys(FUNCTIONS)) {
+      expect(alarms).toContain(`hub-prod-${fn}-errors`);
+      expect(alarms).toContain(`hub-prod-${fn}-throttles`);
+    }
+    expect(alarms).toContain('hub-prod-api-5xx');
+    service.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [Match.anyValue()] });
+    service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no unacknowledged AwsSolutions finding for either stage', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stateful = new StatefulStack(app, `S-${stage}`, { config: STAGES[stage] });
+      new ServiceStack(app, `V-${stage}`, { config: STAGES[stage], stateful });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      expect(() => app.synth()).not.toThrow();
+    }
+  });
+});
