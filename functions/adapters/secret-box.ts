@@ -24,12 +24,15 @@ export const localSecretBox = (keyBase64: string): SecretBox => {
       return Promise.resolve(['local', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':'));
     },
     decrypt(ciphertext, context) {
-      const [scheme, iv, tag, body] = ciphertext.split(':');
-      if (scheme !== 'local' || !iv || !tag || body === undefined) return Promise.reject(new Error('not a local ciphertext'));
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
-      decipher.setAAD(contextBytes(context));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
-      return Promise.resolve(Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8'));
+      // A wrong key, context or tampered ciphertext fails authentication: reject, never throw synchronously.
+      return Promise.resolve().then(() => {
+        const [scheme, iv, tag, body] = ciphertext.split(':');
+        if (scheme !== 'local' || !iv || !tag || body === undefined) throw new Error('not a local ciphertext');
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+        decipher.setAAD(contextBytes(context));
+        decipher.setAuthTag(Buffer.from(tag, 'base64'));
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+      });
     },
   };
 };

@@ -1,0 +1,61 @@
+import type { SecretBox, WorkspaceStore } from '../../../functions/domain/ports';
+import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
+
+/** In-memory WorkspaceStore with the same semantics as the DynamoDB one (unique names, hash index). */
+export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, WorkspaceRecord> } => {
+  const records = new Map<string, WorkspaceRecord>();
+  const byHash = () => {
+    const index = new Map<string, string>();
+    for (const record of records.values()) {
+      for (const [kind, hash] of Object.entries(record.credentialHashes)) index.set(`${kind}#${hash}`, record.workspaceId);
+    }
+    return index;
+  };
+  return {
+    records,
+    create: (record) => {
+      if ([...records.values()].some((r) => r.name === record.name)) return Promise.resolve(false);
+      records.set(record.workspaceId, structuredClone(record));
+      return Promise.resolve(true);
+    },
+    get: (id) => Promise.resolve(records.get(id)),
+    getByName: (name) => Promise.resolve([...records.values()].find((r) => r.name === name)),
+    findByCredentialHash: (kind, hash) => {
+      const id = byHash().get(`${kind}#${hash}`);
+      return Promise.resolve(id ? records.get(id) : undefined);
+    },
+    list: () => Promise.resolve([...records.values()]),
+    replaceCredentialHash: (id, kind, oldHash, newHash) => {
+      const record = records.get(id);
+      if (!record || record.credentialHashes[kind] !== oldHash) return Promise.reject(new Error('condition failed'));
+      record.credentialHashes[kind] = newHash;
+      return Promise.resolve();
+    },
+    update: (id, changes) => {
+      const record = records.get(id);
+      if (!record) return Promise.reject(new Error('no such workspace'));
+      Object.assign(record, changes);
+      return Promise.resolve();
+    },
+    pinPartnerKey: (id, partner, hash) => {
+      const record = records.get(id)!;
+      record.partnerKeyHashes[partner] ??= hash;
+      return Promise.resolve(record.partnerKeyHashes[partner]);
+    },
+    recordHeapIdToken: (id, token) => {
+      const record = records.get(id)!;
+      if (!record.heapIdTokensSeen.includes(token)) record.heapIdTokensSeen.push(token);
+      return Promise.resolve();
+    },
+  };
+};
+
+/** Reversible fake: not encryption, but keeps the context binding so misuse shows up in tests. */
+export const fakeSecretBox: SecretBox = {
+  encrypt: (plaintext, context) => Promise.resolve(`fake:${JSON.stringify(context)}:${Buffer.from(plaintext).toString('base64')}`),
+  decrypt: (ciphertext, context) => {
+    const prefix = `fake:${JSON.stringify(context)}:`;
+    if (!ciphertext.startsWith(prefix)) return Promise.reject(new Error('wrong context'));
+    return Promise.resolve(Buffer.from(ciphertext.slice(prefix.length), 'base64').toString());
+  },
+};
