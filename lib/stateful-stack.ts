@@ -108,9 +108,8 @@ export class StatefulStack extends Stack {
 
   /** A daily (by default) ExportTableToPointInTime per table into the export bucket, via EventBridge Scheduler. */
   private scheduleExports(config: StageConfig) {
-    const stateful = this;
     const role = new Role(this, 'ExportSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    for (const [key, table] of Object.entries(stateful.tables) as [TableKey, TableV2][]) {
+    for (const [key, table] of Object.entries(this.tables) as [TableKey, TableV2][]) {
       if (key === 'idempotency') continue; // processing records, not data
       role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }));
       new CfnSchedule(this, `${key}ExportSchedule`, {
@@ -124,7 +123,7 @@ export class StatefulStack extends Stack {
           roleArn: role.roleArn,
           input: this.toJsonString({
             TableArn: table.tableArn,
-            S3Bucket: stateful.exportBucket.bucketName,
+            S3Bucket: this.exportBucket.bucketName,
             S3Prefix: `exports/${key}`,
             ExportFormat: 'DYNAMODB_JSON',
             S3SseAlgorithm: 'AES256',
@@ -137,7 +136,7 @@ export class StatefulStack extends Stack {
     role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'],
-        resources: [stateful.exportBucket.arnForObjects('exports/*')],
+        resources: [this.exportBucket.arnForObjects('exports/*')],
       }),
     );
     Validations.of(role).acknowledge({
