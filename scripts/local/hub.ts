@@ -30,6 +30,8 @@ export interface HubOptions {
   readonly extraRoutes?: ExtraRoute[];
   /** Extra environment (log level, tunables) applied before handlers load. */
   readonly env?: Record<string, string>;
+  /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
+  readonly beforeListen?: (resources: { tables: Record<TableKey, string>; dynamo: DynamoDBClient }) => Promise<void>;
 }
 
 export interface LocalHub {
@@ -68,6 +70,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   for (const key of Object.keys(TABLES) as TableKey[]) process.env[TABLES[key].envVar] = tables[key];
   for (const key of Object.keys(QUEUES) as QueueKey[]) process.env[QUEUES[key].envVar] = queues[key].url;
   resetSettings();
+  await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, options.extraRoutes);
   const pollers: Poller[] = [];

@@ -13,12 +13,16 @@ import { CREDENTIAL_KINDS, type WorkspaceCredentials } from '../../functions/sch
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal, startSqsEmulator, type RunningService } from './services';
 import { startHub, type LocalHub } from './hub';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { credentialsFile, hubDir, localSecretKey, readCredentials, runtimeFile, writePrivate } from '../lib/local-state';
 
 const DEV_WORKSPACE = 'dev';
 
-const ensureDevWorkspace = async (hub: LocalHub, secretKey: string): Promise<WorkspaceCredentials> => {
-  const store = dynamoWorkspaceStore(DynamoDBDocumentClient.from(hub.dynamo), hub.tables.workspaces);
+const ensureDevWorkspace = async (
+  resources: { tables: { workspaces: string }; dynamo: DynamoDBClient },
+  secretKey: string,
+): Promise<WorkspaceCredentials> => {
+  const store = dynamoWorkspaceStore(DynamoDBDocumentClient.from(resources.dynamo), resources.tables.workspaces);
   const secrets = localSecretBox(secretKey);
   const saved = readCredentials<WorkspaceCredentials>();
   const existing = await store.getByName(DEV_WORKSPACE);
@@ -57,9 +61,18 @@ const main = async () => {
     const sqs = await startSqsEmulator(process.env.SQS_PORT ? { port: Number(process.env.SQS_PORT) } : {});
     services.push(sqs);
     const secretKey = localSecretKey();
-    hub = await startHub({ dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, port, secretKey });
-    const credentials = await ensureDevWorkspace(hub, secretKey);
-    writePrivate(credentialsFile(), credentials);
+    let credentials: WorkspaceCredentials | undefined;
+    // The dev workspace exists before the server answers: once /health is 200, its credentials work.
+    hub = await startHub({
+      dynamoEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqs.endpoint,
+      port,
+      secretKey,
+      beforeListen: async (resources) => {
+        credentials = await ensureDevWorkspace(resources, secretKey);
+        writePrivate(credentialsFile(), credentials);
+      },
+    });
     writePrivate(runtimeFile(), { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, prefix: 'hub-local', url: hub.url, pid: process.pid });
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
