@@ -25,7 +25,7 @@ const main = async () => {
   const target = resolveTarget(values.stage);
   for (const key of keys) {
     const bar = progressBar(key.padEnd(10));
-    const result = await exportTable(target.dynamo, target.table(key), values.out, values.format as ExportFormat, (done, total) => bar.update(done, total));
+    const result = await exportTable(target.dynamo, target.table(key), values.out, values.format, (done, total) => bar.update(done, total));
     bar.done();
     console.log(`${key}: ${result.itemCount} items → ${result.files.length} file(s)`);
   }
