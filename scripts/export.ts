@@ -4,7 +4,7 @@
  * daily export writes), or as plain JSON lines.
  */
 import { parseArgs } from 'node:util';
-import { exportTable, type ExportFormat } from '../functions/adapters/table-export';
+import { exportTable } from '../functions/adapters/table-export';
 import { TABLES, type TableKey } from '../functions/shared/definitions/tables';
 import { progressBar } from './lib/progress';
 import { resolveTarget } from './lib/target';

@@ -29,7 +29,7 @@ describe('local analyst export', () => {
   });
   afterAll(() => hub.stop());
 
-  const sortByPk = <T extends { pk: unknown }>(items: T[]) => [...items].sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
+  const sortByPk = (items: Record<string, unknown>[]) => [...items].sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
 
   it('writes DynamoDB S3 export layout that reads back to every item written', async () => {
     const out = mkdtempSync(join(tmpdir(), 'export-'));
