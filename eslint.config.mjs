@@ -15,6 +15,22 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Bundle size: only a namespace import of zod/mini lets esbuild drop what a function does not use
+      // (`import { z }` pulls in all of zod, ~430 KB per function).
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'zod', message: "Use `import * as z from 'zod/mini'` (tree-shakes)." }],
+          patterns: [{ group: ['zod/v4*', 'zod/v3*'], message: "Use `import * as z from 'zod/mini'`." }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod/mini'] > ImportSpecifier",
+          message: "Use `import * as z from 'zod/mini'`: named imports of `z` defeat tree-shaking.",
+        },
+      ],
     },
   },
   {

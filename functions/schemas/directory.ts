@@ -1,5 +1,5 @@
 /** Stored shapes of the user directory: profiles (users table) and identifier claims (aliases table). */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const profileSchema = z.object({
   workspaceId: z.string(),

@@ -1,5 +1,5 @@
 /** Workspace records and the credentials printed to their owner. */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const CREDENTIAL_KINDS = [
   'partnerApiKey',

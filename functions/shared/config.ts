@@ -2,7 +2,7 @@
  * Runtime configuration, read from the environment once per cold start and validated with zod so
  * a misconfigured function fails at init rather than on the first request.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { TABLES, type TableKey } from './definitions/tables';
 import { QUEUES, type QueueKey } from './definitions/queues';
 

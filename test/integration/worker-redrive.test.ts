@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { sqsWorker } from '../../functions/shared/sqs-worker';
 import { QUEUES } from '../../functions/shared/definitions/queues';
 import { startPoller } from '../../scripts/local/poller';
