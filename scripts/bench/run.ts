@@ -1,0 +1,144 @@
+/**
+ * The benchmark run: one local hub (DynamoDB Local, SQS emulator, the real handlers and pollers),
+ * every scenario in turn, then `bench/results.json`, `bench/throughput.svg` and a printed table.
+ * `quick` runs every scenario at 1 % of its size (a test does this so the benchmark cannot rot).
+ */
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoClient } from '../../functions/adapters/dynamo-client';
+import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
+import { localSecretBox } from '../../functions/adapters/secret-box';
+import { createWorkspace } from '../../functions/domain/workspaces';
+import { systemClock } from '../../functions/domain/ports';
+import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
+import { startHub, type LocalHub } from '../local/hub';
+import { startDynamoLocal, startSqsEmulator, type RunningService } from '../local/services';
+import { measureBundles, type BundleResult } from './bundles';
+import { throughputChart, type ChartBar } from './chart';
+import { countDynamoCalls, type DynamoCounter } from './dynamo-counter';
+import { SCENARIOS } from './scenarios';
+
+export interface BenchContext {
+  readonly hub: LocalHub;
+  readonly doc: DynamoDBDocumentClient;
+  readonly counter: DynamoCounter;
+  /** 1 for the full run, 0.01 for --quick. */
+  readonly scale: number;
+  /** Concurrency used by both the pipeline's pollers and the floor. */
+  readonly concurrency: number;
+  createWorkspace(): Promise<WorkspaceCredentials>;
+  log(message: string): void;
+}
+
+export interface PipelineResult {
+  readonly changes: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly floorPerSecond: number;
+  readonly ratioToFloor: number;
+  readonly dynamoRequests: Record<string, number>;
+  readonly requestsPerChange: number;
+  readonly idealRequestsPerChange: number;
+  readonly requestRatioToIdeal: number;
+  readonly unit: string;
+  readonly [extra: string]: unknown;
+}
+
+export interface Scenario {
+  readonly name: string;
+  run(context: BenchContext): Promise<Record<string, unknown>>;
+}
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly outDir?: string;
+  /** Reuse running local services (tests); otherwise the run starts its own in memory. */
+  readonly endpoints?: { dynamoEndpoint: string; sqsEndpoint: string };
+  readonly log?: (message: string) => void;
+}
+
+export const POLLER_CONCURRENCY = 4;
+
+export const runBench = async (options: BenchOptions): Promise<Record<string, unknown>> => {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const outDir = options.outDir ?? resolve(__dirname, '..', '..', 'bench');
+  const started = Date.now();
+  const services: RunningService[] = [];
+  let endpoints = options.endpoints;
+  if (!endpoints) {
+    const dynamo = await startDynamoLocal();
+    services.push(dynamo);
+    const sqs = await startSqsEmulator();
+    services.push(sqs);
+    endpoints = { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint };
+  }
+  const secretKey = randomBytes(32).toString('base64');
+  const hub = await startHub({
+    ...endpoints,
+    port: 0,
+    prefix: `bench${randomBytes(3).toString('hex')}`,
+    secretKey,
+    visibilitySeconds: 60,
+    pollerConcurrency: POLLER_CONCURRENCY,
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
+  const doc = DynamoDBDocumentClient.from(hub.dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const counter = countDynamoCalls(dynamoClient());
+  let workspaces = 0;
+  const context: BenchContext = {
+    hub,
+    doc,
+    counter,
+    scale: options.quick ? 0.01 : 1,
+    concurrency: POLLER_CONCURRENCY,
+    log,
+    createWorkspace: () =>
+      createWorkspace(
+        { store: dynamoWorkspaceStore(doc, hub.tables.workspaces), secrets: localSecretBox(secretKey), clock: systemClock },
+        { name: `bench-${(workspaces += 1)}` },
+      ),
+  };
+
+  const results: Record<string, unknown> = {};
+  try {
+    for (const scenario of SCENARIOS) {
+      log(`▶ ${scenario.name}`);
+      results[scenario.name] = await scenario.run(context);
+    }
+    log('▶ bundles');
+    results.bundles = await measureBundles(join(outDir, 'out', 'bundles'), options.quick ? 3 : 20);
+  } finally {
+    await hub.stop();
+    for (const service of services.reverse()) await service.stop();
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    quick: options.quick,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    pollerConcurrency: POLLER_CONCURRENCY,
+    wallSeconds: (Date.now() - started) / 1000,
+    scenarios: results,
+  };
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, options.quick ? 'results.quick.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const bars: ChartBar[] = Object.entries(results)
+    .filter((entry): entry is [string, PipelineResult] => typeof (entry[1] as PipelineResult).perSecond === 'number')
+    .map(([name, result]) => ({ label: name, pipeline: result.perSecond, floor: result.floorPerSecond, unit: result.unit }));
+  writeFileSync(join(outDir, options.quick ? 'throughput.quick.svg' : 'throughput.svg'), throughputChart(bars, `Throughput vs DynamoDB floor (${report.date.slice(0, 10)}, ${report.machine.cpus} cores)`));
+  return report;
+};
+
+/** Prints the results as a table. */
+export const printReport = (report: { scenarios: Record<string, unknown> }): void => {
+  const rows: Record<string, unknown>[] = [];
+  for (const [name, result] of Object.entries(report.scenarios)) {
+    if (name === 'bundles') continue;
+    rows.push({ scenario: name, ...(result as Record<string, unknown>) });
+  }
+  console.table(rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => typeof value !== 'object'))));
+  console.table(report.scenarios.bundles as BundleResult[]);
+};
