@@ -17,7 +17,7 @@ const workspace = (overrides: Partial<WorkspaceRecord> = {}): WorkspaceRecord =>
   name: 'acme',
   partnerName: 'hub',
   createdAt: '2026-01-01T00:00:00.000Z',
-  credentialHashes: {},
+  credentialHashes: { partnerApiKey: 'h1', dataImportKey: 'h2', currentsToken: 'h3', abTastyToken: 'h4', apiKey: 'h5' },
   heapWebhookSecretCiphertext: 'cipher-1',
   partnerKeyPolicy: 'any',
   partnerKeyHashes: {},
