@@ -36,6 +36,13 @@ export const DRAIN_PAGE_SIZE = 1000;
 
 export type HeapWorkResult = ApplyResult & { skippedByDrain: number; continued: boolean };
 
+const addInto = (total: ApplyResult, part: ApplyResult) => {
+  total.added += part.added;
+  total.removed += part.removed;
+  total.unchanged += part.unchanged;
+  total.stale += part.stale;
+};
+
 const emptyResult = (): HeapWorkResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0, skippedByDrain: 0, continued: false });
 
 /** Applies one heapSync message. Idempotent: replays are stale under the version guard. */
@@ -58,7 +65,7 @@ export const applyHeapMessage = async (
     if (drained !== undefined && drained >= message.version) {
       result.skippedByDrain = changes.length;
     } else if (changes.length > 0) {
-      Object.assign(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
+      addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
     }
     await deps.segments.recordSyncPage(set, {
       ...(message.segmentName !== undefined ? { name: message.segmentName } : {}),
@@ -92,10 +99,7 @@ export const applyHeapMessage = async (
         message.version,
         now,
       );
-      result.added += applied.added;
-      result.removed += applied.removed;
-      result.unchanged += applied.unchanged;
-      result.stale += applied.stale;
+      addInto(result, applied);
     }
     if (!nextKey) return result;
     startKey = nextKey;
