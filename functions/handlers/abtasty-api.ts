@@ -40,7 +40,8 @@ const visitorSegmentsRoute = httpHandler('abTastyVisitorSegments', async (reques
   const body = await visitorSegments(membershipReadStore(), segmentNames(), workspace.workspaceId, request.pathParameters.visitorId);
   const text = JSON.stringify(body);
   const etag = etagOf(text);
-  const headers = { ETag: etag, 'Cache-Control': VISITOR_CACHE_CONTROL };
+  // Vary: the answer depends on the workspace the token picks, so shared caches must key on it.
+  const headers = { ETag: etag, 'Cache-Control': VISITOR_CACHE_CONTROL, Vary: 'Authorization' };
   if (etagMatches(request.headers['if-none-match'], etag)) return { status: 304, headers };
   return { status: 200, text, headers: { ...headers, 'Content-Type': 'application/json' } };
 });

@@ -25,8 +25,6 @@ const dependencies = (): HeapWebhookDeps => {
   return deps;
 };
 
-/** Heap pages carry up to 10,000 ids: a few hundred KB. Anything far larger is not Heap. */
-const MAX_BODY_BYTES = 2_000_000;
 
 export const handler = httpHandler(
   'heapWebhook',
@@ -60,5 +58,6 @@ export const handler = httpHandler(
       throw error;
     }
   },
-  { maxBodyBytes: MAX_BODY_BYTES },
+  // A Heap page of 10,000 ids is a few hundred KB; the cap is the Lambda payload limit.
+  { maxBodyBytes: settings().MAX_BODY_BYTES },
 );
