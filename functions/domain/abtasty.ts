@@ -202,3 +202,21 @@ export const segmentUdcCsv = async (
   } while (startKey && bytes < maxBytes);
   return { csv: `${lines.join('\n')}\n`, rows, segment, ...(startKey ? { nextKey: startKey } : {}) };
 };
+
+/**
+ * For the users read API: the Heap segments of a profile's `ABTastyVisitorId` alias (one Query).
+ * An alias value that is not a valid AB Tasty visitor id has no segments (never an error).
+ */
+export const heapSegmentsOfAlias = async (
+  reads: Pick<SegmentReads, 'setsOfMember'>,
+  workspaceId: string,
+  aliasName: string | undefined,
+): Promise<{ visitorId: string; segmentIds: string[] } | undefined> => {
+  const visitorId = normaliseVisitorId(aliasName);
+  if (visitorId === undefined) return undefined;
+  const sets = await reads.setsOfMember(workspaceId, 'visitor', visitorId, 'segment');
+  return { visitorId, segmentIds: sets.map((set) => set.setId).sort() };
+};
+
+/** The alias label under which Braze profiles carry the AB Tasty visitor id. */
+export const AB_TASTY_ALIAS_LABEL = 'ABTastyVisitorId';

@@ -1,4 +1,4 @@
-import { csvField, etagMatches, etagOf, requireVisitorId, segmentNameCache, segmentUdcCsv, type SegmentReads } from '../../functions/domain/abtasty';
+import { csvField, etagMatches, etagOf, heapSegmentsOfAlias, requireVisitorId, segmentNameCache, segmentUdcCsv, type SegmentReads } from '../../functions/domain/abtasty';
 import { BadRequestError } from '../../functions/shared/errors';
 
 const reads = (members: string[], name = 'Engaged, "loyal"') => {
@@ -80,5 +80,24 @@ describe('AB Tasty pull API logic', () => {
     expect(beforeMiss).toBe(1);
     expect(listCalls()).toBe(3);
     expect(names.get('1')).toBe('name-3');
+  });
+});
+
+describe('Heap segments of a profile alias', () => {
+  it('looks up the lower-cased visitor id, and gives nothing for an alias that is not a visitor id', async () => {
+    const asked: string[] = [];
+    const reads = {
+      setsOfMember: (_ws: string, _kind: string, memberId: string) => {
+        asked.push(memberId);
+        return Promise.resolve([{ setId: '9' }, { setId: '10' }]);
+      },
+    } as unknown as Pick<SegmentReads, 'setsOfMember'>;
+
+    const found = await heapSegmentsOfAlias(reads, 'ws', 'ABC-123');
+    const invalid = await heapSegmentsOfAlias(reads, 'ws', 'user@example.com');
+
+    expect(found).toEqual({ visitorId: 'abc-123', segmentIds: ['10', '9'] });
+    expect(invalid).toBeUndefined();
+    expect(asked).toEqual(['abc-123']);
   });
 });
