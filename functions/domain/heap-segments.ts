@@ -66,6 +66,17 @@ export const applyHeapMessage = async (
       result.skippedByDrain = changes.length;
     } else if (changes.length > 0) {
       addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
+      // A drain recorded while this page was being applied may have read the members before our
+      // adds landed. Checking again closes the race: either the drain's (later, consistent) read
+      // sees our adds, or we see the drain here and remove our adds at the drain's version (a
+      // no-op for any visitor a newer page has since re-added).
+      const drainedNow = await deps.segments.drainVersion(set);
+      const added = changes.filter((change) => change.op === 'add');
+      if (drainedNow !== undefined && drainedNow >= message.version && added.length > 0) {
+        const undone = await deps.membership.apply(set, 'visitor', added.map((change) => ({ memberId: change.memberId, op: 'remove' as const })), drainedNow, now);
+        result.removed += undone.removed;
+        result.skippedByDrain = added.length;
+      }
     }
     await deps.segments.recordSyncPage(set, {
       ...(message.segmentName !== undefined ? { name: message.segmentName } : {}),

@@ -75,6 +75,19 @@ describe('the Heap segment worker', () => {
     expect(pages).toHaveLength(1);
   });
 
+  it('undoes its adds at the drain version when a drain was recorded while the page was being applied', async () => {
+    const drainVersion = changeVersion(3000, 'drain');
+    const { deps, applied } = setup();
+    let reads = 0;
+    deps.segments.drainVersion = () => Promise.resolve((reads += 1) === 1 ? undefined : drainVersion);
+
+    const result = await applyHeapMessage(deps, syncMessage({ add: ['a'], remove: ['b'] }));
+
+    expect(applied.map((call) => call.version)).toEqual([syncMessage().version, drainVersion]);
+    expect(applied[1]?.changes).toEqual([{ memberId: 'a', op: 'remove' }]);
+    expect(result.skippedByDrain).toBe(1);
+  });
+
   it('drains every current member at the drain version', async () => {
     const { deps, applied, drains } = setup({ members: ['a', 'b', 'c'] });
     const version = changeVersion(5000, 'drain');
