@@ -100,6 +100,14 @@ const main = async () => {
     await run('segment 3', 3, 'run-3', visitorIds.slice(2500, 7500), 'add', 5000);
     await run('segment 1 (half leave)', 1, 'run-4', visitorIds.slice(0, VISITORS / 2), 'remove', VISITORS / 2);
 
+    // UDC CSV of the largest segment, and the segment list.
+    for (const path of ['/abtasty/segments/1/udc.csv', '/abtasty/segments']) {
+      const started = performance.now();
+      const response = await fetch(`${hub.url}${path}`, { headers: { Authorization: `Bearer ${ws.abTastyToken}` } });
+      const text = await response.text();
+      console.log(`GET ${path}: ${response.status}, ${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB, rows ${response.headers.get('x-row-count') ?? '-'}, ${(performance.now() - started).toFixed(0)} ms`);
+    }
+
     // Hot path latency over HTTP with concurrency (warm containers: the name cache is loaded once).
     const latencies: number[] = [];
     let etagHits = 0;
