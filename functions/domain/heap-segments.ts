@@ -30,8 +30,8 @@ export interface HeapWorkerDeps {
   readonly now: () => string;
 }
 
-/** Member pages a drain handles per message: 20 × 1,000 removals keeps a message well inside 60 s. */
-export const DRAIN_PAGES_PER_MESSAGE = 20;
+/** Member pages a drain handles per message: 10 × 1,000 removals (~101 transactions) keeps a message well inside the 60 s timeout. */
+export const DRAIN_PAGES_PER_MESSAGE = 10;
 export const DRAIN_PAGE_SIZE = 1000;
 
 export type HeapWorkResult = ApplyResult & { skippedByDrain: number; continued: boolean };
