@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import type { MemberKind, SetKind, SetRef } from './membership';
 import { normaliseVisitorId } from './visitor-ids';
+import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 
 /** Set metadata as the reads return it (META item). */
 export interface SegmentMeta {
@@ -39,10 +40,9 @@ export interface SegmentSummary {
   readonly last_sync: LastSync | null;
 }
 
-const SEGMENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 const segmentRef = (workspaceId: string, segmentId: string | undefined): SetRef => {
-  if (!segmentId || !SEGMENT_ID.test(segmentId)) throw new NotFoundError('Segment not found');
+  if (!segmentId || !SEGMENT_ID_PATTERN.test(segmentId)) throw new NotFoundError('Segment not found');
   return { workspaceId, kind: 'segment', setId: segmentId };
 };
 

@@ -62,6 +62,8 @@ export type HeapWebhookResult =
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Page numbers are zero-padded in versions so that page 10 sorts after page 9. */
 const pad = (page: number) => page.toString().padStart(6, '0');
+/** Longer segment names are cut rather than refused: a 400 would make Heap retry the page forever. */
+const MAX_NAME_LENGTH = 1024;
 /** Placeholder wide enough for any real part number, so re-numbering never grows a message. */
 const PART_PLACEHOLDER = 99_999;
 
@@ -170,7 +172,7 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
     const bodies = syncPageMessages({
       workspaceId: workspace.workspaceId,
       segmentId: String(segment.id),
-      segmentName: segment.name,
+      segmentName: segment.name?.slice(0, MAX_NAME_LENGTH),
       syncTaskId: String(syncInfo.sync_task_id),
       pageNumber: syncInfo.page_number,
       totalPages: syncInfo.total_pages,
@@ -201,7 +203,7 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
       type: 'drain',
       workspaceId: workspace.workspaceId,
       segmentId,
-      ...(data.data.segment.name !== undefined ? { segmentName: data.data.segment.name } : {}),
+      ...(data.data.segment.name !== undefined ? { segmentName: data.data.segment.name.slice(0, MAX_NAME_LENGTH) } : {}),
       version: changeVersion(input.receivedAt, 'drain'),
       receivedAt: new Date(input.receivedAt).toISOString(),
       part: 0,

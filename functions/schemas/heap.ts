@@ -7,8 +7,11 @@ import { z } from 'zod/mini';
 /** A Heap user reference: `id` is the value of the user property the customer chose (ABTastyVisitorId). */
 const heapUserSchema = z.looseObject({ id: z.optional(z.unknown()) });
 
+/** Heap segment ids are integers; strings are accepted in the charset the pull API's paths use. */
+export const SEGMENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 const segmentSchema = z.looseObject({
-  id: z.union([z.number(), z.string().check(z.minLength(1), z.maxLength(128))]),
+  id: z.union([z.number().check(z.int(), z.minimum(0)), z.string().check(z.regex(SEGMENT_ID_PATTERN))]),
   name: z.optional(z.string()),
 });
 
