@@ -3,8 +3,8 @@
  * - the segment's META item (shared layout with the membership store) also carries the segment
  *   name, `syncVersion` (newest page that updated it), `lastSync` (run id, time, pages seen of
  *   total) and `drainVersion`;
- * - `<set pk>` / `SYNC#<sync_task_id>`: one item per sync run with the string set of page numbers
- *   applied, so a run's progress is visible (pages seen of `total_pages`).
+ * - `<set pk>` / `SYNC#<sync_task_id>`: one item per sync run with the string set of page parts
+ *   applied (`<page>:<part>/<parts>`), so a run's progress is visible (pages seen of `total_pages`).
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeapSegmentStore } from '../domain/heap-segments';
@@ -16,18 +16,36 @@ const isConditionFailure = (error: unknown) => (error as Error).name === 'Condit
 const listedSetClauses =
   'workspaceId = :ws, setKind = :kind, setId = :sid, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, memberCount = if_not_exists(memberCount, :zero), gsi1pk = :list, gsi1sk = :sid';
 
+/** `<page>:<part>/<parts>`: one entry per applied queue message of a page. */
+const partToken = (page: number, part: number, parts: number) => `${page}:${part}/${parts}`;
+
+/** Pages whose every part has been applied. */
+export const completePages = (parts: ReadonlySet<string>): number => {
+  const seen = new Map<string, { parts: number; applied: Set<string> }>();
+  for (const token of parts) {
+    const match = /^(\d+):(\d+)\/(\d+)$/.exec(token);
+    if (!match) continue;
+    const [, page = '', part = '', total = ''] = match;
+    const entry = seen.get(page) ?? { parts: Number(total), applied: new Set<string>() };
+    entry.applied.add(part);
+    seen.set(page, entry);
+  }
+  return [...seen.values()].filter((entry) => entry.applied.size >= entry.parts).length;
+};
+
 export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string): HeapSegmentStore => ({
   async recordSyncPage(set, page) {
     const pk = setPk(set);
-    // ADD to a string set is idempotent: a page applied twice is counted once.
+    // ADD to a string set is idempotent: a part applied twice is counted once. A page counts as
+    // seen once all of its parts (queue messages) are applied.
     const run = await db.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk, sk: `SYNC#${page.syncTaskId}` },
         UpdateExpression:
-          'ADD pagesSeen :page SET syncTaskId = :task, totalPages = :total, firstPageAt = if_not_exists(firstPageAt, :at), lastPageAt = :at, workspaceId = :ws, setId = :sid',
+          'ADD partsApplied :part SET syncTaskId = :task, totalPages = :total, firstPageAt = if_not_exists(firstPageAt, :at), lastPageAt = :at, workspaceId = :ws, setId = :sid',
         ExpressionAttributeValues: {
-          ':page': new Set([String(page.pageNumber)]),
+          ':part': new Set([partToken(page.pageNumber, page.part, page.parts)]),
           ':task': page.syncTaskId,
           ':total': page.totalPages,
           ':at': page.receivedAt,
@@ -37,7 +55,7 @@ export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const pagesSeen = (run.Attributes?.pagesSeen as Set<string> | undefined)?.size ?? 1;
+    const pagesSeen = completePages((run.Attributes?.partsApplied as Set<string> | undefined) ?? new Set());
     const lastSync = { syncTaskId: page.syncTaskId, at: page.receivedAt, pagesSeen, totalPages: page.totalPages };
     const values = {
       ':ws': set.workspaceId,

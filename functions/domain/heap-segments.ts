@@ -12,7 +12,18 @@ export interface HeapSegmentStore {
   /** Records a sync page (segment name, list entry, run progress); newer versions win for name and last sync. */
   recordSyncPage(
     set: SetRef,
-    page: { name?: string; version: string; receivedAt: string; syncTaskId: string; pageNumber: number; totalPages: number; now: string },
+    page: {
+      name?: string;
+      version: string;
+      receivedAt: string;
+      syncTaskId: string;
+      pageNumber: number;
+      totalPages: number;
+      /** Which queue message of the page this is (a page is seen once all its parts are applied). */
+      part: number;
+      parts: number;
+      now: string;
+    },
   ): Promise<void>;
   /** Records a drain (drain version: sync pages received before it are skipped). */
   recordDrain(set: SetRef, drain: { name?: string; version: string; receivedAt: string; now: string }): Promise<void>;
@@ -85,6 +96,8 @@ export const applyHeapMessage = async (
       syncTaskId: message.syncTaskId ?? '',
       pageNumber: message.pageNumber ?? 0,
       totalPages: message.totalPages ?? 0,
+      part: message.part,
+      parts: message.parts,
       now,
     });
     return result;

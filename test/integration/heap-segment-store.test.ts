@@ -12,8 +12,10 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
   afterAll(() => hub.stop());
 
   const store = () => dynamoHeapSegmentStore(hub.doc, hub.tables.cohorts);
-  const page = (name: string, receivedAtMs: number, pageNumber: number, syncTaskId = 'run-1', totalPages = 3) => ({
+  const page = (name: string, receivedAtMs: number, pageNumber: number, syncTaskId = 'run-1', totalPages = 3, part = 0, parts = 1) => ({
     name,
+    part,
+    parts,
     version: changeVersion(receivedAtMs, `${syncTaskId}#${pageNumber.toString().padStart(6, '0')}`),
     receivedAt: new Date(receivedAtMs).toISOString(),
     syncTaskId,
@@ -33,7 +35,19 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
 
     expect(meta?.name).toBe('New name');
     expect(meta?.lastSync).toEqual({ syncTaskId: 'run-1', at: new Date(3000).toISOString(), pagesSeen: 2, totalPages: 3 });
-    expect([...(run.Item?.pagesSeen as Set<string>)].sort()).toEqual(['1', '3']);
+    expect([...(run.Item?.partsApplied as Set<string>)].sort()).toEqual(['1:0/1', '3:0/1']);
+  });
+
+  it('counts a page split into several queue messages as seen only once all its parts are applied', async () => {
+    const set: SetRef = { workspaceId: 'ws4', kind: 'segment', setId: '40' };
+    const lastSync = async () => (await membershipReads(hub.doc, hub.tables.cohorts).getSet(set))?.lastSync as { pagesSeen: number };
+
+    await store().recordSyncPage(set, page('Split', 1000, 1, 'run-4', 2, 0, 2));
+    const afterFirstPart = (await lastSync()).pagesSeen;
+    await store().recordSyncPage(set, page('Split', 1000, 1, 'run-4', 2, 1, 2));
+
+    expect(afterFirstPart).toBe(0);
+    expect((await lastSync()).pagesSeen).toBe(1);
   });
 
   it('lists a recorded segment and keeps its member count from the membership engine', async () => {
