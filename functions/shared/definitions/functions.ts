@@ -41,6 +41,36 @@ export const FUNCTIONS = {
     inspectsQueues: ['cohortImport', 'currents', 'heapSync'],
     tables: { workspaces: 'read' },
   },
+  heapWebhook: {
+    entry: 'functions/handlers/heap-webhook.ts',
+    description: 'Receives Heap segment-sync webhooks, verifies Heap-Hash and queues each page',
+    routes: [{ method: 'POST', path: '/heap/segments/{workspaceId}' }],
+    sendsTo: ['heapSync'],
+    // write: records the Heap id_tokens seen on verified requests.
+    tables: { workspaces: 'write' },
+    decryptsSecrets: true,
+  },
+  heapWorker: {
+    entry: 'functions/handlers/heap-worker.ts',
+    description: 'Applies queued Heap segment pages and drains to segment membership',
+    routes: [],
+    consumes: 'heapSync',
+    // sendsTo: a drain of a very large segment continues in a follow-up message.
+    sendsTo: ['heapSync'],
+    tables: { cohorts: 'write', idempotency: 'write' },
+  },
+  abTastyApi: {
+    entry: 'functions/handlers/abtasty-api.ts',
+    description: 'AB Tasty pull API: Heap segments, a visitor\'s segments, members and UDC CSV',
+    routes: [
+      { method: 'GET', path: '/abtasty/segments' },
+      { method: 'GET', path: '/abtasty/visitors/{visitorId}/segments' },
+      { method: 'GET', path: '/abtasty/segments/{segmentId}/visitors' },
+      { method: 'GET', path: '/abtasty/segments/{segmentId}/udc.csv' },
+    ],
+    sendsTo: [],
+    tables: { workspaces: 'read', cohorts: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

@@ -1,0 +1,45 @@
+/**
+ * heapSync worker: applies Heap segment pages and drains to the membership tables. Each message is
+ * processed once per `dedupeKey` (Powertools idempotency, 7 days: longer than Heap retries a page),
+ * and every change is version-guarded, so replays and late pages change nothing.
+ */
+import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
+import { sqsSender } from '../adapters/sqs-sender';
+import { membershipStore } from '../adapters/stores';
+import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
+import { heapSyncMessageSchema } from '../schemas/heap';
+import { enqueueAll } from '../shared/enqueue';
+import { queueUrl, tableName } from '../shared/config';
+import { logger } from '../shared/powertools';
+import { sqsWorker } from '../shared/sqs-worker';
+
+let deps: HeapWorkerDeps | undefined;
+
+const dependencies = (): HeapWorkerDeps => {
+  deps ??= {
+    membership: membershipStore(),
+    segments: dynamoHeapSegmentStore(dynamoDocumentClient(), tableName('cohorts')),
+    requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
+    now: () => new Date().toISOString(),
+  };
+  return deps;
+};
+
+export const handler = sqsWorker({
+  queue: 'heapSync',
+  schema: heapSyncMessageSchema,
+  idempotencySeconds: 7 * 24 * 3600,
+  process: async (message) => {
+    const result = await applyHeapMessage(dependencies(), message);
+    logger.info('heap segment message applied', {
+      workspaceId: message.workspaceId,
+      segmentId: message.segmentId,
+      type: message.type,
+      syncTaskId: message.syncTaskId,
+      pageNumber: message.pageNumber,
+      part: message.part,
+      ...result,
+    });
+  },
+});

@@ -1,0 +1,103 @@
+import { csvField, etagMatches, etagOf, heapSegmentsOfAlias, requireVisitorId, segmentNameCache, segmentUdcCsv, type SegmentReads } from '../../functions/domain/abtasty';
+import { BadRequestError } from '../../functions/shared/errors';
+
+const reads = (members: string[], name = 'Engaged, "loyal"') => {
+  let listCalls = 0;
+  const fake: SegmentReads = {
+    listSets: () => {
+      listCalls += 1;
+      return Promise.resolve({ sets: [{ setId: '1', name: `name-${listCalls}`, memberCount: 1 }] });
+    },
+    getSet: () => Promise.resolve({ setId: '1', name, memberCount: members.length }),
+    listMembers: (_set, limit, startKey) => {
+      const start = (startKey?.index as number | undefined) ?? 0;
+      const end = start + limit;
+      return Promise.resolve({ members: members.slice(start, end).map((memberId) => ({ memberId })), ...(end < members.length ? { nextKey: { index: end } } : {}) });
+    },
+    setsOfMember: () => Promise.resolve([]),
+  };
+  return { fake, listCalls: () => listCalls };
+};
+
+describe('AB Tasty pull API logic', () => {
+  it('refuses an invalid visitor id with a message naming the accepted format', () => {
+    const error = (() => {
+      try {
+        return requireVisitorId('not a visitor');
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).errors[0]).toContain('^[a-z0-9-]{1,32}$');
+    expect(requireVisitorId('ABC-1')).toBe('abc-1');
+  });
+
+  it('matches If-None-Match against the ETag: exact, weak, in a list, or *', () => {
+    const etag = etagOf('{"a":1}');
+
+    expect(etagMatches(etag, etag)).toBe(true);
+    expect(etagMatches(`W/${etag}`, etag)).toBe(true);
+    expect(etagMatches(`"other", ${etag}`, etag)).toBe(true);
+    expect(etagMatches('*', etag)).toBe(true);
+    expect(etagMatches(etagOf('{"a":2}'), etag)).toBe(false);
+    expect(etagMatches(undefined, etag)).toBe(false);
+  });
+
+  it('quotes CSV fields that hold commas, quotes or line breaks', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+  });
+
+  it('writes one UDC row per member with a header, and continues large segments with a cursor key', async () => {
+    const { fake } = reads(['a', 'b', 'c', 'd', 'e']);
+
+    const first = await segmentUdcCsv(fake, 'ws', '1', { pageSize: 2, maxBytes: 10 });
+    const rest = await segmentUdcCsv(fake, 'ws', '1', { pageSize: 2, startKey: first.nextKey });
+
+    expect(first.csv).toBe('visitor_id,value\na,"Engaged, ""loyal"""\nb,"Engaged, ""loyal"""\n');
+    expect(first.nextKey).toEqual({ index: 2 });
+    expect(rest.csv.split('\n').filter(Boolean)).toEqual(['c', 'd', 'e'].map((id) => `${id},"Engaged, ""loyal"""`));
+    expect(rest.nextKey).toBeUndefined();
+  });
+
+  it('caches segment names per workspace, reloading after the TTL or for an unknown segment', async () => {
+    let clock = 0;
+    const { fake, listCalls } = reads([]);
+    const cache = segmentNameCache(fake, { ttlMs: 1000, missRefreshMs: 100, now: () => clock });
+
+    await cache.namesOf('ws', ['1']);
+    await cache.namesOf('ws', ['1']);
+    const beforeMiss = listCalls();
+    await cache.namesOf('ws', ['2']); // unknown, but reloaded less than missRefreshMs ago
+    clock = 200;
+    await cache.namesOf('ws', ['2']);
+    clock = 5000;
+    const names = await cache.namesOf('ws', ['1']);
+
+    expect(beforeMiss).toBe(1);
+    expect(listCalls()).toBe(3);
+    expect(names.get('1')).toBe('name-3');
+  });
+});
+
+describe('Heap segments of a profile alias', () => {
+  it('looks up the lower-cased visitor id, and gives nothing for an alias that is not a visitor id', async () => {
+    const asked: string[] = [];
+    const reads = {
+      setsOfMember: (_ws: string, _kind: string, memberId: string) => {
+        asked.push(memberId);
+        return Promise.resolve([{ setId: '9' }, { setId: '10' }]);
+      },
+    } as unknown as Pick<SegmentReads, 'setsOfMember'>;
+
+    const found = await heapSegmentsOfAlias(reads, 'ws', 'ABC-123');
+    const invalid = await heapSegmentsOfAlias(reads, 'ws', 'user@example.com');
+
+    expect(found).toEqual({ visitorId: 'abc-123', segmentIds: ['10', '9'] });
+    expect(invalid).toBeUndefined();
+    expect(asked).toEqual(['abc-123']);
+  });
+});

@@ -1,0 +1,115 @@
+import { applyHeapMessage, DRAIN_PAGE_SIZE, DRAIN_PAGES_PER_MESSAGE, type HeapSegmentStore, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
+import { changeVersion, type MembershipChange, type MembershipStore } from '../../functions/domain/membership';
+import type { HeapSyncMessage } from '../../functions/schemas/heap';
+
+const syncMessage = (overrides: Partial<HeapSyncMessage> = {}): HeapSyncMessage => ({
+  dedupeKey: 'heap#ws#run#1#0',
+  type: 'sync',
+  workspaceId: 'ws',
+  segmentId: '42',
+  segmentName: 'Segment',
+  version: changeVersion(2000, 'run#000001'),
+  receivedAt: '2026-01-01T00:00:02.000Z',
+  syncTaskId: 'run',
+  pageNumber: 1,
+  totalPages: 1,
+  part: 0,
+  parts: 1,
+  add: [],
+  remove: [],
+  round: 0,
+  ...overrides,
+});
+
+const setup = (options: { members?: string[]; drainVersion?: string } = {}) => {
+  const applied: { changes: readonly MembershipChange[]; version: string }[] = [];
+  const requeued: HeapSyncMessage[] = [];
+  const pages: unknown[] = [];
+  const drains: unknown[] = [];
+  const members = options.members ?? [];
+  const membership: MembershipStore = {
+    apply: (_set, _kind, changes, version) => {
+      applied.push({ changes, version });
+      const removed = changes.filter((change) => change.op === 'remove').length;
+      return Promise.resolve({ added: changes.length - removed, removed, unchanged: 0, stale: 0 });
+    },
+  };
+  const segments: HeapSegmentStore = {
+    recordSyncPage: (_set, page) => Promise.resolve(void pages.push(page)),
+    recordDrain: (_set, drain) => Promise.resolve(void drains.push(drain)),
+    drainVersion: () => Promise.resolve(options.drainVersion),
+    currentMembers: (_set, limit, startKey) => {
+      const start = (startKey?.index as number | undefined) ?? 0;
+      const end = start + limit;
+      return Promise.resolve({ memberIds: members.slice(start, end), ...(end < members.length ? { nextKey: { index: end } } : {}) });
+    },
+  };
+  const deps: HeapWorkerDeps = {
+    membership,
+    segments,
+    requeue: (body) => Promise.resolve(void requeued.push(JSON.parse(body) as HeapSyncMessage)),
+    now: () => '2026-01-01T00:00:05.000Z',
+  };
+  return { deps, applied, requeued, pages, drains };
+};
+
+describe('the Heap segment worker', () => {
+  it('applies a page\'s adds and removes at the page version and records the run progress', async () => {
+    const { deps, applied, pages } = setup();
+    const message = syncMessage({ add: ['a', 'b'], remove: ['c'] });
+
+    const result = await applyHeapMessage(deps, message);
+
+    expect(result).toMatchObject({ added: 2, removed: 1 });
+    expect(applied).toEqual([{ version: message.version, changes: [{ memberId: 'a', op: 'add' }, { memberId: 'b', op: 'add' }, { memberId: 'c', op: 'remove' }] }]);
+    expect(pages).toEqual([expect.objectContaining({ syncTaskId: 'run', pageNumber: 1, totalPages: 1, name: 'Segment' })]);
+  });
+
+  it('skips the changes of a page received before the newest drain, but still records the page', async () => {
+    const { deps, applied, pages } = setup({ drainVersion: changeVersion(3000, 'drain') });
+
+    const result = await applyHeapMessage(deps, syncMessage({ add: ['a'] }));
+
+    expect(result.skippedByDrain).toBe(1);
+    expect(applied).toEqual([]);
+    expect(pages).toHaveLength(1);
+  });
+
+  it('undoes its adds at the drain version when a drain was recorded while the page was being applied', async () => {
+    const drainVersion = changeVersion(3000, 'drain');
+    const { deps, applied } = setup();
+    let reads = 0;
+    deps.segments.drainVersion = () => Promise.resolve((reads += 1) === 1 ? undefined : drainVersion);
+
+    const result = await applyHeapMessage(deps, syncMessage({ add: ['a'], remove: ['b'] }));
+
+    expect(applied.map((call) => call.version)).toEqual([syncMessage().version, drainVersion]);
+    expect(applied[1]?.changes).toEqual([{ memberId: 'a', op: 'remove' }]);
+    expect(result.skippedByDrain).toBe(1);
+  });
+
+  it('drains every current member at the drain version', async () => {
+    const { deps, applied, drains } = setup({ members: ['a', 'b', 'c'] });
+    const version = changeVersion(5000, 'drain');
+
+    const result = await applyHeapMessage(deps, syncMessage({ type: 'drain', version, dedupeKey: 'heap#ws#drain#42#5000' }));
+
+    expect(result).toMatchObject({ removed: 3, continued: false });
+    expect(applied).toEqual([{ version, changes: ['a', 'b', 'c'].map((memberId) => ({ memberId, op: 'remove' })) }]);
+    expect(drains).toHaveLength(1);
+  });
+
+  it('continues a very large drain in a follow-up message that resumes where it stopped', async () => {
+    const total = DRAIN_PAGE_SIZE * DRAIN_PAGES_PER_MESSAGE + 5;
+    const { deps, requeued, applied } = setup({ members: Array.from({ length: total }, (_, index) => `m${index}`) });
+
+    const first = await applyHeapMessage(deps, syncMessage({ type: 'drain', dedupeKey: 'heap#ws#drain#42#5000' }));
+    const [next] = requeued;
+    const second = await applyHeapMessage(deps, next!);
+
+    expect(first.continued).toBe(true);
+    expect(next).toMatchObject({ round: 1, dedupeKey: 'heap#ws#drain#42#5000#r1', startKey: { index: DRAIN_PAGE_SIZE * DRAIN_PAGES_PER_MESSAGE } });
+    expect(second).toMatchObject({ removed: 5, continued: false });
+    expect(applied.flatMap((call) => call.changes).length).toBe(total);
+  });
+});
