@@ -105,7 +105,6 @@ export class ServiceStack extends Stack {
     );
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'Lambda basic execution (CloudWatch Logs only) for each function.' },
-      { id: 'AwsSolutions-IAM5', reason: "Wildcards come from CDK grants scoped to this stack's tables (their GSIs: table/index/*), its KMS key actions (kms:GenerateDataKey*, kms:ReEncrypt*) and the export prefix exports/*; no account-wide resource." },
     );
   }
 }

@@ -26,6 +26,7 @@ export interface StageConfig {
   /** Braze's documented limit for cohort imports, per workspace. */
   readonly cohortRequestsPerHour: number;
   readonly heapTimestampToleranceSeconds: number;
+  readonly heapFutureToleranceSeconds: number;
   readonly lambdaMemoryMb: number;
 }
 
@@ -41,6 +42,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     eventRetentionDays: 30,
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
+    heapFutureToleranceSeconds: 60,
     lambdaMemoryMb: 512,
   },
   prod: {
@@ -54,6 +56,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     eventRetentionDays: 400,
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
+    heapFutureToleranceSeconds: 60,
     lambdaMemoryMb: 1024,
   },
 };

@@ -2,7 +2,7 @@
  * Heap segment-sync webhook bodies (as Heap sends them) and the heapSync queue message the webhook
  * writes for the segment worker. Webhook schemas are loose: Heap may add fields at any time.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /** A Heap user reference: `id` is the value of the user property the customer chose (ABTastyVisitorId). */
 const heapUserSchema = z.looseObject({ id: z.optional(z.unknown()) });

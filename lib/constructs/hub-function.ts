@@ -31,6 +31,11 @@ export interface HubFunctionProps {
 
 const root = join(__dirname, '..', '..');
 
+/** DynamoDB data-plane actions a reading function needs (Query also covers the GSIs). */
+export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'] as const;
+/** Added for writing functions; TransactWriteItems is authorised per item by these same actions. */
+export const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+
 export class HubFunction extends Construct {
   readonly fn: NodejsFunction;
 
@@ -72,6 +77,7 @@ export class HubFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
         HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
+        HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
         COHORT_REQUESTS_PER_HOUR: String(config.cohortRequestsPerHour),
         ...props.environment,
       },
@@ -80,8 +86,15 @@ export class HubFunction extends Construct {
     for (const [table, access] of Object.entries(definition.tables) as [TableKey, 'read' | 'write'][]) {
       const resource = props.tables[table];
       this.fn.addEnvironment(TABLES[table].envVar, resource.tableName);
-      if (access === 'write') resource.grantReadWriteData(this.fn);
-      else resource.grantReadData(this.fn);
+      // Explicit actions on the table and each of its named indexes: no `index/*` wildcard, and no
+      // Scan (no handler needs one).
+      const indexes: readonly { indexName: string }[] = TABLES[table].gsis;
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : [...READ_ACTIONS],
+          resources: [resource.tableArn, ...indexes.map((index) => `${resource.tableArn}/index/${index.indexName}`)],
+        }),
+      );
     }
     for (const queue of definition.sendsTo) {
       this.fn.addEnvironment(QUEUES[queue].envVar, props.queues[queue].queue.queueUrl);

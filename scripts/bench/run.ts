@@ -140,5 +140,5 @@ export const printReport = (report: { scenarios: Record<string, unknown> }): voi
     rows.push({ scenario: name, ...(result as Record<string, unknown>) });
   }
   console.table(rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => typeof value !== 'object'))));
-  console.table(report.scenarios.bundles as BundleResult[]);
+  console.table(report.scenarios.bundles);
 };
