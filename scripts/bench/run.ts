@@ -16,7 +16,7 @@ import { systemClock } from '../../functions/domain/ports';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { startHub, type LocalHub } from '../local/hub';
 import { startDynamoLocal, startSqsEmulator, type RunningService } from '../local/services';
-import { measureBundles, type BundleResult } from './bundles';
+import { measureBundles } from './bundles';
 import { throughputChart, type ChartBar } from './chart';
 import { countDynamoCalls, type DynamoCounter } from './dynamo-counter';
 import { SCENARIOS } from './scenarios';
