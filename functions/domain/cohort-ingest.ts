@@ -112,6 +112,10 @@ export const parseIsoTime = (value: unknown): string | undefined => {
   if (typeof value !== 'string') return undefined;
   const match = ISO_8601.exec(value.trim());
   if (!match) return undefined;
+  // Date.parse rolls impossible dates over (Feb 30 → Mar 2): check the calendar date itself.
+  const [year, month, day] = value.trim().slice(0, 10).split('-').map(Number) as [number, number, number];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
   let text = value.trim().replace(' ', 'T').replace(',', '.');
   // A time without an offset is read as UTC (Braze's convention), never as the server's local time.
   if (text.includes('T') && match[1] === undefined) text += 'Z';
