@@ -12,7 +12,7 @@ import {
 } from '../../../functions/domain/membership';
 import type { ClaimResolver, ImportReports, PartOutcome, PartnerKeyLog, ProfileReader, SetWriter } from '../../../functions/domain/cohort-matching';
 import type { Claim, Profile } from '../../../functions/schemas/directory';
-import type { PartnerKeyPolicy, WorkspaceRecord } from '../../../functions/schemas/workspace';
+import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
 
 export const DATA_IMPORT_KEY = 'hub_dik_test-data-import-key';
 export const PARTNER_KEY = 'braze-issued-partner-key';
@@ -30,7 +30,7 @@ export const workspaceRecord = (overrides: Partial<WorkspaceRecord> = {}): Works
     abTastyToken: hashSecret('hub_abt_test'),
   },
   heapWebhookSecretCiphertext: 'x',
-  partnerKeyPolicy: 'any' as PartnerKeyPolicy,
+  partnerKeyPolicy: 'any',
   partnerKeyHashes: {},
   heapIdTokensSeen: [],
   ...overrides,
