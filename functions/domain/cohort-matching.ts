@@ -221,7 +221,8 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
     unmatched: match.unmatched,
     unmatchedSamples: match.unmatchedSamples,
     result: sumResults(removed, added),
-    now,
+    // The report's updatedAt says when this part finished applying.
+    now: new Date(deps.now()).toISOString(),
   };
   await deps.reports.recordPart({ set, importId: message.importId }, outcome);
   await recordPartnerKey(deps, message, now);
