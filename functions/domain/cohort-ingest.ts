@@ -247,9 +247,30 @@ const acceptWith = async (
   return { body, workspace, fingerprint, headers };
 };
 
+/** Runs the rest of a counted request so that its refusals carry the `X-RateLimit-*` headers too. */
+const withRateHeaders = async <T>(headers: Record<string, string>, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...headers, ...error.headers });
+    throw error;
+  }
+};
+
 /** `POST /partners/{partner}/cohorts`: validates and queues a cohort create-or-rename. */
 export const acceptCohortUpsert = async (deps: IngestDeps, request: IngestRequest): Promise<IngestResult> => {
   const { body, workspace, fingerprint, headers } = await acceptWith(deps, request);
+  return withRateHeaders(headers, () => queueCohortUpsert(deps, request, body, workspace, fingerprint, headers));
+};
+
+const queueCohortUpsert = async (
+  deps: IngestDeps,
+  request: IngestRequest,
+  body: Record<string, unknown>,
+  workspace: WorkspaceRecord,
+  fingerprint: string,
+  headers: Record<string, string>,
+): Promise<IngestResult> => {
   const input = validateCohortUpsert(body);
   const importId = issueImportId(workspace, input.cohortId, request.receivedAt);
   const message: CohortUpsertMessage = {
@@ -274,6 +295,17 @@ export const acceptCohortUpsert = async (deps: IngestDeps, request: IngestReques
  */
 export const acceptCohortChanges = async (deps: IngestDeps, request: IngestRequest): Promise<IngestResult> => {
   const { body, workspace, fingerprint, headers } = await acceptWith(deps, request);
+  return withRateHeaders(headers, () => queueCohortChanges(deps, request, body, workspace, fingerprint, headers));
+};
+
+const queueCohortChanges = async (
+  deps: IngestDeps,
+  request: IngestRequest,
+  body: Record<string, unknown>,
+  workspace: WorkspaceRecord,
+  fingerprint: string,
+  headers: Record<string, string>,
+): Promise<IngestResult> => {
   const input = validateCohortChanges(body);
   if (input.changes.length === 0) return { status: 201, body: { message: 'success' }, headers };
   const importId = issueImportId(workspace, input.cohortId, request.receivedAt);

@@ -111,6 +111,7 @@ describe('Braze /cohorts/users validation errors', () => {
     const answer = await refusal(postUsers(deps, usersBody({ cohort_changes: changes })));
 
     expect(answer).toMatchObject({ status: 400, message: BRAZE_ERRORS.tooManyIdentifiers });
+    expect(answer.headers['X-RateLimit-Limit']).toBe('1000');
     expect(sender.sent).toEqual([]);
   });
 
