@@ -202,6 +202,15 @@ describe('Braze cohort import through the local stack', () => {
     expect(user.cohorts).toEqual(expect.arrayContaining([{ id: COHORT, name: 'High intent shoppers' }]));
   });
 
+  it('ignores a rename older than the current name', async () => {
+    const reads = membershipReads(hub.doc, hub.tables.cohorts);
+
+    const applied = await reads.renameSet({ workspaceId: creds.workspaceId, kind: 'cohort', setId: COHORT }, 'Stale name', changeVersion(Date.parse('2020-01-01T00:00:00Z'), 'imp_old'), now);
+
+    expect(applied).toBe(false);
+    expect(await cohort(COHORT)).toMatchObject({ name: 'High intent shoppers' });
+  });
+
   it('records which partner key fingerprints were seen, never the key', async () => {
     const seen = await dynamoPartnerKeyLog(hub.doc, hub.tables.workspaces).list(creds.workspaceId);
 
