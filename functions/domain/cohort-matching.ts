@@ -107,6 +107,21 @@ export const resolveSurvivors = async (
   return survivors;
 };
 
+/** BatchGetItem's key limit: one resolveClaims call per chunk. */
+const CLAIM_CHUNK = 100;
+
+/**
+ * Claim lookups for up to 1,000 keys as ≤100-key chunks fetched concurrently (each chunk is one
+ * BatchGetItem), rather than one after another: a full request needs 10 independent reads.
+ */
+export const resolveClaimsConcurrently = async (resolver: ClaimResolver, workspaceId: string, keys: readonly string[]) => {
+  const unique = [...new Set(keys)];
+  const chunks: string[][] = [];
+  for (let start = 0; start < unique.length; start += CLAIM_CHUNK) chunks.push(unique.slice(start, start + CLAIM_CHUNK));
+  const found = await Promise.all(chunks.map((chunk) => resolver.resolveClaims(workspaceId, chunk)));
+  return new Map(found.flatMap((map) => [...map]));
+};
+
 export interface MatchOutcome {
   /** Profile-level changes, one per profile; remove wins when identifiers of one profile disagree. */
   readonly adds: string[];
@@ -122,7 +137,8 @@ export const matchIdentifiers = async (
   workspaceId: string,
   changes: readonly { identifier: Identifier; op: 'add' | 'remove' }[],
 ): Promise<MatchOutcome> => {
-  const claims = await deps.claims.resolveClaims(
+  const claims = await resolveClaimsConcurrently(
+    deps.claims,
     workspaceId,
     changes.map((change) => identifierKey(change.identifier)),
   );
