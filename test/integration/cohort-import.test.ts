@@ -46,7 +46,9 @@ describe('Braze cohort import through the local stack', () => {
   const itemCount = async (table: string) => (await hub.doc.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count;
 
   beforeAll(async () => {
-    hub = await startTestHub();
+    // 5 s visibility: no test here relies on redelivery, and a slow run on a busy machine should
+    // not see a message redelivered while it is still being processed.
+    hub = await startTestHub({ visibilitySeconds: 5 });
     creds = await hub.createWorkspace({ partnerName: 'segment' });
     const ws = creds.workspaceId;
     // Profiles through the directory's own write paths.
