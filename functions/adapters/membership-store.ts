@@ -236,6 +236,30 @@ export const membershipReads = (db: DynamoDBDocumentClient, table: string) => ({
     );
   },
 
+  /**
+   * Renames a set only if `version` is newer than the version of the current name, so a late,
+   * older rename can never overwrite a newer one. A provisional name (set by `upsertSet` without a
+   * version) always yields. Returns false when the rename was older and ignored.
+   */
+  async renameSet(set: SetRef, name: string, version: string, now: string): Promise<boolean> {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: setPk(set), sk: 'META' },
+          UpdateExpression: 'SET #name = :name, nameVersion = :v, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(nameVersion) OR nameVersion < :v)',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: { ':name': name, ':v': version, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  },
+
   async getSet(set: SetRef): Promise<SetMeta | undefined> {
     const result = await db.send(new GetCommand({ TableName: table, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }));
     return result.Item ? toMeta(result.Item) : undefined;

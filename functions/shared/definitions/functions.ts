@@ -41,6 +41,38 @@ export const FUNCTIONS = {
     inspectsQueues: ['cohortImport', 'currents', 'heapSync'],
     tables: { workspaces: 'read' },
   },
+  cohortIngest: {
+    entry: 'functions/handlers/cohort-ingest.ts',
+    description: 'Braze-compatible partner cohort import: authenticates, validates and queues cohort upserts and membership deltas',
+    routes: [
+      { method: 'POST', path: '/partners/{partner}/cohorts' },
+      { method: 'POST', path: '/partners/{partner}/cohorts/users' },
+    ],
+    sendsTo: ['cohortImport'],
+    // workspaces: credential lookup, and pinning a partner key on first use ("pin" policy);
+    // idempotency: the per-workspace rate-limit counter.
+    tables: { workspaces: 'write', idempotency: 'write' },
+  },
+  cohortWorker: {
+    entry: 'functions/handlers/cohort-worker.ts',
+    description: 'Matches imported identifiers to existing profiles, applies cohort membership deltas and writes import reports',
+    routes: [],
+    consumes: 'cohortImport',
+    sendsTo: [],
+    tables: { users: 'read', aliases: 'read', cohorts: 'write', workspaces: 'write', idempotency: 'write' },
+  },
+  readApi: {
+    entry: 'functions/handlers/read-api.ts',
+    description: 'Read API: cohorts, cohort members, import reports and user profiles with their cohorts and Heap segments',
+    routes: [
+      { method: 'GET', path: '/v1/cohorts' },
+      { method: 'GET', path: '/v1/cohorts/{cohortId}/members' },
+      { method: 'GET', path: '/v1/cohorts/{cohortId}/imports/{importId}' },
+      { method: 'GET', path: '/v1/users' },
+    ],
+    sendsTo: [],
+    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read' },
+  },
   heapWebhook: {
     entry: 'functions/handlers/heap-webhook.ts',
     description: 'Receives Heap segment-sync webhooks, verifies Heap-Hash and queues each page',

@@ -1,0 +1,225 @@
+/**
+ * The hub's read API over cohorts, import reports and user profiles (workspace `apiKey`):
+ * cohort list, cohort members, one import report, and one user with its cohorts and Heap segments.
+ * Pages use signed cursors bound to the workspace and route; unknown ids answer 404.
+ */
+import { cursorScope } from '../shared/auth';
+import { decodeCursor, encodeCursor } from '../shared/cursor';
+import { BadRequestError, NotFoundError } from '../shared/errors';
+import type { ReceivedCounts } from '../schemas/cohort-import';
+import type { Profile } from '../schemas/directory';
+import type { WorkspaceRecord } from '../schemas/workspace';
+import { resolveSurvivors, cohortRef, type ClaimResolver, type ImportReportKey, type ProfileReader } from './cohort-matching';
+import { identifierKey, type Identifier } from './identifiers';
+import { importIdTime, verifyImportId } from './import-ids';
+import type { MemberKind, SetKind, SetRef } from './membership';
+
+/** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
+export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
+
+export interface SetMetaView {
+  readonly setId: string;
+  readonly name?: string;
+  readonly memberCount: number;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+  readonly [extra: string]: unknown;
+}
+
+/** Port: set and member reads (membershipReads in adapters/membership-store.ts). */
+export interface SetReads {
+  getSet(set: SetRef): Promise<SetMetaView | undefined>;
+  listSets(workspaceId: string, kind: SetKind, limit: number, startKey?: Record<string, unknown>): Promise<{ sets: SetMetaView[]; nextKey?: Record<string, unknown> }>;
+  listMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>): Promise<{ members: { memberId: string }[]; nextKey?: Record<string, unknown> }>;
+  setsOfMember(workspaceId: string, memberKind: MemberKind, memberId: string, kind: SetKind): Promise<{ setId: string }[]>;
+}
+
+/** An import report as stored (adapters/import-reports.ts). */
+export interface StoredImportReport {
+  readonly importId: string;
+  readonly cohortId: string;
+  readonly kind?: 'members' | 'cohort';
+  readonly partner?: string;
+  readonly receivedAt?: string;
+  readonly parts?: number;
+  readonly partsApplied: number[];
+  readonly received: ReceivedCounts;
+  readonly duplicate: number;
+  readonly conflicts: number;
+  readonly conflictSamples: string[];
+  readonly matched: number;
+  readonly unmatched: number;
+  readonly unmatchedSamples: string[];
+  readonly added: number;
+  readonly removed: number;
+  readonly unchanged: number;
+  readonly stale: number;
+  readonly failed: boolean;
+  readonly failureReason?: string;
+  readonly updatedAt?: string;
+}
+
+export interface ReadDeps {
+  readonly sets: SetReads;
+  readonly reports: { get(key: ImportReportKey): Promise<StoredImportReport | undefined> };
+  readonly profiles: ProfileReader;
+  readonly claims: ClaimResolver;
+}
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+const cohortView = (meta: SetMetaView) => ({
+  id: meta.setId,
+  name: meta.name ?? meta.setId,
+  source_partner: (meta.sourcePartner as string | undefined) ?? null,
+  created_at: meta.createdAt ?? null,
+  updated_at: meta.updatedAt ?? null,
+  member_count: meta.memberCount,
+});
+
+/** `GET /v1/cohorts`: the workspace's cohorts ordered by id, one page. */
+export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, page: PageRequest) => {
+  const scope = cursorScope(workspace, 'cohorts');
+  const result = await deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, decodeCursor(scope, page.cursor));
+  return { cohorts: result.sets.map(cohortView), next_cursor: encodeCursor(scope, result.nextKey) ?? null };
+};
+
+const requireCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string) => {
+  const meta = await deps.sets.getSet(cohortRef(workspace.workspaceId, cohortId));
+  if (!meta) throw new NotFoundError(`Cohort not found: ${JSON.stringify(cohortId)}`);
+  return meta;
+};
+
+/** `GET /v1/cohorts/{cohortId}/members`: current members, ordered by braze id, one page. */
+export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, page: PageRequest) => {
+  const meta = await requireCohort(deps, workspace, cohortId);
+  const scope = cursorScope(workspace, `cohorts/${cohortId}/members`);
+  const result = await deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, decodeCursor(scope, page.cursor));
+  const profiles = await deps.profiles.getProfiles(
+    workspace.workspaceId,
+    result.members.map((member) => member.memberId),
+  );
+  return {
+    cohort: cohortView(meta),
+    members: result.members.map((member) => {
+      const profile = profiles.get(member.memberId);
+      return {
+        braze_id: member.memberId,
+        external_id: profile?.externalId ?? null,
+        ...(profile?.mergedInto !== undefined ? { merged_into: profile.mergedInto } : {}),
+      };
+    }),
+    next_cursor: encodeCursor(scope, result.nextKey) ?? null,
+  };
+};
+
+/** Report status: every part counted → applied; a part given up → failed; otherwise queued. */
+export const reportStatus = (report: StoredImportReport): 'queued' | 'applied' | 'failed' => {
+  if (report.failed) return 'failed';
+  return report.parts !== undefined && report.partsApplied.length >= report.parts ? 'applied' : 'queued';
+};
+
+/**
+ * `GET /v1/cohorts/{cohortId}/imports/{importId}`. An id the hub issued whose report does not
+ * exist yet is still in the queue: status "queued". Any other id is a 404.
+ */
+export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, importId: string) => {
+  const report = await deps.reports.get({ set: cohortRef(workspace.workspaceId, cohortId), importId });
+  if (!report) {
+    if (!verifyImportId(workspace, cohortId, importId)) {
+      throw new NotFoundError(`Import not found: ${JSON.stringify(importId)} was not issued for cohort ${JSON.stringify(cohortId)}`);
+    }
+    return { import_id: importId, cohort_id: cohortId, status: 'queued', received_at: new Date(importIdTime(importId)).toISOString() };
+  }
+  const received = report.received;
+  return {
+    import_id: importId,
+    cohort_id: cohortId,
+    type: report.kind ?? null,
+    partner: report.partner ?? null,
+    status: reportStatus(report),
+    received_at: report.receivedAt ?? new Date(importIdTime(importId)).toISOString(),
+    updated_at: report.updatedAt ?? null,
+    parts: report.parts ?? null,
+    parts_applied: report.partsApplied.length,
+    received: { ...received, total: received.user_ids + received.device_ids + received.aliases },
+    matched: report.matched,
+    unmatched: report.unmatched,
+    unmatched_samples: report.unmatchedSamples.slice(0, 100),
+    added: report.added,
+    removed: report.removed,
+    unchanged: report.unchanged,
+    stale: report.stale,
+    duplicate: report.duplicate,
+    conflicts: report.conflicts,
+    conflict_samples: report.conflictSamples,
+    ...(report.failureReason !== undefined ? { failure_reason: report.failureReason } : {}),
+  };
+};
+
+/** Which identifier a `GET /v1/users` query names. */
+export type UserQuery = { readonly kind: 'braze_id'; readonly value: string } | Identifier;
+
+const USER_QUERY_HELP = 'Provide exactly one of external_id, alias_label with alias_name, device_id or braze_id';
+
+/** Parses `?external_id=` | `?alias_label=&alias_name=` | `?device_id=` | `?braze_id=`. */
+export const parseUserQuery = (query: Readonly<Record<string, string>>): UserQuery => {
+  const given: UserQuery[] = [];
+  if (query.external_id) given.push({ kind: 'external_id', value: query.external_id });
+  if (query.device_id) given.push({ kind: 'device_id', value: query.device_id });
+  if (query.braze_id) given.push({ kind: 'braze_id', value: query.braze_id });
+  if (query.alias_label || query.alias_name) {
+    if (!query.alias_label || !query.alias_name) throw new BadRequestError(USER_QUERY_HELP, [USER_QUERY_HELP]);
+    given.push({ kind: 'alias', label: query.alias_label, name: query.alias_name });
+  }
+  const [only, extra] = given;
+  if (!only || extra) throw new BadRequestError(USER_QUERY_HELP, [USER_QUERY_HELP]);
+  return only;
+};
+
+const findProfile = async (deps: ReadDeps, workspaceId: string, query: UserQuery): Promise<Profile | undefined> => {
+  let brazeId: string | undefined;
+  if (query.kind === 'braze_id') brazeId = query.value;
+  else brazeId = (await deps.claims.resolveClaims(workspaceId, [identifierKey(query)])).get(identifierKey(query))?.profileId;
+  if (brazeId === undefined) return undefined;
+  return (await resolveSurvivors(deps.profiles, workspaceId, [brazeId])).get(brazeId);
+};
+
+const namedSets = async (deps: ReadDeps, workspaceId: string, kind: SetKind, setIds: readonly string[]) => {
+  const metas = await Promise.all(setIds.map((setId) => deps.sets.getSet({ workspaceId, kind, setId })));
+  return setIds.map((setId, index) => ({ id: setId, name: metas[index]?.name ?? setId }));
+};
+
+/**
+ * `GET /v1/users`: the profile (a merged profile answers as its survivor), its identifiers, the
+ * cohorts it is in now and — through its `ABTastyVisitorId` alias — the Heap segments its AB Tasty
+ * visitor is in now. A device id is looked up as a plain identifier here (it names the profile that
+ * holds it), unlike cohort matching, where an identified profile's device id matches nothing.
+ */
+export const findUser = async (deps: ReadDeps, workspace: WorkspaceRecord, query: UserQuery) => {
+  const profile = await findProfile(deps, workspace.workspaceId, query);
+  if (!profile) throw new NotFoundError(`User not found for ${query.kind}`);
+  const ws = workspace.workspaceId;
+  const visitorId = profile.aliases[AB_TASTY_VISITOR_LABEL]?.toLowerCase();
+  const [cohortIds, segmentIds] = await Promise.all([
+    deps.sets.setsOfMember(ws, 'profile', profile.brazeId, 'cohort'),
+    visitorId === undefined ? Promise.resolve([]) : deps.sets.setsOfMember(ws, 'visitor', visitorId, 'segment'),
+  ]);
+  const [cohorts, segments] = await Promise.all([
+    namedSets(deps, ws, 'cohort', cohortIds.map((set) => set.setId)),
+    namedSets(deps, ws, 'segment', segmentIds.map((set) => set.setId)),
+  ]);
+  return {
+    braze_id: profile.brazeId,
+    external_id: profile.externalId ?? null,
+    aliases: Object.entries(profile.aliases)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([label, name]) => ({ alias_label: label, alias_name: name })),
+    device_ids: profile.deviceIds,
+    cohorts,
+    heap_segments: segments,
+  };
+};

@@ -1,0 +1,68 @@
+/**
+ * Cohort import worker (SQS cohortImport): resolves identifiers to existing profiles, applies the
+ * membership delta and records the import report (domain/cohort-matching.ts). Partial batch
+ * failures and per-message idempotency come from sqsWorker; on its last receive before the DLQ a
+ * failing part marks its import report "failed".
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoImportReports } from '../adapters/import-reports';
+import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
+import { dynamoProfileReader } from '../adapters/profile-reader';
+import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
+import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
+import { tableName } from '../shared/config';
+import { QUEUES } from '../shared/definitions/queues';
+import { logger, metrics } from '../shared/powertools';
+import { sqsWorker } from '../shared/sqs-worker';
+
+let deps: WorkerDeps | undefined;
+const workerDeps = (): WorkerDeps =>
+  (deps ??= {
+    claims: directoryStoreFor(),
+    profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
+    membership: membershipStore(),
+    sets: membershipReadStore(),
+    reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
+    partnerKeys: dynamoPartnerKeyLog(dynamoDocumentClient(), tableName('workspaces')),
+    now: () => Date.now(),
+  });
+
+const processMessage = async (message: CohortImportMessage): Promise<void> => {
+  if (message.type === 'cohort') {
+    await applyCohortUpsert(workerDeps(), message);
+    return;
+  }
+  const outcome = await applyMembershipPart(workerDeps(), message);
+  logger.info('cohort import part applied', {
+    importId: message.importId,
+    part: message.part,
+    parts: message.parts,
+    matched: outcome.matched,
+    unmatched: outcome.unmatched,
+    ...outcome.result,
+  });
+  metrics.addMetric('CohortIdentifiersMatched', MetricUnit.Count, outcome.matched);
+  metrics.addMetric('CohortIdentifiersUnmatched', MetricUnit.Count, outcome.unmatched);
+};
+
+export const handler = sqsWorker({
+  queue: 'cohortImport',
+  schema: cohortImportMessageSchema,
+  process: async (message, record) => {
+    try {
+      await processMessage(message);
+    } catch (error) {
+      const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+      if (receives >= QUEUES.cohortImport.maxReceiveCount) {
+        // Last attempt before SQS moves the message to the DLQ: say so in the report.
+        const part = message.type === 'members' ? message.part : 0;
+        await workerDeps()
+          .reports.markFailed({ set: cohortRef(message.workspaceId, message.cohortId), importId: message.importId }, part, (error as Error).message, new Date().toISOString())
+          .catch((markError: unknown) => logger.warn('could not mark import failed', { error: (markError as Error).message }));
+      }
+      throw error;
+    }
+  },
+});
