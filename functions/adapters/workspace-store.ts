@@ -15,6 +15,9 @@ import {
 import type { WorkspaceStore } from '../domain/ports';
 import { HASHED_CREDENTIALS, workspaceRecordSchema, type WorkspaceRecord } from '../schemas/workspace';
 
+/** At most this many Heap id_tokens are remembered per workspace. */
+export const MAX_HEAP_ID_TOKENS_SEEN = 50;
+
 const metaKey = (workspaceId: string) => ({ pk: `WS#${workspaceId}`, sk: 'META' });
 const nameKey = (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' });
 const credKey = (kind: string, hash: string) => ({ pk: `CRED#${kind}#${hash}`, sk: 'CRED' });
@@ -152,8 +155,10 @@ export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string):
             TableName: table,
             Key: metaKey(workspaceId),
             UpdateExpression: 'SET heapIdTokensSeen = list_append(heapIdTokensSeen, :t)',
-            ConditionExpression: 'NOT contains(heapIdTokensSeen, :token)',
-            ExpressionAttributeValues: { ':t': [idToken], ':token': idToken },
+            // Bounded: the list lives in the workspace record every request reads (400 KB item limit);
+            // tokens beyond the cap are simply not recorded.
+            ConditionExpression: 'NOT contains(heapIdTokensSeen, :token) AND size(heapIdTokensSeen) < :max',
+            ExpressionAttributeValues: { ':t': [idToken], ':token': idToken, ':max': MAX_HEAP_ID_TOKENS_SEEN },
           }),
         );
       } catch (error) {

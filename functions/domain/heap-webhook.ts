@@ -155,14 +155,18 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
   const body = envelope.data;
   const idToken = body.id_token;
   if (workspace.heapIdTokenPinned !== undefined && idToken !== workspace.heapIdTokenPinned) throw new HeapWebhookRefused('id-token');
-  if (idToken !== undefined && idToken !== '' && !workspace.heapIdTokensSeen.includes(idToken)) {
-    await deps.workspaces.recordHeapIdToken(workspace.workspaceId, idToken);
-  }
+  // Recorded only once the body is known good (a refused request stores nothing).
+  const recordIdToken = async () => {
+    if (idToken !== undefined && idToken !== '' && !workspace.heapIdTokensSeen.includes(idToken)) {
+      await deps.workspaces.recordHeapIdToken(workspace.workspaceId, idToken);
+    }
+  };
 
   if (body.action_type === 'segment.users.sync') {
     const data = heapSyncDataSchema.safeParse(body.data);
     if (!data.success) throw new BadRequestError('Invalid segment.users.sync body', issues(data.error).map((issue) => `data.${issue}`));
     const { segment, sync_info: syncInfo } = data.data;
+    await recordIdToken();
     const adds = partitionVisitorIds(data.data.add.map((user) => user.id));
     const removes = partitionVisitorIds(data.data.remove.map((user) => user.id));
     const { changes } = collapseChanges([
@@ -197,6 +201,7 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
     const data = heapDrainDataSchema.safeParse(body.data);
     if (!data.success) throw new BadRequestError('Invalid segment.users.drain body', issues(data.error).map((issue) => `data.${issue}`));
     const segmentId = String(data.data.segment.id);
+    await recordIdToken();
     const message: HeapSyncMessage = {
       // A drain has no task id: the receive time identifies it (a re-sent drain drains again, harmlessly).
       dedupeKey: `heap#${workspace.workspaceId}#drain#${segmentId}#${input.receivedAt}`,
@@ -216,6 +221,7 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
     return { outcome: 'queued', action: 'segment.users.drain', segmentId, messages: 1 };
   }
 
+  await recordIdToken();
   return { outcome: 'ignored', action: body.action_type };
 };
 

@@ -35,6 +35,19 @@ export const planBatches = (bodies: readonly string[]): string[][] => {
 };
 
 /**
+ * SQS refuses message bodies containing characters outside #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD
+ * #x10000-#x10FFFF (InvalidMessageContents), and would do so on every retry. JSON.stringify already
+ * escapes control characters and lone surrogates; U+FFFE and U+FFFF it leaves raw. Characters above
+ * U+FFFF are escaped too (as their surrogate pair): AWS accepts them, but the local emulator
+ * (fauxqs 1.9) refuses them. In JSON text all of these can only occur inside strings, so the
+ * escaped body parses to the same value.
+ */
+export const sqsSafeJson = (body: string): string =>
+  body.replace(/[\ufffe\uffff]|[\ud800-\udbff][\udc00-\udfff]/g, (chars) =>
+    [...Array(chars.length).keys()].map((index) => `\\u${chars.charCodeAt(index).toString(16)}`).join(''),
+  );
+
+/**
  * Sends every body or throws `QueueUnavailableError`. Entries that SQS reports as failed are
  * retried (up to `attempts` rounds); a thrown SDK error counts as every entry failing.
  */
@@ -44,7 +57,7 @@ export const enqueueAll = async (
   bodies: readonly string[],
   attempts = 3,
 ): Promise<void> => {
-  for (const batch of planBatches(bodies)) {
+  for (const batch of planBatches(bodies.map(sqsSafeJson))) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > attempts) throw new QueueUnavailableError();
@@ -64,7 +77,8 @@ export const enqueueAll = async (
  */
 export const chunkForMessages = <T>(items: readonly T[], toBody: (chunk: readonly T[]) => string): string[] => {
   if (items.length === 0) return [];
-  const body = toBody(items);
+  // Sized as it will be sent (escaped, see sqsSafeJson).
+  const body = sqsSafeJson(toBody(items));
   if (Buffer.byteLength(body, 'utf8') <= MAX_MESSAGE_BYTES) return [body];
   if (items.length === 1) throw new PayloadTooLargeError(MAX_MESSAGE_BYTES);
   const middle = Math.ceil(items.length / 2);

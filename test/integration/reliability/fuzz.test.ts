@@ -1,0 +1,398 @@
+/**
+ * Fuzzing bad input: for every public route (from FUNCTIONS), fast-check requests — non-JSON,
+ * wrong types, huge strings and arrays, deep nesting, unicode and control characters, numbers
+ * where ids go, prototype-pollution keys, 1,001 ids, oversize bodies, bad Heap-Hash headers, bad
+ * path parameters and query strings — with valid, invalid, missing and other workspaces'
+ * credentials. The real handler modules run in process on API Gateway events, against DynamoDB
+ * Local and the SQS emulator.
+ *
+ * Asserted per input: no status ≥ 500; an error answer is `{message, errors?}` JSON; a refused
+ * request sent nothing to SQS and wrote nothing to DynamoDB (except the per-workspace rate-limit
+ * counter, which counts authenticated requests by design). At the end: the queues hold exactly the
+ * messages of accepted requests, and no table holds anything of the fuzz workspaces.
+ *
+ * `HUB_FUZZ_RUNS` inputs per route (npm run test:fuzz: 10,000; npm test: 150).
+ */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { signHeapBody } from '../../../functions/domain/heap-signature';
+import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import type { QueueKey } from '../../../functions/shared/definitions/queues';
+import type { TableKey } from '../../../functions/shared/definitions/tables';
+import { startTestHub, type TestHub } from '../harness';
+import {
+  ROUTE_SPECS,
+  errorConventionProblems,
+  publicRoutes,
+  routeInvoker,
+  unlistedRoutes,
+  type Fixtures,
+  type RouteKey,
+  type RouteRequest,
+} from './routes';
+
+const RUNS = Number(process.env.HUB_FUZZ_RUNS ?? 150);
+const SEED = process.env.HUB_FUZZ_SEED === undefined ? undefined : Number(process.env.HUB_FUZZ_SEED);
+
+// ---------- arbitraries ----------
+
+const CONTROL = ['\u0000', '\u0001', '\u0007', '\b', '\t', '\n', '\r\n', '\u001b[31m', '\u007f', '\u0085', '\u2028', '\u2029', '\u200b', '\u202e', '\ufeff', '\ufffd', '\uffff', '\ud800', '\udc00', '😀', '👨‍👩‍👧', 'é', 'ß', '🏳️‍🌈'];
+const TRICKY = ['', ' ', '.', '..', '../..', '/', '%', '%00', '%2F', '\\', '"', "'", '<script>', '${x}', '{{x}}', 'null', 'undefined', 'NaN', '-1', '0', '1e309', 'true', '[]', '{}', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '*', '#', 'ws#x', 'a#b#c', 'CLAIM', 'PROFILE'];
+const HUGE_STRING = 'x'.repeat(70_000);
+const HUGE_UNICODE = '😀'.repeat(20_000);
+
+const weirdString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
+  { weight: 3, arbitrary: fc.constantFrom(...TRICKY, ...CONTROL) },
+  { weight: 1, arbitrary: fc.array(fc.constantFrom(...CONTROL), { minLength: 1, maxLength: 20 }).map((parts) => parts.join('')) },
+  { weight: 1, arbitrary: fc.integer({ min: 513, max: 5000 }).map((n) => 'a'.repeat(n)) },
+  { weight: 1, arbitrary: fc.constantFrom(HUGE_STRING, HUGE_UNICODE) },
+);
+
+const weirdNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, Number.MAX_SAFE_INTEGER + 2, 1e308, -1, 0));
+
+/** Any JSON-ish value, biased to the awkward. */
+const weirdValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    weirdString,
+    weirdNumber,
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(fc.oneof(weirdString, fc.constantFrom('__proto__', 'constructor', 'prototype')), tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+/** An id-like value: mostly strings, sometimes numbers, nulls, lists or objects where a string goes. */
+const idValue = (valid: string): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(valid) }, { weight: 4, arbitrary: weirdString }, { weight: 2, arbitrary: weirdNumber }, { weight: 1, arbitrary: weirdValue });
+
+const deepNesting = fc.integer({ min: 50, max: 20_000 }).chain((depth) =>
+  fc.constantFrom(`${'['.repeat(depth)}${']'.repeat(depth)}`, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
+);
+
+const PROTO_KEYS = '"__proto__":{"polluted":"yes","should_remove":true,"isAdmin":true},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}';
+
+/** Adds prototype-pollution keys to every JSON object in a text (a cheap, textual injection). */
+const withProtoKeys = (json: string): string => json.replace(/\{(\s*)(\}?)/g, (_, space: string, close: string) => (close ? `{${PROTO_KEYS}}` : `{${space}${PROTO_KEYS},`));
+
+const nonJson = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.constantFrom('{', '}', '[', '{"a":', '{"a":1,}', "{'a':1}", 'NaN', 'undefined', '\u0000', '\ufeff{}', '{"a":1}{"b":2}', '<xml/>', 'a=1&b=2', '--boundary\r\nContent-Disposition: form-data'),
+);
+
+const jsonScalarOrArray = fc.oneof(fc.jsonValue().map((value) => JSON.stringify(value)), fc.constantFrom('null', 'true', '1', '"text"', '[]', '[{}]', '""'));
+
+/** Serialises an object body, sometimes with prototype-pollution keys injected everywhere. */
+const serialise = (body: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> =>
+  fc.tuple(body, fc.boolean()).map(([value, proto]) => {
+    const text = JSON.stringify(value);
+    return proto ? withProtoKeys(text) : text;
+  });
+
+type Mode = 'valid' | 'invalid' | 'none' | 'other';
+const modes = fc.constantFrom<Mode>('valid', 'valid', 'invalid', 'none', 'other');
+
+interface Context {
+  ws: WorkspaceCredentials;
+  other: WorkspaceCredentials;
+  fixtures: Fixtures;
+  /** Bodies larger than each route's limit (built once). */
+  oversize: { cohort: string; heap: string };
+}
+
+const thousandOneIds = (n = 1001) => Array.from({ length: n }, (_, index) => `u-${index}`);
+
+const cohortCredentials = (ctx: Context, mode: Mode): Record<string, unknown> =>
+  mode === 'valid'
+    ? { partner_api_key: ctx.ws.partnerApiKey, client_secret: ctx.ws.dataImportKey }
+    : mode === 'other'
+      ? { partner_api_key: ctx.other.partnerApiKey, client_secret: ctx.other.apiKey }
+      : mode === 'invalid'
+        ? { partner_api_key: 'hub_pk_wrong', client_secret: 'hub_dik_wrong' }
+        : {};
+
+const changeObject = fc.record(
+  {
+    user_ids: fc.oneof(fc.array(idValue('user-1'), { maxLength: 8 }), weirdValue),
+    device_ids: fc.oneof(fc.array(idValue('device-1'), { maxLength: 8 }), weirdValue),
+    aliases: fc.oneof(
+      fc.array(fc.record({ alias_name: idValue('n'), alias_label: idValue('l') }, { requiredKeys: [] }), { maxLength: 4 }),
+      fc.record({ alias_name: idValue('n'), alias_label: idValue('l') }, { requiredKeys: [] }),
+      weirdValue,
+    ),
+    should_remove: fc.oneof(fc.boolean(), weirdValue),
+  },
+  { requiredKeys: [] },
+);
+
+const cohortBodyArb = (ctx: Context, mode: Mode, users: boolean): fc.Arbitrary<string> => {
+  const creds = cohortCredentials(ctx, mode);
+  const fields = users
+    ? fc.record({ cohort_id: idValue(ctx.fixtures.cohortId), cohort_changes: fc.oneof(fc.array(changeObject, { maxLength: 4 }), weirdValue) }, { requiredKeys: [] })
+    : fc.record({ cohort_id: idValue(ctx.fixtures.cohortId), name: idValue('A cohort'), created_at: fc.oneof(fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-30', '2026-01-01T25:00:00Z', '99999-01-01'), weirdValue) }, { requiredKeys: [] });
+  return fc.oneof(
+    { weight: 6, arbitrary: serialise(fields.map((value) => ({ ...creds, ...value }))) },
+    { weight: 1, arbitrary: serialise(fc.record({ client_secret: weirdValue, partner_api_key: weirdValue }, { requiredKeys: [] }).chain((c) => fields.map((value) => ({ ...c, ...value })))) },
+    { weight: 1, arbitrary: nonJson },
+    { weight: 1, arbitrary: jsonScalarOrArray },
+    { weight: 1, arbitrary: deepNesting },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ ...creds, cohort_id: 'c-1001', cohort_changes: [{ user_ids: thousandOneIds() }] })) },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ ...creds, cohort_id: 'c-1001', cohort_changes: [{ user_ids: thousandOneIds(600) }, { device_ids: thousandOneIds(401) }] })) },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ ...creds, cohort_id: 'c-huge', cohort_changes: [{ user_ids: Array.from({ length: 5000 }, () => 'x') }] })) },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ ...creds, cohort_id: 'c-proto', cohort_changes: [JSON.parse('{"user_ids":["p-1"],"__proto__":{"should_remove":true}}')] })) },
+    { weight: 1, arbitrary: fc.constant(ctx.oversize.cohort) },
+  );
+};
+
+const heapUser = fc.oneof({ weight: 3, arbitrary: fc.record({ id: idValue('visitor-1') }, { requiredKeys: [] }) }, { weight: 1, arbitrary: weirdValue });
+
+const heapBodyArb = (ctx: Context): fc.Arbitrary<string> => {
+  const envelope = fc.record(
+    {
+      action_type: fc.oneof(fc.constantFrom('segment.users.sync', 'segment.users.sync', 'segment.users.drain'), weirdValue),
+      id_token: fc.oneof(fc.constant('fuzz-token'), weirdValue),
+      customer_config: weirdValue,
+      data: fc.oneof(
+        { weight: 4, arbitrary: fc.record(
+          {
+            segment: fc.oneof(fc.record({ id: idValue(ctx.fixtures.segmentId), name: idValue('Seg') }, { requiredKeys: [] }), weirdValue),
+            sync_info: fc.oneof(
+              fc.record({ page_number: fc.oneof(fc.nat(10), weirdValue), total_pages: fc.oneof(fc.nat(10), weirdValue), sync_task_id: idValue('task-1') }, { requiredKeys: [] }),
+              weirdValue,
+            ),
+            add: fc.oneof(fc.array(heapUser, { maxLength: 8 }), weirdValue),
+            remove: fc.oneof(fc.array(heapUser, { maxLength: 8 }), weirdValue),
+          },
+          { requiredKeys: [] },
+        ) },
+        { weight: 1, arbitrary: weirdValue },
+      ),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: serialise(envelope) },
+    { weight: 1, arbitrary: nonJson },
+    { weight: 1, arbitrary: jsonScalarOrArray },
+    { weight: 1, arbitrary: deepNesting },
+    { weight: 1, arbitrary: fc.constant(heapPage(ctx.fixtures.segmentId, Array.from({ length: 10_001 }, (_, index) => `v-${index}`))) },
+    { weight: 1, arbitrary: fc.constant(ctx.oversize.heap) },
+  );
+};
+
+const heapPage = (segmentId: string, add: unknown[]) =>
+  JSON.stringify({ action_type: 'segment.users.sync', data: { segment: { id: Number(segmentId) }, sync_info: { page_number: 1, total_pages: 1, sync_task_id: 't' }, add: add.map((id) => ({ id })) } });
+
+/** Heap-Hash header for a body: valid, or broken in one of many ways. */
+const heapHashArb = (ctx: Context, mode: Mode, body: string): fc.Arbitrary<string | undefined> => {
+  const now = Date.now();
+  if (mode === 'valid') return fc.constantFrom(signHeapBody(ctx.ws.heapWebhookSecret, body, now), signHeapBody(ctx.ws.heapWebhookSecret, body, Math.floor(now / 1000), 'hex'));
+  if (mode === 'none') return fc.constant(undefined);
+  if (mode === 'other') return fc.constant(signHeapBody(ctx.other.heapWebhookSecret, body, now));
+  return fc.oneof(
+    weirdString,
+    fc.constantFrom(
+      signHeapBody(ctx.ws.heapWebhookSecret, body, now - 3_600_000),
+      signHeapBody(ctx.ws.heapWebhookSecret, body, now + 3_600_000),
+      signHeapBody(ctx.ws.heapWebhookSecret, `${body} `, now),
+      signHeapBody(ctx.ws.heapWebhookSecret, body, now).replace('ts:', 'ts: ts:'),
+      `${signHeapBody(ctx.ws.heapWebhookSecret, body, now)},ts:${now}`,
+      `ts:${now},hmac:${'0'.repeat(64)}`,
+      `ts:${now},hmac:${'A'.repeat(43)}=`,
+      `ts:${now}`,
+      `hmac:${'0'.repeat(64)}`,
+      `ts:-1,hmac:${'0'.repeat(64)}`,
+      `ts:99999999999999999999,hmac:${'0'.repeat(64)}`,
+      `ts:${now},hmac:${'z'.repeat(600)}`,
+    ),
+  );
+};
+
+const bearerArb = (ctx: Context, mode: Mode, credential: keyof WorkspaceCredentials): fc.Arbitrary<Record<string, string>> => {
+  if (mode === 'valid') return fc.constant({ authorization: `Bearer ${ctx.ws[credential]}` });
+  if (mode === 'none') return fc.constant({});
+  if (mode === 'other') return fc.constantFrom(...(['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.ws[kind]}` })));
+  return fc.oneof(
+    weirdString.map((value) => ({ authorization: value })),
+    weirdString.map((value) => ({ authorization: `Bearer ${value}` })),
+    fc.constantFrom(
+      { authorization: `Basic ${Buffer.from(`x:${String(ctx.ws[credential])}`).toString('base64')}` },
+      { authorization: `Bearer ${String(ctx.ws[credential])}x` },
+      { authorization: `Bearer ${String(ctx.ws[credential]).slice(0, -1)}` },
+      { authorization: `Bearer ${String(ctx.ws[credential]).toUpperCase()}` },
+      { authorization: `Bearer ${String(ctx.ws[credential])} ${String(ctx.ws[credential])}` },
+      { authorization: `Bearer ${'a'.repeat(100_000)}` },
+    ),
+  );
+};
+
+const QUERY_KEYS = ['limit', 'cursor', 'value', 'external_id', 'device_id', 'alias_label', 'alias_name', 'braze_id', 'visitor_id', 'since', 'page'];
+const queryArb = fc.dictionary(
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: weirdString }),
+  fc.oneof(weirdString, weirdNumber.map(String), fc.constantFrom('0', '-1', '1.5', '1000000', 'abc.def', 'eyJwayI6IngifQ.AAAAAAAAAAAAAAAAAAAAAA', `${'a'.repeat(5000)}.b`)),
+  { maxKeys: 4 },
+);
+
+const pathParamArb = (valid: string) => fc.oneof({ weight: 4, arbitrary: fc.constant(valid) }, { weight: 3, arbitrary: weirdString }, { weight: 1, arbitrary: weirdNumber.map(String) });
+
+const validParam = (ctx: Context, name: string): string =>
+  ({ partner: ctx.ws.partnerName, cohortId: ctx.fixtures.cohortId, importId: ctx.fixtures.importId, segmentId: ctx.fixtures.segmentId, visitorId: ctx.fixtures.visitorId, workspaceId: ctx.ws.workspaceId, brazeId: 'b-1' })[name] ?? 'x';
+
+/** A fuzzed request for a route. */
+const requestArb = (ctx: Context, key: RouteKey): fc.Arbitrary<RouteRequest> => {
+  const spec = ROUTE_SPECS[key];
+  if (!spec) throw new Error(`no route spec for ${key}`);
+  const [method, path] = key.split(' ') as [string, string];
+  const params = [...path.matchAll(/\{([a-zA-Z0-9_]+)\}/g)].map((match) => match[1] as string);
+  const pathParameters = fc.record(Object.fromEntries(params.map((name) => [name, pathParamArb(validParam(ctx, name))]))) as fc.Arbitrary<Record<string, string>>;
+  const extraHeaders = fc.dictionary(fc.constantFrom('content-type', 'if-none-match', 'x-forwarded-for', 'accept', 'content-encoding'), weirdString, { maxKeys: 2 });
+
+  return fc.tuple(modes, pathParameters, queryArb, extraHeaders).chain(([mode, pathParams, query, extra]) => {
+    const auth = spec.auth;
+    const anyBody = method === 'GET' ? fc.option(fc.oneof(nonJson, jsonScalarOrArray), { nil: undefined }) : fc.constant(undefined);
+    if (auth.kind === 'cohortBody') {
+      return cohortBodyArb(ctx, mode, key.endsWith('/users')).map((body) => ({ pathParameters: pathParams, query, headers: { ...extra, 'content-type': 'application/json' }, body }));
+    }
+    if (auth.kind === 'heapHash') {
+      return heapBodyArb(ctx).chain((body) =>
+        heapHashArb(ctx, mode, body).map((hash) => ({ pathParameters: pathParams, query, headers: { ...extra, ...(hash === undefined ? {} : { 'heap-hash': hash }) }, body })),
+      );
+    }
+    if (auth.kind === 'bearer') {
+      return fc.tuple(bearerArb(ctx, mode, auth.credential), anyBody).map(([headers, body]) => ({ pathParameters: pathParams, query, headers: { ...extra, ...headers }, ...(body === undefined ? {} : { body }) }));
+    }
+    return anyBody.map((body) => ({ pathParameters: pathParams, query, headers: extra, ...(body === undefined ? {} : { body }) }));
+  });
+};
+
+// ---------- observation of side effects ----------
+
+interface SideEffects {
+  sqsSent: number;
+  dynamoWrites: { command: string; tables: string[] }[];
+}
+
+const WRITE_COMMANDS = /^(Put|Update|Delete|BatchWrite|TransactWrite)/;
+
+const tablesOf = (input: Record<string, unknown>): string[] => {
+  if (typeof input.TableName === 'string') return [input.TableName];
+  if (input.RequestItems && typeof input.RequestItems === 'object') return Object.keys(input.RequestItems);
+  if (Array.isArray(input.TransactItems)) {
+    return (input.TransactItems as Record<string, { TableName?: string }>[]).flatMap((item) => Object.values(item).map((op) => op.TableName ?? '?'));
+  }
+  return ['?'];
+};
+
+describe('fuzzing every public route with bad input', () => {
+  let hub: TestHub;
+  let invoke: Awaited<ReturnType<typeof routeInvoker>>;
+  let ctx: Context;
+  const effects: SideEffects = { sqsSent: 0, dynamoWrites: [] };
+  const accepted: Record<QueueKey, number> = { cohortImport: 0, currents: 0, heapSync: 0 };
+  const summary: Record<string, { inputs: number; statuses: Record<number, number> }> = {};
+
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false, visibilitySeconds: 30 });
+    const ws = await hub.createWorkspace({ partnerName: 'fuzz' });
+    const other = await hub.createWorkspace({ partnerName: 'other' });
+    ctx = {
+      ws,
+      other,
+      fixtures: { cohortId: 'cohort-1', importId: 'imp_00000000000000000000000000000000000000000', segmentId: '4242', visitorId: 'visitor-1', externalId: 'user-1' },
+      oversize: {
+        cohort: JSON.stringify({ ...cohortCredentials({ ws } as Context, 'valid'), cohort_id: 'c', cohort_changes: [{ user_ids: Array.from({ length: 1000 }, () => 'y'.repeat(2100)) }] }),
+        heap: heapPage('4242', Array.from({ length: 6200 }, () => 'z'.repeat(1000))),
+      },
+    };
+    invoke = await routeInvoker();
+    // Count what every invocation sends to SQS and writes to DynamoDB (the handlers' own clients).
+    const sqsPrototype = SQSClient.prototype as unknown as { send: (...args: unknown[]) => unknown };
+    const sqsSend = sqsPrototype.send;
+    jest.spyOn(sqsPrototype, 'send').mockImplementation(function (this: unknown, command: unknown, ...rest: unknown[]) {
+      const name = (command as { constructor: { name: string } }).constructor.name;
+      if (name === 'SendMessageBatchCommand' || name === 'SendMessageCommand') effects.sqsSent += 1;
+      return sqsSend.call(this, command, ...rest);
+    });
+    // Document-client commands do not pass through DynamoDBClient.send: watch both clients.
+    for (const client of [DynamoDBClient.prototype, DynamoDBDocumentClient.prototype] as { send: (...args: unknown[]) => unknown }[]) {
+      const send = client.send;
+      jest.spyOn(client, 'send').mockImplementation(function (this: unknown, command: unknown, ...rest: unknown[]) {
+        const name = (command as { constructor: { name: string } }).constructor.name;
+        if (WRITE_COMMANDS.test(name)) effects.dynamoWrites.push({ command: name, tables: tablesOf((command as { input: Record<string, unknown> }).input) });
+        return send.call(this, command, ...rest);
+      });
+    }
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await hub.stop();
+  });
+
+  it('has a fuzz entry for every public route in FUNCTIONS', () => {
+    expect(unlistedRoutes()).toEqual([]);
+  });
+
+  const queueDepth = async (key: QueueKey) => {
+    const { Attributes } = await hub.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: hub.queues[key].url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+
+  for (const route of publicRoutes()) {
+    it(`${route.key}: no 5xx, errors in the route's convention, nothing queued or stored when refused`, async () => {
+      const statuses: Record<number, number> = {};
+      let inputs = 0;
+      const rateLimitTable = hub.tables.idempotency;
+      await fc.assert(
+        fc.asyncProperty(requestArb(ctx, route.key), async (request) => {
+          inputs += 1;
+          const before = { sqs: effects.sqsSent, writes: effects.dynamoWrites.length };
+
+          const result = await invoke(route.key, request);
+
+          statuses[result.statusCode] = (statuses[result.statusCode] ?? 0) + 1;
+          if (result.statusCode >= 500) console.log(`fuzz: ${route.key} answered ${result.statusCode} ${result.body} to ${JSON.stringify(request).slice(0, 3000)}`);
+          expect(result.statusCode).toBeLessThan(500);
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          expect(({} as Record<string, unknown>).should_remove).toBeUndefined();
+          const writes = effects.dynamoWrites.slice(before.writes);
+          if (result.statusCode >= 400) {
+            expect(errorConventionProblems(result)).toEqual([]);
+            expect(effects.sqsSent - before.sqs).toBe(0);
+            // The only write a refused request may cause is the rate-limit counter of an authenticated caller.
+            expect(writes.filter((write) => !write.tables.every((table) => table === rateLimitTable))).toEqual([]);
+          } else if (effects.sqsSent > before.sqs) {
+            const queue = route.definition.sendsTo[0];
+            if (queue) accepted[queue] += 1;
+          }
+        }),
+        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
+      );
+      summary[route.key] = { inputs, statuses };
+      console.log(`fuzz: ${route.key}: ${inputs} inputs, statuses ${JSON.stringify(statuses)}, responses >= 500: 0`);
+      expect(inputs).toBe(RUNS);
+    });
+  }
+
+  it('left nothing of the fuzz workspaces in the tables and only accepted requests in the queues', async () => {
+    const prefixes = [ctx.ws.workspaceId, ctx.other.workspaceId];
+    for (const table of ['users', 'aliases', 'cohorts', 'events'] as TableKey[]) {
+      const items = (await hub.doc.send(new ScanCommand({ TableName: hub.tables[table] }))).Items ?? [];
+      expect({ table, items: items.filter((item) => prefixes.some((prefix) => JSON.stringify(item).includes(prefix))).length }).toEqual({ table, items: 0 });
+    }
+    // Each accepted request queued at least one message; refused ones none (checked per input above).
+    for (const queue of ['cohortImport', 'heapSync'] as QueueKey[]) {
+      const depth = await queueDepth(queue);
+      expect(depth >= accepted[queue]).toBe(true);
+      if (accepted[queue] === 0) expect(depth).toBe(0);
+    }
+    const total = Object.values(summary).reduce((sum, route) => sum + route.inputs, 0);
+    console.log(`fuzz: ${Object.keys(summary).length} routes, ${total} inputs (${RUNS} per route), responses >= 500: 0, accepted and queued: ${JSON.stringify(accepted)}`);
+  });
+});
