@@ -96,7 +96,16 @@ export const rotateCredential = async (
     await setHeapWebhookSecret(deps, name, value);
   } else {
     const oldHash = workspace.credentialHashes[kind] ?? '';
-    await deps.store.replaceCredentialHash(workspace.workspaceId, kind, oldHash, hashSecret(value));
+    const newHash = hashSecret(value);
+    await deps.store.replaceCredentialHash(workspace.workspaceId, kind, oldHash, newHash);
+    if (kind === 'partnerApiKey') {
+      // The generated partner key is also the pinned/configured key of the partners that use it
+      // (see createWorkspace): move them to the new key, or the old one would keep working.
+      const partnerKeyHashes = Object.fromEntries(
+        Object.entries(workspace.partnerKeyHashes).map(([partner, hash]) => [partner, hash === oldHash ? newHash : hash]),
+      );
+      await deps.store.update(workspace.workspaceId, { partnerKeyHashes });
+    }
   }
   return { workspaceId: workspace.workspaceId, credential: kind, value };
 };

@@ -1,0 +1,331 @@
+/**
+ * Security: an authentication matrix over every public route (from FUNCTIONS) × {no credential,
+ * wrong, another workspace's, rotated-out}; tenant isolation between two workspaces (reads, writes,
+ * guessed ids, replayed and tampered cursors); and no secret in anything the hub logs while all of
+ * this runs with the Powertools logger at DEBUG.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { directoryStore } from '../../../functions/adapters/directory-store';
+import { localSecretBox } from '../../../functions/adapters/secret-box';
+import { dynamoWorkspaceStore } from '../../../functions/adapters/workspace-store';
+import { rotateCredential } from '../../../functions/domain/workspaces';
+import type { CredentialKind, WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import type { QueueKey } from '../../../functions/shared/definitions/queues';
+import { logger } from '../../../functions/shared/powertools';
+import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
+import { ROUTE_SPECS, cohortBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
+
+type Cell = 'no credential' | 'wrong' | "another workspace's" | 'rotated-out';
+const CELLS: Cell[] = ['no credential', 'wrong', "another workspace's", 'rotated-out'];
+const OTHER_KINDS = ['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const;
+
+describe('security: authentication, tenant isolation, secrets in logs', () => {
+  let hub: TestHub;
+  /** A and B: two tenants with overlapping cohort and segment ids. R: a workspace whose credentials were rotated. */
+  let a: WorkspaceCredentials;
+  let b: WorkspaceCredentials;
+  let r: WorkspaceCredentials;
+  let rotatedOut: WorkspaceCredentials;
+  const fixtures: Record<'a' | 'b' | 'r', Fixtures> = {
+    a: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-a-1', externalId: 'u-1' },
+    b: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-b-1', externalId: 'u-1' },
+    r: { cohortId: 'r-cohort', importId: 'imp_x', segmentId: '4242', visitorId: 'v-r-1', externalId: 'u-1' },
+  };
+  let bOnlyImport = '';
+  const captured: string[] = [];
+  let matrixCells = 0;
+  let summary = '';
+
+  const send = (key: RouteKey, request: RouteRequest): Promise<TestResponse> => {
+    const [method, path] = key.split(' ') as [string, string];
+    const query = new URLSearchParams(request.query).toString();
+    return hub.request(method, `${fillPath(path, request.pathParameters)}${query ? `?${query}` : ''}`, {
+      headers: request.headers,
+      ...(request.body === undefined ? {} : { raw: request.body }),
+    });
+  };
+  const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+  const read = (ws: WorkspaceCredentials, path: string) => hub.request('GET', path, bearer(ws.apiKey));
+  const abTasty = (ws: WorkspaceCredentials, path: string) => hub.request('GET', path, bearer(ws.abTastyToken));
+  const importCohort = async (ws: WorkspaceCredentials, cohortId: string, userIds: string[], remove = false) => {
+    const created = await hub.request('POST', `/partners/${ws.partnerName}/cohorts`, { raw: cohortBody(ws, { cohort_id: cohortId, name: `Cohort ${cohortId}`, created_at: '2026-01-01T00:00:00Z' }) });
+    expect(created.status).toBe(201);
+    const changed = await hub.request('POST', `/partners/${ws.partnerName}/cohorts/users`, { raw: cohortBody(ws, { cohort_id: cohortId, cohort_changes: [{ user_ids: userIds, should_remove: remove }] }) });
+    expect(changed.status).toBe(201);
+    const importId = changed.body.import_id as string;
+    await eventually(async () => ((await read(ws, `/v1/cohorts/${cohortId}/imports/${importId}`)).body?.status === 'applied' ? true : undefined), 30000, `import ${importId}`);
+    return importId;
+  };
+  const syncSegment = async (ws: WorkspaceCredentials, segmentId: string, visitors: string[]) => {
+    const body = heapSyncBody(segmentId, visitors);
+    const response = await hub.request('POST', `/heap/segments/${ws.workspaceId}`, { raw: body, headers: heapHeaders(ws.heapWebhookSecret, body) });
+    expect(response.status).toBe(200);
+  };
+  const members = async (ws: WorkspaceCredentials, cohortId: string) =>
+    ((await read(ws, `/v1/cohorts/${cohortId}/members`)).body.members as { braze_id: string }[]).map((member) => member.braze_id).sort();
+  const visitors = async (ws: WorkspaceCredentials, segmentId: string) => ((await abTasty(ws, `/abtasty/segments/${segmentId}/visitors`)).body.visitors as string[]).sort();
+  const queueDepth = async (key: QueueKey) => {
+    const { Attributes } = await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: hub.queues[key].url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+  const drained = () => eventually(async () => ((await queueDepth('cohortImport')) + (await queueDepth('heapSync')) === 0 ? true : undefined), 30000, 'queues drained');
+
+  beforeAll(async () => {
+    // Everything the process writes while the suite runs is kept (and searched at the end).
+    const capture = (chunk: unknown) => {
+      captured.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+      return true;
+    };
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void capture(args.map(String).join(' ')));
+
+    hub = await startTestHub({ visibilitySeconds: 10 });
+    logger.setLogLevel('DEBUG');
+    a = await hub.createWorkspace({ partnerName: 'segment', partnerKeyPolicy: 'configured' });
+    b = await hub.createWorkspace({ partnerName: 'segment', partnerKeyPolicy: 'configured' });
+    const rName = `rot-${randomBytes(3).toString('hex')}`;
+    r = await hub.createWorkspace({ name: rName, partnerName: 'segment', partnerKeyPolicy: 'configured' });
+    const now = new Date().toISOString();
+    const directory = directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases });
+    for (const [ws, prefix] of [[a, 'a'], [b, 'b']] as const) {
+      for (const user of ['u-1', 'u-2', 'u-3', `u-${prefix}-only`]) {
+        await directory.createProfile(ws.workspaceId, `${prefix}-braze-${user}`, now);
+        expect(await directory.claim(ws.workspaceId, `${prefix}-braze-${user}`, { kind: 'external_id', value: user }, now)).toBe('claimed');
+      }
+    }
+    fixtures.a.importId = await importCohort(a, 'shared-cohort', ['u-1', 'u-2', 'u-a-only']);
+    fixtures.b.importId = await importCohort(b, 'shared-cohort', ['u-1', 'u-2', 'u-3', 'u-b-only']);
+    bOnlyImport = await importCohort(b, 'b-only', ['u-1', 'u-b-only']);
+    await importCohort(a, 'a-second', ['u-3']);
+    await syncSegment(a, '4242', ['v-a-1', 'v-a-2']);
+    await syncSegment(b, '4242', ['v-b-1', 'v-b-2', 'v-b-3']);
+    await syncSegment(b, '777', ['v-b-1']);
+    await drained();
+
+    // R's credentials, then every one of them rotated: the old values must be refused.
+    const deps = { store: dynamoWorkspaceStore(hub.doc, hub.tables.workspaces), secrets: localSecretBox(hub.secretKey) };
+    rotatedOut = { ...r };
+    const fresh: Partial<Record<CredentialKind, string>> = {};
+    for (const kind of ['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey', 'heapWebhookSecret'] as const) {
+      fresh[kind] = (await rotateCredential(deps, rName, kind)).value;
+    }
+    r = { ...r, ...fresh };
+  });
+  afterAll(async () => {
+    await hub.stop();
+    jest.restoreAllMocks();
+    if (summary) console.log(summary);
+  });
+
+  it('has an authentication row for every public route in FUNCTIONS', () => {
+    expect(unlistedRoutes()).toEqual([]);
+  });
+
+  /** The route's valid request for `ws`, with the credential replaced as the cell says. */
+  const requestsFor = (key: RouteKey, spec: RouteSpec, cell: Cell): RouteRequest[] => {
+    const valid = spec.valid(a, fixtures.a);
+    const auth = spec.auth;
+    const withBody = (body: Record<string, unknown>) => ({ ...valid, body: JSON.stringify(body) });
+    const base = () => JSON.parse(valid.body ?? '{}') as Record<string, unknown>;
+    if (auth.kind === 'cohortBody') {
+      const { client_secret: _secret, partner_api_key: _key, ...rest } = base();
+      if (cell === 'no credential') return [withBody(rest), withBody({ ...rest, client_secret: a.dataImportKey }), withBody({ ...rest, partner_api_key: a.partnerApiKey })];
+      if (cell === 'wrong') return [withBody({ ...rest, client_secret: `hub_dik_${randomBytes(32).toString('base64url')}`, partner_api_key: a.partnerApiKey }), withBody({ ...rest, client_secret: a.dataImportKey, partner_api_key: 'hub_pk_wrong' }), ...OTHER_KINDS.filter((kind) => kind !== 'dataImportKey').map((kind) => withBody({ ...rest, client_secret: a[kind], partner_api_key: a.partnerApiKey }))];
+      if (cell === "another workspace's") return [withBody({ ...rest, client_secret: a.dataImportKey, partner_api_key: b.partnerApiKey }), ...OTHER_KINDS.filter((kind) => kind !== 'dataImportKey').map((kind) => withBody({ ...rest, client_secret: b[kind], partner_api_key: b.partnerApiKey }))];
+      return [withBody({ ...rest, client_secret: rotatedOut.dataImportKey, partner_api_key: r.partnerApiKey }), withBody({ ...rest, client_secret: r.dataImportKey, partner_api_key: rotatedOut.partnerApiKey })];
+    }
+    if (auth.kind === 'heapHash') {
+      const body = valid.body ?? '';
+      const at = (ws: WorkspaceCredentials, headers: Record<string, string>) => ({ ...valid, pathParameters: { workspaceId: ws.workspaceId }, headers: { 'content-type': 'application/json', ...headers } });
+      if (cell === 'no credential') return [at(a, {})];
+      if (cell === 'wrong') return [at(a, heapHeaders(`hub_heap_${randomBytes(32).toString('base64url')}`, body)), at(a, { 'heap-hash': `ts:${Date.now()},hmac:${randomBytes(32).toString('base64')}` }), at(a, heapHeaders(a.apiKey, body))];
+      if (cell === "another workspace's") return [at(a, heapHeaders(b.heapWebhookSecret, body)), at(b, heapHeaders(a.heapWebhookSecret, body))];
+      return [at(r, heapHeaders(rotatedOut.heapWebhookSecret, body))];
+    }
+    if (auth.kind === 'bearer') {
+      const withToken = (token: string | undefined): RouteRequest => ({ ...valid, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+      if (cell === 'no credential') return [withToken(undefined), { ...valid, headers: { authorization: '' } }, { ...valid, headers: { authorization: 'Bearer' } }];
+      if (cell === 'wrong') return [withToken(`hub_api_${randomBytes(32).toString('base64url')}`), ...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(a[kind])), withToken(a.heapWebhookSecret), { ...valid, headers: { authorization: `Basic ${Buffer.from(`x:${a[auth.credential]}`).toString('base64')}` } }];
+      if (cell === "another workspace's") return [...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(b[kind])), withToken(b.heapWebhookSecret)];
+      return [withToken(rotatedOut[auth.credential])];
+    }
+    throw new Error(`${key} is public`);
+  };
+
+  const authenticated = publicRoutes().filter((route) => ROUTE_SPECS[route.key]?.auth.kind !== 'public');
+  describe.each(authenticated.map((route) => [route.key]))('%s', (key) => {
+    it.each(CELLS.map((cell) => [cell]))('refuses a request with %s credential(s), in the route\'s own convention, and queues nothing', async (cell) => {
+      const spec = ROUTE_SPECS[key]!;
+      const before = { cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync') };
+
+      const responses = [];
+      for (const request of requestsFor(key, spec, cell)) responses.push(await send(key, request));
+
+      matrixCells += 1;
+      for (const response of responses) {
+        expect(response.status).toBe(spec.refusal);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        if (spec.auth.kind === 'heapHash') expect(response.body).toEqual({ message: 'Forbidden' });
+        else if (spec.auth.kind === 'cohortBody') expect(response.body).toEqual({ message: expect.any(String), errors: [response.body.message] });
+        else expect(response.body).toEqual({ message: 'Unauthorized access' });
+      }
+      expect({ cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync') }).toEqual(before);
+    });
+  });
+
+  it('the valid request of every authenticated route is accepted (the matrix refuses for the credential, not the request)', async () => {
+    for (const route of authenticated) {
+      const spec = ROUTE_SPECS[route.key] as RouteSpec;
+      const status = (await send(route.key, spec.valid(a, fixtures.a))).status;
+      expect({ route: route.key, accepted: status === 200 || status === 201 }).toEqual({ route: route.key, accepted: true });
+    }
+    await drained();
+  });
+
+  it('accepts the rotated-in credentials and the configured partner key after rotation', async () => {
+    const upsert = await hub.request('POST', `/partners/${r.partnerName}/cohorts`, { raw: cohortBody(r, { cohort_id: 'r-cohort', name: 'R', created_at: '2026-01-01T00:00:00Z' }) });
+    const reads = await Promise.all([read(r, '/v1/cohorts'), abTasty(r, '/abtasty/segments')]);
+
+    expect(upsert.status).toBe(201);
+    expect(reads.map((response) => response.status)).toEqual([200, 200]);
+    await drained();
+  });
+
+  it('GET /health is public and exposes no workspace, credential, table, queue or endpoint', async () => {
+    const response = await hub.request('GET', '/health');
+
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body as object).sort()).toEqual(['dependencies', 'status']);
+    const sensitive = [
+      ...[a, b].flatMap((ws) => Object.values(ws)),
+      ...Object.values(hub.tables),
+      ...Object.values(hub.queues).flatMap((queue) => [queue.url, queue.dlqUrl]),
+      hub.secretKey,
+      process.env.HUB_TEST_DYNAMO_ENDPOINT ?? 'unset',
+      process.env.HUB_TEST_SQS_ENDPOINT ?? 'unset',
+    ].filter((value) => value !== 'segment');
+    for (const value of sensitive) expect(response.text).not.toContain(value);
+    expect(response.text).not.toMatch(/arn:|https?:|127\.0\.0\.1|localhost/);
+  });
+
+  describe('tenant isolation: with workspace A\'s keys nothing of workspace B can be read or changed', () => {
+    it('lists only A\'s cohorts and A\'s members of a cohort id both use', async () => {
+      const cohorts = (await read(a, '/v1/cohorts')).body.cohorts as { id: string; member_count: number }[];
+
+      expect(cohorts.map((cohort) => cohort.id).sort()).toEqual(['a-second', 'shared-cohort']);
+      expect(await members(a, 'shared-cohort')).toEqual(['a-braze-u-1', 'a-braze-u-2', 'a-braze-u-a-only']);
+      expect(await members(b, 'shared-cohort')).toEqual(['b-braze-u-1', 'b-braze-u-2', 'b-braze-u-3', 'b-braze-u-b-only']);
+    });
+
+    it('answers 404 for B\'s cohort ids, import ids, users and braze ids guessed with A\'s key', async () => {
+      const responses = await Promise.all([
+        read(a, '/v1/cohorts/b-only/members'),
+        read(a, `/v1/cohorts/b-only/imports/${bOnlyImport}`),
+        read(a, `/v1/cohorts/shared-cohort/imports/${fixtures.b.importId}`),
+        read(a, '/v1/users?external_id=u-b-only'),
+        read(a, '/v1/users?braze_id=b-braze-u-1'),
+      ]);
+
+      expect(responses.map((response) => response.status)).toEqual([404, 404, 404, 404, 404]);
+      expect(responses.map((response) => response.text).join(' ')).not.toMatch(/b-braze|u-b-only/);
+    });
+
+    it('answers 404 for B\'s segment ids and shows none of B\'s memberships for B\'s visitors', async () => {
+      const segments = (await abTasty(a, '/abtasty/segments')).body.segments as { id: string; member_count: number }[];
+      const [visitorsOf777, csvOf777, visitorOfB] = await Promise.all([
+        abTasty(a, '/abtasty/segments/777/visitors'),
+        abTasty(a, '/abtasty/segments/777/udc.csv'),
+        abTasty(a, '/abtasty/visitors/v-b-1/segments'),
+      ]);
+
+      expect(segments.map((segment) => [segment.id, segment.member_count])).toEqual([['4242', 2]]);
+      expect(await visitors(a, '4242')).toEqual(['v-a-1', 'v-a-2']);
+      expect([visitorsOf777.status, csvOf777.status]).toEqual([404, 404]);
+      expect(visitorOfB.status).toBe(200);
+      expect(JSON.stringify(visitorOfB.body)).not.toMatch(/777|4242/);
+    });
+
+    it('A\'s cohort removals and Heap drains change only A\'s sets, even for ids B uses', async () => {
+      await importCohort(a, 'b-only', ['u-1', 'u-b-only'], true);
+      await importCohort(a, 'shared-cohort', ['u-1', 'u-2', 'u-3', 'u-b-only'], true);
+      const drain = JSON.stringify({ action_type: 'segment.users.drain', data: { segment: { id: 777 } } });
+      const drainA = await hub.request('POST', `/heap/segments/${a.workspaceId}`, { raw: drain, headers: heapHeaders(a.heapWebhookSecret, drain) });
+      const drainB = await hub.request('POST', `/heap/segments/${b.workspaceId}`, { raw: drain, headers: heapHeaders(a.heapWebhookSecret, drain) });
+      await drained();
+
+      expect([drainA.status, drainB.status]).toEqual([200, 403]);
+      expect(await members(b, 'shared-cohort')).toEqual(['b-braze-u-1', 'b-braze-u-2', 'b-braze-u-3', 'b-braze-u-b-only']);
+      expect(await members(b, 'b-only')).toEqual(['b-braze-u-1', 'b-braze-u-b-only']);
+      expect(await visitors(b, '777')).toEqual(['v-b-1']);
+      expect(await members(a, 'shared-cohort')).toEqual(['a-braze-u-a-only']);
+    });
+  });
+
+  describe('pagination cursors are opaque, tamper-evident and bound to workspace and route', () => {
+    const cursorOf = async (ws: WorkspaceCredentials, path: string, token: 'apiKey' | 'abTastyToken') => {
+      const response = await hub.request('GET', `${path}?limit=1`, bearer(ws[token]));
+      expect(response.status).toBe(200);
+      const cursor = response.body.next_cursor as string | null;
+      expect(typeof cursor).toBe('string');
+      return cursor as string;
+    };
+    const paged = [
+      { path: '/v1/cohorts', token: 'apiKey' as const },
+      { path: '/v1/cohorts/shared-cohort/members', token: 'apiKey' as const },
+      { path: '/abtasty/segments/4242/visitors', token: 'abTastyToken' as const },
+    ];
+
+    it.each(paged.map((route) => [route.path, route.token]))('refuses B\'s cursor for %s replayed with A\'s key', async (path, token) => {
+      const cursor = await cursorOf(b, path, token);
+
+      const replayed = await hub.request('GET', `${path}?limit=1&cursor=${encodeURIComponent(cursor)}`, bearer(a[token]));
+      const own = await hub.request('GET', `${path}?limit=1&cursor=${encodeURIComponent(cursor)}`, bearer(b[token]));
+
+      expect(replayed.status).toBe(400);
+      expect(replayed.body).toEqual({ message: 'Invalid cursor' });
+      expect(own.status).toBe(200);
+    });
+
+    it('refuses an edited cursor, a cursor from another route, and shows no key or workspace id in clear', async () => {
+      const cursor = await cursorOf(b, '/v1/cohorts/shared-cohort/members', 'apiKey');
+      const [payload, signature] = cursor.split('.') as [string, string];
+      const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
+      const forged = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(decoded).map(([name, value]) => [name, String(value).replace(b.workspaceId, a.workspaceId)]))), 'utf8').toString('base64url');
+      const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
+      const attempts = [
+        `${forged}.${signature}`,
+        `${payload}.${flipped}`,
+        `${payload}x.${signature}`,
+        payload,
+        `${payload}.${signature}.${signature}`,
+        'e30.AAAAAAAAAAAAAAAAAAAAAA',
+      ];
+
+      const edited = await Promise.all(attempts.map((attempt) => read(b, `/v1/cohorts/shared-cohort/members?limit=1&cursor=${encodeURIComponent(attempt)}`)));
+      const otherRoute = await read(b, `/v1/cohorts/b-only/members?limit=1&cursor=${encodeURIComponent(cursor)}`);
+      const otherApi = await abTasty(b, `/abtasty/segments/4242/visitors?limit=1&cursor=${encodeURIComponent(cursor)}`);
+
+      expect(edited.map((response) => response.status)).toEqual(attempts.map(() => 400));
+      expect([otherRoute.status, otherApi.status]).toEqual([400, 400]);
+      expect(cursor).not.toContain(b.workspaceId);
+      expect(cursor).not.toMatch(/[#{}":]/);
+    });
+  });
+
+  it('never logs a credential, a webhook secret or the local encryption key (Powertools at DEBUG, all routes exercised)', () => {
+    const text = captured.join('');
+    const secrets = [a, b, r, rotatedOut].flatMap((ws) => [ws.partnerApiKey, ws.dataImportKey, ws.currentsToken, ws.heapWebhookSecret, ws.abTastyToken, ws.apiKey]);
+    secrets.push(hub.secretKey);
+
+    const leaked = secrets.filter((secret) => text.includes(secret));
+
+    // The capture really saw the hub's logs: refusals, accepted imports and worker output.
+    expect(text).toContain('request refused');
+    expect(text).toContain('cohort import part applied');
+    expect(text).toContain('heap segment message applied');
+    expect(leaked).toEqual([]);
+    summary = (`security: auth matrix ${authenticated.length} routes x ${CELLS.length} cells = ${matrixCells} cells; ${captured.length} log writes (${text.length} chars) searched for ${secrets.length} secrets: 0 found`);
+  });
+});
