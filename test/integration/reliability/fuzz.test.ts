@@ -34,6 +34,8 @@ import {
 } from './routes';
 
 const RUNS = Number(process.env.HUB_FUZZ_RUNS ?? 150);
+/** Generous: a few ms per input on a shared 2-core machine, plus the oversize bodies. */
+const FUZZ_TIMEOUT_MS = 120_000 + RUNS * 60;
 const SEED = process.env.HUB_FUZZ_SEED === undefined ? undefined : Number(process.env.HUB_FUZZ_SEED);
 
 // ---------- arbitraries ----------
@@ -357,7 +359,10 @@ describe('fuzzing every public route with bad input', () => {
           const result = await invoke(route.key, request);
 
           statuses[result.statusCode] = (statuses[result.statusCode] ?? 0) + 1;
-          if (result.statusCode >= 500) console.log(`fuzz: ${route.key} answered ${result.statusCode} ${result.body} to ${JSON.stringify(request).slice(0, 3000)}`);
+          if (result.statusCode >= 500) {
+            const { body, ...rest } = request;
+            console.log(`fuzz: ${route.key} answered ${result.statusCode} ${result.body} to body ${String(body).slice(0, 1500)} with ${JSON.stringify(rest).slice(0, 1500)}`);
+          }
           expect(result.statusCode).toBeLessThan(500);
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
           expect(({} as Record<string, unknown>).should_remove).toBeUndefined();
@@ -377,7 +382,7 @@ describe('fuzzing every public route with bad input', () => {
       summary[route.key] = { inputs, statuses };
       console.log(`fuzz: ${route.key}: ${inputs} inputs, statuses ${JSON.stringify(statuses)}, responses >= 500: 0`);
       expect(inputs).toBe(RUNS);
-    });
+    }, FUZZ_TIMEOUT_MS);
   }
 
   it('left nothing of the fuzz workspaces in the tables and only accepted requests in the queues', async () => {
