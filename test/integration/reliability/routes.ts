@@ -57,7 +57,7 @@ export interface RouteSpec {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** A Heap sync page, signed now with `secret`. */
-export const heapSyncBody = (segmentId: string, add: string[], remove: string[] = [], page = 1, total = 1, task = randomUUID()) =>
+export const heapSyncBody = (segmentId: string, add: string[], remove: string[] = [], page = 1, total = 1, task: string = randomUUID()) =>
   JSON.stringify({
     action_type: 'segment.users.sync',
     id_token: 'fuzz-token',
