@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
 import { processCurrentsMessage, type EventsPort } from '../../functions/domain/currents';
 import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
 import { FakeDirectory, FakeMembership } from './fakes/directory-fake';

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
 /**
  * In-memory DirectoryPort and MembershipPort with the same rules as the DynamoDB adapters (claims
  * unique, one alias per label, writes only on live profiles, device claims marked by owner state).
