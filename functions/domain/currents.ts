@@ -121,8 +121,11 @@ export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: 
     const version = changeVersion(nowMs, `currents#${event.id}`);
     if (event.event_type === USER_ORPHAN) {
       // The event's user is the orphaned profile; `orphaned_by_id` is the profile it was merged into.
+      // The survivor exists in Braze even if the hub never saw it: start its profile here.
       const survivor = stringProperty(event, 'orphaned_by_id');
-      if (survivor && (await mergeProfiles(deps, workspaceId, brazeId, survivor, version, now))) stats.merges += 1;
+      if (!survivor) continue;
+      await deps.directory.createProfile(workspaceId, survivor, now);
+      if (await mergeProfiles(deps, workspaceId, brazeId, survivor, version, now)) stats.merges += 1;
     } else {
       await deleteProfile(deps, workspaceId, brazeId, event.time * 1000, version, now);
       await deps.events.deleteUserEvents(workspaceId, brazeId, (eventId) => eventId === event.id);
