@@ -21,6 +21,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { identifierKey, scoped, type Identifier } from '../domain/identifiers';
+import { batchWriteAll, type BatchWriteCounter } from './batch-write';
 import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../domain/directory';
 import { claimSchema, isIdentified, isLive, profileSchema, type Claim, type Profile } from '../schemas/directory';
 
@@ -437,6 +438,42 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
         if (isConditionFailure(error)) return false;
         throw error;
       }
+    },
+
+    /**
+     * Bulk load for a first setup: writes new profiles and their claim items with BatchWriteItem
+     * (25 a call). No conditions are possible in a batch, so the caller must have checked that
+     * the profiles do not exist and that no identifier is claimed (the import does, per chunk).
+     */
+    async putNewProfiles(
+      workspaceId: string,
+      records: readonly { brazeId: string; externalId?: string; aliases: Record<string, string>; deviceIds: readonly string[] }[],
+      now: string,
+      counter?: BatchWriteCounter,
+    ): Promise<void> {
+      const profiles = records.map((record) => ({
+        PutRequest: {
+          Item: {
+            ...profileKey(workspaceId, record.brazeId),
+            workspaceId,
+            brazeId: record.brazeId,
+            ...(record.externalId !== undefined ? { externalId: record.externalId } : {}),
+            aliases: record.aliases,
+            deviceIds: [...record.deviceIds],
+            createdAt: now,
+            updatedAt: now,
+            identityVersion: 0,
+          },
+        },
+      }));
+      const claims = records.flatMap((record) => {
+        const identified = record.externalId !== undefined;
+        const profile = { externalId: record.externalId, aliases: record.aliases, deviceIds: [...record.deviceIds] } as Profile;
+        return profileIdentifierKeys(profile).map((key) => ({ PutRequest: { Item: claimItem(workspaceId, key, record.brazeId, identified, now) } }));
+      });
+      // Claims first: a crash in between leaves claims whose profile is missing, which a re-run repairs.
+      await batchWriteAll(db, tables.aliases, claims, counter);
+      await batchWriteAll(db, tables.users, profiles, counter);
     },
 
     /**

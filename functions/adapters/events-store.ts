@@ -12,7 +12,8 @@
  * Keys are deterministic, so re-storing an event after a crash overwrites the same item.
  */
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './batch-write';
 import type { CurrentsEvent, CurrentsReject } from '../schemas/currents';
 
 export interface EventTables {
@@ -20,12 +21,10 @@ export interface EventTables {
   readonly idempotency: string;
 }
 
-/** BatchWriteItem takes 25 requests a call; BatchGetItem 100 keys. */
-const BATCH_WRITE_LIMIT = 25;
+/** BatchGetItem takes 100 keys a call. */
 const BATCH_GET_LIMIT = 100;
 /** Items above this are stored compressed (DynamoDB's item limit is 400 KB). */
 const COMPRESS_ABOVE_BYTES = 100_000;
-const MAX_WRITE_ROUNDS = 10;
 
 export const padMs = (ms: number): string => Math.max(0, Math.floor(ms)).toString().padStart(15, '0');
 export const userEventsPk = (workspaceId: string, brazeId: string | undefined): string => `${workspaceId}#U#${brazeId ?? '-'}`;
@@ -86,29 +85,12 @@ export const itemEvent = (item: Record<string, unknown>): unknown => {
   return undefined;
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export const eventStore = (
   db: DynamoDBDocumentClient,
   tables: EventTables,
   counter: EventStoreCounter = { batchWrite: 0, batchGet: 0, unprocessedRetries: 0 },
 ) => {
-  /** Writes requests 25 a call; unprocessed items are retried with back-off (DynamoDB's advice). */
-  const batchWrite = async (table: string, requests: Record<string, unknown>[]): Promise<void> => {
-    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
-      let pending: Record<string, unknown>[] = requests.slice(start, start + BATCH_WRITE_LIMIT);
-      for (let round = 1; pending.length > 0; round += 1) {
-        if (round > MAX_WRITE_ROUNDS) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
-        counter.batchWrite += 1;
-        const result = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = result.UnprocessedItems?.[table] ?? [];
-        if (pending.length > 0) {
-          counter.unprocessedRetries += 1;
-          await sleep(Math.random() * Math.min(2000, 25 * 2 ** round));
-        }
-      }
-    }
-  };
+  const batchWrite = (table: string, requests: Record<string, unknown>[]) => batchWriteAll(db, table, requests, counter);
 
   /** Writes distinct-key requests; duplicates within one call are refused by DynamoDB, so de-dupe by key. */
   const uniqueByKey = (items: Record<string, unknown>[], key: (item: Record<string, unknown>) => string) => {
