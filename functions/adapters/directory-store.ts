@@ -187,6 +187,56 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
 
     getProfile,
 
+    /**
+     * Fast path for a braze_id seen for the first time: the profile and all its claims in one
+     * transaction, each claim conditioned on being free. 'exists' when the profile is already
+     * there, 'conflict' when another profile holds one of the identifiers (the caller then takes
+     * the step-by-step path, where the orphan rule applies).
+     */
+    async createProfileWithIdentifiers(
+      workspaceId: string,
+      brazeId: string,
+      identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
+      now: string,
+    ): Promise<'created' | 'exists' | 'conflict'> {
+      const profile: Profile = {
+        workspaceId,
+        brazeId,
+        ...(identity.externalId !== undefined ? { externalId: identity.externalId } : {}),
+        aliases: {},
+        deviceIds: [...identity.deviceIds],
+        createdAt: now,
+        updatedAt: now,
+        identityVersion: identity.identityVersion,
+      };
+      const keys = profileIdentifierKeys(profile);
+      // TransactWriteItems takes 100 actions.
+      if (keys.length > 99) return 'conflict';
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: tables.users, Item: { ...profileKey(workspaceId, brazeId), ...profile }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              ...keys.map((key) => ({
+                Put: {
+                  TableName: tables.aliases,
+                  Item: claimItem(workspaceId, key, brazeId, identity.externalId !== undefined, now),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              })),
+            ],
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [profileReason, ...claimReasons] = error.CancellationReasons ?? [];
+        if (profileReason?.Code === 'ConditionalCheckFailed') return 'exists';
+        if (claimReasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return 'conflict';
+        throw error;
+      }
+    },
+
     /** Many profiles by braze id (BatchGetItem, 100 a call, strongly consistent). */
     async getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>> {
       const found = new Map<string, Profile>();

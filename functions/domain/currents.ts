@@ -51,6 +51,27 @@ export interface CurrentsStats {
   directory: Partial<Record<FactsOutcome, number>>;
 }
 
+/** Users whose directory facts are applied at once within one message. */
+export const USER_CONCURRENCY = 8;
+
+/** Runs `fn` over items with at most `limit` in flight; rejects with the first error after all settle. */
+export const forEachLimited = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (errors.length > 0) throw errors[0];
+};
+
 /** Unpacks an event that travelled gzip-compressed and base64-encoded. */
 export const unpackEvent = (packed: string): CurrentsEvent => currentsEventSchema.parse(JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
 
@@ -105,12 +126,22 @@ export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: 
   const deleted = new Set<string>();
   const facts = collectFacts(fresh);
   const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
+  // Users are independent, except those carrying the same external_id (an orphan merge may be
+  // under way between them): those go one after the other, oldest fact first; groups run in parallel.
+  const groups = new Map<string, UserFacts[]>();
   for (const entry of facts.values()) {
-    const version = changeVersion(nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
-    const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, now);
-    stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
-    if (outcome === 'deleted') deleted.add(entry.brazeId);
+    const key = entry.externalId ? `ext:${entry.externalId.value}` : `id:${entry.brazeId}`;
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
+  await forEachLimited([...groups.values()], USER_CONCURRENCY, async (group) => {
+    group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0));
+    for (const entry of group) {
+      const version = changeVersion(nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
+      const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, now);
+      stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
+      if (outcome === 'deleted') deleted.add(entry.brazeId);
+    }
+  });
 
   // Then merges and deletions, oldest first. Membership moves are versioned at processing time:
   // they win over every cohort change the hub received before, and lose to any received later.

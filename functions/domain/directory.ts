@@ -24,6 +24,12 @@ export type MoveOutcome = 'moved' | 'label-taken' | 'not-owner' | 'no-target';
 export interface DirectoryPort {
   createProfile(workspaceId: string, brazeId: string, now: string): Promise<boolean>;
   getProfile(workspaceId: string, brazeId: string): Promise<Profile | undefined>;
+  createProfileWithIdentifiers(
+    workspaceId: string,
+    brazeId: string,
+    identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
+    now: string,
+  ): Promise<'created' | 'exists' | 'conflict'>;
   getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>>;
   claim(workspaceId: string, brazeId: string, identifier: Identifier, now: string): Promise<ClaimOutcome>;
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
@@ -58,6 +64,9 @@ export interface UserFacts {
 
 export type FactsOutcome = 'created' | 'updated' | 'unchanged' | 'late' | 'deleted' | 'merged' | 'conflict' | 'followed-merge';
 
+/** Granularity of identityVersion confirmations (see applyUserFacts). */
+export const IDENTITY_BUMP_MS = 3_600_000;
+
 /** Longest merge chain followed (a survivor merged again later). */
 const MAX_MERGE_HOPS = 5;
 
@@ -85,6 +94,21 @@ export const applyUserFacts = async (
   const { directory } = deps;
   let profile = known;
   let outcome: FactsOutcome = 'unchanged';
+  if (!profile) {
+    // A new braze_id whose identifiers are all free: one transaction does everything.
+    const fast = await directory.createProfileWithIdentifiers(
+      workspaceId,
+      facts.brazeId,
+      {
+        ...(facts.externalId ? { externalId: facts.externalId.value } : {}),
+        deviceIds: [...facts.deviceIds],
+        identityVersion: facts.externalId?.time ?? 0,
+      },
+      now,
+    );
+    if (fast === 'created') return 'created';
+    if (fast === 'exists') profile = await directory.getProfile(workspaceId, facts.brazeId);
+  }
   if (!profile) {
     if (await directory.createProfile(workspaceId, facts.brazeId, now)) {
       profile = { workspaceId, brazeId: facts.brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0 };
@@ -115,7 +139,11 @@ export const applyUserFacts = async (
   const external = facts.externalId;
   if (!external) return outcome;
   if (profile.externalId === external.value) {
-    if (external.time > profile.identityVersion) await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    // A confirmation moves the version forward, at most once per IDENTITY_BUMP_MS per user: an
+    // active user would otherwise cost one write per message. The price: a late event carrying
+    // a different external_id less than that much newer than the last recorded confirmation can
+    // still rename — only possible if Braze renamed the user twice within that window.
+    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
     return outcome;
   }
   if (profile.externalId !== undefined) {

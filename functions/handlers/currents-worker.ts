@@ -22,6 +22,7 @@ export const handler = sqsWorker({
   process: async (message) => {
     events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
     const reads = membershipReadStore();
+    const started = Date.now();
     const stats = await processCurrentsMessage(
       {
         directory: directoryStoreFor(),
@@ -35,7 +36,7 @@ export const handler = sqsWorker({
     metrics.addMetric('CurrentsEventsStored', MetricUnit.Count, stats.stored);
     if (stats.duplicates > 0) metrics.addMetric('CurrentsDuplicates', MetricUnit.Count, stats.duplicates);
     if (stats.rejects > 0) metrics.addMetric('CurrentsRejectsStored', MetricUnit.Count, stats.rejects);
-    logger.debug('currents message processed', { workspaceId: message.workspaceId, ...stats });
+    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: Date.now() - started, ...stats });
   },
   // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
   idempotencySeconds: 14 * 24 * 3600,

@@ -53,17 +53,28 @@ describe('directory rules', () => {
     expect(directory.claimOf(WS, { kind: 'external_id', value: 'old-id' })).toBeUndefined();
   });
 
-  it('treats a newer different external_id as a rename, and a later-arriving older confirmation as late', async () => {
+  it('treats a newer different external_id as a rename, and one older than a recorded confirmation as late', async () => {
+    const hour = 3_600_000;
     await apply(facts('u1', { ext: 'first', extTime: 1000 }));
-    await apply(facts('u1', { ext: 'first', extTime: 3000 }));
+    await apply(facts('u1', { ext: 'first', extTime: 1000 + 3 * hour }));
 
-    const late = await apply(facts('u1', { ext: 'second', extTime: 2000 }));
-    const renamed = await apply(facts('u1', { ext: 'second', extTime: 4000 }));
+    const late = await apply(facts('u1', { ext: 'second', extTime: 1000 + 2 * hour }));
+    const renamed = await apply(facts('u1', { ext: 'second', extTime: 1000 + 4 * hour }));
 
     expect(late).toBe('late');
     expect(renamed).toBe('updated');
     expect(directory.profile(WS, 'u1')?.externalId).toBe('second');
     expect(directory.claimOf(WS, { kind: 'external_id', value: 'first' })).toBeUndefined();
+  });
+
+  it('records a confirmation of the same external_id at most once an hour', async () => {
+    await apply(facts('u1', { ext: 'c', extTime: 1000 }));
+    const before = directory.calls;
+
+    await apply(facts('u1', { ext: 'c', extTime: 1000 + 60_000 }));
+
+    expect(directory.calls).toBe(before);
+    expect(directory.profile(WS, 'u1')?.identityVersion).toBe(1000);
   });
 
   it('merges an anonymous profile into the holder of its external_id (orphan rule), moving claims and cohorts', async () => {

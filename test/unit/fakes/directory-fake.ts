@@ -37,6 +37,28 @@ export class FakeDirectory implements DirectoryPort {
     return true;
   }
 
+  async createProfileWithIdentifiers(ws: string, brazeId: string, identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number }, now: string) {
+    this.calls += 1;
+    if (this.profiles.has(this.id(ws, brazeId))) return 'exists' as const;
+    const keys = [
+      ...(identity.externalId !== undefined ? [identifierKey({ kind: 'external_id', value: identity.externalId })] : []),
+      ...identity.deviceIds.map((value) => identifierKey({ kind: 'device_id', value })),
+    ];
+    if (keys.some((key) => this.claims.has(this.id(ws, key)))) return 'conflict' as const;
+    this.profiles.set(this.id(ws, brazeId), {
+      workspaceId: ws,
+      brazeId,
+      ...(identity.externalId !== undefined ? { externalId: identity.externalId } : {}),
+      aliases: {},
+      deviceIds: [...identity.deviceIds],
+      createdAt: now,
+      updatedAt: now,
+      identityVersion: identity.identityVersion,
+    });
+    for (const key of keys) this.claims.set(this.id(ws, key), { workspaceId: ws, key, profileId: brazeId, ownerIdentified: identity.externalId !== undefined, claimedAt: now });
+    return 'created' as const;
+  }
+
   async getProfile(ws: string, brazeId: string) {
     this.calls += 1;
     const profile = this.profile(ws, brazeId);
