@@ -127,8 +127,8 @@ export const eventStore = (
       const done = new Set<string>();
       const unique = [...new Set(eventIds)];
       for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-        let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-          [tables.idempotency]: { Keys: unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id: markerId(workspaceId, id) })) },
+        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+          [tables.idempotency]: { Keys: unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id: markerId(workspaceId, id) })), ConsistentRead: true },
         };
         while (request && Object.keys(request).length > 0) {
           counter.batchGet += 1;

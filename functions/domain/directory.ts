@@ -14,7 +14,7 @@
 import type { Identifier } from './identifiers';
 import { identifierKey } from './identifiers';
 import type { MemberKind, MembershipChange, MembershipStore, SetRef } from './membership';
-import { isIdentified, isLive, type Claim, type Profile } from '../schemas/directory';
+import { isLive, type Claim, type Profile } from '../schemas/directory';
 
 export type ClaimOutcome = 'claimed' | 'held-by-other' | 'label-taken' | 'external-id-differs' | 'no-profile';
 export type RenameOutcome = 'renamed' | 'stale' | 'held-by-other';
@@ -208,7 +208,9 @@ export const mergeProfiles = async (
       dropped += 1;
     }
   }
-  if (isIdentified(survivor)) await directory.markClaimsIdentified(workspaceId, survivor.brazeId);
+  // The survivor may be identified already, or just became so with the orphan's external_id:
+  // either way every device id it now holds must stop matching.
+  await directory.markClaimsIdentified(workspaceId, survivor.brazeId);
 
   const sets = await membership.setsOfMember(workspaceId, 'profile', orphan, 'cohort');
   for (const { setId } of sets) {

@@ -107,6 +107,17 @@ describe('directory rules', () => {
     expect(directory.claimOf(WS, { kind: 'alias', label: 'crm', name: 'crm-1' })?.profileId).toBe('survivor');
   });
 
+  it("identifies an anonymous survivor that receives the orphan's external_id, so its device ids stop matching", async () => {
+    await apply(facts('survivor', { devices: ['s-phone'] }));
+    await apply(facts('orphan', { ext: 'customer-5' }));
+
+    await mergeProfiles(deps, WS, 'orphan', 'survivor', V, NOW);
+
+    expect(directory.profile(WS, 'survivor')?.externalId).toBe('customer-5');
+    expect(directory.claimOf(WS, { kind: 'external_id', value: 'customer-5' })?.profileId).toBe('survivor');
+    expect(directory.claimOf(WS, { kind: 'device_id', value: 's-phone' })?.ownerIdentified).toBe(true);
+  });
+
   it('routes device ids of a late event for a merged profile to the survivor', async () => {
     await apply(facts('known', { ext: 'customer-2', extTime: 1000 }));
     await mergeProfiles(deps, WS, 'anon', 'known', V, NOW);
