@@ -96,6 +96,10 @@ describe('Braze Currents ingest through the local hub', () => {
       const item = await eventually(() => storedEvent(e.user.user_id, e), 20_000, `event ${e.event_type}`);
       expect(JSON.parse(item.event as string)).toEqual(e);
     }
+    const purchase = fixture.events.find((e) => e.event_type === 'users.behaviors.Purchase')!;
+    const byType = await api(`/v1/events?type=users.behaviors.Purchase&from=${purchase.time - 86_400}&to=${purchase.time + 1}`);
+    expect(byType.status).toBe(200);
+    expect(byType.body.events).toEqual([purchase]);
     const unknownType = fixture.events.find((e) => e.event_type === 'users.behaviors.SomethingNew')!;
     const read = await api(`/v1/users/${unknownType.user.user_id}/events?type=users.behaviors.SomethingNew`);
     expect(read.status).toBe(200);

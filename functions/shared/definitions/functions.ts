@@ -68,9 +68,10 @@ export const FUNCTIONS = {
   },
   eventsApi: {
     entry: 'functions/handlers/events-api.ts',
-    description: "Reads a user's stored Currents events and the Currents rejects store",
+    description: "Reads stored Currents events (by user, by type) and the Currents rejects store",
     routes: [
       { method: 'GET', path: '/v1/users/{brazeId}/events' },
+      { method: 'GET', path: '/v1/events' },
       { method: 'GET', path: '/v1/currents/rejects' },
     ],
     sendsTo: [],
