@@ -20,9 +20,11 @@ export const batchWriteAll = async (
   table: string,
   requests: readonly Record<string, unknown>[],
   counter: BatchWriteCounter = { batchWrite: 0, unprocessedRetries: 0 },
+  /** Calls in flight at once (bulk loads); requests must then not depend on each other's order. */
+  concurrency = 1,
 ): Promise<void> => {
-  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
-    let pending: Record<string, unknown>[] = requests.slice(start, start + BATCH_WRITE_LIMIT);
+  const writeGroup = async (group: Record<string, unknown>[]) => {
+    let pending = group;
     for (let round = 1; pending.length > 0; round += 1) {
       if (round > MAX_ROUNDS) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
       counter.batchWrite += 1;
@@ -33,5 +35,12 @@ export const batchWriteAll = async (
         await sleep(Math.random() * Math.min(2000, 25 * 2 ** round));
       }
     }
-  }
+  };
+  const groups: Record<string, unknown>[][] = [];
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) groups.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) await writeGroup(groups[next++] as Record<string, unknown>[]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
 };

@@ -37,6 +37,8 @@ export const claimKey = (workspaceId: string, key: string) => ({ pk: scoped(work
 
 /** BatchGetItem takes at most 100 keys per call. */
 const BATCH_GET_LIMIT = 100;
+/** BatchWriteItem calls in flight during a bulk import. */
+const IMPORT_WRITE_CONCURRENCY = 4;
 /** Re-reads after a condition failed because the profile changed under us (it became identified…). */
 const MAX_ATTEMPTS = 4;
 
@@ -522,8 +524,8 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
         return profileIdentifierKeys(profile).map((key) => ({ PutRequest: { Item: claimItem(workspaceId, key, record.brazeId, identified, now) } }));
       });
       // Claims first: a crash in between leaves claims whose profile is missing, which a re-run repairs.
-      await batchWriteAll(db, tables.aliases, claims, counter);
-      await batchWriteAll(db, tables.users, profiles, counter);
+      await batchWriteAll(db, tables.aliases, claims, counter, IMPORT_WRITE_CONCURRENCY);
+      await batchWriteAll(db, tables.users, profiles, counter, IMPORT_WRITE_CONCURRENCY);
     },
 
     /**
