@@ -104,7 +104,7 @@ interface Context {
   other: WorkspaceCredentials;
   fixtures: Fixtures;
   /** Bodies larger than each route's limit (built once). */
-  oversize: { cohort: string; heap: string };
+  oversize: { cohort: string; heap: string; json: string };
 }
 
 const thousandOneIds = (n = 1001) => Array.from({ length: n }, (_, index) => `u-${index}`);
@@ -218,7 +218,12 @@ const heapHashArb = (ctx: Context, mode: Mode, body: string): fc.Arbitrary<strin
 const bearerArb = (ctx: Context, mode: Mode, credential: keyof WorkspaceCredentials): fc.Arbitrary<Record<string, string>> => {
   if (mode === 'valid') return fc.constant({ authorization: `Bearer ${ctx.ws[credential]}` });
   if (mode === 'none') return fc.constant({});
-  if (mode === 'other') return fc.constantFrom(...(['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.ws[kind]}` })));
+  if (mode === 'other') {
+    return fc.constantFrom(
+      ...(['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.ws[kind]}` })),
+      ...(['apiKey', 'abTastyToken', 'currentsToken'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.other[kind]}` })),
+    );
+  }
   return fc.oneof(
     weirdString.map((value) => ({ authorization: value })),
     weirdString.map((value) => ({ authorization: `Bearer ${value}` })),
@@ -233,7 +238,44 @@ const bearerArb = (ctx: Context, mode: Mode, credential: keyof WorkspaceCredenti
   );
 };
 
-const QUERY_KEYS = ['limit', 'cursor', 'value', 'external_id', 'device_id', 'alias_label', 'alias_name', 'braze_id', 'visitor_id', 'since', 'page'];
+const aliasArb = fc.record({ alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] });
+
+/** Bodies for the Bearer-authenticated POST routes (Currents, alias management). */
+const bearerBodyArb = (ctx: Context, key: RouteKey): fc.Arbitrary<string> => {
+  const shaped: fc.Arbitrary<Record<string, unknown>> =
+    key === 'POST /currents'
+      ? fc.record({
+          events: fc.oneof(
+            fc.array(
+              fc.record(
+                {
+                  id: idValue('e-1'),
+                  event_type: fc.oneof(fc.constantFrom('users.behaviors.CustomEvent', 'users.messages.email.Send', 'users.behaviors.subscription.GlobalStateChange'), weirdValue),
+                  time: fc.oneof(fc.constant(1_763_900_000), weirdNumber, weirdValue),
+                  user: fc.oneof(fc.record({ user_id: idValue(ctx.fixtures.brazeId), external_user_id: idValue('user-1'), device_id: idValue('d-1') }, { requiredKeys: [] }), weirdValue),
+                  properties: weirdValue,
+                },
+                { requiredKeys: [] },
+              ),
+              { maxLength: 6 },
+            ),
+            weirdValue,
+          ),
+        }, { requiredKeys: [] })
+      : key === 'POST /users/alias/new'
+        ? fc.record({ user_aliases: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] })
+        : fc.record({ aliases_to_identify: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), user_alias: fc.oneof(aliasArb, weirdValue) }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] });
+  return fc.oneof(
+    { weight: 6, arbitrary: serialise(shaped) },
+    { weight: 1, arbitrary: nonJson },
+    { weight: 1, arbitrary: jsonScalarOrArray },
+    { weight: 1, arbitrary: deepNesting },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ events: Array.from({ length: 1001 }, (_, index) => ({ id: `e-${index}`, event_type: 'x', time: 1 })), user_aliases: Array.from({ length: 1001 }, (_, index) => ({ alias_name: `n-${index}`, alias_label: 'l' })), aliases_to_identify: Array.from({ length: 1001 }, (_, index) => ({ external_id: `u-${index}`, user_alias: { alias_name: `n-${index}`, alias_label: 'l' } })) })) },
+    { weight: 1, arbitrary: fc.constant(ctx.oversize.json) },
+  );
+};
+
+const QUERY_KEYS = ['limit', 'cursor', 'value', 'external_id', 'device_id', 'alias_label', 'alias_name', 'braze_id', 'visitor_id', 'workspace', 'type', 'from', 'to', 'page'];
 const queryArb = fc.dictionary(
   fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: weirdString }),
   fc.oneof(weirdString, weirdNumber.map(String), fc.constantFrom('0', '-1', '1.5', '1000000', 'abc.def', 'eyJwayI6IngifQ.AAAAAAAAAAAAAAAAAAAAAA', `${'a'.repeat(5000)}.b`)),
@@ -243,7 +285,7 @@ const queryArb = fc.dictionary(
 const pathParamArb = (valid: string) => fc.oneof({ weight: 4, arbitrary: fc.constant(valid) }, { weight: 3, arbitrary: weirdString }, { weight: 1, arbitrary: weirdNumber.map(String) });
 
 const validParam = (ctx: Context, name: string): string =>
-  ({ partner: ctx.ws.partnerName, cohortId: ctx.fixtures.cohortId, importId: ctx.fixtures.importId, segmentId: ctx.fixtures.segmentId, visitorId: ctx.fixtures.visitorId, workspaceId: ctx.ws.workspaceId, brazeId: 'b-1' })[name] ?? 'x';
+  ({ partner: ctx.ws.partnerName, cohortId: ctx.fixtures.cohortId, importId: ctx.fixtures.importId, segmentId: ctx.fixtures.segmentId, visitorId: ctx.fixtures.visitorId, workspaceId: ctx.ws.workspaceId, brazeId: ctx.fixtures.brazeId })[name] ?? 'x';
 
 /** A fuzzed request for a route. */
 const requestArb = (ctx: Context, key: RouteKey): fc.Arbitrary<RouteRequest> => {
@@ -256,7 +298,7 @@ const requestArb = (ctx: Context, key: RouteKey): fc.Arbitrary<RouteRequest> => 
 
   return fc.tuple(modes, pathParameters, queryArb, extraHeaders).chain(([mode, pathParams, query, extra]) => {
     const auth = spec.auth;
-    const anyBody = method === 'GET' ? fc.option(fc.oneof(nonJson, jsonScalarOrArray), { nil: undefined }) : fc.constant(undefined);
+    const anyBody = method === 'GET' ? fc.option(fc.oneof(nonJson, jsonScalarOrArray), { nil: undefined }) : bearerBodyArb(ctx, key);
     if (auth.kind === 'cohortBody') {
       return cohortBodyArb(ctx, mode, key.endsWith('/users')).map((body) => ({ pathParameters: pathParams, query, headers: { ...extra, 'content-type': 'application/json' }, body }));
     }
@@ -296,6 +338,8 @@ describe('fuzzing every public route with bad input', () => {
   let ctx: Context;
   const effects: SideEffects = { sqsSent: 0, dynamoWrites: [] };
   const accepted: Record<QueueKey, number> = { cohortImport: 0, currents: 0, heapSync: 0 };
+  /** Tables that accepted requests wrote to synchronously (alias management does). */
+  const writtenByAccepted = new Set<string>();
   const summary: Record<string, { inputs: number; statuses: Record<number, number> }> = {};
 
   beforeAll(async () => {
@@ -305,8 +349,9 @@ describe('fuzzing every public route with bad input', () => {
     ctx = {
       ws,
       other,
-      fixtures: { cohortId: 'cohort-1', importId: 'imp_00000000000000000000000000000000000000000', segmentId: '4242', visitorId: 'visitor-1', externalId: 'user-1' },
+      fixtures: { cohortId: 'cohort-1', importId: 'imp_00000000000000000000000000000000000000000', segmentId: '4242', visitorId: 'visitor-1', externalId: 'user-1', brazeId: '5f1e2d3c4b5a69788796a5b4' },
       oversize: {
+        json: JSON.stringify({ events: Array.from({ length: 6100 }, () => 'q'.repeat(1000)) }),
         cohort: JSON.stringify({ ...cohortCredentials({ ws } as Context, 'valid'), cohort_id: 'c', cohort_changes: [{ user_ids: Array.from({ length: 1000 }, () => 'y'.repeat(2100)) }] }),
         heap: heapPage('4242', Array.from({ length: 6200 }, () => 'z'.repeat(1000))),
       },
@@ -372,9 +417,10 @@ describe('fuzzing every public route with bad input', () => {
             expect(effects.sqsSent - before.sqs).toBe(0);
             // The only write a refused request may cause is the rate-limit counter of an authenticated caller.
             expect(writes.filter((write) => !write.tables.every((table) => table === rateLimitTable))).toEqual([]);
-          } else if (effects.sqsSent > before.sqs) {
+          } else {
+            for (const write of writes) for (const table of write.tables) writtenByAccepted.add(table);
             const queue = route.definition.sendsTo[0];
-            if (queue) accepted[queue] += 1;
+            if (queue && effects.sqsSent > before.sqs) accepted[queue] += 1;
           }
         }),
         { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
@@ -388,16 +434,17 @@ describe('fuzzing every public route with bad input', () => {
   it('left nothing of the fuzz workspaces in the tables and only accepted requests in the queues', async () => {
     const prefixes = [ctx.ws.workspaceId, ctx.other.workspaceId];
     for (const table of ['users', 'aliases', 'cohorts', 'events'] as TableKey[]) {
+      if (writtenByAccepted.has(hub.tables[table])) continue;
       const items = (await hub.doc.send(new ScanCommand({ TableName: hub.tables[table] }))).Items ?? [];
       expect({ table, items: items.filter((item) => prefixes.some((prefix) => JSON.stringify(item).includes(prefix))).length }).toEqual({ table, items: 0 });
     }
     // Each accepted request queued at least one message; refused ones none (checked per input above).
-    for (const queue of ['cohortImport', 'heapSync'] as QueueKey[]) {
+    for (const queue of ['cohortImport', 'heapSync', 'currents'] as QueueKey[]) {
       const depth = await queueDepth(queue);
       expect(depth >= accepted[queue]).toBe(true);
       if (accepted[queue] === 0) expect(depth).toBe(0);
     }
     const total = Object.values(summary).reduce((sum, route) => sum + route.inputs, 0);
-    console.log(`fuzz: ${Object.keys(summary).length} routes, ${total} inputs (${RUNS} per route), responses >= 500: 0, accepted and queued: ${JSON.stringify(accepted)}`);
+    console.log(`fuzz: ${Object.keys(summary).length} routes, ${total} inputs (${RUNS} per route), responses >= 500: 0, accepted and queued: ${JSON.stringify(accepted)}, tables written by accepted requests: ${[...writtenByAccepted].join(', ') || 'none'}`);
   });
 });

@@ -44,6 +44,8 @@ export interface Fixtures {
   segmentId: string;
   visitorId: string;
   externalId: string;
+  /** A Braze user id (24 hex) for Currents events. */
+  brazeId: string;
 }
 
 export interface RouteSpec {
@@ -74,6 +76,22 @@ export const heapHeaders = (secret: string, body: string) => ({ 'heap-hash': sig
 
 export const cohortBody = (ws: WorkspaceCredentials, fields: Record<string, unknown>) =>
   JSON.stringify({ partner_api_key: ws.partnerApiKey, client_secret: ws.dataImportKey, ...fields });
+
+/** A Currents batch of one custom event for `brazeId`. */
+export const currentsBody = (brazeId: string, externalId: string, id: string = randomUUID()) =>
+  JSON.stringify({
+    events: [
+      {
+        id,
+        event_type: 'users.behaviors.CustomEvent',
+        time: Math.floor(Date.now() / 1000),
+        user: { user_id: brazeId, external_user_id: externalId },
+        properties: { name: 'load', custom_properties: { n: 1 } },
+      },
+    ],
+  });
+
+const json = { 'content-type': 'application/json' };
 
 /**
  * Per route: authentication and a valid request. Keys must cover publicRoutes() exactly — the
@@ -141,6 +159,42 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
     refusal: 401,
     valid: (ws, f) => ({ pathParameters: { segmentId: f.segmentId }, query: {}, headers: bearer(ws.abTastyToken) }),
   },
+  'POST /currents': {
+    auth: { kind: 'bearer', credential: 'currentsToken' },
+    refusal: 401,
+    valid: (ws, f) => ({ pathParameters: {}, query: {}, headers: { ...json, ...bearer(ws.currentsToken) }, body: currentsBody(f.brazeId, f.externalId) }),
+  },
+  'POST /users/alias/new': {
+    auth: { kind: 'bearer', credential: 'apiKey' },
+    refusal: 401,
+    valid: (ws, f) => ({
+      pathParameters: {},
+      query: {},
+      headers: { ...json, ...bearer(ws.apiKey) },
+      body: JSON.stringify({ user_aliases: [{ alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' }] }),
+    }),
+  },
+  'POST /users/identify': {
+    auth: { kind: 'bearer', credential: 'apiKey' },
+    refusal: 401,
+    valid: (ws, f) => ({
+      pathParameters: {},
+      query: {},
+      headers: { ...json, ...bearer(ws.apiKey) },
+      body: JSON.stringify({ aliases_to_identify: [{ external_id: `${f.externalId}-identified`, user_alias: { alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' } }] }),
+    }),
+  },
+  'GET /v1/users/{brazeId}/events': {
+    auth: { kind: 'bearer', credential: 'apiKey' },
+    refusal: 401,
+    valid: (ws, f) => ({ pathParameters: { brazeId: f.brazeId }, query: {}, headers: bearer(ws.apiKey) }),
+  },
+  'GET /v1/events': {
+    auth: { kind: 'bearer', credential: 'apiKey' },
+    refusal: 401,
+    valid: (ws) => ({ pathParameters: {}, query: { type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) }, headers: bearer(ws.apiKey) }),
+  },
+  'GET /v1/currents/rejects': { auth: { kind: 'bearer', credential: 'apiKey' }, refusal: 401, valid: (ws) => ({ pathParameters: {}, query: {}, headers: bearer(ws.apiKey) }) },
 };
 
 /** Routes in FUNCTIONS that the suites do not cover (must be empty). */

@@ -14,7 +14,7 @@ import type { CredentialKind, WorkspaceCredentials } from '../../../functions/sc
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
-import { ROUTE_SPECS, cohortBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
+import { ROUTE_SPECS, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
 
 type Cell = 'no credential' | 'wrong' | "another workspace's" | 'rotated-out';
 const CELLS: Cell[] = ['no credential', 'wrong', "another workspace's", 'rotated-out'];
@@ -28,9 +28,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
   let r: WorkspaceCredentials;
   let rotatedOut: WorkspaceCredentials;
   const fixtures: Record<'a' | 'b' | 'r', Fixtures> = {
-    a: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-a-1', externalId: 'u-1' },
-    b: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-b-1', externalId: 'u-1' },
-    r: { cohortId: 'r-cohort', importId: 'imp_x', segmentId: '4242', visitorId: 'v-r-1', externalId: 'u-1' },
+    a: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-a-1', externalId: 'u-1', brazeId: 'aaaaaaaaaaaaaaaaaaaaaaa1' },
+    b: { cohortId: 'shared-cohort', importId: '', segmentId: '4242', visitorId: 'v-b-1', externalId: 'u-1', brazeId: 'bbbbbbbbbbbbbbbbbbbbbbb1' },
+    r: { cohortId: 'r-cohort', importId: 'imp_x', segmentId: '4242', visitorId: 'v-r-1', externalId: 'u-1', brazeId: 'ccccccccccccccccccccccc1' },
   };
   let bOnlyImport = '';
   const captured: string[] = [];
@@ -65,11 +65,14 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
   const members = async (ws: WorkspaceCredentials, cohortId: string) =>
     ((await read(ws, `/v1/cohorts/${cohortId}/members`)).body.members as { braze_id: string }[]).map((member) => member.braze_id).sort();
   const visitors = async (ws: WorkspaceCredentials, segmentId: string) => ((await abTasty(ws, `/abtasty/segments/${segmentId}/visitors`)).body.visitors as string[]).sort();
+  const currents = (ws: WorkspaceCredentials, body: string, query = '') =>
+    hub.request('POST', `/currents${query}`, { raw: body, headers: { Authorization: `Bearer ${ws.currentsToken}` } });
   const queueDepth = async (key: QueueKey) => {
     const { Attributes } = await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: hub.queues[key].url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
-  const drained = () => eventually(async () => ((await queueDepth('cohortImport')) + (await queueDepth('heapSync')) === 0 ? true : undefined), 30000, 'queues drained');
+  const drained = () =>
+    eventually(async () => ((await queueDepth('cohortImport')) + (await queueDepth('heapSync')) + (await queueDepth('currents')) === 0 ? true : undefined), 30000, 'queues drained');
 
   beforeAll(async () => {
     // Everything the process writes while the suite runs is kept (and searched at the end).
@@ -102,6 +105,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     await syncSegment(a, '4242', ['v-a-1', 'v-a-2']);
     await syncSegment(b, '4242', ['v-b-1', 'v-b-2', 'v-b-3']);
     await syncSegment(b, '777', ['v-b-1']);
+    // Currents: one good event for B's user, and one B's rejects store keeps.
+    expect((await currents(b, currentsBody(fixtures.b.brazeId, 'u-b-only', 'b-event-1'))).status).toBe(200);
+    expect((await currents(b, JSON.stringify({ events: [{ id: 'b-bad', event_type: 'x' }] }))).status).toBe(200);
     await drained();
 
     // R's credentials, then every one of them rotated: the old values must be refused.
@@ -148,7 +154,10 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       const withToken = (token: string | undefined): RouteRequest => ({ ...valid, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
       if (cell === 'no credential') return [withToken(undefined), { ...valid, headers: { authorization: '' } }, { ...valid, headers: { authorization: 'Bearer' } }];
       if (cell === 'wrong') return [withToken(`hub_api_${randomBytes(32).toString('base64url')}`), ...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(a[kind])), withToken(a.heapWebhookSecret), { ...valid, headers: { authorization: `Basic ${Buffer.from(`x:${a[auth.credential]}`).toString('base64')}` } }];
-      if (cell === "another workspace's") return [...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(b[kind])), withToken(b.heapWebhookSecret)];
+      const others = [...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(b[kind])), withToken(b.heapWebhookSecret)];
+      // Currents: A's own token with `?workspace=` naming B.
+      if (cell === "another workspace's" && key === 'POST /currents') return [...others, { ...withToken(a.currentsToken), query: { workspace: b.workspaceId } }];
+      if (cell === "another workspace's") return others;
       return [withToken(rotatedOut[auth.credential])];
     }
     throw new Error(`${key} is public`);
@@ -156,9 +165,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
 
   const authenticated = publicRoutes().filter((route) => ROUTE_SPECS[route.key]?.auth.kind !== 'public');
   describe.each(authenticated.map((route) => [route.key]))('%s', (key) => {
-    it.each(CELLS.map((cell) => [cell]))('refuses a request with %s credential(s), in the route\'s own convention, and queues nothing', async (cell) => {
+    it.each(CELLS.map((cell) => [cell]))('refuses a request with credential: %s, in the route\'s own convention, and queues nothing', async (cell) => {
       const spec = ROUTE_SPECS[key]!;
-      const before = { cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync') };
+      const before = { cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync'), currents: await queueDepth('currents') };
 
       const responses = [];
       for (const request of requestsFor(key, spec, cell)) responses.push(await send(key, request));
@@ -171,7 +180,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
         else if (spec.auth.kind === 'cohortBody') expect(response.body).toEqual({ message: expect.any(String), errors: [response.body.message] });
         else expect(response.body).toEqual({ message: 'Unauthorized access' });
       }
-      expect({ cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync') }).toEqual(before);
+      expect({ cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync'), currents: await queueDepth('currents') }).toEqual(before);
     });
   });
 
@@ -247,6 +256,34 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       expect(JSON.stringify(visitorOfB.body)).not.toMatch(/777|4242/);
     });
 
+    it('shows none of B\'s Currents events, event types or rejects to A, even by B\'s braze id', async () => {
+      const since = Math.floor(Date.now() / 1000) - 3600;
+      const [own, guessed, byType, rejects, ownRejects] = await Promise.all([
+        read(b, `/v1/users/${fixtures.b.brazeId}/events`),
+        read(a, `/v1/users/${fixtures.b.brazeId}/events`),
+        read(a, `/v1/events?type=users.behaviors.CustomEvent&from=${since}`),
+        read(a, '/v1/currents/rejects'),
+        read(b, '/v1/currents/rejects'),
+      ]);
+
+      expect((own.body.events as unknown[]).length).toBe(1);
+      expect(ownRejects.body.rejects).toHaveLength(1);
+      for (const response of [guessed, byType, rejects]) {
+        expect(response.status === 404 || response.status === 200).toBe(true);
+        expect(response.text).not.toMatch(/b-event-1|b-bad|u-b-only/);
+      }
+    });
+
+    it('A\'s alias and identify calls with B\'s external ids and aliases change only A\'s directory', async () => {
+      const before = await read(b, '/v1/users?external_id=u-b-only');
+      const alias = await hub.request('POST', '/users/alias/new', { raw: JSON.stringify({ user_aliases: [{ external_id: 'u-b-only', alias_name: 'taken', alias_label: 'crm_id' }] }), headers: { Authorization: `Bearer ${a.apiKey}` } });
+      const identify = await hub.request('POST', '/users/identify', { raw: JSON.stringify({ aliases_to_identify: [{ external_id: 'u-b-only', user_alias: { alias_name: 'taken', alias_label: 'crm_id' } }] }), headers: { Authorization: `Bearer ${a.apiKey}` } });
+
+      expect([alias.status, identify.status]).toEqual([201, 201]);
+      expect((await read(b, '/v1/users?external_id=u-b-only')).body).toEqual(before.body);
+      expect((await read(b, '/v1/users?alias_label=crm_id&alias_name=taken')).status).toBe(404);
+    });
+
     it('A\'s cohort removals and Heap drains change only A\'s sets, even for ids B uses', async () => {
       await importCohort(a, 'b-only', ['u-1', 'u-b-only'], true);
       await importCohort(a, 'shared-cohort', ['u-1', 'u-2', 'u-3', 'u-b-only'], true);
@@ -275,6 +312,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       { path: '/v1/cohorts', token: 'apiKey' as const },
       { path: '/v1/cohorts/shared-cohort/members', token: 'apiKey' as const },
       { path: '/abtasty/segments/4242/visitors', token: 'abTastyToken' as const },
+      { path: '/v1/cohorts/b-only/members', token: 'apiKey' as const },
     ];
 
     it.each(paged.map((route) => [route.path, route.token]))('refuses B\'s cursor for %s replayed with A\'s key', async (path, token) => {
