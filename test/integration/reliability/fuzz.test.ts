@@ -238,6 +238,9 @@ const bearerArb = (ctx: Context, mode: Mode, credential: keyof WorkspaceCredenti
   );
 };
 
+/** A short non-empty id, sometimes with unicode or control characters. */
+const plausibleId = fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,24}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.constantFrom('user-1', 'n-1', '\u0000x', '😀', 'a'.repeat(513)));
+
 const aliasArb = fc.record({ alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] });
 
 /** Bodies for the Bearer-authenticated POST routes (Currents, alias management). */
@@ -263,8 +266,15 @@ const bearerBodyArb = (ctx: Context, key: RouteKey): fc.Arbitrary<string> => {
           ),
         }, { requiredKeys: [] })
       : key === 'POST /users/alias/new'
-        ? fc.record({ user_aliases: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] })
-        : fc.record({ aliases_to_identify: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), user_alias: fc.oneof(aliasArb, weirdValue) }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] });
+        ? fc.oneof(
+            fc.record({ user_aliases: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] }),
+            // Mostly well-formed, so that accepted requests (which write synchronously) are fuzzed too.
+            fc.record({ user_aliases: fc.array(fc.record({ external_id: fc.option(plausibleId, { nil: undefined }), alias_name: plausibleId, alias_label: fc.constantFrom('crm_id', 'email', '__proto__', 'constructor') }, { requiredKeys: ['alias_name', 'alias_label'] }), { minLength: 1, maxLength: 5 }) }),
+          )
+        : fc.oneof(
+            fc.record({ aliases_to_identify: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), user_alias: fc.oneof(aliasArb, weirdValue) }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] }),
+            fc.record({ aliases_to_identify: fc.array(fc.record({ external_id: plausibleId, user_alias: fc.record({ alias_name: plausibleId, alias_label: fc.constantFrom('crm_id', 'email', '__proto__') }) }), { minLength: 1, maxLength: 5 }) }),
+          );
   return fc.oneof(
     { weight: 6, arbitrary: serialise(shaped) },
     { weight: 1, arbitrary: nonJson },
@@ -296,7 +306,9 @@ const requestArb = (ctx: Context, key: RouteKey): fc.Arbitrary<RouteRequest> => 
   const pathParameters = fc.record(Object.fromEntries(params.map((name) => [name, pathParamArb(validParam(ctx, name))]))) as fc.Arbitrary<Record<string, string>>;
   const extraHeaders = fc.dictionary(fc.constantFrom('content-type', 'if-none-match', 'x-forwarded-for', 'accept', 'content-encoding'), weirdString, { maxKeys: 2 });
 
-  return fc.tuple(modes, pathParameters, queryArb, extraHeaders).chain(([mode, pathParams, query, extra]) => {
+  const validQuery = spec.valid(ctx.ws, ctx.fixtures).query;
+  const query = fc.oneof(queryArb, queryArb.map((fuzzed) => ({ ...validQuery, ...fuzzed })), fc.constant(validQuery));
+  return fc.tuple(modes, pathParameters, query, extraHeaders).chain(([mode, pathParams, query, extra]) => {
     const auth = spec.auth;
     const anyBody = method === 'GET' ? fc.option(fc.oneof(nonJson, jsonScalarOrArray), { nil: undefined }) : bearerBodyArb(ctx, key);
     if (auth.kind === 'cohortBody') {
