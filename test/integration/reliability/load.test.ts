@@ -1,7 +1,7 @@
 /**
  * Load: autocannon against the local hub's HTTP server on 127.0.0.1 (never another address) for
  * HUB_LOAD_SECONDS (npm run test:load: 60 s; npm test: 5 s) of mixed traffic — Braze cohort imports,
- * Heap sync pages, AB Tasty reads and read API calls at once. Asserted: every response 2xx, no
+ * Heap sync pages, Braze Currents batches, AB Tasty reads and read API calls at once. Asserted: every response 2xx, no
  * connection errors or timeouts, then the workers drain every queue, the DLQs stay empty and every
  * visitor the accepted Heap pages added is a segment member. p50/p99 and requests/s are printed.
  */
@@ -11,7 +11,7 @@ import { directoryStore } from '../../../functions/adapters/directory-store';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { eventually, startTestHub, type TestHub } from '../harness';
-import { cohortBody, heapHeaders, heapSyncBody } from './routes';
+import { cohortBody, currentsBody, heapHeaders, heapSyncBody } from './routes';
 
 const SECONDS = Number(process.env.HUB_LOAD_SECONDS ?? 5);
 const USERS = 200;
@@ -56,6 +56,7 @@ describe('load: sustained mixed traffic on the local hub', () => {
   it(`answers ${SECONDS} s of mixed traffic with 0 errors and 0 non-2xx, then drains with empty DLQs`, async () => {
     let importCounter = 0;
     let pageCounter = 0;
+    let currentsCounter = 0;
     const heapPages: number[] = [];
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
     const traffic: Traffic[] = [
@@ -95,6 +96,23 @@ describe('load: sustained mixed traffic on the local hub', () => {
         ],
       },
       {
+        name: 'Currents batches',
+        connections: 2,
+        rate: 20,
+        requests: [
+          {
+            method: 'POST',
+            path: '/currents',
+            setupRequest: (request) => {
+              currentsCounter += 1;
+              const user = currentsCounter % USERS;
+              const body = currentsBody(`${String(user).padStart(24, 'c')}`, `u-${user}`, `load-${currentsCounter}`);
+              return { ...request, headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.currentsToken}` }, body };
+            },
+          },
+        ],
+      },
+      {
         name: 'AB Tasty reads',
         connections: 2,
         requests: [
@@ -110,6 +128,7 @@ describe('load: sustained mixed traffic on the local hub', () => {
           { method: 'GET', path: '/v1/cohorts', headers: bearer(ws.apiKey) },
           { method: 'GET', path: '/v1/cohorts/c-1/members?limit=50', headers: bearer(ws.apiKey) },
           { method: 'GET', path: '/v1/users?external_id=u-1', headers: bearer(ws.apiKey) },
+          { method: 'GET', path: `/v1/users/${'1'.padStart(24, 'c')}/events?limit=20`, headers: bearer(ws.apiKey) },
         ],
       },
     ];
@@ -139,7 +158,7 @@ describe('load: sustained mixed traffic on the local hub', () => {
 
     // The workers catch up: every queue drains, nothing is dead-lettered, every added visitor is a member.
     const started = Date.now();
-    const keys: QueueKey[] = ['cohortImport', 'heapSync'];
+    const keys: QueueKey[] = ['cohortImport', 'heapSync', 'currents'];
     await eventually(async () => {
       const depths = await Promise.all(keys.map((key) => depth(hub.queues[key].url)));
       return depths.every((value) => value === 0) ? true : undefined;
@@ -147,7 +166,7 @@ describe('load: sustained mixed traffic on the local hub', () => {
     const dead = await Promise.all(keys.map((key) => depth(hub.queues[key].dlqUrl)));
     const segment = ((await hub.request('GET', '/abtasty/segments', { headers: bearer(ws.abTastyToken) })).body.segments as { id: string; member_count: number }[]).find((found) => found.id === '4242');
     console.log(`load: queues drained ${((Date.now() - started) / 1000).toFixed(1)} s after the load; DLQ depths ${dead.join(', ')}; segment 4242 has ${segment?.member_count} members from ${heapPages.length + 1} pages`);
-    expect(dead).toEqual([0, 0]);
+    expect(dead).toEqual([0, 0, 0]);
     // Pages still in flight when autocannon stopped were answered but not counted by it.
     expect(segment?.member_count).toBeGreaterThanOrEqual(results[1]!['2xx'] * VISITORS_PER_PAGE + 1);
     expect(segment?.member_count).toBeLessThanOrEqual(heapPages.length * VISITORS_PER_PAGE + 1);
