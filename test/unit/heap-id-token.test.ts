@@ -1,0 +1,64 @@
+/** A signed Heap request whose body is refused stores nothing, not even its id_token. */
+import { receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain/heap-webhook';
+import { signHeapBody } from '../../functions/domain/heap-signature';
+import type { WorkspaceStore } from '../../functions/domain/ports';
+import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+
+const SECRET = 'hub_heap_unit';
+const NOW = 1_764_000_000_000;
+const record: WorkspaceRecord = {
+  workspaceId: 'ws0123456789abcdef',
+  name: 'acme',
+  partnerName: 'hub',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  credentialHashes: { partnerApiKey: 'h1', dataImportKey: 'h2', currentsToken: 'h3', abTastyToken: 'h4', apiKey: 'h5' },
+  heapWebhookSecretCiphertext: 'cipher-1',
+  partnerKeyPolicy: 'any',
+  partnerKeyHashes: {},
+  heapIdTokensSeen: [],
+};
+
+const setup = () => {
+  const recorded: string[] = [];
+  const sent: string[] = [];
+  const deps: HeapWebhookDeps = {
+    workspaces: {
+      get: () => Promise.resolve(record),
+      recordHeapIdToken: (_id: string, token: string) => {
+        recorded.push(token);
+        return Promise.resolve();
+      },
+    } as unknown as WorkspaceStore,
+    secretOf: () => Promise.resolve(SECRET),
+    sender: { sendBatch: (_url, bodies) => (sent.push(...bodies), Promise.resolve({ failed: [] })) },
+    queueUrl: 'https://sqs/heap',
+    window: { pastSeconds: 300, futureSeconds: 60 },
+    now: () => NOW,
+  };
+  const send = (rawBody: string) => receiveHeapWebhook(deps, { workspaceId: record.workspaceId, hashHeader: signHeapBody(SECRET, rawBody, NOW), rawBody, receivedAt: NOW });
+  return { send, recorded, sent };
+};
+
+describe('Heap id_token recording', () => {
+  it('does not record the id_token of a signed request whose sync data is invalid', async () => {
+    const { send, recorded, sent } = setup();
+
+    await expect(send(JSON.stringify({ action_type: 'segment.users.sync', id_token: 'tok-bad', data: { segment: {} } }))).rejects.toMatchObject({ status: 400 });
+
+    expect(recorded).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('records the id_token of an accepted page', async () => {
+    const { send, recorded } = setup();
+    const body = JSON.stringify({
+      action_type: 'segment.users.sync',
+      id_token: 'tok-good',
+      data: { segment: { id: 1 }, sync_info: { page_number: 1, total_pages: 1, sync_task_id: 't' }, add: [{ id: 'v-1' }] },
+    });
+
+    await send(body);
+
+    expect(recorded).toEqual(['tok-good']);
+  });
+});
