@@ -35,6 +35,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
   let bOnlyImport = '';
   const captured: string[] = [];
   let matrixCells = 0;
+  let matrixRequests = 0;
   let summary = '';
 
   const send = (key: RouteKey, request: RouteRequest): Promise<TestResponse> => {
@@ -173,6 +174,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       for (const request of requestsFor(key, spec, cell)) responses.push(await send(key, request));
 
       matrixCells += 1;
+      matrixRequests += responses.length;
       for (const response of responses) {
         expect(response.status).toBe(spec.refusal);
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -364,6 +366,6 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     expect(text).toContain('cohort import part applied');
     expect(text).toContain('heap segment message applied');
     expect(leaked).toEqual([]);
-    summary = (`security: auth matrix ${authenticated.length} routes x ${CELLS.length} cells = ${matrixCells} cells; ${captured.length} log writes (${text.length} chars) searched for ${secrets.length} secrets: 0 found`);
+    summary = (`security: auth matrix ${authenticated.length} routes x ${CELLS.length} cells = ${matrixCells} cells (${matrixRequests} refused requests); ${captured.length} log writes (${text.length} chars) searched for ${secrets.length} secrets: 0 found`);
   });
 });
