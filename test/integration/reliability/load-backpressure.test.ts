@@ -126,15 +126,15 @@ describe('back-pressure: the queue goes away and comes back', () => {
     const report = await eventually(async () => {
       const response = await hub.request('GET', `/v1/cohorts/bp/imports/${importId}`, { headers: { Authorization: `Bearer ${ws.apiKey}` } });
       return response.body?.status === 'applied' ? response.body : undefined;
-    }, 60_000, 'cohort import applied');
+    }, 120_000, 'cohort import applied');
     const segment = await eventually(async () => {
       const response = await hub.request('GET', '/abtasty/segments', { headers: { Authorization: `Bearer ${ws.abTastyToken}` } });
       const found = (response.body.segments as { id: string; member_count: number }[]).find((candidate) => candidate.id === '4242');
       return found?.member_count === VISITORS ? found : undefined;
-    }, 60_000, 'Heap page applied');
+    }, 120_000, 'Heap page applied');
     await eventually(async () => (Object.values(await allDepths()).every((value) => value === 0) ? true : undefined), 60_000, 'queues drained');
     expect(report).toMatchObject({ status: 'applied', matched: 20, added: 20 });
     expect(segment.member_count).toBe(VISITORS);
     console.log(`back-pressure: 503 + Retry-After for all 3 ingest requests in ${refusedMs} ms with the queue cut, 0 messages queued; after restore 3/3 accepted, queues drained, DLQs empty`);
-  }, 180_000);
+  }, 400_000);
 });
