@@ -132,7 +132,7 @@ describe('back-pressure: the queue goes away and comes back', () => {
       const found = (response.body.segments as { id: string; member_count: number }[]).find((candidate) => candidate.id === '4242');
       return found?.member_count === VISITORS ? found : undefined;
     }, 120_000, 'Heap page applied');
-    await eventually(async () => (Object.values(await allDepths()).every((value) => value === 0) ? true : undefined), 60_000, 'queues drained');
+    await eventually(async () => (Object.values(await allDepths()).every((value) => value === 0) ? true : undefined), 120_000, 'queues drained');
     expect(report).toMatchObject({ status: 'applied', matched: 20, added: 20 });
     expect(segment.member_count).toBe(VISITORS);
     console.log(`back-pressure: 503 + Retry-After for all 3 ingest requests in ${refusedMs} ms with the queue cut, 0 messages queued; after restore 3/3 accepted, queues drained, DLQs empty`);
