@@ -1,5 +1,5 @@
 /**
- * Back-pressure: the hub's SQS endpoint is a TCP proxy (node:net, 127.0.0.1) in front of the suite's
+ * Back-pressure (cohort import, Heap webhook, Currents): the hub's SQS endpoint is a TCP proxy (node:net, 127.0.0.1) in front of the suite's
  * SQS emulator; cutting the proxy is "the queue is down". Ingest must then answer 503 + Retry-After
  * and queue nothing (whole-or-nothing, also for a Heap page that spans several messages); once the
  * proxy is back the same requests are accepted, the workers drain and the DLQs stay empty.
@@ -11,7 +11,7 @@ import type { WorkspaceCredentials } from '../../../functions/schemas/workspace'
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { localClients } from '../../../scripts/local/hub';
 import { endpoints, eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
-import { cohortBody, heapHeaders, heapSyncBody } from './routes';
+import { cohortBody, currentsBody, heapHeaders, heapSyncBody } from './routes';
 
 /** A TCP proxy on 127.0.0.1 that can be cut (listener closed, live connections destroyed) and restored on the same port. */
 const startProxy = async (target: URL) => {
@@ -89,11 +89,13 @@ describe('back-pressure: the queue goes away and comes back', () => {
   // in two SendMessageBatch calls (256 KiB per call), so "whole or nothing" spans several calls.
   const VISITORS = 10_000;
   const bigPage = heapSyncBody('4242', Array.from({ length: VISITORS }, (_, index) => `v-${String(index).padStart(6, '0')}-${'a'.repeat(23)}`), [], 1, 1, 'task-big');
+  const currentsBatch = currentsBody('5f1e2d3c4b5a69788796a5b4', 'u-1', 'bp-event-1');
   const ingest = (): Promise<TestResponse[]> =>
     Promise.all([
       hub.request('POST', '/partners/segment/cohorts', { raw: cohortBody(ws, { cohort_id: 'bp', name: 'Back-pressure', created_at: '2026-01-01T00:00:00Z' }) }),
       hub.request('POST', '/partners/segment/cohorts/users', { raw: cohortBody(ws, { cohort_id: 'bp', cohort_changes: [{ user_ids: Array.from({ length: 20 }, (_, index) => `u-${index}`) }] }) }),
       hub.request('POST', `/heap/segments/${ws.workspaceId}`, { raw: bigPage, headers: heapHeaders(ws.heapWebhookSecret, bigPage) }),
+      hub.request('POST', '/currents', { raw: currentsBatch, headers: { Authorization: `Bearer ${ws.currentsToken}` } }),
     ]);
 
   it('answers 503 + Retry-After while the queue is unreachable, queues nothing, and accepts everything once it is back', async () => {
@@ -107,7 +109,7 @@ describe('back-pressure: the queue goes away and comes back', () => {
     const health = await hub.request('GET', '/health');
 
     // Assert: refused whole, nothing half-accepted.
-    expect(refused.map((response) => response.status)).toEqual([503, 503, 503]);
+    expect(refused.map((response) => response.status)).toEqual([503, 503, 503, 503]);
     for (const response of refused) {
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(response.body).toMatchObject({ message: expect.stringContaining('nothing was accepted') });
@@ -120,7 +122,7 @@ describe('back-pressure: the queue goes away and comes back', () => {
     const accepted = await ingest();
 
     // Assert: accepted, drained by the workers, nothing dead-lettered.
-    expect(accepted.map((response) => response.status)).toEqual([201, 201, 200]);
+    expect(accepted.map((response) => response.status)).toEqual([201, 201, 200, 200]);
     expect((await hub.request('GET', '/health')).status).toBe(200);
     const importId = accepted[1]?.body.import_id as string;
     const report = await eventually(async () => {
@@ -135,6 +137,6 @@ describe('back-pressure: the queue goes away and comes back', () => {
     await eventually(async () => (Object.values(await allDepths()).every((value) => value === 0) ? true : undefined), 120_000, 'queues drained');
     expect(report).toMatchObject({ status: 'applied', matched: 20, added: 20 });
     expect(segment.member_count).toBe(VISITORS);
-    console.log(`back-pressure: 503 + Retry-After for all 3 ingest requests in ${refusedMs} ms with the queue cut, 0 messages queued; after restore 3/3 accepted, queues drained, DLQs empty`);
+    console.log(`back-pressure: 503 + Retry-After for all 4 ingest requests (cohort upsert, cohort import, 10,000-visitor Heap page, Currents batch) in ${refusedMs} ms with the queue cut, 0 messages queued; after restore 4/4 accepted, queues drained, DLQs empty`);
   }, 400_000);
 });
