@@ -102,6 +102,6 @@ export const httpHandler =
       return toResult({ status: 500, body: { message: 'Internal server error' } });
     } finally {
       logger.removeKeys(['route']);
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };

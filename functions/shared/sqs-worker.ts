@@ -72,7 +72,7 @@ export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) =>
       // An all-failed batch is reported record by record too, rather than thrown: same redelivery, clearer logs.
       return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 };

@@ -9,6 +9,7 @@ import { functionDefinitions } from '../../functions/shared/definitions/function
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { resetSettings } from '../../functions/shared/config';
+import { buildOpenApi } from '../../functions/shared/openapi';
 import { loadHandler, type SqsLambda } from './handlers';
 import { startHttpServer, type ExtraRoute } from './http-server';
 import { startPoller, type Poller } from './poller';
@@ -72,7 +73,15 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   resetSettings();
   await options.beforeListen?.({ tables, dynamo });
 
-  const server = await startHttpServer(options.port, options.extraRoutes);
+  // The API description is served by the local stack only (the deployed API is described by the same file, docs/openapi.json).
+  const openapi = JSON.stringify(buildOpenApi(process.env.npm_package_version ?? 'local'));
+  const openapiRoute: ExtraRoute = (request, response) => {
+    if (request.method !== 'GET' || request.url !== '/openapi.json') return false;
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(openapi);
+    return true;
+  };
+  const server = await startHttpServer(options.port, [openapiRoute, ...(options.extraRoutes ?? [])]);
   const pollers: Poller[] = [];
   if (options.pollers !== false) {
     for (const [name, definition] of functionDefinitions()) {

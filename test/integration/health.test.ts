@@ -24,3 +24,19 @@ describe('GET /health on the local server', () => {
     expect(response.body).toEqual({ message: 'Not found' });
   });
 });
+
+describe('GET /openapi.json on the local server', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  it('serves the OpenAPI document with the health route in it', async () => {
+    const response = await hub.request('GET', '/openapi.json');
+
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe('3.1.0');
+    expect(Object.keys(response.body.paths)).toContain('/health');
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Request-body schemas for the API description. They are built from the same zod schemas the
+ * handlers validate with; the handlers validate field by field (to answer with each partner's exact
+ * wording), and these describe the whole body at once.
+ */
+import * as z from 'zod/mini';
+import { cohortChangesSchema, cohortIdSchema, cohortNameSchema } from './cohort-import';
+import { heapEnvelopeSchema, heapSyncDataSchema } from './heap';
+
+const brazeCredentials = {
+  partner_api_key: z.string().check(z.minLength(1)),
+  client_secret: z.string().check(z.minLength(1)),
+};
+
+export const cohortUpsertBodySchema = z.looseObject({
+  ...brazeCredentials,
+  cohort_id: cohortIdSchema,
+  name: cohortNameSchema,
+  created_at: z.string(),
+});
+
+export const cohortUsersBodySchema = z.looseObject({
+  ...brazeCredentials,
+  cohort_id: cohortIdSchema,
+  cohort_changes: cohortChangesSchema,
+});
+
+export const heapWebhookBodySchema = z.looseObject({
+  ...heapEnvelopeSchema.def.shape,
+  data: z.optional(heapSyncDataSchema),
+});
+
+/** `{ message, errors? }`: every refusal, in every route's convention. */
+export const errorBodySchema = z.object({ message: z.string(), errors: z.optional(z.array(z.string())) });

@@ -1,0 +1,95 @@
+/**
+ * Cohort import: 100,000 identifiers in 100 Braze requests of 1,000 (external ids, aliases and
+ * anonymous device ids, 10 % unknown), from HTTP request to applied membership.
+ * Ideal DynamoDB requests per identifier: one BatchGetItem per 100 to resolve, one BatchWriteItem per 25 to write.
+ */
+import { identifierKey, scoped, type Identifier } from '../../../functions/domain/identifiers';
+import type { Scenario } from '../run';
+import { timedLoad } from '../stats';
+import { memberCount, seed, summarise, waitForPipeline } from './common';
+
+const REQUEST_SIZE = 1000;
+
+const identifierFor = (index: number): Identifier => {
+  switch (index % 5) {
+    case 3:
+      return { kind: 'alias', label: 'email', name: `user${index}@example.com` };
+    case 4:
+      return { kind: 'device_id', value: `device-${index}` };
+    default:
+      return { kind: 'external_id', value: `user-${index}` };
+  }
+};
+
+export const cohortImportScenario: Scenario = {
+  name: 'cohortImport',
+  async run(context) {
+    const total = Math.max(REQUEST_SIZE, Math.round(100_000 * context.scale));
+    const workspace = await context.createWorkspace();
+    const ws = workspace.workspaceId;
+    const now = new Date().toISOString();
+    const known = (index: number) => index % 10 !== 9;
+
+    // Setup (not measured): one profile per known identifier, and its claim.
+    const profiles: Record<string, unknown>[] = [];
+    const claims: Record<string, unknown>[] = [];
+    for (let index = 0; index < total; index += 1) {
+      if (!known(index)) continue;
+      const identifier = identifierFor(index);
+      const brazeId = `b${index.toString(16).padStart(23, '0')}`;
+      profiles.push({
+        pk: scoped(ws, brazeId),
+        sk: 'PROFILE',
+        workspaceId: ws,
+        brazeId,
+        ...(identifier.kind === 'external_id' ? { externalId: identifier.value } : {}),
+        aliases: identifier.kind === 'alias' ? { [identifier.label]: identifier.name } : {},
+        deviceIds: identifier.kind === 'device_id' ? [identifier.value] : [],
+        createdAt: now,
+        updatedAt: now,
+        identityVersion: 0,
+      });
+      const key = identifierKey(identifier);
+      claims.push({ pk: scoped(ws, key), sk: 'CLAIM', workspaceId: ws, key, profileId: brazeId, ownerIdentified: identifier.kind === 'external_id', claimedAt: now, gsi1pk: scoped(ws, brazeId), gsi1sk: key });
+    }
+    context.log(`  seeding ${profiles.length} profiles and claims`);
+    await seed(context, context.hub.tables.users, profiles);
+    await seed(context, context.hub.tables.aliases, claims);
+
+    const bodies = Array.from({ length: total / REQUEST_SIZE }, (_, request) => {
+      const ids = Array.from({ length: REQUEST_SIZE }, (_, offset) => identifierFor(request * REQUEST_SIZE + offset));
+      return JSON.stringify({
+        partner_api_key: 'segment-partner-key',
+        client_secret: workspace.dataImportKey,
+        cohort_id: 'bench cohort',
+        cohort_changes: [
+          {
+            user_ids: ids.flatMap((id) => (id.kind === 'external_id' ? [id.value] : [])),
+            device_ids: ids.flatMap((id) => (id.kind === 'device_id' ? [id.value] : [])),
+            aliases: ids.flatMap((id) => (id.kind === 'alias' ? [{ alias_label: id.label, alias_name: id.name }] : [])),
+          },
+        ],
+      });
+    });
+    const expected = profiles.length;
+
+    context.counter.reset();
+    const started = performance.now();
+    const ingestLatencies = await timedLoad(bodies.length, context.concurrency, async (index) => {
+      const response = await fetch(`${context.hub.url}/partners/segment/cohorts/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: bodies[index] });
+      if (response.status !== 201) throw new Error(`cohort import answered ${response.status}: ${await response.text()}`);
+    });
+    await waitForPipeline(context, 'cohortImport', async () => (await memberCount(context, { workspaceId: ws, kind: 'cohort', setId: 'bench cohort' })) === expected);
+    const seconds = (performance.now() - started) / 1000;
+
+    return summarise(context, {
+      changes: total,
+      seconds,
+      unit: 'identifiers/s',
+      idealRequestsPerChange: 1 / 100 + 1 / 25,
+      floorTable: context.hub.tables.cohorts,
+      floorItem: (index) => ({ pk: `floor#C#bench`, sk: `M#b${index}`, status: 'member', version: '000000000000001#x', memberId: `b${index}` }),
+      extra: { requests: bodies.length, members: expected, ingestMsMax: Math.round(Math.max(...ingestLatencies)) },
+    });
+  },
+};

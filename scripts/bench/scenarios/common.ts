@@ -1,0 +1,79 @@
+/** Shared steps of the pipeline scenarios: seeding, waiting for the pipeline to drain, summarising. */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { setPk } from '../../../functions/adapters/membership-store';
+import type { SetRef } from '../../../functions/domain/membership';
+import type { QueueKey } from '../../../functions/shared/definitions/queues';
+import { runFloor } from '../floor';
+import type { BenchContext, PipelineResult } from '../run';
+
+/** Writes items with BatchWriteItem, 25 a call, several calls in flight (setup, not measured). */
+export const seed = async (context: BenchContext, table: string, items: Record<string, unknown>[]): Promise<void> => {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const start = next;
+      if (start >= items.length) return;
+      next += 25;
+      let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (pending.length > 0) {
+        const result = await context.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, () => worker()));
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `done()` holds and the queue (and its in-flight messages) is empty. */
+export const waitForPipeline = async (context: BenchContext, queue: QueueKey, done: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const attributes = await context.hub.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: context.hub.queues[queue].url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    const pending = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (pending === 0 && (await done())) return;
+    if (Date.now() > deadline) throw new Error(`pipeline ${queue} did not drain in ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+};
+
+export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> =>
+  ((await context.doc.send(new GetCommand({ TableName: context.hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }))).Item?.memberCount as number | undefined) ?? 0;
+
+/** Builds the scenario result: throughput, the floor measured right after, request counts against the ideal. */
+export const summarise = async (
+  context: BenchContext,
+  options: {
+    changes: number;
+    seconds: number;
+    unit: string;
+    idealRequestsPerChange: number;
+    floorTable: string;
+    floorItem: (index: number) => Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  },
+): Promise<PipelineResult> => {
+  const dynamoRequests = { ...context.counter.counts };
+  const total = Object.values(dynamoRequests).reduce((sum, n) => sum + n, 0);
+  const floor = await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, options.floorItem);
+  const perSecond = options.changes / options.seconds;
+  const requestsPerChange = total / options.changes;
+  return {
+    changes: options.changes,
+    seconds: Math.round(options.seconds * 100) / 100,
+    perSecond: Math.round(perSecond),
+    floorPerSecond: Math.round(floor.itemsPerSecond),
+    floorSeconds: Math.round(floor.seconds * 100) / 100,
+    ratioToFloor: Math.round((floor.itemsPerSecond / perSecond) * 100) / 100,
+    dynamoRequests,
+    requestsPerChange: Math.round(requestsPerChange * 10_000) / 10_000,
+    idealRequestsPerChange: options.idealRequestsPerChange,
+    requestRatioToIdeal: Math.round((requestsPerChange / options.idealRequestsPerChange) * 100) / 100,
+    unit: options.unit,
+    ...options.extra,
+  };
+};

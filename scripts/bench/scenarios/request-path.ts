@@ -1,0 +1,63 @@
+/**
+ * Request path: latency of the ingest handlers called in process (as Lambda calls them) for a
+ * 1,000-identifier cohort request, and of GET /abtasty/visitors/{id}/segments over HTTP on the local
+ * server under concurrent load. Real DynamoDB Local and SQS emulator behind both.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext } from '../../local/lambda-context';
+import type { Scenario } from '../run';
+import { percentile, round, timedLoad } from '../stats';
+import { heapState } from './heap-sync';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const event = (path: string, pathParameters: Record<string, string>, body: string): APIGatewayProxyEvent =>
+  ({
+    httpMethod: 'POST',
+    path,
+    resource: path,
+    pathParameters,
+    queryStringParameters: null,
+    headers: { 'content-type': 'application/json' },
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestTimeEpoch: Date.now() },
+  }) as unknown as APIGatewayProxyEvent;
+
+const summary = (latencies: number[]) => ({ samples: latencies.length, p50Ms: round(percentile(latencies, 50), 2), p99Ms: round(percentile(latencies, 99), 2) });
+
+export const requestPathScenario: Scenario = {
+  name: 'requestPath',
+  async run(context) {
+    const iterations = Math.max(20, Math.round(300 * context.scale));
+    const workspace = await context.createWorkspace();
+    const { handler: cohortIngest } = (await import('../../../functions/handlers/cohort-ingest')) as { handler: Handler };
+    const body = JSON.stringify({
+      partner_api_key: 'segment-partner-key',
+      client_secret: workspace.dataImportKey,
+      cohort_id: 'latency',
+      cohort_changes: [{ user_ids: Array.from({ length: 1000 }, (_, index) => `latency-user-${index}`), device_ids: [], aliases: [] }],
+    });
+    // Warm up (first call pays module-level lazy initialisation, like a cold start).
+    await cohortIngest(event('/partners/segment/cohorts/users', { partner: 'segment' }, body), lambdaContext('cohortIngest'));
+    const cohortLatencies = await timedLoad(iterations, 1, async () => {
+      const result = await cohortIngest(event('/partners/segment/cohorts/users', { partner: 'segment' }, body), lambdaContext('cohortIngest'));
+      if (result.statusCode !== 201) throw new Error(`cohort ingest answered ${result.statusCode}`);
+    });
+
+    const results: Record<string, unknown> = { cohortIngest1000InProcess: summary(cohortLatencies) };
+
+    if (heapState.visitorIds && heapState.workspaceToken) {
+      const visitors = heapState.visitorIds;
+      const token = heapState.workspaceToken;
+      const reads = Math.max(100, Math.round(2000 * context.scale));
+      const readLatencies = await timedLoad(reads, 8, async (index) => {
+        const response = await fetch(`${context.hub.url}/abtasty/visitors/${visitors[index % visitors.length]}/segments`, { headers: { Authorization: `Bearer ${token}` } });
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`visitor segments answered ${response.status}`);
+      });
+      results.abTastyVisitorSegmentsHttp = { ...summary(readLatencies), concurrency: 8 };
+    }
+    return results;
+  },
+};
