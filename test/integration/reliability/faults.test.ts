@@ -20,7 +20,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } from 'aws-lambda';
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
-import { directoryStoreFor } from '../../../functions/adapters/stores';
+import { directoryStoreFor, membershipStore } from '../../../functions/adapters/stores';
 import { profileKey } from '../../../functions/adapters/directory-store';
 import { setPk } from '../../../functions/adapters/membership-store';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
@@ -485,7 +485,7 @@ describe('model-based fault injection', () => {
           `faults: seed ${SEED}, ${seconds} s, ${totals.invocations} worker invocations, ${writeStats.writes} worker DynamoDB writes seen by the crash middleware`,
           `faults: operations ${JSON.stringify(totals.ops)}`,
           `faults: faults tried ${JSON.stringify(totals.faults)}`,
-          `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}`,
+          `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}; membership store requests ${JSON.stringify(membershipStore().counter)} (retries = transactions cancelled by a concurrent writer and re-decided)`,
           ...(failures.length > 0 ? [`faults: first mismatch ${JSON.stringify(failures[0])}`] : []),
           `faults: ${totals.runs} runs, ${totals.lost} lost, ${totals.duplicated} duplicated`,
         ].join('\n'),
