@@ -103,18 +103,23 @@ export const toRecord = (message: Message, queueArn: string, receiveCount: numbe
   awsRegion: 'us-east-1',
 });
 
-/** Receives exactly `expected` messages currently visible on a queue (the harness's queues have long visibility). */
-export const receiveAll = async (sqs: SQSClient, queueUrl: string, expected: number): Promise<Message[]> => {
+/**
+ * Receives every message visible on a queue: at least `atLeast` of them, then until a receive comes
+ * back empty (the harness's queues have a long visibility timeout, so nothing reappears meanwhile).
+ */
+export const receiveAll = async (sqs: SQSClient, queueUrl: string, atLeast: number): Promise<Message[]> => {
   const messages: Message[] = [];
-  for (let empty = 0; messages.length < expected && empty < 50; ) {
+  for (let empty = 0; empty < 50; ) {
     const result = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
     );
     const got = result.Messages ?? [];
-    if (got.length === 0) empty += 1;
     messages.push(...got);
+    if (got.length > 0) continue;
+    if (messages.length >= atLeast) break;
+    empty += 1;
   }
-  if (messages.length !== expected) throw new Error(`expected ${expected} messages on ${queueUrl}, received ${messages.length}`);
+  if (messages.length < atLeast) throw new Error(`expected at least ${atLeast} messages on ${queueUrl}, received ${messages.length}`);
   return messages;
 };
 

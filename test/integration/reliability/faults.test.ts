@@ -94,6 +94,12 @@ const cohortDelta = fc.record({
   changes: fc.array(fc.record({ remove: fc.boolean(), ids: identifiers }), { minLength: 1, maxLength: 3 }),
   /** The sender retries the whole request (new import id, later version). */
   resend: fc.boolean(),
+  /**
+   * Pad the request to 1,000 identifiers of ~300 characters (unknown external ids) placed between
+   * the first change object and the rest: the request is split into ≥ 2 queue messages, so an add
+   * and a remove of one profile can land in different parts (the remove must still win).
+   */
+  padded: fc.oneof({ arbitrary: fc.constant(false), weight: 12 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 const visitors = (max: number) => fc.subarray(VISITOR_POOL, { maxLength: max });
 const heapSync = fc.record({
@@ -127,7 +133,7 @@ const totals = {
   runs: 0,
   lost: 0,
   duplicated: 0,
-  ops: { cohortDeltas: 0, cohortResends: 0, identifiers: 0, heapPages: 0, heapPageResends: 0, heapDrains: 0, requests: 0, messages: 0 },
+  ops: { cohortDeltas: 0, cohortResends: 0, paddedDeltas: 0, identifiers: 0, heapPages: 0, heapPageResends: 0, heapDrains: 0, requests: 0, messages: 0, multiPartMessages: 0 },
   faults: {
     reorderedRuns: 0,
     duplicateDeliveries: 0,
@@ -201,7 +207,7 @@ describe('model-based fault injection', () => {
       requestContext: { requestTimeEpoch: nextReceivedAt() },
     }) as unknown as APIGatewayProxyEvent;
 
-  const sendCohortDelta = async (cohortId: string, changes: { remove: boolean; ids: ModelIdentifier[] }[]): Promise<number> => {
+  const sendCohortDelta = async (cohortId: string, changes: readonly { remove: boolean; ids: readonly ModelIdentifier[] }[]): Promise<number> => {
     const body = JSON.stringify({
       partner_api_key: 'faults-partner-key',
       client_secret: ws.dataImportKey,
@@ -216,8 +222,9 @@ describe('model-based fault injection', () => {
     const response = await cohortIngest(apiEvent('/partners/segment/cohorts/users', { partner: 'segment' }, body));
     expect(response.statusCode).toBe(201);
     totals.ops.requests += 1;
-    // An empty delta is a credential probe: nothing is queued.
-    return changes.some((change) => change.ids.length > 0) ? 1 : 0;
+    // An empty delta is a credential probe: nothing is queued. Over 256 KiB it is at least 2 messages.
+    const identifiers = changes.reduce((sum, change) => sum + change.ids.length, 0);
+    return identifiers === 0 ? 0 : body.length > 262_144 ? 2 : 1;
   };
 
   const sendHeap = async (payload: unknown): Promise<void> => {
@@ -236,14 +243,21 @@ describe('model-based fault injection', () => {
     for (const [index, op] of ops.entries()) {
       if (op.type === 'cohort') {
         const cohortId = `${nonce} cohort-${op.cohort}`;
-        const changes = op.changes.flatMap((change) => change.ids.map((id) => ({ id, op: change.remove ? ('remove' as const) : ('add' as const) })));
+        const known = op.changes.reduce((sum, change) => sum + change.ids.length, 0);
+        const padding = {
+          remove: false,
+          ids: Array.from({ length: 1000 - known }, (_, n) => ext(`${nonce}-${index}-pad-${n}-${'x'.repeat(280)}`)),
+        };
+        const requestChanges = op.padded ? [...op.changes.slice(0, 1), padding, ...op.changes.slice(1)] : op.changes;
+        const changes = requestChanges.flatMap((change) => change.ids.map((id) => ({ id, op: change.remove ? ('remove' as const) : ('add' as const) })));
         for (let copy = 0; copy < (op.resend ? 2 : 1); copy += 1) {
-          expected.cohortImport += await sendCohortDelta(cohortId, op.changes);
+          expected.cohortImport += await sendCohortDelta(cohortId, requestChanges);
           model.applyCohortDelta(`cohort|${cohortId}`, directory, changes);
         }
         totals.ops.cohortDeltas += 1;
         totals.ops.cohortResends += op.resend ? 1 : 0;
         totals.ops.identifiers += changes.length;
+        totals.ops.paddedDeltas += op.padded ? 1 : 0;
       } else if (op.type === 'heapSync') {
         const segmentId = `${nonce}-seg-${op.segment}`;
         const syncTaskId = `${nonce}-task-${index}`;
@@ -464,6 +478,7 @@ describe('model-based fault injection', () => {
             deliveries.push(...received.map((message) => ({ queue, message, viaQueue: false, duplicate: false })));
           }
           totals.ops.messages += deliveries.length;
+          totals.ops.multiPartMessages += deliveries.filter((delivery) => ((JSON.parse(delivery.message.Body ?? '{}') as { parts?: number }).parts ?? 1) > 1).length;
           phase('receive');
           await deliver(deliveries, faults);
           phase('deliver');
