@@ -8,6 +8,7 @@
  *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
  *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
  *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync>
+ *   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
@@ -24,6 +25,7 @@ import {
 } from '../functions/schemas/workspace';
 import { resolveTarget } from './lib/target';
 import { dlqCommand } from './lib/dlq';
+import { formatImportSummary, runUsersImport } from './lib/users-import';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -32,7 +34,8 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync>`;
+  dlq redrive --queue <cohortImport|currents|heapSync>
+  users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]`;
 
 const fail = (message: string): never => {
   console.error(message);
@@ -52,6 +55,8 @@ const main = async () => {
       'heap-id-token-pin': { type: 'string' },
       credential: { type: 'string' },
       queue: { type: 'string' },
+      workspace: { type: 'string' },
+      rejects: { type: 'string' },
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -132,6 +137,19 @@ const main = async () => {
     return;
   }
   if (group === 'dlq') return dlqCommand(target, command, values.queue);
+  if (group === 'users' && command === 'import') {
+    const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl> --workspace <name>');
+    const workspaceName = values.workspace ?? fail('--workspace is required');
+    const summary = await runUsersImport({
+      file,
+      workspaceName,
+      doc: target.doc,
+      tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases') },
+      ...(values.rejects ? { rejectsFile: values.rejects } : {}),
+    });
+    console.log(formatImportSummary(summary));
+    return;
+  }
   fail(usage);
 };
 

@@ -9,31 +9,10 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { ImportReportKey, ImportReports } from '../domain/cohort-matching';
 import type { ReceivedCounts } from '../schemas/cohort-import';
 import { setPk } from './membership-store';
+import type { StoredImportReport } from '../domain/cohort-reads';
 
-/** The stored report, as read back. Missing counters read as 0. */
-export interface StoredImportReport {
-  readonly importId: string;
-  readonly cohortId: string;
-  readonly kind?: 'members' | 'cohort';
-  readonly partner?: string;
-  readonly receivedAt?: string;
-  readonly parts?: number;
-  readonly partsApplied: number[];
-  readonly received: ReceivedCounts;
-  readonly duplicate: number;
-  readonly conflicts: number;
-  readonly conflictSamples: string[];
-  readonly matched: number;
-  readonly unmatched: number;
-  readonly unmatchedSamples: string[];
-  readonly added: number;
-  readonly removed: number;
-  readonly unchanged: number;
-  readonly stale: number;
-  readonly failed: boolean;
-  readonly failureReason?: string;
-  readonly updatedAt?: string;
-}
+/** The stored report, as read back (missing counters read as 0): the domain's type. */
+export type { StoredImportReport } from '../domain/cohort-reads';
 
 const reportKey = (key: ImportReportKey) => ({ pk: setPk(key.set), sk: `IMPORT#${key.importId}` });
 

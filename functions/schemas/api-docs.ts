@@ -5,7 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { cohortChangesSchema, cohortIdSchema, cohortNameSchema } from './cohort-import';
+import { currentsEventSchema } from './currents';
 import { heapEnvelopeSchema, heapSyncDataSchema } from './heap';
+export { aliasNewSchema, identifySchema } from './identity';
 
 const brazeCredentials = {
   partner_api_key: z.string().check(z.minLength(1)),
@@ -29,6 +31,9 @@ export const heapWebhookBodySchema = z.looseObject({
   ...heapEnvelopeSchema.def.shape,
   data: z.optional(heapSyncDataSchema),
 });
+
+/** Braze Currents batch: every event keeps unknown fields; `properties` is stored as it came. */
+export const currentsBodySchema = z.looseObject({ events: z.array(currentsEventSchema) });
 
 /** `{ message, errors? }`: every refusal, in every route's convention. */
 export const errorBodySchema = z.object({ message: z.string(), errors: z.optional(z.array(z.string())) });

@@ -10,6 +10,8 @@ export const profileSchema = z.object({
   deviceIds: z._default(z.array(z.string()), []),
   /** Set when this profile was merged (orphaned) into another: reads and matches follow it. */
   mergedInto: z.optional(z.string()),
+  /** Set when the profile was deleted (users.UserDeleteRequest): a tombstone without identifiers, so late events cannot resurrect it. */
+  deletedAt: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Time (epoch ms) of the newest identity fact applied; older facts never overwrite newer ones. */
@@ -20,6 +22,10 @@ export type Profile = z.infer<typeof profileSchema>;
 
 /** Identified = has an external_id (Braze's definition); anonymous otherwise. */
 export const isIdentified = (profile: Pick<Profile, 'externalId'>): boolean => profile.externalId !== undefined;
+
+/** A live profile: neither merged into another nor deleted. Only live profiles gain identifiers. */
+export const isLive = (profile: Pick<Profile, 'mergedInto' | 'deletedAt'>): boolean =>
+  profile.mergedInto === undefined && profile.deletedAt === undefined;
 
 export const claimSchema = z.object({
   workspaceId: z.string(),

@@ -5,7 +5,15 @@
  */
 import * as z from 'zod/mini';
 import { functionDefinitions } from './definitions/functions';
-import { cohortUpsertBodySchema, cohortUsersBodySchema, errorBodySchema, heapWebhookBodySchema } from '../schemas/api-docs';
+import {
+  aliasNewSchema,
+  cohortUpsertBodySchema,
+  cohortUsersBodySchema,
+  currentsBodySchema,
+  errorBodySchema,
+  heapWebhookBodySchema,
+  identifySchema,
+} from '../schemas/api-docs';
 
 export type AuthScheme = 'none' | 'brazeBody' | 'apiKey' | 'currentsToken' | 'abTastyToken' | 'heapSignature';
 
@@ -55,6 +63,25 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     body: heapWebhookBodySchema,
     responses: { '200': 'Page queued (or unknown action ignored)', '400': 'Not a JSON object', '403': 'Bad or missing signature, stale timestamp, unknown workspace or unpinned id_token', '413': 'Body too large', '503': refusals['503'] },
   },
+  'POST /currents': {
+    summary: 'Braze Currents Custom HTTP connector: a batch of up to 100 events; empty body or no events is a credential check',
+    tag: 'braze-currents',
+    auth: 'currentsToken',
+    body: currentsBodySchema,
+    query: ['workspace'],
+    responses: {
+      '200': 'Queued (events that fail the envelope are kept in the rejects store, never the batch)',
+      '400': 'Not a JSON object with an events array',
+      '401': 'Missing or wrong bearer token (also on an empty batch)',
+      '413': 'Body too large: Braze splits the batch',
+      '503': refusals['503'],
+    },
+  },
+  'POST /users/alias/new': { summary: 'Braze-shaped: add aliases to users, or create alias-only users (≤ 50)', tag: 'identity', auth: 'apiKey', body: aliasNewSchema, responses: { '201': '{"message":"success","aliases_processed"} with per-item errors', '400': 'Malformed body or more than 50 items', '401': refusals['401'] } },
+  'POST /users/identify': { summary: 'Braze-shaped: identify alias-only users with an external_id (merging into an existing user)', tag: 'identity', auth: 'apiKey', body: identifySchema, responses: { '201': '{"message":"success","aliases_processed"} with per-item errors', '400': 'Malformed body or more than 50 items', '401': refusals['401'] } },
+  'GET /v1/users/{brazeId}/events': { summary: "A user's stored Currents events in a time range", tag: 'read-api', auth: 'apiKey', query: ['from', 'to', 'type', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': refusals['401'], '404': 'Unknown user' } },
+  'GET /v1/events': { summary: 'Events of one type in a time range (day-sharded type index)', tag: 'read-api', auth: 'apiKey', query: ['type', 'from', 'to', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': refusals['401'] } },
+  'GET /v1/currents/rejects': { summary: 'Currents events that failed the envelope, with the reason', tag: 'read-api', auth: 'apiKey', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': refusals['401'] } },
   'GET /abtasty/segments': { summary: 'Heap segments with at least one member (AB Tasty hides empty ones)', tag: 'abtasty', auth: 'abTastyToken', responses: { '200': 'Segments with id, name, member_count, last_sync', '401': refusals['401'] } },
   'GET /abtasty/visitors/{visitorId}/segments': { summary: 'The segments a visitor is in now (one Query; ETag / If-None-Match)', tag: 'abtasty', auth: 'abTastyToken', responses: { '200': 'Segments of the visitor', '304': 'Not modified', '400': 'Invalid visitor id', '401': refusals['401'] } },
   'GET /abtasty/segments/{segmentId}/visitors': { summary: 'Members of a segment, paged', tag: 'abtasty', auth: 'abTastyToken', query: ['limit', 'cursor'], responses: { '200': 'A page of visitors', '401': refusals['401'], '404': 'Unknown segment' } },

@@ -37,7 +37,8 @@ describe('npm start (the local stack as a user runs it)', () => {
       expect(Object.keys(credentials).sort()).toEqual(
         ['abTastyToken', 'apiKey', 'currentsToken', 'dataImportKey', 'heapWebhookSecret', 'partnerApiKey', 'partnerName', 'workspaceId'].sort(),
       );
-      expect(output).toContain(credentials.apiKey);
+      // The banner with the credentials follows right after the server starts listening.
+      await eventually(() => Promise.resolve(output.includes(credentials.apiKey ?? '<none>') ? true : undefined), 10_000, 'the printed credentials');
     } finally {
       child.kill('SIGINT');
     }

@@ -103,6 +103,42 @@ export const FUNCTIONS = {
     sendsTo: [],
     tables: { workspaces: 'read', cohorts: 'read' },
   },
+  currentsIngest: {
+    entry: 'functions/handlers/currents-ingest.ts',
+    description: 'Receives Braze Currents batches (Custom HTTP connector) and queues them whole',
+    routes: [{ method: 'POST', path: '/currents' }],
+    sendsTo: ['currents'],
+    tables: { workspaces: 'read' },
+  },
+  currentsWorker: {
+    entry: 'functions/handlers/currents-worker.ts',
+    description: 'Stores Currents events and rejects, and builds the user directory from them',
+    routes: [],
+    consumes: 'currents',
+    sendsTo: [],
+    tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write' },
+  },
+  identityApi: {
+    entry: 'functions/handlers/identity-api.ts',
+    description: 'Braze-shaped alias management: /users/alias/new and /users/identify',
+    routes: [
+      { method: 'POST', path: '/users/alias/new' },
+      { method: 'POST', path: '/users/identify' },
+    ],
+    sendsTo: [],
+    tables: { workspaces: 'read', users: 'write', aliases: 'write', cohorts: 'write' },
+  },
+  eventsApi: {
+    entry: 'functions/handlers/events-api.ts',
+    description: "Reads stored Currents events (by user, by type) and the Currents rejects store",
+    routes: [
+      { method: 'GET', path: '/v1/users/{brazeId}/events' },
+      { method: 'GET', path: '/v1/events' },
+      { method: 'GET', path: '/v1/currents/rejects' },
+    ],
+    sendsTo: [],
+    tables: { workspaces: 'read', events: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

@@ -8,6 +8,7 @@ import { lambdaContext } from '../../local/lambda-context';
 import type { Scenario } from '../run';
 import { percentile, round, timedLoad } from '../stats';
 import { heapState } from './heap-sync';
+import { benchEvent } from './currents';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -45,7 +46,22 @@ export const requestPathScenario: Scenario = {
       if (result.statusCode !== 201) throw new Error(`cohort ingest answered ${result.statusCode}`);
     });
 
-    const results: Record<string, unknown> = { cohortIngest1000InProcess: summary(cohortLatencies) };
+    const { handler: currentsIngest } = (await import('../../../functions/handlers/currents-ingest')) as { handler: Handler };
+    const batch = JSON.stringify({ events: Array.from({ length: 100 }, (_, index) => benchEvent(10_000_000 + index)) });
+    const currentsEvent = () => {
+      const base = event('/currents', {}, batch);
+      return { ...base, headers: { ...base.headers, authorization: `Bearer ${workspace.currentsToken}` } };
+    };
+    await currentsIngest(currentsEvent(), lambdaContext('currentsIngest'));
+    const currentsLatencies = await timedLoad(iterations, 1, async () => {
+      const result = await currentsIngest(currentsEvent(), lambdaContext('currentsIngest'));
+      if (result.statusCode !== 200) throw new Error(`currents ingest answered ${result.statusCode}`);
+    });
+
+    const results: Record<string, unknown> = {
+      cohortIngest1000InProcess: summary(cohortLatencies),
+      currentsIngest100InProcess: summary(currentsLatencies),
+    };
 
     if (heapState.visitorIds && heapState.workspaceToken) {
       const visitors = heapState.visitorIds;

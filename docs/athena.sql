@@ -1,0 +1,127 @@
+-- Athena tables over the hub's DynamoDB exports (DYNAMODB_JSON: one {"Item":{...}} per line, gzipped).
+-- Replace <export-bucket> and <exportId> (each daily export writes exports/<table>/AWSDynamoDB/<exportId>/).
+-- Columns mirror DynamoDB's typed JSON: a string attribute is struct<S: string>, a number struct<N: string>.
+-- test/integration/analyst-ddl.test.ts checks these declarations against a sample export.
+
+CREATE EXTERNAL TABLE IF NOT EXISTS hub_users (
+  Item struct<
+    pk: struct<S: string>,
+    sk: struct<S: string>,
+    workspaceId: struct<S: string>,
+    brazeId: struct<S: string>,
+    externalId: struct<S: string>,
+    aliases: struct<M: map<string, struct<S: string>>>,
+    deviceIds: struct<L: array<struct<S: string>>>,
+    mergedInto: struct<S: string>,
+    deletedAt: struct<S: string>,
+    identityVersion: struct<N: string>,
+    createdAt: struct<S: string>,
+    updatedAt: struct<S: string>
+  >
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<export-bucket>/exports/users/AWSDynamoDB/<exportId>/data/';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS hub_aliases (
+  Item struct<
+    pk: struct<S: string>,
+    sk: struct<S: string>,
+    workspaceId: struct<S: string>,
+    key: struct<S: string>,
+    profileId: struct<S: string>,
+    ownerIdentified: struct<BOOL: boolean>,
+    claimedAt: struct<S: string>
+  >
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<export-bucket>/exports/aliases/AWSDynamoDB/<exportId>/data/';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
+  Item struct<
+    pk: struct<S: string>,
+    sk: struct<S: string>,
+    workspaceId: struct<S: string>,
+    setKind: struct<S: string>,
+    setId: struct<S: string>,
+    name: struct<S: string>,
+    sourcePartner: struct<S: string>,
+    memberCount: struct<N: string>,
+    createdAt: struct<S: string>,
+    updatedAt: struct<S: string>,
+    lastChangeAt: struct<S: string>,
+    memberKind: struct<S: string>,
+    memberId: struct<S: string>,
+    status: struct<S: string>,
+    version: struct<S: string>,
+    changedAt: struct<S: string>,
+    importId: struct<S: string>,
+    cohortId: struct<S: string>,
+    partner: struct<S: string>,
+    matched: struct<N: string>,
+    unmatched: struct<N: string>,
+    added: struct<N: string>,
+    removed: struct<N: string>,
+    unchanged: struct<N: string>,
+    duplicate: struct<N: string>,
+    conflicts: struct<N: string>,
+    receivedAt: struct<S: string>,
+    kind: struct<S: string>,
+    parts: struct<N: string>,
+    stale: struct<N: string>,
+    received: struct<M: map<string, struct<N: string>>>,
+    unmatchedSamples: struct<L: array<struct<S: string>>>,
+    conflictSamples: struct<L: array<struct<S: string>>>,
+    partsApplied: struct<NS: array<string>, SS: array<string>>,
+    nameVersion: struct<S: string>,
+    syncVersion: struct<S: string>,
+    lastSync: struct<M: map<string, struct<S: string, N: string>>>,
+    syncTaskId: struct<S: string>,
+    totalPages: struct<N: string>,
+    firstPageAt: struct<S: string>,
+    lastPageAt: struct<S: string>
+  >
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<export-bucket>/exports/cohorts/AWSDynamoDB/<exportId>/data/';
+
+CREATE EXTERNAL TABLE IF NOT EXISTS hub_events (
+  Item struct<
+    pk: struct<S: string>,
+    sk: struct<S: string>,
+    workspaceId: struct<S: string>,
+    eventId: struct<S: string>,
+    eventType: struct<S: string>,
+    brazeId: struct<S: string>,
+    time: struct<N: string>,
+    receivedAt: struct<N: string>,
+    expiresAt: struct<N: string>,
+    event: struct<S: string>,
+    reason: struct<S: string>,
+    index: struct<N: string>,
+    raw: struct<S: string>
+  >
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<export-bucket>/exports/events/AWSDynamoDB/<exportId>/data/';
+
+-- Convenience views.
+CREATE OR REPLACE VIEW cohort_members AS
+SELECT Item.workspaceId.S AS workspace_id, Item.setId.S AS cohort_id, Item.memberId.S AS braze_id, from_iso8601_timestamp(Item.changedAt.S) AS changed_at
+FROM hub_cohorts
+WHERE Item.setKind.S = 'cohort' AND starts_with(Item.sk.S, 'M#') AND Item.status.S = 'member';
+
+CREATE OR REPLACE VIEW segment_members AS
+SELECT Item.workspaceId.S AS workspace_id, Item.setId.S AS segment_id, Item.memberId.S AS visitor_id, from_iso8601_timestamp(Item.changedAt.S) AS changed_at
+FROM hub_cohorts
+WHERE Item.setKind.S = 'segment' AND starts_with(Item.sk.S, 'M#') AND Item.status.S = 'member';
+
+CREATE OR REPLACE VIEW users AS
+SELECT Item.workspaceId.S AS workspace_id, Item.brazeId.S AS braze_id, Item.externalId.S AS external_id,
+       Item.mergedInto.S AS merged_into, Item.deletedAt.S IS NOT NULL AS deleted
+FROM hub_users;
+
+CREATE OR REPLACE VIEW events AS
+SELECT Item.workspaceId.S AS workspace_id, Item.brazeId.S AS braze_id, Item.eventType.S AS event_type,
+       from_unixtime(CAST(Item.time.N AS bigint)) AS event_time, json_parse(Item.event.S) AS event
+FROM hub_events
+WHERE Item.eventId.S IS NOT NULL;

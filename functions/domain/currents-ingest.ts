@@ -1,0 +1,164 @@
+/**
+ * Turning a Braze Currents POST body into queue messages, with the answer codes Braze's retry
+ * behaviour calls for (protocols.md §2):
+ * - an empty body or `{"events": []}` is a credential check: nothing to queue, 2xx;
+ * - a body that is not a JSON object with an `events` array is the only 400 (Braze splits and
+ *   re-sends; a single event answered 400 again is dropped for good, so never 400 for one odd event);
+ * - an event that fails the minimal envelope (or is too big even compressed) is kept as a reject
+ *   with its reason, queued with the rest, and stored by the worker in the rejects store;
+ * - everything else is kept field for field and queued in ≤256 KiB messages.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { MAX_MESSAGE_BYTES } from '../shared/definitions/queues';
+import { chunkForMessages, enqueueAll, type QueueSender } from '../shared/enqueue';
+import { BadRequestError } from '../shared/errors';
+import { MAX_EVENT_TIME_SECONDS, MAX_ID_LENGTH, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
+
+/** Characters of a rejected event kept for inspection. */
+export const REJECT_RAW_LIMIT = 16_384;
+/** An event's share of a message: the message envelope (keys, ids, dedupe hash) needs well under 2 KiB. */
+export const EVENT_BYTES_LIMIT = MAX_MESSAGE_BYTES - 2048;
+
+export type ParsedBody = { readonly kind: 'credential-check' } | { readonly kind: 'batch'; readonly items: readonly unknown[] };
+
+const BAD_BODY = 'Body must be a JSON object with an "events" array';
+
+/** Parses the body; throws 400 only when it is not a JSON object with an `events` array. */
+export const parseCurrentsBody = (rawBody: string): ParsedBody => {
+  if (rawBody.trim() === '') return { kind: 'credential-check' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    throw new BadRequestError(BAD_BODY, ['body is not valid JSON']);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestError(BAD_BODY);
+  const events = (parsed as Record<string, unknown>).events;
+  if (!Array.isArray(events)) throw new BadRequestError(BAD_BODY);
+  return events.length === 0 ? { kind: 'credential-check' } : { kind: 'batch', items: events };
+};
+
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+
+/** Why an element fails the minimal envelope, or undefined when it passes. */
+export const envelopeProblem = (item: unknown): string | undefined => {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'event is not a JSON object';
+  const event = item as Record<string, unknown>;
+  const problems: string[] = [];
+  if (!isId(event.id)) problems.push(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  if (!isId(event.event_type)) problems.push(`event_type must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  const time = event.time;
+  if (typeof time !== 'number' || !Number.isInteger(time) || time < 0 || time > MAX_EVENT_TIME_SECONDS) {
+    problems.push('time must be an integer number of UNIX seconds');
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+};
+
+const rejectOf = (index: number, reason: string, item: unknown): CurrentsReject => {
+  let raw: string;
+  try {
+    raw = JSON.stringify(item) ?? String(item);
+  } catch {
+    raw = String(item);
+  }
+  return raw.length > REJECT_RAW_LIMIT ? { index, reason, raw: raw.slice(0, REJECT_RAW_LIMIT), truncated: true } : { index, reason, raw };
+};
+
+type Item = { readonly event: CurrentsEvent } | { readonly packed: string } | { readonly reject: CurrentsReject };
+
+export interface Classified {
+  readonly items: Item[];
+  readonly accepted: number;
+  readonly packed: number;
+  readonly rejected: CurrentsReject[];
+}
+
+/** Sorts a batch's elements into events to queue (compressed when large) and rejects. */
+export const classifyEvents = (elements: readonly unknown[]): Classified => {
+  const items: Item[] = [];
+  const rejected: CurrentsReject[] = [];
+  let accepted = 0;
+  let packed = 0;
+  elements.forEach((element, index) => {
+    const problem = envelopeProblem(element);
+    if (problem) {
+      const reject = rejectOf(index, problem, element);
+      rejected.push(reject);
+      items.push({ reject });
+      return;
+    }
+    const event = element as CurrentsEvent;
+    const text = JSON.stringify(event);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes <= EVENT_BYTES_LIMIT) {
+      accepted += 1;
+      items.push({ event });
+      return;
+    }
+    const compressed = gzipSync(text).toString('base64');
+    if (compressed.length <= EVENT_BYTES_LIMIT) {
+      accepted += 1;
+      packed += 1;
+      items.push({ packed: compressed });
+      return;
+    }
+    const reject = rejectOf(index, `event is ${bytes} bytes, ${compressed.length} compressed: larger than a queue message (${EVENT_BYTES_LIMIT})`, element);
+    rejected.push(reject);
+    items.push({ reject });
+  });
+  return { items, accepted, packed, rejected };
+};
+
+/**
+ * Packs classified items into queue message bodies (≤256 KiB each). A message's dedupeKey hashes
+ * its workspace and content, so the same batch re-sent by Braze is skipped whole by the worker's
+ * idempotency layer; split re-sends are caught by the per-event markers.
+ */
+export const buildMessages = (workspaceId: string, receivedAt: number, items: readonly Item[], batchId = randomBytes(6).toString('hex')): string[] =>
+  chunkForMessages(items, (chunk) => {
+    const events: CurrentsEvent[] = [];
+    const packed: string[] = [];
+    const rejects: CurrentsReject[] = [];
+    for (const item of chunk) {
+      if ('event' in item) events.push(item.event);
+      else if ('packed' in item) packed.push(item.packed);
+      else rejects.push(item.reject);
+    }
+    const content = JSON.stringify([events, packed, rejects.map((reject) => [reject.reason, reject.raw])]);
+    const digest = createHash('sha256').update(workspaceId).update('\n').update(content).digest('hex');
+    const message: CurrentsMessage = { dedupeKey: `currents#${workspaceId}#${digest}`, workspaceId, receivedAt, batchId, events, packed, rejects };
+    return JSON.stringify(message);
+  });
+
+export interface IngestResult {
+  readonly credentialCheck: boolean;
+  readonly accepted: number;
+  readonly compressed: number;
+  readonly rejected: number;
+  readonly messages: number;
+}
+
+/**
+ * Accepts one Currents POST body for an authenticated workspace: queues all of it (events and
+ * rejects) or nothing (`enqueueAll` throws 503 + Retry-After, and Braze retries the batch).
+ */
+export const ingestCurrents = async (
+  deps: { sender: QueueSender; queueUrl: string },
+  workspaceId: string,
+  rawBody: string,
+  receivedAt: number,
+): Promise<IngestResult> => {
+  const body = parseCurrentsBody(rawBody);
+  if (body.kind === 'credential-check') return { credentialCheck: true, accepted: 0, compressed: 0, rejected: 0, messages: 0 };
+  const classified = classifyEvents(body.items);
+  const messages = buildMessages(workspaceId, receivedAt, classified.items);
+  await enqueueAll(deps.sender, deps.queueUrl, messages);
+  return {
+    credentialCheck: false,
+    accepted: classified.accepted,
+    compressed: classified.packed,
+    rejected: classified.rejected.length,
+    messages: messages.length,
+  };
+};

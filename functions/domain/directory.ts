@@ -1,0 +1,245 @@
+/**
+ * The user directory's rules, mirroring Braze's identity model (protocols.md §3):
+ * - a profile per braze_id; it claims its external_id, aliases and device ids;
+ * - an anonymous profile that gains a new external_id becomes identified, and its device ids stop
+ *   matching (their claims get `ownerIdentified = true`);
+ * - an anonymous profile whose external_id is already held by another profile is orphaned: merged
+ *   into the holder (claims move, aliases only where the holder has no alias of that label, cohort
+ *   memberships move);
+ * - a deletion leaves a tombstone, drops every claim and every membership;
+ * - an older fact never overwrites a newer one: `identityVersion` is the newest event time applied,
+ *   and an external_id change is only accepted from a newer event.
+ * Pure logic over two ports, so the rules are unit-tested with in-memory fakes.
+ */
+import type { Identifier } from './identifiers';
+import { identifierKey } from './identifiers';
+import type { MemberKind, MembershipChange, MembershipStore, SetRef } from './membership';
+import { isLive, type Claim, type Profile } from '../schemas/directory';
+
+export type ClaimOutcome = 'claimed' | 'held-by-other' | 'label-taken' | 'external-id-differs' | 'no-profile';
+export type RenameOutcome = 'renamed' | 'stale' | 'held-by-other';
+export type MoveOutcome = 'moved' | 'label-taken' | 'not-owner' | 'no-target';
+
+/** What the rules need from the directory tables (implemented by adapters/directory-store.ts). */
+export interface DirectoryPort {
+  createProfile(workspaceId: string, brazeId: string, now: string): Promise<boolean>;
+  getProfile(workspaceId: string, brazeId: string): Promise<Profile | undefined>;
+  createProfileWithIdentifiers(
+    workspaceId: string,
+    brazeId: string,
+    identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
+    now: string,
+  ): Promise<'created' | 'exists' | 'conflict'>;
+  getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>>;
+  claim(workspaceId: string, brazeId: string, identifier: Identifier, now: string): Promise<ClaimOutcome>;
+  resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
+  bumpIdentityVersion(workspaceId: string, brazeId: string, version: number): Promise<void>;
+  renameExternalId(workspaceId: string, brazeId: string, from: string, to: string, version: number, now: string): Promise<RenameOutcome>;
+  markClaimsIdentified(workspaceId: string, brazeId: string): Promise<number>;
+  claimsOf(workspaceId: string, brazeId: string): Promise<Claim[]>;
+  moveClaim(workspaceId: string, key: string, from: string, to: string, now: string): Promise<MoveOutcome>;
+  dropClaim(workspaceId: string, key: string, owner: string): Promise<void>;
+  markMerged(workspaceId: string, orphan: string, survivor: string, now: string): Promise<boolean>;
+  tombstone(workspaceId: string, brazeId: string, version: number, now: string): Promise<void>;
+}
+
+/** What the rules need from the membership engine (cohort memberships move on merge, go on delete). */
+export interface MembershipPort {
+  apply: MembershipStore['apply'];
+  setsOfMember(workspaceId: string, memberKind: MemberKind, memberId: string, kind: 'cohort'): Promise<{ setId: string }[]>;
+}
+
+export interface DirectoryDeps {
+  readonly directory: DirectoryPort;
+  readonly membership: MembershipPort;
+}
+
+/** Identity facts about one braze_id gathered from a set of events. */
+export interface UserFacts {
+  readonly brazeId: string;
+  /** The external_id of the newest event that carried one, with that event's time (ms) and id. */
+  externalId?: { value: string; time: number; eventId: string };
+  readonly deviceIds: Set<string>;
+}
+
+export type FactsOutcome = 'created' | 'updated' | 'unchanged' | 'late' | 'deleted' | 'merged' | 'conflict' | 'followed-merge';
+
+/** Granularity of identityVersion confirmations (see applyUserFacts). */
+export const IDENTITY_BUMP_MS = 3_600_000;
+
+/** Longest merge chain followed (a survivor merged again later). */
+const MAX_MERGE_HOPS = 5;
+
+/** The live profile a (possibly merged) braze id ends at, if any. */
+export const resolveLive = async (deps: DirectoryDeps, workspaceId: string, brazeId: string): Promise<Profile | undefined> => {
+  let current = await deps.directory.getProfile(workspaceId, brazeId);
+  for (let hop = 0; current?.mergedInto !== undefined && hop < MAX_MERGE_HOPS; hop += 1) {
+    current = await deps.directory.getProfile(workspaceId, current.mergedInto);
+  }
+  return current && isLive(current) ? current : undefined;
+};
+
+/**
+ * Applies what events say about one braze_id. `known` is the profile as read in batch beforehand
+ * (undefined if absent). `membershipVersion` orders a resulting merge's membership moves.
+ */
+export const applyUserFacts = async (
+  deps: DirectoryDeps,
+  workspaceId: string,
+  facts: UserFacts,
+  known: Profile | undefined,
+  membershipVersion: string,
+  now: string,
+): Promise<FactsOutcome> => {
+  const { directory } = deps;
+  let profile = known;
+  let outcome: FactsOutcome = 'unchanged';
+  if (!profile) {
+    // A new braze_id whose identifiers are all free: one transaction does everything.
+    const fast = await directory.createProfileWithIdentifiers(
+      workspaceId,
+      facts.brazeId,
+      {
+        ...(facts.externalId ? { externalId: facts.externalId.value } : {}),
+        deviceIds: [...facts.deviceIds],
+        identityVersion: facts.externalId?.time ?? 0,
+      },
+      now,
+    );
+    if (fast === 'created') return 'created';
+    if (fast === 'exists') profile = await directory.getProfile(workspaceId, facts.brazeId);
+  }
+  if (!profile) {
+    if (await directory.createProfile(workspaceId, facts.brazeId, now)) {
+      profile = { workspaceId, brazeId: facts.brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0 };
+      outcome = 'created';
+    } else {
+      // Created meanwhile by another worker: read what it wrote.
+      profile = await directory.getProfile(workspaceId, facts.brazeId);
+      if (!profile) return outcome;
+    }
+  }
+  if (profile.deletedAt !== undefined) return 'deleted';
+  if (profile.mergedInto !== undefined) {
+    // A late event of an orphaned profile: its device ids belong to the survivor now.
+    const survivor = await resolveLive(deps, workspaceId, profile.mergedInto);
+    if (survivor) {
+      for (const value of facts.deviceIds) await directory.claim(workspaceId, survivor.brazeId, { kind: 'device_id', value }, now);
+    }
+    return 'followed-merge';
+  }
+
+  for (const value of facts.deviceIds) {
+    if (profile.deviceIds.includes(value)) continue;
+    const claimed = await directory.claim(workspaceId, profile.brazeId, { kind: 'device_id', value }, now);
+    // A device id another profile holds stays with it: devices change hands through orphan merges.
+    if (claimed === 'claimed' && outcome === 'unchanged') outcome = 'updated';
+  }
+
+  const external = facts.externalId;
+  if (!external) return outcome;
+  if (profile.externalId === external.value) {
+    // A confirmation moves the version forward, at most once per IDENTITY_BUMP_MS per user: an
+    // active user would otherwise cost one write per message. The price: a late event carrying
+    // a different external_id less than that much newer than the last recorded confirmation can
+    // still rename — only possible if Braze renamed the user twice within that window.
+    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    return outcome;
+  }
+  if (profile.externalId !== undefined) {
+    // Braze renamed the external_id — or this is a late event from before a rename: only newer wins.
+    if (external.time <= profile.identityVersion) return 'late';
+    const renamed = await directory.renameExternalId(workspaceId, profile.brazeId, profile.externalId, external.value, external.time, now);
+    return renamed === 'renamed' ? 'updated' : renamed === 'stale' ? 'late' : 'conflict';
+  }
+  const claimed = await directory.claim(workspaceId, profile.brazeId, { kind: 'external_id', value: external.value }, now);
+  if (claimed === 'claimed') {
+    await directory.markClaimsIdentified(workspaceId, profile.brazeId);
+    await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    return 'updated';
+  }
+  if (claimed === 'held-by-other') {
+    // Braze's orphan rule: the anonymous profile is merged into the profile that holds the external_id.
+    const holder = (await directory.resolveClaims(workspaceId, [identifierKey({ kind: 'external_id', value: external.value })])).get(
+      identifierKey({ kind: 'external_id', value: external.value }),
+    );
+    if (!holder) return 'conflict';
+    const merged = await mergeProfiles(deps, workspaceId, profile.brazeId, holder.profileId, membershipVersion, now);
+    return merged ? 'merged' : 'conflict';
+  }
+  return 'conflict';
+};
+
+export interface MergeResult {
+  readonly survivor: string;
+  readonly moved: number;
+  readonly dropped: number;
+  readonly cohortsMoved: number;
+}
+
+/**
+ * Merges `orphan` into `survivor` (Braze's orphaning): marks the orphan, moves its claims — device
+ * ids and external_id always (if the survivor has none), aliases only where the survivor has no
+ * alias of that label (the others are released) — and moves its cohort memberships. Every step is
+ * idempotent, so a redelivered merge converges. Undefined when refused (orphan deleted, or merged
+ * into a different profile, or no live survivor).
+ */
+export const mergeProfiles = async (
+  deps: DirectoryDeps,
+  workspaceId: string,
+  orphan: string,
+  survivorId: string,
+  membershipVersion: string,
+  now: string,
+): Promise<MergeResult | undefined> => {
+  const { directory, membership } = deps;
+  const survivor = await resolveLive(deps, workspaceId, survivorId);
+  if (!survivor || survivor.brazeId === orphan) return undefined;
+  if (!(await directory.markMerged(workspaceId, orphan, survivor.brazeId, now))) return undefined;
+
+  let moved = 0;
+  let dropped = 0;
+  for (const claim of await directory.claimsOf(workspaceId, orphan)) {
+    const outcome = await directory.moveClaim(workspaceId, claim.key, orphan, survivor.brazeId, now);
+    if (outcome === 'moved') moved += 1;
+    else if (outcome === 'label-taken') {
+      // Braze keeps the survivor's alias of that label; the orphan's one is released.
+      await directory.dropClaim(workspaceId, claim.key, orphan);
+      dropped += 1;
+    }
+  }
+  // The survivor may be identified already, or just became so with the orphan's external_id:
+  // either way every device id it now holds must stop matching.
+  await directory.markClaimsIdentified(workspaceId, survivor.brazeId);
+
+  const sets = await membership.setsOfMember(workspaceId, 'profile', orphan, 'cohort');
+  for (const { setId } of sets) {
+    const set: SetRef = { workspaceId, kind: 'cohort', setId };
+    await membership.apply(set, 'profile', [{ memberId: orphan, op: 'remove' }], membershipVersion, now);
+    await membership.apply(set, 'profile', [{ memberId: survivor.brazeId, op: 'add' }], membershipVersion, now);
+  }
+  return { survivor: survivor.brazeId, moved, dropped, cohortsMoved: sets.length };
+};
+
+/**
+ * Deletes a profile (users.UserDeleteRequest): leaves a tombstone carrying the deletion's version
+ * (so no claim can be added any more), releases every claim it held and removes its cohort
+ * memberships. Idempotent: a retry finds the claims through the byProfile index.
+ */
+export const deleteProfile = async (
+  deps: DirectoryDeps,
+  workspaceId: string,
+  brazeId: string,
+  version: number,
+  membershipVersion: string,
+  now: string,
+): Promise<{ cohortsLeft: number; claimsDropped: number }> => {
+  const { directory, membership } = deps;
+  const claims = await directory.claimsOf(workspaceId, brazeId);
+  await directory.tombstone(workspaceId, brazeId, version, now);
+  for (const claim of claims) await directory.dropClaim(workspaceId, claim.key, brazeId);
+  const sets = await membership.setsOfMember(workspaceId, 'profile', brazeId, 'cohort');
+  const removal: MembershipChange[] = [{ memberId: brazeId, op: 'remove' }];
+  for (const { setId } of sets) await membership.apply({ workspaceId, kind: 'cohort', setId }, 'profile', removal, membershipVersion, now);
+  return { cohortsLeft: sets.length, claimsDropped: claims.length };
+};

@@ -1,0 +1,43 @@
+/**
+ * Worker of the currents queue: stores events and rejects, builds the user directory from them.
+ * Partial batch failures and message-level idempotency come from sqsWorker; per-event dedupe and
+ * ordering rules live in domain/currents.ts.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { eventStore } from '../adapters/events-store';
+import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { processCurrentsMessage } from '../domain/currents';
+import { systemClock } from '../domain/ports';
+import { currentsMessageSchema } from '../schemas/currents';
+import { settings, tableName } from '../shared/config';
+import { logger, metrics } from '../shared/powertools';
+import { sqsWorker } from '../shared/sqs-worker';
+
+let events: ReturnType<typeof eventStore> | undefined;
+
+export const handler = sqsWorker({
+  queue: 'currents',
+  schema: currentsMessageSchema,
+  process: async (message) => {
+    events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
+    const reads = membershipReadStore();
+    const started = Date.now();
+    const stats = await processCurrentsMessage(
+      {
+        directory: directoryStoreFor(),
+        membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
+        events,
+        clock: systemClock,
+        retentionDays: settings().EVENT_RETENTION_DAYS,
+      },
+      message,
+    );
+    metrics.addMetric('CurrentsEventsStored', MetricUnit.Count, stats.stored);
+    if (stats.duplicates > 0) metrics.addMetric('CurrentsDuplicates', MetricUnit.Count, stats.duplicates);
+    if (stats.rejects > 0) metrics.addMetric('CurrentsRejectsStored', MetricUnit.Count, stats.rejects);
+    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: Date.now() - started, ...stats });
+  },
+  // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
+  idempotencySeconds: 14 * 24 * 3600,
+});

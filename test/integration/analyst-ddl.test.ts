@@ -1,0 +1,108 @@
+/**
+ * The Athena DDL in docs/athena.sql, checked against a sample export: data is written through the
+ * hub's own routes (Currents, alias API, cohort import, Heap webhook), exported in DynamoDB's S3
+ * export layout, and every attribute of every exported item must be declared with its DynamoDB type.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { exportTable } from '../../functions/adapters/table-export';
+import { signHeapBody } from '../../functions/domain/heap-signature';
+import { eventually, startTestHub, type TestHub } from './harness';
+
+/** Table name → column → the DynamoDB type tags its struct declares (S, N, M, L, BOOL, NS, SS). */
+const parseDdl = (sql: string): Record<string, Record<string, string[]>> => {
+  const tables: Record<string, Record<string, string[]>> = {};
+  for (const match of sql.matchAll(/CREATE EXTERNAL TABLE IF NOT EXISTS hub_(\w+) \(\s*Item struct<([\s\S]*?)\n {2}>\n\)/g)) {
+    const columns: Record<string, string[]> = {};
+    for (const line of match[2]!.split('\n')) {
+      const column = /^\s*(\w+): struct<(.*)>,?$/.exec(line);
+      if (column) columns[column[1]!] = [...column[2]!.matchAll(/(?:^|, )([A-Z]+): /g)].map((tag) => tag[1]!);
+    }
+    tables[match[1]!] = columns;
+  }
+  return tables;
+};
+
+/** Index keys exist for DynamoDB queries, not for analysis: they need no column. */
+const INDEX_KEYS = new Set(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+
+describe('Athena DDL against a sample export', () => {
+  let hub: TestHub;
+  const ddl = parseDdl(readFileSync(join(__dirname, '../../docs/athena.sql'), 'utf8'));
+
+  beforeAll(async () => {
+    hub = await startTestHub({ visibilitySeconds: 10 });
+    const ws = await hub.createWorkspace();
+    const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+    const t = 1_763_900_000;
+    await hub.request('POST', '/currents', {
+      headers: bearer(ws.currentsToken),
+      body: {
+        events: [
+          { id: 'e1', event_type: 'users.behaviors.CustomEvent', time: t, user: { user_id: 'a00000000000000000000001', device_id: 'D1', external_user_id: 'x1' }, properties: { name: 'n', custom_properties: { a: 1 } } },
+          { id: 'e2', event_type: 'users.behaviors.Purchase', time: t + 1, user: { user_id: 'a00000000000000000000002', device_id: 'D2' }, properties: { product_id: 'p', price: 1, currency: 'EUR', purchase_properties: {} } },
+          { id: 'e3', event_type: 'users.behaviors.app.SessionStart', time: t + 2, user: { user_id: 'a00000000000000000000003', device_id: 'D3' }, properties: {} },
+          { id: 'e4', event_type: 'users.behaviors.app.SessionStart', time: t + 3, user: { user_id: 'a00000000000000000000004', device_id: 'D4' }, properties: {} },
+          { id: 'bad-event' },
+        ],
+      },
+    });
+    await eventually(async () => ((await hub.request('GET', '/v1/users?device_id=D4', { headers: bearer(ws.apiKey) })).status === 200 ? true : undefined), 30_000, 'the directory');
+    await hub.request('POST', '/currents', {
+      headers: bearer(ws.currentsToken),
+      body: {
+        events: [
+          { id: 'e5', event_type: 'users.UserOrphan', time: t + 10, user: { user_id: 'a00000000000000000000003' }, properties: { orphaned_by_id: 'a00000000000000000000001' } },
+          { id: 'e6', event_type: 'users.UserDeleteRequest', time: t + 11, user: { user_id: 'a00000000000000000000004' }, properties: {} },
+        ],
+      },
+    });
+    await hub.request('POST', '/users/alias/new', { headers: bearer(ws.apiKey), body: { user_aliases: [{ external_id: 'x1', alias_label: 'email', alias_name: 'a@b.c' }] } });
+    const brazeBody = { partner_api_key: 'k', client_secret: ws.dataImportKey, cohort_id: 'c1' };
+    await hub.request('POST', '/partners/segment/cohorts', { body: { ...brazeBody, name: 'C one', created_at: '2024-01-01T00:00:00Z' } });
+    const delta = await hub.request('POST', '/partners/segment/cohorts/users', {
+      body: { ...brazeBody, cohort_changes: [{ user_ids: ['x1', 'unknown'], device_ids: ['D2'] }, { user_ids: ['x1'], should_remove: true }] },
+    });
+    const page = JSON.stringify({
+      action_type: 'segment.users.sync',
+      id_token: 'token',
+      data: { segment: { id: 5, name: 'Segment' }, sync_info: { page_number: 1, total_pages: 1, sync_task_id: 'task' }, add: [{ id: 'v1' }, { id: 'v2' }], remove: [{ id: 'v3' }] },
+    });
+    await hub.request('POST', `/heap/segments/${ws.workspaceId}`, { raw: page, headers: { 'Heap-Hash': signHeapBody(ws.heapWebhookSecret, page, Date.now()) } });
+    await eventually(async () => {
+      const report = await hub.request('GET', `/v1/cohorts/c1/imports/${delta.body.import_id}`, { headers: bearer(ws.apiKey) });
+      const segments = await hub.request('GET', '/abtasty/segments', { headers: bearer(ws.abTastyToken) });
+      const merged = await hub.request('GET', '/v1/users?braze_id=a00000000000000000000003', { headers: bearer(ws.apiKey) });
+      return report.body?.status === 'applied' && segments.body?.segments?.length === 1 && merged.status !== 404 ? true : undefined;
+    }, 30_000, 'imports, segments and the merge');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  });
+  afterAll(() => hub.stop());
+
+  it.each(['users', 'aliases', 'cohorts', 'events'] as const)('declares every attribute of the %s export with its DynamoDB type', async (table) => {
+    // Arrange
+    const out = mkdtempSync(join(tmpdir(), 'ddl-'));
+    const columns = ddl[table];
+    expect(columns).toBeDefined();
+
+    // Act
+    const result = await exportTable(hub.dynamo, hub.tables[table], out, 'dynamodb');
+    const items = result.files.flatMap((file) =>
+      gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { Item: Record<string, Record<string, unknown>> }).Item),
+    );
+
+    // Assert
+    expect(items.length).toBeGreaterThan(0);
+    const undeclared = new Set<string>();
+    for (const item of items) {
+      for (const [attribute, typed] of Object.entries(item)) {
+        if (INDEX_KEYS.has(attribute)) continue;
+        const tag = Object.keys(typed)[0]!;
+        if (!columns![attribute]?.includes(tag)) undeclared.add(`${attribute}:${tag}`);
+      }
+    }
+    expect([...undeclared].sort()).toEqual([]);
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench } from '../../scripts/bench/run';
+import { functionDefinitions } from '../../functions/shared/definitions/functions';
+import { endpoints } from './harness';
+
+// Runs `npm run bench -- --quick` in process so the benchmark cannot rot. Nothing about speed is
+// asserted: only that every figure the README quotes is produced.
+describe('npm run bench -- --quick', () => {
+  it('produces every figure in results.json and a chart', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'bench-'));
+
+    await runBench({ quick: true, outDir, endpoints: endpoints(), log: () => undefined });
+
+    const report = JSON.parse(readFileSync(join(outDir, 'results.quick.json'), 'utf8'));
+    for (const pipeline of ['cohortImport', 'currents', 'heapSync']) {
+      expect(report.scenarios[pipeline]).toEqual(
+        expect.objectContaining({
+          perSecond: expect.any(Number),
+          floorPerSecond: expect.any(Number),
+          ratioToFloor: expect.any(Number),
+          requestsPerChange: expect.any(Number),
+          requestRatioToIdeal: expect.any(Number),
+        }),
+      );
+    }
+    expect(Object.keys(report.scenarios.requestPath)).toEqual(
+      expect.arrayContaining(['cohortIngest1000InProcess', 'currentsIngest100InProcess', 'abTastyVisitorSegmentsHttp']),
+    );
+    expect(report.scenarios.bundles.map((b: { function: string }) => b.function).sort()).toEqual(functionDefinitions().map(([key]) => key).sort());
+    expect(readFileSync(join(outDir, 'throughput.quick.svg'), 'utf8')).toContain('<svg');
+  }, 300_000);
+});

@@ -1,0 +1,139 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildMessages, classifyEvents, envelopeProblem, ingestCurrents, parseCurrentsBody } from '../../functions/domain/currents-ingest';
+import { unpackEvent } from '../../functions/domain/currents';
+import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
+import { BadRequestError, QueueUnavailableError } from '../../functions/shared/errors';
+import { currentsMessageSchema } from '../../functions/schemas/currents';
+import type { QueueSender } from '../../functions/shared/enqueue';
+
+const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/currents/all-event-types.json'), 'utf8')) as { events: Record<string, unknown>[] };
+const event = (overrides: Record<string, unknown> = {}) => ({ id: 'e1', event_type: 'users.behaviors.CustomEvent', time: 1763900000, user: {}, ...overrides });
+
+const recordingSender = (failAll = false) => {
+  const sent: string[] = [];
+  const sender: QueueSender = {
+    async sendBatch(_url, bodies) {
+      if (failAll) return { failed: bodies.map((_, index) => index) };
+      sent.push(...bodies);
+      return { failed: [] };
+    },
+  };
+  return { sender, sent };
+};
+
+describe('Currents body parsing', () => {
+  it('treats an empty body and an empty events array as a credential check', () => {
+    expect(parseCurrentsBody('')).toEqual({ kind: 'credential-check' });
+    expect(parseCurrentsBody('  \n')).toEqual({ kind: 'credential-check' });
+    expect(parseCurrentsBody('{"events":[]}')).toEqual({ kind: 'credential-check' });
+  });
+
+  it.each([['not json'], ['[]'], ['{"events":{}}'], ['{}'], ['null'], ['"events"']])('answers 400 when the body is %s', (body) => {
+    expect(() => parseCurrentsBody(body)).toThrow(BadRequestError);
+  });
+});
+
+describe('Currents envelope check', () => {
+  it('accepts every event of the fixture covering all documented types', () => {
+    const problems = fixture.events.map(envelopeProblem).filter((problem) => problem !== undefined);
+
+    expect(problems).toEqual([]);
+  });
+
+  it.each([
+    [{ id: '' }, 'id must be'],
+    [{ id: 42 }, 'id must be'],
+    [{ event_type: undefined }, 'event_type must be'],
+    [{ time: 1763900000.5 }, 'time must be an integer'],
+    [{ time: '1763900000' }, 'time must be an integer'],
+    [{ time: -1 }, 'time must be an integer'],
+  ])('names the problem of %p', (overrides, reason) => {
+    expect(envelopeProblem(event(overrides))).toContain(reason);
+  });
+
+  it('rejects a non-object element', () => {
+    expect(envelopeProblem('event')).toBe('event is not a JSON object');
+  });
+
+  it('does not care about an odd user block or unknown fields', () => {
+    expect(envelopeProblem(event({ user: 'weird', brand_new: { a: 1 } }))).toBeUndefined();
+  });
+});
+
+describe('Currents batch to messages', () => {
+  it('keeps one malformed event as a reject and queues the rest unchanged', () => {
+    const good = event({ id: 'good', properties: { custom_properties: { big: 12345678901234, nested: [1, { x: null }] } }, extra: true });
+    const classified = classifyEvents([good, { id: 'bad', event_type: 'x' }]);
+
+    expect(classified.accepted).toBe(1);
+    expect(classified.rejected).toEqual([{ index: 1, reason: 'time must be an integer number of UNIX seconds', raw: '{"id":"bad","event_type":"x"}' }]);
+    const [body] = buildMessages('ws1', 1000, classified.items);
+    const message = currentsMessageSchema.parse(JSON.parse(body!));
+    expect(message.events).toEqual([good]);
+    expect(message.rejects).toHaveLength(1);
+  });
+
+  it('splits a large batch into messages under the SQS limit', () => {
+    const padding = 'x'.repeat(20_000);
+    const events = Array.from({ length: 100 }, (_, index) => event({ id: `e${index}`, properties: { padding } }));
+
+    const messages = buildMessages('ws1', 1000, classifyEvents(events).items);
+
+    expect(messages.length).toBeGreaterThan(1);
+    for (const body of messages) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const ids = messages.flatMap((body) => currentsMessageSchema.parse(JSON.parse(body)).events.map((e) => e.id));
+    expect(ids).toEqual(events.map((e) => e.id));
+  });
+
+  it('compresses an event too big for a message on its own, and restores it exactly', () => {
+    const big = event({ id: 'big', properties: { text: 'lorem ipsum dolor '.repeat(20_000) } });
+
+    const classified = classifyEvents([big]);
+    const message = currentsMessageSchema.parse(JSON.parse(buildMessages('ws1', 1000, classified.items)[0]!));
+
+    expect(classified.packed).toBe(1);
+    expect(message.events).toEqual([]);
+    expect(unpackEvent(message.packed[0]!)).toEqual(big);
+  });
+
+  it('rejects with a clear reason an event too big even compressed', () => {
+    const random = randomBytes(400_000).toString('base64');
+
+    const classified = classifyEvents([event({ id: 'huge', properties: { random } })]);
+
+    expect(classified.accepted).toBe(0);
+    expect(classified.rejected[0]?.reason).toMatch(/larger than a queue message/);
+    expect(classified.rejected[0]?.truncated).toBe(true);
+  });
+
+  it('gives the same content the same dedupe key, whatever the receive time', () => {
+    const items = classifyEvents([event()]).items;
+
+    const first = JSON.parse(buildMessages('ws1', 1000, items)[0]!);
+    const again = JSON.parse(buildMessages('ws1', 9000, items)[0]!);
+    const otherWorkspace = JSON.parse(buildMessages('ws2', 1000, items)[0]!);
+
+    expect(again.dedupeKey).toBe(first.dedupeKey);
+    expect(otherWorkspace.dedupeKey).not.toBe(first.dedupeKey);
+  });
+});
+
+describe('ingestCurrents', () => {
+  it('queues nothing for a credential check', async () => {
+    const { sender, sent } = recordingSender();
+
+    const result = await ingestCurrents({ sender, queueUrl: 'q' }, 'ws1', '{"events":[]}', 1000);
+
+    expect(result.credentialCheck).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
+  it('answers 503 when the batch cannot be queued whole', async () => {
+    const { sender } = recordingSender(true);
+
+    await expect(ingestCurrents({ sender, queueUrl: 'q' }, 'ws1', JSON.stringify(fixture), 1000)).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+});

@@ -1,0 +1,133 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
+import { processCurrentsMessage, type EventsPort } from '../../functions/domain/currents';
+import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
+import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
+
+const WS = 'ws1';
+
+class FakeEvents implements EventsPort {
+  readonly stored = new Map<string, { brazeId: string | undefined; event: CurrentsEvent; expiresAt: number }>();
+  readonly markers = new Map<string, number>();
+  readonly rejects: unknown[] = [];
+  readonly log: string[] = [];
+  failPutEvents = false;
+
+  async processed(_ws: string, ids: readonly string[], nowSeconds: number) {
+    return new Set(ids.filter((id) => (this.markers.get(id) ?? 0) > nowSeconds));
+  }
+  async markProcessed(_ws: string, ids: readonly string[], expiration: number) {
+    this.log.push('markers');
+    for (const id of ids) this.markers.set(id, expiration);
+  }
+  async putEvents(events: Parameters<EventsPort['putEvents']>[0]) {
+    if (this.failPutEvents) throw new Error('throttled');
+    this.log.push('events');
+    for (const entry of events) this.stored.set(entry.event.id, { brazeId: entry.brazeId, event: entry.event, expiresAt: entry.expiresAt });
+  }
+  async putRejects(rejects: Parameters<EventsPort['putRejects']>[0]) {
+    this.rejects.push(...rejects);
+  }
+  async deleteUserEvents(_ws: string, brazeId: string, keep: (eventId: string) => boolean = () => false) {
+    let deleted = 0;
+    for (const [id, entry] of this.stored) {
+      if (entry.brazeId === brazeId && !keep(id)) {
+        this.stored.delete(id);
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+}
+
+const message = (events: Record<string, unknown>[], rejects: CurrentsMessage['rejects'] = []): CurrentsMessage => ({
+  dedupeKey: 'k',
+  workspaceId: WS,
+  receivedAt: 1_763_900_100_000,
+  batchId: 'b1',
+  events: events as CurrentsEvent[],
+  packed: [],
+  rejects,
+});
+const ev = (id: string, time: number, user: Record<string, string>, type = 'users.behaviors.CustomEvent', properties: Record<string, unknown> = {}) => ({
+  id,
+  event_type: type,
+  time,
+  user,
+  properties,
+});
+
+describe('Currents worker', () => {
+  let events: FakeEvents;
+  let directory: FakeDirectory;
+  const deps = () => ({ directory, membership: new FakeMembership(), events, clock: { now: () => 1_763_900_200_000 }, retentionDays: 400 });
+
+  beforeEach(() => {
+    events = new FakeEvents();
+    directory = new FakeDirectory();
+  });
+
+  it('stores each event once when the same events arrive twice', async () => {
+    const batch = message([ev('a', 1_763_900_000, { user_id: 'u1' }), ev('b', 1_763_900_001, { user_id: 'u1' }), ev('a', 1_763_900_000, { user_id: 'u1' })]);
+
+    const first = await processCurrentsMessage(deps(), batch);
+    const second = await processCurrentsMessage(deps(), batch);
+
+    expect(first).toMatchObject({ received: 3, stored: 2, duplicates: 1 });
+    expect(second).toMatchObject({ received: 3, stored: 0, duplicates: 3 });
+    expect([...events.stored.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('writes the dedupe markers only after the events are stored, so a failed store is redone', async () => {
+    events.failPutEvents = true;
+    await expect(processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]))).rejects.toThrow('throttled');
+    expect(events.markers.size).toBe(0);
+
+    events.failPutEvents = false;
+    const retried = await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]));
+
+    expect(retried.stored).toBe(1);
+    expect(events.log).toEqual(['events', 'markers']);
+  });
+
+  it('keeps markers at least 12 days and events for the retention period', async () => {
+    await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]));
+
+    expect(events.markers.get('a')).toBeGreaterThanOrEqual(1_763_900_200 + 12 * 86_400);
+    expect(events.stored.get('a')?.expiresAt).toBe(1_763_900_000 + 400 * 86_400);
+  });
+
+  it('stores events with an empty user block under no user', async () => {
+    await processCurrentsMessage(deps(), message([ev('agent', 1_763_900_000, {}, 'agentconsole.AgentExecuted')]));
+
+    expect(events.stored.get('agent')?.brazeId).toBeUndefined();
+    expect(directory.profiles.size).toBe(0);
+  });
+
+  it('merges on users.UserOrphan: the event user is the orphan, orphaned_by_id the survivor', async () => {
+    await processCurrentsMessage(deps(), message([ev('s', 1_763_900_000, { user_id: 'survivor', external_user_id: 'c1' }), ev('o', 1_763_900_000, { user_id: 'orphan', device_id: 'd1' })]));
+
+    const stats = await processCurrentsMessage(deps(), message([ev('m', 1_763_900_050, { user_id: 'orphan' }, 'users.UserOrphan', { orphaned_by_id: 'survivor' })]));
+
+    expect(stats.merges).toBe(1);
+    expect(directory.profile(WS, 'orphan')?.mergedInto).toBe('survivor');
+    expect(directory.claimOf(WS, { kind: 'device_id', value: 'd1' })).toMatchObject({ profileId: 'survivor', ownerIdentified: true });
+  });
+
+  it("on users.UserDeleteRequest deletes the user's stored events but keeps the request, and drops later-arriving events", async () => {
+    await processCurrentsMessage(deps(), message([ev('x', 1_763_900_000, { user_id: 'gone', external_user_id: 'c2' })]));
+
+    await processCurrentsMessage(deps(), message([ev('del', 1_763_900_060, { user_id: 'gone' }, 'users.UserDeleteRequest')]));
+    const late = await processCurrentsMessage(deps(), message([ev('late', 1_763_900_010, { user_id: 'gone', external_user_id: 'c2' })]));
+
+    expect([...events.stored.keys()]).toEqual(['del']);
+    expect(late.droppedForDeletedUser).toBe(1);
+    expect(directory.profile(WS, 'gone')?.deletedAt).toBeDefined();
+    expect(directory.claimOf(WS, { kind: 'external_id', value: 'c2' })).toBeUndefined();
+  });
+
+  it('stores the rejects of a message', async () => {
+    await processCurrentsMessage(deps(), message([], [{ index: 3, reason: 'time must be an integer number of UNIX seconds', raw: '{}' }]));
+
+    expect(events.rejects).toHaveLength(1);
+  });
+});
