@@ -9,19 +9,20 @@
  * Failed records are redelivered until every message has succeeded once. Then the stored
  * membership (base table, bySet index, META count) must equal the reference model's.
  *
- * Identity: the user directory (profiles, claims, merges) is seeded once per file through the real
- * directory store and is static during the runs (Currents identity events are not part of this
- * suite yet); cohort deltas resolve against it.
+ * Identity is two-phase: phase 1 builds the user directory once per file through the real
+ * identity paths (Currents events via the currents worker, /users/alias/new, /users/identify:
+ * identified, anonymous, alias-only, an orphan merge and an identify merge), processed to completion
+ * without faults and checked against the model; phase 2 (the generated runs) sends cohort deltas
+ * that resolve against it under faults. Identity changes are not interleaved with the faulted runs.
  */
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } from 'aws-lambda';
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
-import { directoryStoreFor, membershipStore } from '../../../functions/adapters/stores';
-import { profileKey } from '../../../functions/adapters/directory-store';
+import { membershipStore } from '../../../functions/adapters/stores';
 import { setPk } from '../../../functions/adapters/membership-store';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import type { SetRef } from '../../../functions/domain/membership';
@@ -45,44 +46,83 @@ const SEED = process.env.HUB_FAULT_SEED === undefined ? Date.now() : Number(proc
 type HttpLambda = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
 // ---------------------------------------------------------------------------------------------
-// The directory every run resolves against (seeded once, through the real directory store).
+// Phase 1: the directory every run resolves against, built once through the REAL identity paths
+// (Currents events through currentsIngest → currents queue → currentsWorker, then
+// /users/alias/new and /users/identify) and processed to completion before any fault.
 // ---------------------------------------------------------------------------------------------
 const ext = (value: string): ModelIdentifier => ({ kind: 'external_id', value });
-const alias = (name: string): ModelIdentifier => ({ kind: 'alias', label: 'email', name });
+const alias = (name: string, label = 'email'): ModelIdentifier => ({ kind: 'alias', label, name });
 const dev = (value: string): ModelIdentifier => ({ kind: 'device_id', value });
+const brazeId = (n: number) => `fa${n.toString(16).padStart(22, '0')}`;
+const [P1, P2, P3, P4, P5, P7] = [1, 2, 3, 4, 5, 7].map(brazeId) as [string, string, string, string, string, string];
 
-/** Claims in the order they are made (a device claimed before the external id keeps a stale `ownerIdentified: false`). */
-const DIRECTORY_SPEC: { brazeId: string; claims: ModelIdentifier[]; mergedInto?: string }[] = [
-  { brazeId: 'p1', claims: [dev('d1'), ext('u1'), alias('a1')] },
-  { brazeId: 'p2', claims: [ext('u2'), alias('a2')] },
-  { brazeId: 'p3', claims: [dev('d3'), alias('a3')] },
-  { brazeId: 'p4', claims: [dev('d4')] },
-  { brazeId: 'p5', claims: [ext('u5'), dev('d5')] },
-  { brazeId: 'p6', claims: [dev('d6'), alias('a6')], mergedInto: 'p2' },
-  { brazeId: 'p7', claims: [dev('d7')], mergedInto: 'p3' },
-];
-/** Every identifier a delta may carry: the claimed ones plus unknown ones (which must match nothing). */
-const IDENTIFIER_POOL: ModelIdentifier[] = [
-  ...DIRECTORY_SPEC.flatMap((profile) => profile.claims),
-  ext('u9'),
-  alias('a9'),
-  dev('d9'),
-];
-const VISITOR_POOL = ['v1', 'v2', 'V2', 'v3', 'v4', 'v5', 'not a visitor!'];
+/** Currents events of phase 1, in two deliveries (the second one identifies p1 and orphans p7 into p3). */
+const seedEvents = (t0: number) => [
+  [
+    { user: { user_id: P1, device_id: 'd1' } },
+    { user: { user_id: P2, external_user_id: 'u2' } },
+    { user: { user_id: P3, device_id: 'd3' } },
+    { user: { user_id: P4, device_id: 'd4' } },
+    { user: { user_id: P5, external_user_id: 'u5', device_id: 'd5' } },
+    { user: { user_id: P7, device_id: 'd7' } },
+  ],
+  [
+    // An anonymous profile gains an external id: its device id must stop matching.
+    { user: { user_id: P1, external_user_id: 'u1', device_id: 'd1' } },
+    { event_type: 'users.UserOrphan', user: { user_id: P7 }, properties: { orphaned_by_id: P3 } },
+  ],
+].map((batch, round) =>
+  batch.map((event, index) => ({
+    id: `seed-${round}-${index}`,
+    event_type: 'users.behaviors.CustomEvent',
+    time: t0 + round * 100 + index,
+    properties: { name: 'seed' },
+    ...event,
+  })),
+);
 
-const directoryModel = (): DirectoryModel => {
-  const profiles = new Map<string, ModelProfile>();
-  const claims = new Map<string, string>();
-  for (const spec of DIRECTORY_SPEC) {
-    const externalId = spec.claims.find((claim) => claim.kind === 'external_id');
-    profiles.set(spec.brazeId, {
-      ...(externalId?.kind === 'external_id' ? { externalId: externalId.value } : {}),
-      ...(spec.mergedInto ? { mergedInto: spec.mergedInto } : {}),
-    });
-    for (const claim of spec.claims) claims.set(modelKey(claim), spec.brazeId);
-  }
+/**
+ * The model's view of that directory, written from Braze's rules (not read back from the hub): the
+ * alias-only users created by /users/alias/new get hub-derived braze ids, looked up by alias only to
+ * name them. a6 (label crm) was merged into p2 by /users/identify (p2 had no crm alias); a8's
+ * alias-only user was identified with the new external id u8.
+ */
+const directoryModel = (aliasOnly: { a3: string; a8: string }): DirectoryModel => {
+  const profiles = new Map<string, ModelProfile>([
+    [P1, { externalId: 'u1' }],
+    [P2, { externalId: 'u2' }],
+    [P3, {}],
+    [P4, {}],
+    [P5, { externalId: 'u5' }],
+    [P7, { mergedInto: P3 }],
+    [aliasOnly.a3, {}],
+    ['alias-only-a6', { mergedInto: P2 }],
+    [aliasOnly.a8, { externalId: 'u8' }],
+  ]);
+  const claims = new Map<string, string>(
+    (
+      [
+        [dev('d1'), P1], [ext('u1'), P1], [alias('a1'), P1],
+        [ext('u2'), P2], [alias('a2'), P2],
+        [dev('d3'), P3], [dev('d4'), P4],
+        [ext('u5'), P5], [dev('d5'), P5],
+        [dev('d7'), P7],
+        [alias('a3'), aliasOnly.a3],
+        [alias('a6', 'crm'), 'alias-only-a6'],
+        [ext('u8'), aliasOnly.a8], [alias('a8'), aliasOnly.a8],
+      ] as [ModelIdentifier, string][]
+    ).map(([id, profile]) => [modelKey(id), profile]),
+  );
   return { profiles, claims };
 };
+
+/** Every identifier a delta may carry: the directory's plus unknown ones (which must match nothing). */
+const IDENTIFIER_POOL: ModelIdentifier[] = [
+  ext('u1'), ext('u2'), ext('u5'), ext('u8'), ext('u9'),
+  alias('a1'), alias('a2'), alias('a3'), alias('a6', 'crm'), alias('a8'), alias('a9'),
+  dev('d1'), dev('d3'), dev('d4'), dev('d5'), dev('d7'), dev('d9'),
+];
+const VISITOR_POOL = ['v1', 'v2', 'V2', 'v3', 'v4', 'v5', 'not a visitor!'];
 
 // ---------------------------------------------------------------------------------------------
 // Generated operations and fault plans.
@@ -155,8 +195,10 @@ describe('model-based fault injection', () => {
   let cohortIngest: HttpLambda;
   let heapWebhook: HttpLambda;
   let workers: Record<'cohortImport' | 'heapSync', { handler: SqsHandler; url: string; arn: string }>;
-  const directory = directoryModel();
+  let directory: DirectoryModel;
   let clock = Date.now();
+  const queueArn = async (url: string) =>
+    (await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
   const nextReceivedAt = () => (clock = Math.max(clock + 1, Date.now()));
 
   beforeAll(async () => {
@@ -165,31 +207,67 @@ describe('model-based fault injection', () => {
     installCrashMiddleware(dynamoClient());
     cohortIngest = (await import('../../../functions/handlers/cohort-ingest')).handler;
     heapWebhook = (await import('../../../functions/handlers/heap-webhook')).handler;
-    const arn = async (url: string) =>
-      (await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
     workers = {
-      cohortImport: { handler: (await import('../../../functions/handlers/cohort-worker')).handler, url: hub.queues.cohortImport.url, arn: await arn(hub.queues.cohortImport.url) },
-      heapSync: { handler: (await import('../../../functions/handlers/heap-worker')).handler, url: hub.queues.heapSync.url, arn: await arn(hub.queues.heapSync.url) },
+      cohortImport: { handler: (await import('../../../functions/handlers/cohort-worker')).handler, url: hub.queues.cohortImport.url, arn: await queueArn(hub.queues.cohortImport.url) },
+      heapSync: { handler: (await import('../../../functions/handlers/heap-worker')).handler, url: hub.queues.heapSync.url, arn: await queueArn(hub.queues.heapSync.url) },
     };
     ws = await hub.createWorkspace();
-    // Phase 1: the directory, through the real claim transactions; merges written as the identity path records them.
-    const store = directoryStoreFor();
-    const now = new Date().toISOString();
-    for (const spec of DIRECTORY_SPEC) {
-      await store.createProfile(ws.workspaceId, spec.brazeId, now);
-      for (const claim of spec.claims) expect(await store.claim(ws.workspaceId, spec.brazeId, claim, now)).toBe('claimed');
-    }
-    for (const spec of DIRECTORY_SPEC.filter((candidate) => candidate.mergedInto)) {
-      await hub.doc.send(
-        new UpdateCommand({
-          TableName: hub.tables.users,
-          Key: profileKey(ws.workspaceId, spec.brazeId),
-          UpdateExpression: 'SET mergedInto = :to',
-          ExpressionAttributeValues: { ':to': spec.mergedInto },
-        }),
-      );
-    }
+    await seedDirectory();
   });
+
+  /** Phase 1 through the real routes and the currents worker, run to completion (no faults). */
+  const seedDirectory = async () => {
+    const currentsWorker = (await import('../../../functions/handlers/currents-worker')).handler;
+    const currentsUrl = hub.queues.currents.url;
+    const currentsArn = await queueArn(currentsUrl);
+    for (const events of seedEvents(Math.floor(Date.now() / 1000) - 3600)) {
+      const answer = await hub.request('POST', '/currents', { body: { events }, headers: { Authorization: `Bearer ${ws.currentsToken}` } });
+      expect(answer.status).toBeLessThan(300);
+      let pending = (await receiveAll(hub.sqs, currentsUrl, 1)).map((message) => toRecord(message, currentsArn, 1));
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt > 5) throw new Error('phase 1: currents messages keep failing');
+        pending = (await invoke({ handler: currentsWorker, name: 'currentsWorker', records: pending })).failed;
+      }
+    }
+    const api = { Authorization: `Bearer ${ws.apiKey}` };
+    const aliasNew = await hub.request('POST', '/users/alias/new', {
+      headers: api,
+      body: {
+        user_aliases: [
+          { external_id: 'u1', alias_label: 'email', alias_name: 'a1' },
+          { external_id: 'u2', alias_label: 'email', alias_name: 'a2' },
+          { alias_label: 'email', alias_name: 'a3' },
+          { alias_label: 'crm', alias_name: 'a6' },
+          { alias_label: 'email', alias_name: 'a8' },
+        ],
+      },
+    });
+    expect([aliasNew.status, aliasNew.body?.errors]).toEqual([201, undefined]);
+    const identify = await hub.request('POST', '/users/identify', {
+      headers: api,
+      body: {
+        aliases_to_identify: [
+          { external_id: 'u2', user_alias: { alias_label: 'crm', alias_name: 'a6' } },
+          { external_id: 'u8', user_alias: { alias_label: 'email', alias_name: 'a8' } },
+        ],
+      },
+    });
+    expect([identify.status, identify.body?.errors]).toEqual([201, undefined]);
+    const lookup = async (query: string) => {
+      const answer = await hub.request('GET', `/v1/users?${query}`, { headers: api });
+      return answer.status === 200 ? (answer.body.braze_id as string) : undefined;
+    };
+    directory = directoryModel({ a3: (await lookup('alias_label=email&alias_name=a3')) ?? 'missing-a3', a8: (await lookup('alias_label=email&alias_name=a8')) ?? 'missing-a8' });
+    // The hub's directory must now be the model's: every identifier names the profile the model says
+    // (the read API follows merges and, unlike matching, names a device id's holder even when identified).
+    for (const id of IDENTIFIER_POOL) {
+      const query =
+        id.kind === 'alias' ? `alias_label=${id.label}&alias_name=${id.name}` : id.kind === 'external_id' ? `external_id=${id.value}` : `device_id=${id.value}`;
+      let expected = directory.claims.get(modelKey(id));
+      while (expected !== undefined && directory.profiles.get(expected)?.mergedInto !== undefined) expected = directory.profiles.get(expected)?.mergedInto;
+      expect([modelKey(id), await lookup(query)]).toEqual([modelKey(id), expected]);
+    }
+  };
 
   afterAll(async () => {
     await hub?.stop();
