@@ -34,6 +34,13 @@ export interface HeapWebhookDeps {
   readonly queueUrl: string;
   readonly window: FreshnessWindow;
   readonly now: () => number;
+  /**
+   * When this sync page (`<workspace>#<sync task>#<page>`) was first received, recording `receivedAt`
+   * if it is the first time. A page Heap re-sends keeps its first version: otherwise a re-send
+   * arriving after a newer page would carry a newer version, and since both copies share one
+   * idempotency key, whichever copy the queue delivered first would decide the outcome.
+   */
+  readonly firstReceivedAt?: (pageKey: string, receivedAt: number) => Promise<number>;
 }
 
 export interface HeapWebhookInput {
@@ -84,6 +91,8 @@ export const syncPageMessages = (input: {
   pageNumber: number;
   totalPages: number;
   receivedAt: number;
+  /** Time the version is built from: the page's first receive time (defaults to `receivedAt`). */
+  versionAt?: number;
   changes: readonly MembershipChange[];
 }): string[] => {
   const base: Omit<HeapSyncMessage, 'add' | 'remove' | 'part' | 'parts' | 'dedupeKey'> = {
@@ -91,7 +100,7 @@ export const syncPageMessages = (input: {
     workspaceId: input.workspaceId,
     segmentId: input.segmentId,
     ...(input.segmentName !== undefined ? { segmentName: input.segmentName } : {}),
-    version: changeVersion(input.receivedAt, `${input.syncTaskId}#${pad(input.pageNumber)}`),
+    version: changeVersion(input.versionAt ?? input.receivedAt, `${input.syncTaskId}#${pad(input.pageNumber)}`),
     receivedAt: new Date(input.receivedAt).toISOString(),
     syncTaskId: input.syncTaskId,
     pageNumber: input.pageNumber,
@@ -173,14 +182,19 @@ export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebho
       ...adds.valid.map((memberId) => ({ memberId, op: 'add' as const })),
       ...removes.valid.map((memberId) => ({ memberId, op: 'remove' as const })),
     ]);
+    const syncTaskId = String(syncInfo.sync_task_id);
+    const versionAt = deps.firstReceivedAt
+      ? await deps.firstReceivedAt(`${workspace.workspaceId}#${syncTaskId}#${syncInfo.page_number}`, input.receivedAt)
+      : input.receivedAt;
     const bodies = syncPageMessages({
       workspaceId: workspace.workspaceId,
       segmentId: String(segment.id),
       segmentName: segment.name?.slice(0, MAX_NAME_LENGTH),
-      syncTaskId: String(syncInfo.sync_task_id),
+      syncTaskId,
       pageNumber: syncInfo.page_number,
       totalPages: syncInfo.total_pages,
       receivedAt: input.receivedAt,
+      versionAt,
       changes,
     });
     await enqueueAll(deps.sender, deps.queueUrl, bodies);

@@ -78,7 +78,8 @@ export class HubFunction extends Construct {
         EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
         HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
         HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
-        COHORT_REQUESTS_PER_HOUR: String(config.cohortRequestsPerHour),
+        COHORT_IMPORT_RATE_LIMIT: String(config.cohortRequestsPerHour),
+        COHORT_IMPORT_RATE_WINDOW_SECONDS: '3600',
         ...props.environment,
       },
     });

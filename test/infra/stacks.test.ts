@@ -105,6 +105,18 @@ describe('service stack', () => {
     });
   });
 
+  it('gives each function the settings its runtime reads, and the KMS key only to the webhook that decrypts', () => {
+    const byName = (name: string) =>
+      Object.values(service.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `hub-prod-${name}` } }))[0]?.Properties.Environment.Variables;
+    expect(byName('cohortIngest')).toMatchObject({ COHORT_IMPORT_RATE_LIMIT: '250000', COHORT_IMPORT_RATE_WINDOW_SECONDS: '3600' });
+    expect(byName('heapWebhook')).toMatchObject({ HEAP_TIMESTAMP_TOLERANCE_SECONDS: '300', HEAP_FUTURE_TOLERANCE_SECONDS: '60', SECRET_KMS_KEY_ID: expect.anything() });
+    for (const [key, definition] of functionDefinitions()) {
+      const variables = byName(key);
+      expect(Boolean(variables.SECRET_KMS_KEY_ID)).toBe(Boolean(definition.decryptsSecrets));
+      for (const table of Object.keys(definition.tables)) expect(variables[TABLES[table as keyof typeof TABLES].envVar]).toBeDefined();
+    }
+  });
+
   it('exposes every route of the function definitions on the API', () => {
     const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties.HttpMethod as string);
     const routes = functionDefinitions().flatMap(([, definition]) => definition.routes);

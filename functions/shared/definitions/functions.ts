@@ -78,8 +78,8 @@ export const FUNCTIONS = {
     description: 'Receives Heap segment-sync webhooks, verifies Heap-Hash and queues each page',
     routes: [{ method: 'POST', path: '/heap/segments/{workspaceId}' }],
     sendsTo: ['heapSync'],
-    // write: records the Heap id_tokens seen on verified requests.
-    tables: { workspaces: 'write' },
+    // write: records the Heap id_tokens seen on verified requests; idempotency: first receive time of each sync page.
+    tables: { workspaces: 'write', idempotency: 'write' },
     decryptsSecrets: true,
   },
   heapWorker: {
