@@ -3,20 +3,11 @@ import { receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceStore } from '../../functions/domain/ports';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+import { workspaceRecord } from './support/workspace-record';
 
 const SECRET = 'hub_heap_unit';
 const NOW = 1_764_000_000_000;
-const record: WorkspaceRecord = {
-  workspaceId: 'ws0123456789abcdef',
-  name: 'acme',
-  partnerName: 'hub',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  credentialHashes: { partnerApiKey: 'h1', dataImportKey: 'h2', currentsToken: 'h3', abTastyToken: 'h4', apiKey: 'h5' },
-  heapWebhookSecretCiphertext: 'cipher-1',
-  partnerKeyPolicy: 'any',
-  partnerKeyHashes: {},
-  heapIdTokensSeen: [],
-};
+const record: WorkspaceRecord = workspaceRecord();
 
 const setup = () => {
   const recorded: string[] = [];

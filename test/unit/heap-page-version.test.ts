@@ -5,20 +5,11 @@ import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceStore } from '../../functions/domain/ports';
 import { heapSyncMessageSchema } from '../../functions/schemas/heap';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+import { workspaceRecord } from './support/workspace-record';
 
 const SECRET = 'hub_heap_unit';
 const NOW = 1_764_000_000_000;
-const WORKSPACE: WorkspaceRecord = {
-  workspaceId: 'ws0123456789abcdef',
-  name: 'acme',
-  partnerName: 'hub',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  credentialHashes: { partnerApiKey: 'h1', dataImportKey: 'h2', currentsToken: 'h3', abTastyToken: 'h4', apiKey: 'h5' },
-  heapWebhookSecretCiphertext: 'cipher-1',
-  partnerKeyPolicy: 'any',
-  partnerKeyHashes: {},
-  heapIdTokensSeen: [],
-};
+const WORKSPACE: WorkspaceRecord = workspaceRecord();
 
 /** Webhook deps with an in-memory page log (the DynamoDB one keeps the first time with if_not_exists). */
 const setup = () => {

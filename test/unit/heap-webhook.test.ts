@@ -7,23 +7,13 @@ import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
 import { BadRequestError, QueueUnavailableError } from '../../functions/shared/errors';
 import { heapSyncMessageSchema, type HeapSyncMessage } from '../../functions/schemas/heap';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+import { workspaceRecord } from './support/workspace-record';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'heap', name), 'utf8');
 const SECRET = 'hub_heap_unit';
 const NOW = 1_764_000_000_000;
 
-const workspace = (overrides: Partial<WorkspaceRecord> = {}): WorkspaceRecord => ({
-  workspaceId: 'ws0123456789abcdef',
-  name: 'acme',
-  partnerName: 'hub',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  credentialHashes: { partnerApiKey: 'h1', dataImportKey: 'h2', currentsToken: 'h3', abTastyToken: 'h4', apiKey: 'h5' },
-  heapWebhookSecretCiphertext: 'cipher-1',
-  partnerKeyPolicy: 'any',
-  partnerKeyHashes: {},
-  heapIdTokensSeen: [],
-  ...overrides,
-});
+const workspace = workspaceRecord;
 
 const setup = (record: WorkspaceRecord | undefined = workspace(), sendFails = false) => {
   const sent: string[] = [];
