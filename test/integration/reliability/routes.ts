@@ -58,6 +58,19 @@ export interface RouteSpec {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+type BearerCredential = 'apiKey' | 'abTastyToken' | 'currentsToken';
+
+/** A GET route behind a bearer token: the spec of most read routes. */
+const bearerGet = (
+  credential: BearerCredential,
+  pathParameters: (fixtures: Fixtures) => Record<string, string> = () => ({}),
+  query: (fixtures: Fixtures) => Record<string, string> = () => ({}),
+): RouteSpec => ({
+  auth: { kind: 'bearer', credential },
+  refusal: 401,
+  valid: (ws, f) => ({ pathParameters: pathParameters(f), query: query(f), headers: bearer(ws[credential]) }),
+});
+
 /** A Heap sync page, signed now with `secret`. */
 export const heapSyncBody = (segmentId: string, add: string[], remove: string[] = [], page = 1, total = 1, task: string = randomUUID()) =>
   JSON.stringify({
@@ -119,22 +132,10 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
       body: cohortBody(ws, { cohort_id: f.cohortId, cohort_changes: [{ user_ids: [f.externalId] }] }),
     }),
   },
-  'GET /v1/cohorts': { auth: { kind: 'bearer', credential: 'apiKey' }, refusal: 401, valid: (ws) => ({ pathParameters: {}, query: {}, headers: bearer(ws.apiKey) }) },
-  'GET /v1/cohorts/{cohortId}/members': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { cohortId: f.cohortId }, query: {}, headers: bearer(ws.apiKey) }),
-  },
-  'GET /v1/cohorts/{cohortId}/imports/{importId}': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { cohortId: f.cohortId, importId: f.importId }, query: {}, headers: bearer(ws.apiKey) }),
-  },
-  'GET /v1/users': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: {}, query: { external_id: f.externalId }, headers: bearer(ws.apiKey) }),
-  },
+  'GET /v1/cohorts': bearerGet('apiKey'),
+  'GET /v1/cohorts/{cohortId}/members': bearerGet('apiKey', (f) => ({ cohortId: f.cohortId })),
+  'GET /v1/cohorts/{cohortId}/imports/{importId}': bearerGet('apiKey', (f) => ({ cohortId: f.cohortId, importId: f.importId })),
+  'GET /v1/users': bearerGet('apiKey', undefined, (f) => ({ external_id: f.externalId })),
   'POST /heap/segments/{workspaceId}': {
     auth: { kind: 'heapHash' },
     refusal: 403,
@@ -143,22 +144,10 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
       return { pathParameters: { workspaceId: ws.workspaceId }, query: {}, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
     },
   },
-  'GET /abtasty/segments': { auth: { kind: 'bearer', credential: 'abTastyToken' }, refusal: 401, valid: (ws) => ({ pathParameters: {}, query: {}, headers: bearer(ws.abTastyToken) }) },
-  'GET /abtasty/visitors/{visitorId}/segments': {
-    auth: { kind: 'bearer', credential: 'abTastyToken' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { visitorId: f.visitorId }, query: {}, headers: bearer(ws.abTastyToken) }),
-  },
-  'GET /abtasty/segments/{segmentId}/visitors': {
-    auth: { kind: 'bearer', credential: 'abTastyToken' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { segmentId: f.segmentId }, query: {}, headers: bearer(ws.abTastyToken) }),
-  },
-  'GET /abtasty/segments/{segmentId}/udc.csv': {
-    auth: { kind: 'bearer', credential: 'abTastyToken' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { segmentId: f.segmentId }, query: {}, headers: bearer(ws.abTastyToken) }),
-  },
+  'GET /abtasty/segments': bearerGet('abTastyToken'),
+  'GET /abtasty/visitors/{visitorId}/segments': bearerGet('abTastyToken', (f) => ({ visitorId: f.visitorId })),
+  'GET /abtasty/segments/{segmentId}/visitors': bearerGet('abTastyToken', (f) => ({ segmentId: f.segmentId })),
+  'GET /abtasty/segments/{segmentId}/udc.csv': bearerGet('abTastyToken', (f) => ({ segmentId: f.segmentId })),
   'POST /currents': {
     auth: { kind: 'bearer', credential: 'currentsToken' },
     refusal: 401,
@@ -184,17 +173,9 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
       body: JSON.stringify({ aliases_to_identify: [{ external_id: `${f.externalId}-identified`, user_alias: { alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' } }] }),
     }),
   },
-  'GET /v1/users/{brazeId}/events': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: { brazeId: f.brazeId }, query: {}, headers: bearer(ws.apiKey) }),
-  },
-  'GET /v1/events': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws) => ({ pathParameters: {}, query: { type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) }, headers: bearer(ws.apiKey) }),
-  },
-  'GET /v1/currents/rejects': { auth: { kind: 'bearer', credential: 'apiKey' }, refusal: 401, valid: (ws) => ({ pathParameters: {}, query: {}, headers: bearer(ws.apiKey) }) },
+  'GET /v1/users/{brazeId}/events': bearerGet('apiKey', (f) => ({ brazeId: f.brazeId })),
+  'GET /v1/events': bearerGet('apiKey', undefined, () => ({ type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) })),
+  'GET /v1/currents/rejects': bearerGet('apiKey'),
 };
 
 /** Routes in FUNCTIONS that the suites do not cover (must be empty). */
