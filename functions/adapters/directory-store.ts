@@ -23,7 +23,7 @@ import {
 import { identifierKey, scoped, type Identifier } from '../domain/identifiers';
 import { batchWriteAll, type BatchWriteCounter } from './batch-write';
 import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../domain/directory';
-import { claimSchema, isIdentified, isLive, profileSchema, type Claim, type Profile } from '../schemas/directory';
+import { claimSchema, isIdentified, isLive, newProfile, profileSchema, type Claim, type Profile } from '../schemas/directory';
 
 export type { ClaimOutcome } from '../domain/directory';
 
@@ -171,7 +171,7 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
   const store = {
     /** Creates an empty profile; false if it already exists. */
     async createProfile(workspaceId: string, brazeId: string, now: string): Promise<boolean> {
-      const profile: Profile = { workspaceId, brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0 };
+      const profile = newProfile(workspaceId, brazeId, now);
       try {
         await db.send(
           new PutCommand({
@@ -201,16 +201,7 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
       identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
       now: string,
     ): Promise<'created' | 'exists' | 'conflict'> {
-      const profile: Profile = {
-        workspaceId,
-        brazeId,
-        ...(identity.externalId !== undefined ? { externalId: identity.externalId } : {}),
-        aliases: {},
-        deviceIds: [...identity.deviceIds],
-        createdAt: now,
-        updatedAt: now,
-        identityVersion: identity.identityVersion,
-      };
+      const profile = newProfile(workspaceId, brazeId, now, identity);
       const keys = profileIdentifierKeys(profile);
       // TransactWriteItems takes 100 actions.
       if (keys.length > 99) return 'conflict';
@@ -536,17 +527,7 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
       await db.send(
         new PutCommand({
           TableName: tables.users,
-          Item: {
-            ...profileKey(workspaceId, brazeId),
-            workspaceId,
-            brazeId,
-            aliases: {},
-            deviceIds: [],
-            createdAt: now,
-            updatedAt: now,
-            deletedAt: now,
-            identityVersion: version,
-          },
+          Item: { ...profileKey(workspaceId, brazeId), ...newProfile(workspaceId, brazeId, now, { deletedAt: now, identityVersion: version }) },
         }),
       );
     },

@@ -14,7 +14,7 @@
 import type { Identifier } from './identifiers';
 import { identifierKey } from './identifiers';
 import type { MemberKind, MembershipChange, MembershipStore, SetRef } from './membership';
-import { isLive, type Claim, type Profile } from '../schemas/directory';
+import { isLive, newProfile, type Claim, type Profile } from '../schemas/directory';
 
 export type ClaimOutcome = 'claimed' | 'held-by-other' | 'label-taken' | 'external-id-differs' | 'no-profile';
 export type RenameOutcome = 'renamed' | 'stale' | 'held-by-other';
@@ -111,7 +111,7 @@ export const applyUserFacts = async (
   }
   if (!profile) {
     if (await directory.createProfile(workspaceId, facts.brazeId, now)) {
-      profile = { workspaceId, brazeId: facts.brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0 };
+      profile = newProfile(workspaceId, facts.brazeId, now);
       outcome = 'created';
     } else {
       // Created meanwhile by another worker: read what it wrote.

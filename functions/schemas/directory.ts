@@ -37,3 +37,25 @@ export const claimSchema = z.object({
 });
 
 export type Claim = z.infer<typeof claimSchema>;
+
+/**
+ * A profile as first written: no aliases, the given external id and device ids, created now.
+ * Every write path (events, alias API, merges, tombstones, test fakes) builds profiles through this.
+ */
+export const newProfile = (
+  workspaceId: string,
+  brazeId: string,
+  now: string,
+  facts: { externalId?: string; deviceIds?: readonly string[]; identityVersion?: number; mergedInto?: string; deletedAt?: string } = {},
+): Profile => ({
+  workspaceId,
+  brazeId,
+  ...(facts.externalId !== undefined ? { externalId: facts.externalId } : {}),
+  aliases: {},
+  deviceIds: [...(facts.deviceIds ?? [])],
+  ...(facts.mergedInto !== undefined ? { mergedInto: facts.mergedInto } : {}),
+  createdAt: now,
+  updatedAt: now,
+  ...(facts.deletedAt !== undefined ? { deletedAt: facts.deletedAt } : {}),
+  identityVersion: facts.identityVersion ?? 0,
+});

@@ -6,7 +6,7 @@
 import { identifierKey, type Identifier } from '../../../functions/domain/identifiers';
 import type { ClaimOutcome, DirectoryPort, MembershipPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/directory';
 import { decide, type ApplyResult, type MembershipChange, type MemberKind, type SetRef } from '../../../functions/domain/membership';
-import { isIdentified, isLive, type Claim, type Profile } from '../../../functions/schemas/directory';
+import { isIdentified, isLive, newProfile, type Claim, type Profile } from '../../../functions/schemas/directory';
 
 const fromKey = (key: string): Identifier => {
   const [kind, a, b] = key.split('#') as [string, string, string | undefined];
@@ -33,7 +33,7 @@ export class FakeDirectory implements DirectoryPort {
   async createProfile(ws: string, brazeId: string, now: string) {
     this.calls += 1;
     if (this.profiles.has(this.id(ws, brazeId))) return false;
-    this.profiles.set(this.id(ws, brazeId), { workspaceId: ws, brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0 });
+    this.profiles.set(this.id(ws, brazeId), newProfile(ws, brazeId, now));
     return true;
   }
 
@@ -45,16 +45,7 @@ export class FakeDirectory implements DirectoryPort {
       ...identity.deviceIds.map((value) => identifierKey({ kind: 'device_id', value })),
     ];
     if (keys.some((key) => this.claims.has(this.id(ws, key)))) return 'conflict' as const;
-    this.profiles.set(this.id(ws, brazeId), {
-      workspaceId: ws,
-      brazeId,
-      ...(identity.externalId !== undefined ? { externalId: identity.externalId } : {}),
-      aliases: {},
-      deviceIds: [...identity.deviceIds],
-      createdAt: now,
-      updatedAt: now,
-      identityVersion: identity.identityVersion,
-    });
+    this.profiles.set(this.id(ws, brazeId), newProfile(ws, brazeId, now, identity));
     for (const key of keys) this.claims.set(this.id(ws, key), { workspaceId: ws, key, profileId: brazeId, ownerIdentified: identity.externalId !== undefined, claimedAt: now });
     return 'created' as const;
   }
@@ -171,7 +162,7 @@ export class FakeDirectory implements DirectoryPort {
     this.calls += 1;
     const profile = this.profile(ws, orphan);
     if (!profile) {
-      this.profiles.set(this.id(ws, orphan), { workspaceId: ws, brazeId: orphan, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, identityVersion: 0, mergedInto: survivor });
+      this.profiles.set(this.id(ws, orphan), newProfile(ws, orphan, now, { mergedInto: survivor }));
       return true;
     }
     if (profile.deletedAt !== undefined || (profile.mergedInto !== undefined && profile.mergedInto !== survivor)) return false;
@@ -181,7 +172,7 @@ export class FakeDirectory implements DirectoryPort {
 
   async tombstone(ws: string, brazeId: string, version: number, now: string) {
     this.calls += 1;
-    this.profiles.set(this.id(ws, brazeId), { workspaceId: ws, brazeId, aliases: {}, deviceIds: [], createdAt: now, updatedAt: now, deletedAt: now, identityVersion: version });
+    this.profiles.set(this.id(ws, brazeId), newProfile(ws, brazeId, now, { deletedAt: now, identityVersion: version }));
   }
 }
 
