@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   decide,
+  tally,
   type ApplyResult,
   type MemberKind,
   type MemberState,
@@ -95,15 +96,9 @@ export const dynamoMembershipStore = (
       const puts = [];
       for (const change of changes) {
         const current = states.get(change.memberId);
-        const decision = decide(current, change.op, version);
-        if (decision === 'stale') {
-          result.stale += 1;
-          continue;
-        }
-        if (decision === 'add') result.added += 1;
-        else if (decision === 'remove') result.removed += 1;
-        else result.unchanged += 1;
-        const isMember = decision === 'add' || (decision === 'refresh' && current?.status === 'member');
+        const status = tally(result, decide(current, change.op, version), current);
+        if (status === undefined) continue;
+        const isMember = status === 'member';
         puts.push({
           Put: {
             TableName: table,

@@ -60,6 +60,27 @@ export const decide = (current: MemberState | undefined, op: MembershipOp, versi
   return isMember ? 'remove' : 'refresh';
 };
 
+/**
+ * Counts a decision into `result` and says what the member item becomes: `undefined` for a stale
+ * change (nothing to write), otherwise the status to store with the new version.
+ */
+export const tally = (result: ApplyResult, decision: Decision, current: MemberState | undefined): MemberState['status'] | undefined => {
+  switch (decision) {
+    case 'stale':
+      result.stale += 1;
+      return undefined;
+    case 'add':
+      result.added += 1;
+      return 'member';
+    case 'remove':
+      result.removed += 1;
+      return 'removed';
+    case 'refresh':
+      result.unchanged += 1;
+      return current?.status === 'member' ? 'member' : 'removed';
+  }
+};
+
 export interface ApplyResult {
   added: number;
   removed: number;

@@ -1,4 +1,4 @@
-import { changeVersion, collapseChanges, decide } from '../../functions/domain/membership';
+import { changeVersion, collapseChanges, decide, tally } from '../../functions/domain/membership';
 
 describe('membership decisions', () => {
   const v1 = changeVersion(1_000, 'a');
@@ -33,5 +33,23 @@ describe('membership decisions', () => {
 
   it('collapses duplicates without counting them as conflicts', () => {
     expect(collapseChanges([{ memberId: 'p1', op: 'add' }, { memberId: 'p1', op: 'add' }])).toEqual({ changes: [{ memberId: 'p1', op: 'add' }], conflicts: 0 });
+  });
+});
+
+describe('tallying decisions', () => {
+  it('counts each decision once and keeps the current status on a refresh', () => {
+    const result = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+    const v = changeVersion(1, 'a');
+
+    const statuses = [
+      tally(result, 'add', undefined),
+      tally(result, 'remove', { status: 'member', version: v }),
+      tally(result, 'refresh', { status: 'member', version: v }),
+      tally(result, 'refresh', undefined),
+      tally(result, 'stale', { status: 'member', version: v }),
+    ];
+
+    expect(statuses).toEqual(['member', 'removed', 'member', 'removed', undefined]);
+    expect(result).toEqual({ added: 1, removed: 1, unchanged: 2, stale: 1 });
   });
 });

@@ -5,6 +5,7 @@ import type { WorkspaceStore } from '../../../functions/domain/ports';
 import type { RateLimiter } from '../../../functions/domain/rate-limit';
 import {
   decide,
+  tally,
   type ApplyResult,
   type MemberState,
   type MembershipStore,
@@ -82,7 +83,7 @@ export const fakeLimiter = (limit = 1000): RateLimiter & { hits: number } => {
   return limiter;
 };
 
-/** Membership engine in memory, deciding exactly like the DynamoDB store (domain `decide`). */
+/** Membership engine in memory, deciding and counting exactly like the DynamoDB store (domain `decide` and `tally`). */
 export const fakeMembership = () => {
   const members = new Map<string, MemberState>();
   const key = (set: SetRef, memberId: string) => `${set.workspaceId}|${set.kind}|${set.setId}|${memberId}`;
@@ -92,16 +93,8 @@ export const fakeMembership = () => {
       const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
       for (const change of changes) {
         const current = members.get(key(set, change.memberId));
-        const decision = decide(current, change.op, version);
-        if (decision === 'stale') {
-          result.stale += 1;
-          continue;
-        }
-        if (decision === 'add') result.added += 1;
-        else if (decision === 'remove') result.removed += 1;
-        else result.unchanged += 1;
-        const isMember = decision === 'add' || (decision === 'refresh' && current?.status === 'member');
-        members.set(key(set, change.memberId), { status: isMember ? 'member' : 'removed', version });
+        const status = tally(result, decide(current, change.op, version), current);
+        if (status !== undefined) members.set(key(set, change.memberId), { status, version });
       }
       return Promise.resolve(result);
     },
