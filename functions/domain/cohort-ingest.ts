@@ -237,10 +237,15 @@ export const planMembershipMessages = (
   return chunks.map((chunk, index) => JSON.stringify(build(chunk, index, chunks.length)));
 };
 
-const acceptWith = async (
-  deps: IngestDeps,
-  request: IngestRequest,
-): Promise<{ body: Record<string, unknown>; workspace: WorkspaceRecord; fingerprint: string; headers: Record<string, string> }> => {
+/** What every accepted import request has once authenticated and counted. */
+interface Accepted {
+  readonly body: Record<string, unknown>;
+  readonly workspace: WorkspaceRecord;
+  readonly fingerprint: string;
+  readonly headers: Record<string, string>;
+}
+
+const acceptWith = async (deps: IngestDeps, request: IngestRequest): Promise<Accepted> => {
   if (!partnerNameSchema.safeParse(request.partner).success) throw new NotFoundError('Not found');
   const body = parseJsonBody(request.rawBody);
   const { workspace, fingerprint } = await authorizeImport(deps.store, request.partner, body);
@@ -248,30 +253,24 @@ const acceptWith = async (
   return { body, workspace, fingerprint, headers };
 };
 
-/** Runs the rest of a counted request so that its refusals carry the `X-RateLimit-*` headers too. */
-const withRateHeaders = async <T>(headers: Record<string, string>, work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...headers, ...error.headers });
-    throw error;
-  }
-};
+/**
+ * Authenticates and counts a request, then runs `queue`; refusals after counting carry the
+ * `X-RateLimit-*` headers too.
+ */
+const acceptThen =
+  (queue: (deps: IngestDeps, request: IngestRequest, accepted: Accepted) => Promise<IngestResult>) =>
+  async (deps: IngestDeps, request: IngestRequest): Promise<IngestResult> => {
+    const accepted = await acceptWith(deps, request);
+    try {
+      return await queue(deps, request, accepted);
+    } catch (error) {
+      if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...accepted.headers, ...error.headers });
+      throw error;
+    }
+  };
 
 /** `POST /partners/{partner}/cohorts`: validates and queues a cohort create-or-rename. */
-export const acceptCohortUpsert = async (deps: IngestDeps, request: IngestRequest): Promise<IngestResult> => {
-  const { body, workspace, fingerprint, headers } = await acceptWith(deps, request);
-  return withRateHeaders(headers, () => queueCohortUpsert(deps, request, body, workspace, fingerprint, headers));
-};
-
-const queueCohortUpsert = async (
-  deps: IngestDeps,
-  request: IngestRequest,
-  body: Record<string, unknown>,
-  workspace: WorkspaceRecord,
-  fingerprint: string,
-  headers: Record<string, string>,
-): Promise<IngestResult> => {
+export const acceptCohortUpsert = acceptThen(async (deps, request, { body, workspace, fingerprint, headers }) => {
   const input = validateCohortUpsert(body);
   const importId = issueImportId(workspace, input.cohortId, request.receivedAt);
   const message: CohortUpsertMessage = {
@@ -288,25 +287,13 @@ const queueCohortUpsert = async (
   };
   await enqueueAll(deps.sender, deps.queueUrl, [JSON.stringify(message)]);
   return { status: 201, body: { message: 'success', import_id: importId }, headers };
-};
+});
 
 /**
  * `POST /partners/{partner}/cohorts/users`: validates, collapses (remove wins) and queues a
  * membership delta whole. An empty `cohort_changes` is a credential probe: 201, nothing queued.
  */
-export const acceptCohortChanges = async (deps: IngestDeps, request: IngestRequest): Promise<IngestResult> => {
-  const { body, workspace, fingerprint, headers } = await acceptWith(deps, request);
-  return withRateHeaders(headers, () => queueCohortChanges(deps, request, body, workspace, fingerprint, headers));
-};
-
-const queueCohortChanges = async (
-  deps: IngestDeps,
-  request: IngestRequest,
-  body: Record<string, unknown>,
-  workspace: WorkspaceRecord,
-  fingerprint: string,
-  headers: Record<string, string>,
-): Promise<IngestResult> => {
+export const acceptCohortChanges = acceptThen(async (deps, request, { body, workspace, fingerprint, headers }) => {
   const input = validateCohortChanges(body);
   if (input.changes.length === 0) return { status: 201, body: { message: 'success' }, headers };
   const importId = issueImportId(workspace, input.cohortId, request.receivedAt);
@@ -325,4 +312,4 @@ const queueCohortChanges = async (
   );
   await enqueueAll(deps.sender, deps.queueUrl, bodies);
   return { status: 201, body: { message: 'success', import_id: importId }, headers };
-};
+});
