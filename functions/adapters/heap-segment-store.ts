@@ -6,7 +6,7 @@
  * - `<set pk>` / `SYNC#<sync_task_id>`: one item per sync run with the string set of page parts
  *   applied (`<page>:<part>/<parts>`), so a run's progress is visible (pages seen of `total_pages`).
  */
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeapSegmentStore } from '../domain/heap-segments';
 import { memberSk, setListPk, setPk } from './membership-store';
 
@@ -126,13 +126,6 @@ export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-  },
-
-  async drainVersion(set) {
-    const result = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: setPk(set), sk: 'META' }, ProjectionExpression: 'drainVersion', ConsistentRead: true }),
-    );
-    return result.Item?.drainVersion as string | undefined;
   },
 
   async currentMembers(set, limit, startKey) {

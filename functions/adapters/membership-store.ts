@@ -10,6 +10,9 @@
  * conditioned on the version it was decided against (optimistic concurrency): if another worker
  * changed a member in between, the whole transaction is cancelled, nothing is counted, and the
  * chunk is re-read and re-decided. So member counts move only on real flips, exactly once.
+ * The META action (the counter update, or a ConditionCheck when counts do not move) is conditioned
+ * on the set's floor (`drainVersion`) read with the members: a change older than a drain can never
+ * land after the drain was recorded, even for a member that had no item when the drain ran.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -29,15 +32,15 @@ import {
   type MembershipChange,
   type MembershipStore,
   type SetKind,
+  type SetFloor,
   type SetRef,
 } from '../domain/membership';
 
 const SET_CODES = { cohort: 'C', segment: 'S' } as const satisfies Record<SetKind, string>;
 const MEMBER_CODES = { profile: 'P', visitor: 'V' } as const satisfies Record<MemberKind, string>;
 
-/** DynamoDB allows 100 actions per transaction: 99 member puts + 1 META counter update. */
+/** DynamoDB allows 100 actions per transaction (and 100 keys per BatchGet): 99 members + the META item. */
 const MEMBERS_PER_TRANSACTION = 99;
-const BATCH_GET_LIMIT = 100;
 const MAX_ATTEMPTS = 12;
 
 export const setPk = (set: SetRef): string => `${set.workspaceId}#${SET_CODES[set.kind]}#${set.setId}`;
@@ -60,23 +63,27 @@ export const dynamoMembershipStore = (
   table: string,
   counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
 ): MembershipStore & { counter: RequestCounter } => {
-  const readStates = async (set: SetRef, memberIds: readonly string[]): Promise<Map<string, MemberState>> => {
+  /**
+   * One consistent BatchGet of a chunk's member items and the set's META item (≤ 99 + 1 keys): the
+   * states to decide on and the floor (`drainVersion`) they are decided against.
+   */
+  const readChunk = async (set: SetRef, memberIds: readonly string[]): Promise<{ states: Map<string, MemberState>; floor: SetFloor }> => {
     const states = new Map<string, MemberState>();
+    let floor: SetFloor;
     const pk = setPk(set);
-    for (let start = 0; start < memberIds.length; start += BATCH_GET_LIMIT) {
-      let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
-        [table]: { Keys: memberIds.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ pk, sk: memberSk(id) })), ConsistentRead: true },
-      };
-      while (request && Object.keys(request).length > 0) {
-        counter.batchGet += 1;
-        const result = await db.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[table] ?? []) {
-          states.set(item.memberId as string, { status: item.status as MemberState['status'], version: item.version as string });
-        }
-        request = result.UnprocessedKeys as typeof request;
+    let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
+      [table]: { Keys: [{ pk, sk: 'META' }, ...memberIds.map((id) => ({ pk, sk: memberSk(id) }))], ConsistentRead: true },
+    };
+    while (request && Object.keys(request).length > 0) {
+      counter.batchGet += 1;
+      const result = await db.send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of result.Responses?.[table] ?? []) {
+        if (item.sk === 'META') floor = item.drainVersion as SetFloor;
+        else states.set(item.memberId as string, { status: item.status as MemberState['status'], version: item.version as string });
       }
+      request = result.UnprocessedKeys as typeof request;
     }
-    return states;
+    return { states, floor };
   };
 
   const applyChunk = async (
@@ -88,7 +95,7 @@ export const dynamoMembershipStore = (
   ): Promise<ApplyResult> => {
     const pk = setPk(set);
     for (let attempt = 1; ; attempt += 1) {
-      const states = await readStates(
+      const { states, floor } = await readChunk(
         set,
         changes.map((change) => change.memberId),
       );
@@ -96,7 +103,7 @@ export const dynamoMembershipStore = (
       const puts = [];
       for (const change of changes) {
         const current = states.get(change.memberId);
-        const status = tally(result, decide(current, change.op, version), current);
+        const status = tally(result, decide(current, change.op, version, floor), current);
         if (status === undefined) continue;
         const isMember = status === 'member';
         puts.push({
@@ -124,24 +131,27 @@ export const dynamoMembershipStore = (
         });
       }
       if (puts.length === 0) return result;
+      // The floor must still be the one decided against: a drain recorded meanwhile cancels the
+      // transaction, and the chunk is re-decided under the new floor.
+      const floorCondition = floor === undefined ? 'attribute_not_exists(drainVersion)' : 'drainVersion = :floor';
+      const floorValues = floor === undefined ? {} : { ':floor': floor };
       const delta = result.added - result.removed;
-      const metaUpdate =
+      const metaAction =
         delta === 0
-          ? []
-          : [
-              {
-                Update: {
-                  TableName: table,
-                  Key: { pk, sk: 'META' },
-                  UpdateExpression:
-                    'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = if_not_exists(workspaceId, :ws), setKind = if_not_exists(setKind, :kind), setId = if_not_exists(setId, :sid), createdAt = if_not_exists(createdAt, :now)',
-                  ExpressionAttributeValues: { ':delta': delta, ':now': now, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
-                },
+          ? { ConditionCheck: { TableName: table, Key: { pk, sk: 'META' }, ConditionExpression: floorCondition, ...(floor === undefined ? {} : { ExpressionAttributeValues: floorValues }) } }
+          : {
+              Update: {
+                TableName: table,
+                Key: { pk, sk: 'META' },
+                UpdateExpression:
+                  'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = if_not_exists(workspaceId, :ws), setKind = if_not_exists(setKind, :kind), setId = if_not_exists(setId, :sid), createdAt = if_not_exists(createdAt, :now)',
+                ConditionExpression: floorCondition,
+                ExpressionAttributeValues: { ':delta': delta, ':now': now, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId, ...floorValues },
               },
-            ];
+            };
       try {
         counter.transactWrite += 1;
-        await db.send(new TransactWriteCommand({ TransactItems: [...puts, ...metaUpdate] }));
+        await db.send(new TransactWriteCommand({ TransactItems: [...puts, metaAction] }));
         return result;
       } catch (error) {
         const retryable =

@@ -1,6 +1,7 @@
 /**
  * The segment worker's logic: applies one heapSync message to a Heap segment. Sync pages go through
- * the shared membership engine (version-guarded, exact counts); a drain removes every current member
+ * the shared membership engine (version-guarded, exact counts); a drain raises the segment's floor
+ * (nothing received before it applies any more), then removes every current member
  * at the drain's version, a bounded number of member pages per message, continuing in a follow-up
  * message for very large segments. Progress of each sync run is recorded per segment.
  */
@@ -25,10 +26,11 @@ export interface HeapSegmentStore {
       now: string;
     },
   ): Promise<void>;
-  /** Records a drain (drain version: sync pages received before it are skipped). */
+  /**
+   * Records a drain: raises the segment's floor to the drain version (never lowers it), so every
+   * change received before the drain is stale from then on (see `decide`).
+   */
   recordDrain(set: SetRef, drain: { name?: string; version: string; receivedAt: string; now: string }): Promise<void>;
-  /** Version of the newest drain applied to the segment, if any. */
-  drainVersion(set: SetRef): Promise<string | undefined>;
   /** Current members read from the base table with a consistent read (one page). */
   currentMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>): Promise<{ memberIds: string[]; nextKey?: Record<string, unknown> }>;
 }
@@ -45,7 +47,7 @@ export interface HeapWorkerDeps {
 export const DRAIN_PAGES_PER_MESSAGE = 10;
 export const DRAIN_PAGE_SIZE = 1000;
 
-export type HeapWorkResult = ApplyResult & { skippedByDrain: number; continued: boolean };
+export type HeapWorkResult = ApplyResult & { continued: boolean };
 
 const addInto = (total: ApplyResult, part: ApplyResult) => {
   total.added += part.added;
@@ -54,7 +56,7 @@ const addInto = (total: ApplyResult, part: ApplyResult) => {
   total.stale += part.stale;
 };
 
-const emptyResult = (): HeapWorkResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0, skippedByDrain: 0, continued: false });
+const emptyResult = (): HeapWorkResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0, continued: false });
 
 /** Applies one heapSync message. Idempotent: replays are stale under the version guard. */
 export const applyHeapMessage = async (
@@ -70,25 +72,9 @@ export const applyHeapMessage = async (
       ...message.add.map((memberId) => ({ memberId, op: 'add' as const })),
       ...message.remove.map((memberId) => ({ memberId, op: 'remove' as const })),
     ]);
-    // A page received before a drain must not re-add members after the drain emptied the segment
-    // (it can be processed later: retries, parallel workers).
-    const drained = await deps.segments.drainVersion(set);
-    if (drained !== undefined && drained >= message.version) {
-      result.skippedByDrain = changes.length;
-    } else if (changes.length > 0) {
-      addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
-      // A drain recorded while this page was being applied may have read the members before our
-      // adds landed. Checking again closes the race: either the drain's (later, consistent) read
-      // sees our adds, or we see the drain here and remove our adds at the drain's version (a
-      // no-op for any visitor a newer page has since re-added).
-      const drainedNow = await deps.segments.drainVersion(set);
-      const added = changes.filter((change) => change.op === 'add');
-      if (drainedNow !== undefined && drainedNow >= message.version && added.length > 0) {
-        const undone = await deps.membership.apply(set, 'visitor', added.map((change) => ({ memberId: change.memberId, op: 'remove' as const })), drainedNow, now);
-        result.removed += undone.removed;
-        result.skippedByDrain = added.length;
-      }
-    }
+    // A page received before a drain changes nothing once the drain is recorded: the store decides
+    // against the segment's floor (the drain version) atomically with the members' items.
+    if (changes.length > 0) addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
     await deps.segments.recordSyncPage(set, {
       ...(message.segmentName !== undefined ? { name: message.segmentName } : {}),
       version: message.version,

@@ -38,6 +38,14 @@ export const collapseChanges = (changes: readonly MembershipChange[]): { changes
   return { changes: [...byMember].map(([memberId, op]) => ({ memberId, op })), conflicts };
 };
 
+/**
+ * A set's floor: the version of the newest change that cleared the whole set (a Heap
+ * `segment.users.drain`). Every change older than the floor is stale, whether or not its member has
+ * an item yet: a drain wins over everything received before it, including adds for visitors it never
+ * saw. The clear itself (its removals carry the floor's own version) is not older, so it applies.
+ */
+export type SetFloor = string | undefined;
+
 /** What one stored member item says. */
 export interface MemberState {
   readonly status: 'member' | 'removed';
@@ -48,12 +56,14 @@ export type Decision = 'add' | 'remove' | 'refresh' | 'stale';
 
 /**
  * Decides what a change does to the stored state:
- * - `stale`: the stored version is the same or newer — nothing to write (idempotent, ordering-safe);
+ * - `stale`: the stored version is the same or newer, or the change is older than the set's floor —
+ *   nothing to write (idempotent, ordering-safe);
  * - `add` / `remove`: the status flips — write and count;
  * - `refresh`: same status, newer version — write the version only, so an older change that is
  *   still in flight cannot flip it later; counts do not move.
  */
-export const decide = (current: MemberState | undefined, op: MembershipOp, version: string): Decision => {
+export const decide = (current: MemberState | undefined, op: MembershipOp, version: string, floor?: SetFloor): Decision => {
+  if (floor !== undefined && version < floor) return 'stale';
   if (current && current.version >= version) return 'stale';
   const isMember = current?.status === 'member';
   if (op === 'add') return isMember ? 'refresh' : 'add';
@@ -92,6 +102,10 @@ export interface ApplyResult {
 
 /** Port implemented by the DynamoDB membership store. */
 export interface MembershipStore {
-  /** Applies changes (already collapsed) at one version; returns what happened, counts exact. */
+  /**
+   * Applies changes (already collapsed) at one version; returns what happened, counts exact.
+   * Decisions are taken against the members' items and the set's floor, read together, and written
+   * only if neither changed meanwhile (a clear recorded concurrently makes the write re-decide).
+   */
   apply(set: SetRef, memberKind: MemberKind, changes: readonly MembershipChange[], version: string, now: string): Promise<ApplyResult>;
 }

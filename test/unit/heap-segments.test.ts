@@ -21,7 +21,7 @@ const syncMessage = (overrides: Partial<HeapSyncMessage> = {}): HeapSyncMessage 
   ...overrides,
 });
 
-const setup = (options: { members?: string[]; drainVersion?: string } = {}) => {
+const setup = (options: { members?: string[] } = {}) => {
   const applied: { changes: readonly MembershipChange[]; version: string }[] = [];
   const requeued: HeapSyncMessage[] = [];
   const pages: unknown[] = [];
@@ -37,7 +37,6 @@ const setup = (options: { members?: string[]; drainVersion?: string } = {}) => {
   const segments: HeapSegmentStore = {
     recordSyncPage: (_set, page) => Promise.resolve(void pages.push(page)),
     recordDrain: (_set, drain) => Promise.resolve(void drains.push(drain)),
-    drainVersion: () => Promise.resolve(options.drainVersion),
     currentMembers: (_set, limit, startKey) => {
       const start = (startKey?.index as number | undefined) ?? 0;
       const end = start + limit;
@@ -65,27 +64,18 @@ describe('the Heap segment worker', () => {
     expect(pages).toEqual([expect.objectContaining({ syncTaskId: 'run', pageNumber: 1, totalPages: 1, name: 'Segment' })]);
   });
 
-  it('skips the changes of a page received before the newest drain, but still records the page', async () => {
-    const { deps, applied, pages } = setup({ drainVersion: changeVersion(3000, 'drain') });
+  it('hands a page received before a drain to the membership store, which decides it against the floor, and still records the page', async () => {
+    const { deps, applied, pages } = setup();
+    deps.membership.apply = (_set, _kind, changes, version) => {
+      applied.push({ changes, version });
+      return Promise.resolve({ added: 0, removed: 0, unchanged: 0, stale: changes.length });
+    };
 
     const result = await applyHeapMessage(deps, syncMessage({ add: ['a'] }));
 
-    expect(result.skippedByDrain).toBe(1);
-    expect(applied).toEqual([]);
+    expect(result).toMatchObject({ added: 0, stale: 1 });
+    expect(applied).toEqual([{ version: syncMessage().version, changes: [{ memberId: 'a', op: 'add' }] }]);
     expect(pages).toHaveLength(1);
-  });
-
-  it('undoes its adds at the drain version when a drain was recorded while the page was being applied', async () => {
-    const drainVersion = changeVersion(3000, 'drain');
-    const { deps, applied } = setup();
-    let reads = 0;
-    deps.segments.drainVersion = () => Promise.resolve((reads += 1) === 1 ? undefined : drainVersion);
-
-    const result = await applyHeapMessage(deps, syncMessage({ add: ['a'], remove: ['b'] }));
-
-    expect(applied.map((call) => call.version)).toEqual([syncMessage().version, drainVersion]);
-    expect(applied[1]?.changes).toEqual([{ memberId: 'a', op: 'remove' }]);
-    expect(result.skippedByDrain).toBe(1);
   });
 
   it('drains every current member at the drain version', async () => {

@@ -23,6 +23,15 @@ describe('membership decisions', () => {
     expect(decide({ status: 'removed', version: v1 }, 'add', v2)).toBe('add');
   });
 
+  it('ignores every change older than the set floor (a drain), even for a member with no item, and applies the rest', () => {
+    const floor = changeVersion(1_500, 'drain');
+    expect(decide(undefined, 'add', v1, floor)).toBe('stale');
+    expect(decide({ status: 'removed', version: changeVersion(500, 'a') }, 'add', v1, floor)).toBe('stale');
+    expect(decide({ status: 'member', version: v1 }, 'remove', floor, floor)).toBe('remove');
+    expect(decide(undefined, 'add', v2, floor)).toBe('add');
+    expect(decide({ status: 'member', version: v1 }, 'add', v2, floor)).toBe('refresh');
+  });
+
   it('lets a removal win over an add of the same member in one request, in either order', () => {
     const first = collapseChanges([{ memberId: 'p1', op: 'add' }, { memberId: 'p1', op: 'remove' }]);
     const second = collapseChanges([{ memberId: 'p1', op: 'remove' }, { memberId: 'p1', op: 'add' }]);

@@ -1,0 +1,140 @@
+/**
+ * Regression for the fault suite's counterexample (seed 1796284610120: `expected [] … stored ["v5"]`):
+ * a sync page received BEFORE a drain, delivered after it, must not add a visitor that had no item
+ * when the drain ran. Each case fixes the interleaving by hooking the page worker's own DynamoDB
+ * client at its TransactWriteItems — no timing, no randomness — and runs the real domain
+ * (`applyHeapMessage`) on the real stores against DynamoDB Local.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
+import { dynamoMembershipStore, setPk } from '../../functions/adapters/membership-store';
+import { applyHeapMessage, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
+import { changeVersion, type SetRef } from '../../functions/domain/membership';
+import type { HeapSyncMessage } from '../../functions/schemas/heap';
+import { endpoints, startTestHub, type TestHub } from './harness';
+
+class InjectedCrash extends Error {}
+
+describe('a drain wins over every change received before it', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  const pageVersion = changeVersion(1000, 'task-1#000000');
+  const drainVersion = changeVersion(2000, 'drain');
+  const message = (segmentId: string, fields: Partial<HeapSyncMessage>): HeapSyncMessage => ({
+    dedupeKey: `heap#ws#${segmentId}`,
+    type: 'sync',
+    workspaceId: 'ws-race',
+    segmentId,
+    version: pageVersion,
+    receivedAt: new Date(1000).toISOString(),
+    syncTaskId: 'task-1',
+    pageNumber: 0,
+    totalPages: 1,
+    part: 0,
+    parts: 1,
+    add: [],
+    remove: [],
+    round: 0,
+    ...fields,
+  });
+  const page = (segmentId: string, add: string[], version = pageVersion) => message(segmentId, { add, version });
+  const drain = (segmentId: string) => message(segmentId, { type: 'drain', version: drainVersion, dedupeKey: `heap#ws#drain#${segmentId}` });
+
+  const depsOn = (doc: DynamoDBDocumentClient): HeapWorkerDeps => ({
+    membership: dynamoMembershipStore(doc, hub.tables.cohorts),
+    segments: dynamoHeapSegmentStore(doc, hub.tables.cohorts),
+    requeue: () => Promise.reject(new Error('no continuation expected')),
+    now: () => new Date(3000).toISOString(),
+  });
+
+  /**
+   * A client for the page's worker: at its first TransactWriteItems it first runs `before` to
+   * completion (the drain, on another client), then sends the transaction; with `crashAfterWrite`
+   * the invocation dies once the write has landed (the worker never learns it succeeded).
+   */
+  const hookedClient = (before: () => Promise<unknown>, crashAfterWrite: boolean) => {
+    const client = new DynamoDBClient({ endpoint: endpoints().dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const doc = DynamoDBDocumentClient.from(client);
+    let fired = false;
+    doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (fired || !/^TransactWrite(Items)?Command$/.test(context.commandName ?? '')) return next(args);
+        fired = true;
+        await before();
+        const result = await next(args);
+        if (crashAfterWrite) throw new InjectedCrash('crash after the write landed');
+        return result;
+      },
+      { step: 'initialize', name: 'drainRaceHook' },
+    );
+    return doc;
+  };
+
+  const stored = async (set: SetRef) => {
+    const items = await hub.doc.send(
+      new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)', ExpressionAttributeValues: { ':pk': setPk(set), ':m': 'M#' }, ConsistentRead: true }),
+    );
+    const meta = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }));
+    return {
+      members: (items.Items ?? []).filter((item) => item.status === 'member').map((item) => item.memberId as string),
+      count: (meta.Item?.memberCount as number | undefined) ?? 0,
+    };
+  };
+
+  /** Delivers the page until it succeeds once (SQS redelivers a crashed record). */
+  const deliverUntilDone = async (deps: HeapWorkerDeps, body: HeapSyncMessage) => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        return await applyHeapMessage(deps, body);
+      } catch (error) {
+        if (!(error instanceof InjectedCrash)) throw error;
+      }
+    }
+    throw new Error('page never succeeded');
+  };
+
+  it('the counterexample: the drain runs between the page\'s read and write, the page crashes after its write, then is redelivered', async () => {
+    const set: SetRef = { workspaceId: 'ws-race', kind: 'segment', setId: 'seg-crash' };
+    const doc = hookedClient(() => applyHeapMessage(depsOn(hub.doc), drain(set.setId)), true);
+
+    await deliverUntilDone(depsOn(doc), page(set.setId, ['v5']));
+
+    expect(await stored(set)).toEqual({ members: [], count: 0 });
+  });
+
+  it('the same interleaving without a crash', async () => {
+    const set: SetRef = { workspaceId: 'ws-race', kind: 'segment', setId: 'seg-nocrash' };
+    const doc = hookedClient(() => applyHeapMessage(depsOn(hub.doc), drain(set.setId)), false);
+
+    await deliverUntilDone(depsOn(doc), page(set.setId, ['v5', 'v6']));
+
+    expect(await stored(set)).toEqual({ members: [], count: 0 });
+  });
+
+  it('a page delivered whole after the drain (reordered) adds nothing; a page received after the drain still adds', async () => {
+    const set: SetRef = { workspaceId: 'ws-race', kind: 'segment', setId: 'seg-late' };
+    await applyHeapMessage(depsOn(hub.doc), drain(set.setId));
+
+    const late = await applyHeapMessage(depsOn(hub.doc), page(set.setId, ['v5']));
+    await applyHeapMessage(depsOn(hub.doc), page(set.setId, ['v7'], changeVersion(2500, 'task-2#000000')));
+
+    expect(late).toMatchObject({ added: 0, stale: 1 });
+    expect(await stored(set)).toEqual({ members: ['v7'], count: 1 });
+  });
+
+  it('a member added before the drain and re-added by a newer page while the drain runs stays, counted once', async () => {
+    const set: SetRef = { workspaceId: 'ws-race', kind: 'segment', setId: 'seg-readd' };
+    await applyHeapMessage(depsOn(hub.doc), page(set.setId, ['v1', 'v2']));
+    // The newer page's write lands between the drain's floor and its removals.
+    const doc = hookedClient(() => applyHeapMessage(depsOn(hub.doc), page(set.setId, ['v1'], changeVersion(2500, 'task-2#000000'))), false);
+
+    await applyHeapMessage(depsOn(doc), drain(set.setId));
+
+    expect(await stored(set)).toEqual({ members: ['v1'], count: 1 });
+  });
+});
