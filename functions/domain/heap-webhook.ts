@@ -4,9 +4,10 @@
  * messages, queued whole or not at all. The segment worker applies them; nothing is written to the
  * membership tables on the request path, so a 200 is cheap and a 503 leaves nothing half-done.
  */
+import { createHash } from 'node:crypto';
 import { BadRequestError, ForbiddenError } from '../shared/errors';
 import { chunkForMessages, enqueueAll, type QueueSender } from '../shared/enqueue';
-import { heapDrainDataSchema, heapEnvelopeSchema, heapSyncDataSchema, type HeapSyncMessage } from '../schemas/heap';
+import { heapDrainDataSchema, heapEnvelopeSchema, heapSyncDataSchema, type HeapEnvelope, type HeapSyncMessage } from '../schemas/heap';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { checkHeapHashHeader, digestMatches, type FreshnessWindow } from './heap-signature';
 import { changeVersion, collapseChanges, type MembershipChange } from './membership';
@@ -26,7 +27,20 @@ export class HeapWebhookRefused extends ForbiddenError {
   }
 }
 
+/** A missing or malformed `Heap-Hash` header: 400, as in Heap's reference receiver (`middleware/validateHeapHeader.ts`). */
+export class HeapHeaderInvalid extends BadRequestError {}
+
+/** A verified delivery the hub cannot use, kept for operators (`GET /v1/heap/rejects`). */
+export interface HeapReject {
+  readonly workspaceId: string;
+  readonly receivedAt: number;
+  readonly reason: string;
+  readonly rawBody: string;
+}
+
 export interface HeapWebhookDeps {
+  /** Keeps a rejected delivery with its reason. */
+  readonly recordReject: (reject: HeapReject) => Promise<void>;
   readonly workspaces: WorkspaceStore;
   /** The workspace's plaintext webhook secret (cached decryption, see `cachedHeapSecrets`). */
   readonly secretOf: (workspace: WorkspaceRecord) => Promise<string>;
@@ -35,7 +49,7 @@ export interface HeapWebhookDeps {
   readonly window: FreshnessWindow;
   readonly now: () => number;
   /**
-   * When this sync page (`<workspace>#<sync task>#<page>`) was first received, recording `receivedAt`
+   * When this sync page (`<workspace>#<sync task>#<page>`) or drain (`drainKey`) was first received, recording `receivedAt`
    * if it is the first time. A page Heap re-sends keeps its first version: otherwise a re-send
    * arriving after a newer page would carry a newer version, and since both copies share one
    * idempotency key, whichever copy the queue delivered first would decide the outcome.
@@ -64,7 +78,8 @@ export type HeapWebhookResult =
       readonly messages: number;
     }
   | { readonly outcome: 'queued'; readonly action: 'segment.users.drain'; readonly segmentId: string; readonly messages: number }
-  | { readonly outcome: 'ignored'; readonly action: string };
+  | { readonly outcome: 'ignored'; readonly action: string }
+  | { readonly outcome: 'rejected'; readonly reason: string };
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Page numbers are zero-padded in versions so that page 10 sorts after page 9. */
@@ -132,111 +147,164 @@ export const syncPageMessages = (input: {
   });
 };
 
-const parseJson = (rawBody: string): unknown => {
-  try {
-    return JSON.parse(rawBody) as unknown;
-  } catch {
-    throw new BadRequestError('Body is not valid JSON');
-  }
-};
+const issues = (error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string =>
+  error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');
 
-const issues = (error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string[] =>
-  error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+/** A verified request: its workspace and the signed timestamp exactly as sent (a drain's identity). */
+interface Verified {
+  readonly workspace: WorkspaceRecord;
+  readonly signedTs: string;
+}
 
-/** Authenticates a Heap webhook and returns the verified workspace (or throws `HeapWebhookRefused`). */
-export const authenticateHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebhookInput): Promise<WorkspaceRecord> => {
+/**
+ * Authenticates a Heap webhook. A missing or malformed `Heap-Hash` is a 400, as Heap's reference
+ * receiver answers (`HeapHeaderInvalid`); a stale or future timestamp, an unknown workspace or a
+ * wrong HMAC is a 403 that says nothing more (`HeapWebhookRefused`).
+ */
+export const authenticateHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebhookInput): Promise<Verified> => {
   // Cheap checks first: a malformed or stale header needs no database read and no decryption.
+  if (input.hashHeader === undefined || input.hashHeader === '') throw new HeapHeaderInvalid('Expected "heap-hash" in the header');
   const header = checkHeapHashHeader(input.hashHeader, deps.now(), deps.window);
+  if (!header.ok && header.reason === 'malformed') throw new HeapHeaderInvalid('Improperly formatted "heap-hash" header');
   if (!header.ok) throw new HeapWebhookRefused(header.reason);
   if (!input.workspaceId || !WORKSPACE_ID.test(input.workspaceId)) throw new HeapWebhookRefused('unknown-workspace');
   const workspace = await deps.workspaces.get(input.workspaceId);
   if (!workspace) throw new HeapWebhookRefused('unknown-workspace');
   if (!digestMatches(header.hash, await deps.secretOf(workspace), input.rawBody)) throw new HeapWebhookRefused('mismatch');
-  return workspace;
+  return { workspace, signedTs: header.hash.ts };
 };
 
-/** Handles one Heap webhook request end to end; resolves only once its work is durably queued. */
+type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/** The verified body's envelope, or why it is not one Heap could mean. */
+const parseEnvelope = (rawBody: string): Parsed<HeapEnvelope> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody) as unknown;
+  } catch {
+    return { ok: false, reason: 'Body is not valid JSON' };
+  }
+  const envelope = heapEnvelopeSchema.safeParse(json);
+  return envelope.success ? { ok: true, value: envelope.data } : { ok: false, reason: `Invalid webhook body: ${issues(envelope.error)}` };
+};
+
+/**
+ * A pinned `id_token` must match, except on a drain that carries none: Heap's drain body holds only
+ * the segment (`bin/data/drain.json` in heap/heap-api-reference), and its signature already verified.
+ */
+const checkIdToken = (workspace: WorkspaceRecord, body: HeapEnvelope): void => {
+  const pinned = workspace.heapIdTokenPinned;
+  if (pinned === undefined) return;
+  if (body.id_token === undefined && body.action_type === 'segment.users.drain') return;
+  if (body.id_token !== pinned) throw new HeapWebhookRefused('id-token');
+};
+
+/** Records a token Heap presented, once per token (only after the body is known good). */
+const recordIdToken = async (deps: HeapWebhookDeps, workspace: WorkspaceRecord, idToken: string | undefined) => {
+  if (idToken !== undefined && idToken !== '' && !workspace.heapIdTokensSeen.includes(idToken)) {
+    await deps.workspaces.recordHeapIdToken(workspace.workspaceId, idToken);
+  }
+};
+
+/**
+ * Handles one Heap webhook request end to end; resolves only once its work is durably queued. A
+ * verified body that is not a shape the hub knows is answered 200 and kept with its reason (a 400
+ * would make Heap retry the same body forever).
+ */
 export const receiveHeapWebhook = async (deps: HeapWebhookDeps, input: HeapWebhookInput): Promise<HeapWebhookResult> => {
-  const workspace = await authenticateHeapWebhook(deps, input);
-  // Only a verified body is parsed.
-  const envelope = heapEnvelopeSchema.safeParse(parseJson(input.rawBody));
-  if (!envelope.success) throw new BadRequestError('Invalid webhook body', issues(envelope.error));
-  const body = envelope.data;
-  const idToken = body.id_token;
-  if (workspace.heapIdTokenPinned !== undefined && idToken !== workspace.heapIdTokenPinned) throw new HeapWebhookRefused('id-token');
-  // Recorded only once the body is known good (a refused request stores nothing).
-  const recordIdToken = async () => {
-    if (idToken !== undefined && idToken !== '' && !workspace.heapIdTokensSeen.includes(idToken)) {
-      await deps.workspaces.recordHeapIdToken(workspace.workspaceId, idToken);
-    }
+  const verified = await authenticateHeapWebhook(deps, input);
+  const envelope = parseEnvelope(input.rawBody);
+  if (!envelope.ok) return rejectDelivery(deps, verified.workspace, input, envelope.reason);
+  checkIdToken(verified.workspace, envelope.value);
+  const body = envelope.value;
+  const outcome =
+    body.action_type === 'segment.users.sync'
+      ? await queueSyncPage(deps, verified, input, body.data)
+      : body.action_type === 'segment.users.drain'
+        ? await queueDrain(deps, verified, input, body.data)
+        : ({ outcome: 'ignored', action: body.action_type } as const);
+  if (outcome.outcome === 'rejected') return rejectDelivery(deps, verified.workspace, input, outcome.reason);
+  await recordIdToken(deps, verified.workspace, body.id_token);
+  return outcome;
+};
+
+/** Keeps a verified delivery the hub cannot use, with its reason, and answers it as handled. */
+const rejectDelivery = async (deps: HeapWebhookDeps, workspace: WorkspaceRecord, input: HeapWebhookInput, reason: string): Promise<HeapWebhookResult> => {
+  await deps.recordReject({ workspaceId: workspace.workspaceId, receivedAt: input.receivedAt, reason, rawBody: input.rawBody });
+  return { outcome: 'rejected', reason };
+};
+
+const queueSyncPage = async (deps: HeapWebhookDeps, verified: Verified, input: HeapWebhookInput, raw: unknown): Promise<HeapWebhookResult> => {
+  const data = heapSyncDataSchema.safeParse(raw);
+  if (!data.success) return { outcome: 'rejected', reason: `Invalid segment.users.sync body: data.${issues(data.error)}` };
+  const { segment, sync_info: syncInfo } = data.data;
+  const workspaceId = verified.workspace.workspaceId;
+  const adds = partitionVisitorIds(data.data.add.map((user) => user.id));
+  const removes = partitionVisitorIds(data.data.remove.map((user) => user.id));
+  const { changes } = collapseChanges([
+    ...adds.valid.map((memberId) => ({ memberId, op: 'add' as const })),
+    ...removes.valid.map((memberId) => ({ memberId, op: 'remove' as const })),
+  ]);
+  const syncTaskId = String(syncInfo.sync_task_id);
+  const pageKey = `${workspaceId}#${syncTaskId}#${syncInfo.page_number}`;
+  const versionAt = deps.firstReceivedAt ? await deps.firstReceivedAt(pageKey, input.receivedAt) : input.receivedAt;
+  const bodies = syncPageMessages({
+    workspaceId,
+    segmentId: String(segment.id),
+    segmentName: segment.name?.slice(0, MAX_NAME_LENGTH),
+    syncTaskId,
+    pageNumber: syncInfo.page_number,
+    totalPages: syncInfo.total_pages,
+    receivedAt: input.receivedAt,
+    versionAt,
+    changes,
+  });
+  await enqueueAll(deps.sender, deps.queueUrl, bodies);
+  const count = (op: 'add' | 'remove') => changes.filter((change) => change.op === op).length;
+  return {
+    outcome: 'queued',
+    action: 'segment.users.sync',
+    segmentId: String(segment.id),
+    pageNumber: syncInfo.page_number,
+    totalPages: syncInfo.total_pages,
+    adds: count('add'),
+    removes: count('remove'),
+    invalidIds: adds.invalid + removes.invalid,
+    messages: bodies.length,
   };
+};
 
-  if (body.action_type === 'segment.users.sync') {
-    const data = heapSyncDataSchema.safeParse(body.data);
-    if (!data.success) throw new BadRequestError('Invalid segment.users.sync body', issues(data.error).map((issue) => `data.${issue}`));
-    const { segment, sync_info: syncInfo } = data.data;
-    await recordIdToken();
-    const adds = partitionVisitorIds(data.data.add.map((user) => user.id));
-    const removes = partitionVisitorIds(data.data.remove.map((user) => user.id));
-    const { changes } = collapseChanges([
-      ...adds.valid.map((memberId) => ({ memberId, op: 'add' as const })),
-      ...removes.valid.map((memberId) => ({ memberId, op: 'remove' as const })),
-    ]);
-    const syncTaskId = String(syncInfo.sync_task_id);
-    const versionAt = deps.firstReceivedAt
-      ? await deps.firstReceivedAt(`${workspace.workspaceId}#${syncTaskId}#${syncInfo.page_number}`, input.receivedAt)
-      : input.receivedAt;
-    const bodies = syncPageMessages({
-      workspaceId: workspace.workspaceId,
-      segmentId: String(segment.id),
-      segmentName: segment.name?.slice(0, MAX_NAME_LENGTH),
-      syncTaskId,
-      pageNumber: syncInfo.page_number,
-      totalPages: syncInfo.total_pages,
-      receivedAt: input.receivedAt,
-      versionAt,
-      changes,
-    });
-    await enqueueAll(deps.sender, deps.queueUrl, bodies);
-    return {
-      outcome: 'queued',
-      action: 'segment.users.sync',
-      segmentId: String(segment.id),
-      pageNumber: syncInfo.page_number,
-      totalPages: syncInfo.total_pages,
-      adds: changes.filter((change) => change.op === 'add').length,
-      removes: changes.filter((change) => change.op === 'remove').length,
-      invalidIds: adds.invalid + removes.invalid,
-      messages: bodies.length,
-    };
-  }
+/**
+ * Identity of a drain delivery: its signed timestamp and its body. Heap's retry of one delivery
+ * (same `Heap-Hash` timestamp, same bytes) is the same drain and keeps the version of its first
+ * receive; a drain signed at a new timestamp is a new drain.
+ */
+export const drainKey = (workspaceId: string, segmentId: string, signedTs: string, rawBody: string): string =>
+  `${workspaceId}#drain#${segmentId}#${signedTs}#${createHash('sha256').update(rawBody, 'utf8').digest('hex').slice(0, 32)}`;
 
-  if (body.action_type === 'segment.users.drain') {
-    const data = heapDrainDataSchema.safeParse(body.data);
-    if (!data.success) throw new BadRequestError('Invalid segment.users.drain body', issues(data.error).map((issue) => `data.${issue}`));
-    const segmentId = String(data.data.segment.id);
-    await recordIdToken();
-    const message: HeapSyncMessage = {
-      // A drain has no task id: the receive time identifies it (a re-sent drain drains again, harmlessly).
-      dedupeKey: `heap#${workspace.workspaceId}#drain#${segmentId}#${input.receivedAt}`,
-      type: 'drain',
-      workspaceId: workspace.workspaceId,
-      segmentId,
-      ...(data.data.segment.name !== undefined ? { segmentName: data.data.segment.name.slice(0, MAX_NAME_LENGTH) } : {}),
-      version: changeVersion(input.receivedAt, 'drain'),
-      receivedAt: new Date(input.receivedAt).toISOString(),
-      part: 0,
-      parts: 1,
-      add: [],
-      remove: [],
-      round: 0,
-    };
-    await enqueueAll(deps.sender, deps.queueUrl, [JSON.stringify(message)]);
-    return { outcome: 'queued', action: 'segment.users.drain', segmentId, messages: 1 };
-  }
-
-  await recordIdToken();
-  return { outcome: 'ignored', action: body.action_type };
+const queueDrain = async (deps: HeapWebhookDeps, verified: Verified, input: HeapWebhookInput, raw: unknown): Promise<HeapWebhookResult> => {
+  const data = heapDrainDataSchema.safeParse(raw);
+  if (!data.success) return { outcome: 'rejected', reason: `Invalid segment.users.drain body: data.${issues(data.error)}` };
+  const workspaceId = verified.workspace.workspaceId;
+  const segmentId = String(data.data.segment.id);
+  const key = drainKey(workspaceId, segmentId, verified.signedTs, input.rawBody);
+  const versionAt = deps.firstReceivedAt ? await deps.firstReceivedAt(key, input.receivedAt) : input.receivedAt;
+  const message: HeapSyncMessage = {
+    dedupeKey: `heap#${key}`,
+    type: 'drain',
+    workspaceId,
+    segmentId,
+    ...(data.data.segment.name !== undefined ? { segmentName: data.data.segment.name.slice(0, MAX_NAME_LENGTH) } : {}),
+    version: changeVersion(versionAt, 'drain'),
+    receivedAt: new Date(input.receivedAt).toISOString(),
+    part: 0,
+    parts: 1,
+    add: [],
+    remove: [],
+    round: 0,
+  };
+  await enqueueAll(deps.sender, deps.queueUrl, [JSON.stringify(message)]);
+  return { outcome: 'queued', action: 'segment.users.drain', segmentId, messages: 1 };
 };
 
 /**

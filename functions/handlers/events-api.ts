@@ -4,11 +4,13 @@
  *   oldest first; `from` inclusive, `to` exclusive (UNIX seconds or ISO-8601);
  * - GET /v1/events?type=&from=&to=&limit=&cursor= — a workspace's events of one type in a time range
  *   (at most 400 days), oldest first, read day shard by day shard from the byType index;
- * - GET /v1/currents/rejects?limit=&cursor= — events refused by the envelope check, newest first.
+ * - GET /v1/currents/rejects?limit=&cursor= — events refused by the envelope check, newest first;
+ * - GET /v1/heap/rejects?limit=&cursor= — verified Heap deliveries the hub could not use, newest first.
  * Cursors are opaque and signed per workspace and route.
  */
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { eventStore, itemEvent } from '../adapters/events-store';
+import { dynamoHeapRejects } from '../adapters/heap-rejects';
 import { workspaceStore } from '../adapters/stores';
 import { MAX_DAYS_PER_PAGE, parseRange, parseTypeRange, utcDaysBetween } from '../domain/events-query';
 import { cursorScope, requireBearer } from '../shared/auth';
@@ -31,6 +33,20 @@ export const handler = httpHandler('eventsApi', async (request) => {
       rejects: page.items.map((item) => ({
         received_at: new Date(item.receivedAt as number).toISOString(),
         index: item.index as number,
+        reason: item.reason as string,
+        raw: item.raw as string,
+        ...(item.truncated ? { truncated: true } : {}),
+      })),
+      next_cursor: encodeCursor(scope, page.nextKey) ?? null,
+    });
+  }
+
+  if (request.path.endsWith('/v1/heap/rejects')) {
+    const scope = cursorScope(workspace, 'heapRejects');
+    const page = await dynamoHeapRejects(dynamoDocumentClient(), tableName('events')).page(workspace.workspaceId, limit, decodeCursor(scope, request.query.cursor));
+    return json(200, {
+      rejects: page.items.map((item) => ({
+        received_at: new Date(item.receivedAt as number).toISOString(),
         reason: item.reason as string,
         raw: item.raw as string,
         ...(item.truncated ? { truncated: true } : {}),

@@ -1,10 +1,12 @@
 /**
  * POST /heap/segments/{workspaceId} — Heap's segment-sync webhook. 200 once the page is durably
- * queued; 403 for any authentication failure (which one is logged, never told); 503 + Retry-After
- * when the queue did not take the whole page, so Heap retries it.
+ * queued (or a verified body the hub cannot use is kept in the rejects store); 400 for a missing or
+ * malformed Heap-Hash; 403 for any other authentication failure (which one is logged, never told);
+ * 503 + Retry-After when the queue did not take the whole page, so Heap retries it.
  */
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoHeapPageLog } from '../adapters/heap-page-log';
+import { dynamoHeapRejects } from '../adapters/heap-rejects';
 import { configuredSecretBox } from '../adapters/secret-box';
 import { sqsSender } from '../adapters/sqs-sender';
 import { workspaceStore } from '../adapters/stores';
@@ -24,6 +26,7 @@ const dependencies = (): HeapWebhookDeps => {
     window: { pastSeconds: settings().HEAP_TIMESTAMP_TOLERANCE_SECONDS, futureSeconds: settings().HEAP_FUTURE_TOLERANCE_SECONDS },
     now: Date.now,
     firstReceivedAt: dynamoHeapPageLog(dynamoDocumentClient(), tableName('idempotency')),
+    recordReject: (reject) => dynamoHeapRejects(dynamoDocumentClient(), tableName('events')).put(reject),
   };
   return deps;
 };
@@ -40,6 +43,11 @@ export const handler = httpHandler(
         rawBody: request.rawBody,
         receivedAt: request.receivedAt,
       });
+      if (result.outcome === 'rejected') {
+        // Answered 200: Heap would retry a 400 forever; the delivery is kept with its reason.
+        logger.warn('heap webhook body rejected', { workspaceId, reason: result.reason });
+        return json(200, { status: 'rejected', reason: result.reason });
+      }
       if (result.outcome === 'ignored') {
         logger.info('heap webhook action ignored', { workspaceId, action: result.action });
         return json(200, { status: 'ignored', action_type: result.action });

@@ -21,6 +21,8 @@ export const heapEnvelopeSchema = z.looseObject({
   id_token: z.optional(z.string().check(z.maxLength(512))),
 });
 
+export type HeapEnvelope = z.infer<typeof heapEnvelopeSchema>;
+
 export const heapSyncDataSchema = z.looseObject({
   segment: segmentSchema,
   sync_info: z.looseObject({

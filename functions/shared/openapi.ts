@@ -61,7 +61,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'heap',
     auth: 'heapSignature',
     body: heapWebhookBodySchema,
-    responses: { '200': 'Page queued (or unknown action ignored)', '400': 'Not a JSON object', '403': 'Bad or missing signature, stale timestamp, unknown workspace or unpinned id_token', '413': 'Body too large', '503': refusals['503'] },
+    responses: { '200': 'Page queued, unknown action ignored, or a verified body the hub cannot use kept in the rejects store', '400': 'Missing or malformed Heap-Hash header', '403': 'Wrong HMAC, stale or future timestamp, unknown workspace or unpinned id_token', '413': 'Body too large', '503': refusals['503'] },
   },
   'POST /currents': {
     summary: 'Braze Currents Custom HTTP connector: a batch of up to 100 events; empty body or no events is a credential check',
@@ -82,6 +82,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/users/{brazeId}/events': { summary: "A user's stored Currents events in a time range", tag: 'read-api', auth: 'apiKey', query: ['from', 'to', 'type', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': refusals['401'], '404': 'Unknown user' } },
   'GET /v1/events': { summary: 'Events of one type in a time range (day-sharded type index)', tag: 'read-api', auth: 'apiKey', query: ['type', 'from', 'to', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': refusals['401'] } },
   'GET /v1/currents/rejects': { summary: 'Currents events that failed the envelope, with the reason', tag: 'read-api', auth: 'apiKey', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': refusals['401'] } },
+  'GET /v1/heap/rejects': { summary: 'Heap deliveries whose signature verified but whose body the hub could not use, with the reason', tag: 'read-api', auth: 'apiKey', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': refusals['401'] } },
   'GET /abtasty/segments': { summary: 'Heap segments with at least one member (AB Tasty hides empty ones)', tag: 'abtasty', auth: 'abTastyToken', responses: { '200': 'Segments with id, name, member_count, last_sync', '401': refusals['401'] } },
   'GET /abtasty/visitors/{visitorId}/segments': { summary: 'The segments a visitor is in now (one Query; ETag / If-None-Match)', tag: 'abtasty', auth: 'abTastyToken', responses: { '200': 'Segments of the visitor', '304': 'Not modified', '400': 'Invalid visitor id', '401': refusals['401'] } },
   'GET /abtasty/segments/{segmentId}/visitors': { summary: 'Members of a segment, paged', tag: 'abtasty', auth: 'abTastyToken', query: ['limit', 'cursor'], responses: { '200': 'A page of visitors', '401': refusals['401'], '404': 'Unknown segment' } },

@@ -54,8 +54,6 @@ describe('Heap webhook receiver through the local HTTP server (queue inspected, 
     ['a wrong secret', (_secret: string, body: string) => ({ raw: body, header: signHeapBody('hub_heap_not-the-secret', body, Date.now()) })],
     ['a stale timestamp', (secret: string, body: string) => ({ raw: body, header: signHeapBody(secret, body, Date.now() - 10 * 60_000) })],
     ['a far-future timestamp', (secret: string, body: string) => ({ raw: body, header: signHeapBody(secret, body, Date.now() + 10 * 60_000) })],
-    ['no Heap-Hash header', (_secret: string, body: string) => ({ raw: body, header: undefined })],
-    ['a malformed Heap-Hash header', (_secret: string, body: string) => ({ raw: body, header: 'sha256=deadbeef' })],
   ])('answers 403 to %s and queues nothing', async (_name, make) => {
     const ws = await hub.createWorkspace();
     const { raw, header } = make(ws.heapWebhookSecret, fixture('sync-page-1.json'));
@@ -67,6 +65,37 @@ describe('Heap webhook receiver through the local HTTP server (queue inspected, 
     expect(await queued()).toBe(0);
     const record = await dynamoWorkspaceStore(hub.doc, hub.tables.workspaces).get(ws.workspaceId);
     expect(record?.heapIdTokensSeen).toEqual([]);
+  });
+
+  // Heap's reference receiver (heap/heap-api-reference, middleware/validateHeapHeader.ts) answers 400 here.
+  it.each([
+    ['no Heap-Hash header', undefined, 'Expected "heap-hash" in the header'],
+    ['a malformed Heap-Hash header', 'sha256=deadbeef', 'Improperly formatted "heap-hash" header'],
+  ])('answers 400 to %s and queues nothing', async (_name, header, message) => {
+    const ws = await hub.createWorkspace();
+
+    const response = await post(ws.workspaceId, fixture('sync-page-1.json'), header);
+
+    expect([response.status, response.body?.message]).toEqual([400, message]);
+    expect(await queued()).toBe(0);
+  });
+
+  it('answers a signed body it cannot use with 200, queues nothing and lists it at GET /v1/heap/rejects', async () => {
+    const ws = await hub.createWorkspace();
+    const bodies = ['{"action_type": "segment.users.sync", "data": {"segment": {"id": 5}}}', '[1, 2'];
+
+    const answers = [];
+    for (const body of bodies) answers.push(await post(ws.workspaceId, body, signHeapBody(ws.heapWebhookSecret, body, Date.now())));
+    const listed = await hub.request('GET', '/v1/heap/rejects', { headers: { Authorization: `Bearer ${ws.apiKey}` } });
+    const other = await hub.createWorkspace();
+    const isolated = await hub.request('GET', '/v1/heap/rejects', { headers: { Authorization: `Bearer ${other.apiKey}` } });
+
+    expect(answers.map((answer) => [answer.status, answer.body?.status])).toEqual([[200, 'rejected'], [200, 'rejected']]);
+    expect(await queued()).toBe(0);
+    expect(listed.status).toBe(200);
+    expect(listed.body.rejects.map((reject: { raw: string }) => reject.raw).sort()).toEqual([...bodies].sort());
+    expect(listed.body.rejects.map((reject: { reason: string }) => reject.reason)).toEqual(expect.arrayContaining(['Body is not valid JSON', expect.stringContaining('data.sync_info')]));
+    expect(isolated.body.rejects).toEqual([]);
   });
 
   it('answers an unknown workspace with the same 403', async () => {

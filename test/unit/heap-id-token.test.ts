@@ -12,7 +12,9 @@ const record: WorkspaceRecord = workspaceRecord();
 const setup = () => {
   const recorded: string[] = [];
   const sent: string[] = [];
+  const rejects: string[] = [];
   const deps: HeapWebhookDeps = {
+    recordReject: (reject) => (rejects.push(reject.reason), Promise.resolve()),
     workspaces: {
       get: () => Promise.resolve(record),
       recordHeapIdToken: (_id: string, token: string) => {
@@ -27,15 +29,16 @@ const setup = () => {
     now: () => NOW,
   };
   const send = (rawBody: string) => receiveHeapWebhook(deps, { workspaceId: record.workspaceId, hashHeader: signHeapBody(SECRET, rawBody, NOW), rawBody, receivedAt: NOW });
-  return { send, recorded, sent };
+  return { send, recorded, sent, rejects };
 };
 
 describe('Heap id_token recording', () => {
-  it('does not record the id_token of a signed request whose sync data is invalid', async () => {
-    const { send, recorded, sent } = setup();
+  it('does not record the id_token of a signed request whose sync data is invalid (the delivery is kept as a reject)', async () => {
+    const { send, recorded, sent, rejects } = setup();
 
-    await expect(send(JSON.stringify({ action_type: 'segment.users.sync', id_token: 'tok-bad', data: { segment: {} } }))).rejects.toMatchObject({ status: 400 });
+    await expect(send(JSON.stringify({ action_type: 'segment.users.sync', id_token: 'tok-bad', data: { segment: {} } }))).resolves.toMatchObject({ outcome: 'rejected' });
 
+    expect(rejects).toEqual([expect.stringContaining('data.segment.id')]);
     expect(recorded).toEqual([]);
     expect(sent).toEqual([]);
   });

@@ -16,6 +16,7 @@ const setup = () => {
   const sent: string[] = [];
   const firstSeen = new Map<string, number>();
   const deps: HeapWebhookDeps = {
+    recordReject: () => Promise.reject(new Error('no reject expected')),
     workspaces: { get: () => Promise.resolve(WORKSPACE), recordHeapIdToken: () => Promise.resolve() } as unknown as WorkspaceStore,
     secretOf: () => Promise.resolve(SECRET),
     sender: {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachedHeapSecrets, HeapWebhookRefused, receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain/heap-webhook';
+import { cachedHeapSecrets, HeapHeaderInvalid, HeapWebhookRefused, receiveHeapWebhook, type HeapReject, type HeapWebhookDeps } from '../../functions/domain/heap-webhook';
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { SecretBox, WorkspaceStore } from '../../functions/domain/ports';
 import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
-import { BadRequestError, QueueUnavailableError } from '../../functions/shared/errors';
+import { QueueUnavailableError } from '../../functions/shared/errors';
 import { heapSyncMessageSchema, type HeapSyncMessage } from '../../functions/schemas/heap';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { workspaceRecord } from './support/workspace-record';
@@ -18,6 +18,7 @@ const workspace = workspaceRecord;
 const setup = (record: WorkspaceRecord | undefined = workspace(), sendFails = false) => {
   const sent: string[] = [];
   const recordedTokens: string[] = [];
+  const rejects: HeapReject[] = [];
   const store = {
     get: (id: string) => Promise.resolve(record && id === record.workspaceId ? record : undefined),
     recordHeapIdToken: (_id: string, token: string) => {
@@ -26,6 +27,7 @@ const setup = (record: WorkspaceRecord | undefined = workspace(), sendFails = fa
     },
   } as unknown as WorkspaceStore;
   const deps: HeapWebhookDeps = {
+    recordReject: (reject) => (rejects.push(reject), Promise.resolve()),
     workspaces: store,
     secretOf: () => Promise.resolve(SECRET),
     sender: {
@@ -40,7 +42,7 @@ const setup = (record: WorkspaceRecord | undefined = workspace(), sendFails = fa
     now: () => NOW,
   };
   const messages = () => sent.map((body) => heapSyncMessageSchema.parse(JSON.parse(body)));
-  return { deps, sent, messages, recordedTokens };
+  return { deps, sent, messages, recordedTokens, rejects };
 };
 
 const request = (rawBody: string, overrides: { header?: string; workspaceId?: string } = {}) => ({
@@ -183,12 +185,50 @@ describe('receiving a Heap segment sync page', () => {
     expect(pinned.sent).toEqual([]);
   });
 
-  it('answers 400 for a signed body that is not JSON or lacks sync_info', async () => {
-    const { deps } = setup();
+  it('answers a signed body that is not JSON or lacks sync_info as handled (200), keeps it with its reason, and queues nothing', async () => {
+    const { deps, rejects, sent } = setup();
     const noSyncInfo = JSON.stringify({ action_type: 'segment.users.sync', data: { segment: { id: 1 } } });
 
-    await expect(receiveHeapWebhook(deps, request('{not json'))).rejects.toBeInstanceOf(BadRequestError);
-    await expect(receiveHeapWebhook(deps, request(noSyncInfo))).rejects.toMatchObject({ status: 400, errors: [expect.stringContaining('data.sync_info')] });
+    await expect(receiveHeapWebhook(deps, request('{not json'))).resolves.toEqual({ outcome: 'rejected', reason: 'Body is not valid JSON' });
+    await expect(receiveHeapWebhook(deps, request(noSyncInfo))).resolves.toMatchObject({ outcome: 'rejected', reason: expect.stringContaining('data.sync_info') });
+
+    expect(rejects.map((reject) => reject.rawBody)).toEqual(['{not json', noSyncInfo]);
+    expect(sent).toEqual([]);
+  });
+
+  it('answers 400 for a missing or malformed Heap-Hash (as Heap\'s reference receiver), 403 for a stale one', async () => {
+    const { deps } = setup();
+    const body = fixture('sync-page-1.json');
+
+    await expect(receiveHeapWebhook(deps, { ...request(body), hashHeader: undefined })).rejects.toBeInstanceOf(HeapHeaderInvalid);
+    await expect(receiveHeapWebhook(deps, request(body, { header: 'ts:1,nohmac' }))).rejects.toMatchObject({ status: 400 });
+    await expect(receiveHeapWebhook(deps, request(body, { header: signHeapBody(SECRET, body, NOW - 3_600_000) }))).rejects.toMatchObject({ status: 403, reason: 'stale' });
+  });
+
+  it('accepts a drain without id_token when a token is pinned; a drain with another token is refused', async () => {
+    const { deps, messages } = setup(workspace({ heapIdTokenPinned: 'the-pinned-token' }));
+    const drain = JSON.stringify({ action_type: 'segment.users.drain', data: { segment: { id: 9, name: 'S' } } });
+    const other = JSON.stringify({ action_type: 'segment.users.drain', id_token: 'not-pinned', data: { segment: { id: 9 } } });
+
+    await expect(receiveHeapWebhook(deps, request(drain))).resolves.toMatchObject({ outcome: 'queued', action: 'segment.users.drain' });
+    await expect(receiveHeapWebhook(deps, request(other))).rejects.toMatchObject({ status: 403, reason: 'id-token' });
+    expect(messages()).toHaveLength(1);
+  });
+
+  it('versions a retried drain (same signed timestamp, same body) like its first receive; a drain signed later is a new drain', async () => {
+    const firstSeen = new Map<string, number>();
+    const { deps, messages } = setup();
+    const log: HeapWebhookDeps = { ...deps, firstReceivedAt: (key, at) => Promise.resolve(firstSeen.get(key) ?? (firstSeen.set(key, at), at)) };
+    const drain = fixture('drain.json');
+
+    await receiveHeapWebhook(log, request(drain));
+    await receiveHeapWebhook({ ...log, now: () => NOW + 30_000 }, { ...request(drain), receivedAt: NOW + 30_000 });
+    await receiveHeapWebhook({ ...log, now: () => NOW + 60_000 }, { ...request(drain, { header: signHeapBody(SECRET, drain, NOW + 60_000) }), receivedAt: NOW + 60_000 });
+
+    const [first, retry, next] = messages();
+    expect(retry).toMatchObject({ version: first?.version, dedupeKey: first?.dedupeKey });
+    expect((next?.version ?? '') > (first?.version ?? '')).toBe(true);
+    expect(next?.dedupeKey).not.toBe(first?.dedupeKey);
   });
 
   it('answers 503 (nothing accepted) when the queue does not take the page', async () => {

@@ -79,7 +79,7 @@ export const FUNCTIONS = {
     routes: [{ method: 'POST', path: '/heap/segments/{workspaceId}' }],
     sendsTo: ['heapSync'],
     // write: records the Heap id_tokens seen on verified requests; idempotency: first receive time of each sync page.
-    tables: { workspaces: 'write', idempotency: 'write' },
+    tables: { workspaces: 'write', idempotency: 'write', events: 'write' },
     decryptsSecrets: true,
   },
   heapWorker: {
@@ -135,6 +135,7 @@ export const FUNCTIONS = {
       { method: 'GET', path: '/v1/users/{brazeId}/events' },
       { method: 'GET', path: '/v1/events' },
       { method: 'GET', path: '/v1/currents/rejects' },
+      { method: 'GET', path: '/v1/heap/rejects' },
     ],
     sendsTo: [],
     tables: { workspaces: 'read', events: 'read' },

@@ -52,6 +52,8 @@ export interface RouteSpec {
   readonly auth: RouteAuth;
   /** Status of an authentication refusal in this route's convention. */
   readonly refusal: 401 | 403 | undefined;
+  /** Status when no credential is presented at all, where the convention differs (Heap: 400). */
+  readonly missingRefusal?: 400;
   /** A well-formed, authenticated request for workspace `ws`. */
   readonly valid: (ws: WorkspaceCredentials, fixtures: Fixtures) => RouteRequest;
 }
@@ -139,6 +141,8 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
   'POST /heap/segments/{workspaceId}': {
     auth: { kind: 'heapHash' },
     refusal: 403,
+    // A missing Heap-Hash is a 400, as in Heap's reference receiver (middleware/validateHeapHeader.ts).
+    missingRefusal: 400,
     valid: (ws, f) => {
       const body = heapSyncBody(f.segmentId, [f.visitorId]);
       return { pathParameters: { workspaceId: ws.workspaceId }, query: {}, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
@@ -176,6 +180,7 @@ export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
   'GET /v1/users/{brazeId}/events': bearerGet('apiKey', (f) => ({ brazeId: f.brazeId })),
   'GET /v1/events': bearerGet('apiKey', undefined, () => ({ type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) })),
   'GET /v1/currents/rejects': bearerGet('apiKey'),
+  'GET /v1/heap/rejects': bearerGet('apiKey'),
 };
 
 /** Routes in FUNCTIONS that the suites do not cover (must be empty). */

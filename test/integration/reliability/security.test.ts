@@ -176,9 +176,10 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       matrixCells += 1;
       matrixRequests += responses.length;
       for (const response of responses) {
-        expect(response.status).toBe(spec.refusal);
+        const missing = cell === 'no credential' && spec.missingRefusal !== undefined;
+        expect(response.status).toBe(missing ? spec.missingRefusal : spec.refusal);
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-        if (spec.auth.kind === 'heapHash') expect(response.body).toEqual({ message: 'Forbidden' });
+        if (spec.auth.kind === 'heapHash') expect(response.body).toMatchObject({ message: missing ? 'Expected "heap-hash" in the header' : 'Forbidden' });
         else if (spec.auth.kind === 'cohortBody') expect(response.body).toEqual({ message: expect.any(String), errors: [response.body.message] });
         else expect(response.body).toEqual({ message: 'Unauthorized access' });
       }
