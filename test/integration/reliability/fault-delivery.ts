@@ -19,6 +19,111 @@ interface CrashPlan {
   crashAt: number;
   after: boolean;
   crashed: boolean;
+  /** The interleaving this invocation's DynamoDB calls wait their turn in, and its actor number. */
+  gate?: { readonly interleaving: Interleaving; readonly actor: number };
+}
+
+const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Makes the interleaving of concurrent worker code deterministic: every DynamoDB call of the
+ * invocations run through `run` waits at a gate; one call is in flight at a time. When the last
+ * released call has returned and everything it woke has settled (microtasks, immediates, and the
+ * backoff timers the workers started), the next call is picked from the waiting ones — sorted by
+ * actor, then arrival — by the plan's `choices`. So the same plan replays the same order of
+ * DynamoDB calls, including the records of one batch (Powertools processes them in parallel) and
+ * two batches run "at once", whatever the machine's timing.
+ */
+export class Interleaving {
+  private readonly waiting: { actor: number; seq: number; release: () => void }[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = false;
+  private pumping = false;
+  private step = 0;
+  private seq = 0;
+  /** Settles that gave up waiting for a timer (each one a place where timing could still matter). */
+  static unsettled = 0;
+
+  constructor(private readonly choices: readonly number[]) {}
+
+  /** Runs the invocations concurrently under this interleaving (each gets its own actor number). */
+  async run<T>(invocations: readonly ((gate: CrashPlan['gate']) => Promise<T>)[]): Promise<T[]> {
+    const restore = this.trackTimers();
+    try {
+      return await Promise.all(invocations.map((invocation, actor) => invocation({ interleaving: this, actor }).finally(() => this.pump())));
+    } finally {
+      restore();
+    }
+  }
+
+  /** Waits for this actor's turn; `done` must be called when the released call has returned. */
+  turn(actor: number): Promise<void> {
+    return new Promise((release) => {
+      this.waiting.push({ actor, seq: (this.seq += 1), release });
+      this.pump();
+    });
+  }
+
+  done(): void {
+    this.inFlight = false;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.pumping || this.inFlight) return;
+    this.pumping = true;
+    void this.settle().then(() => {
+      this.pumping = false;
+      if (this.inFlight || this.waiting.length === 0) return;
+      this.waiting.sort((a, b) => a.actor - b.actor || a.seq - b.seq);
+      const choice = this.choices.length === 0 ? 0 : (this.choices[this.step % this.choices.length] ?? 0);
+      this.step += 1;
+      const [next] = this.waiting.splice(choice % this.waiting.length, 1);
+      this.inFlight = true;
+      next?.release();
+    });
+  }
+
+  /** Until nothing the gated code started is still pending: a few event-loop turns, and its timers (bounded). */
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + 5000;
+    for (let quiet = 0; quiet < 2; ) {
+      await immediate();
+      if (this.timers.size > 0) {
+        if (Date.now() > deadline) {
+          Interleaving.unsettled += 1;
+          return;
+        }
+        quiet = 0;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      } else quiet += 1;
+    }
+  }
+
+  /** Counts the timers started inside this interleaving's invocations (the workers' backoff sleeps). */
+  private trackTimers(): () => void {
+    const original = globalThis.setTimeout;
+    const originalClear = globalThis.clearTimeout;
+    const timers = this.timers;
+    const tracked = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      if (invocation.getStore()?.gate?.interleaving !== this) return original(callback, ms, ...args);
+      const handle: NodeJS.Timeout = original(() => {
+        timers.delete(handle);
+        callback(...args);
+      }, ms);
+      timers.add(handle);
+      return handle;
+    }) as typeof setTimeout;
+    globalThis.setTimeout = tracked;
+    globalThis.clearTimeout = ((handle?: NodeJS.Timeout | string | number) => {
+      if (handle !== undefined && typeof handle === 'object') timers.delete(handle);
+      originalClear(handle);
+    }) as typeof clearTimeout;
+    return () => {
+      globalThis.setTimeout = original;
+      globalThis.clearTimeout = originalClear;
+    };
+  }
 }
 
 const invocation = new AsyncLocalStorage<CrashPlan>();
@@ -43,33 +148,47 @@ export const installCrashMiddleware = (client: DynamoDBClient): void => {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const plan = invocation.getStore();
-      if (!plan || !WRITE_COMMAND.test(context.commandName ?? '')) return next(args);
-      plan.writes += 1;
-      writeStats.writes += 1;
-      const crashNow = !plan.crashed && plan.writes === plan.crashAt;
-      if (crashNow && !plan.after) {
-        plan.crashed = true;
-        writeStats.crashes += 1;
-        throw new InjectedCrash(plan.writes);
+      if (!plan?.gate) return crashing(plan, context.commandName, () => next(args));
+      const { interleaving, actor } = plan.gate;
+      await interleaving.turn(actor);
+      try {
+        return await crashing(plan, context.commandName, () => next(args));
+      } finally {
+        interleaving.done();
       }
-      const result = await next(args);
-      if (crashNow) {
-        plan.crashed = true;
-        writeStats.crashes += 1;
-        throw new InjectedCrash(plan.writes);
-      }
-      return result;
     },
     { step: 'initialize', name: 'faultInjectionCrash', override: true },
   );
 };
 
+/** Sends one call, throwing an injected crash at the plan's write: before it is sent or after it landed. */
+const crashing = async <T>(plan: CrashPlan | undefined, commandName: string | undefined, send: () => Promise<T>): Promise<T> => {
+  if (!plan || !WRITE_COMMAND.test(commandName ?? '')) return send();
+  plan.writes += 1;
+  writeStats.writes += 1;
+  const crashNow = !plan.crashed && plan.writes === plan.crashAt;
+  if (crashNow && !plan.after) {
+    plan.crashed = true;
+    writeStats.crashes += 1;
+    throw new InjectedCrash(plan.writes);
+  }
+  const result = await send();
+  if (crashNow) {
+    plan.crashed = true;
+    writeStats.crashes += 1;
+    throw new InjectedCrash(plan.writes);
+  }
+  return result;
+};
+
 /**
- * A Lambda context whose remaining time is 1 ms: Powertools idempotency sets the in-progress lock
- * to expire then. In AWS a redelivery comes only after the visibility timeout (≥ the function
- * timeout), when a crashed invocation's lock has expired; the harness compresses that time. It
- * also means a duplicate delivered while the first copy runs really runs concurrently with it
- * instead of being refused — the harder case for the membership engine.
+ * A Lambda context whose remaining time is already past: Powertools idempotency sets the
+ * in-progress lock to expire at now + remaining time, so every lock has expired by the time another
+ * copy looks. In AWS a redelivery comes only after the visibility timeout (≥ the function timeout),
+ * when a crashed invocation's lock has expired; the harness compresses that time. It also means a
+ * duplicate delivered while the first copy runs really runs concurrently with it instead of being
+ * refused — the harder case for the membership engine — and, unlike a lock of 1 ms, it does not
+ * depend on how many milliseconds the machine took (the interleaving stays the plan's).
  */
 const context = (name: string): Context => ({
   callbackWaitsForEmptyEventLoop: false,
@@ -80,7 +199,7 @@ const context = (name: string): Context => ({
   awsRequestId: randomUUID(),
   logGroupName: `/aws/lambda/${name}`,
   logStreamName: 'faults',
-  getRemainingTimeInMillis: () => 1,
+  getRemainingTimeInMillis: () => -1000,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,
@@ -170,9 +289,9 @@ export interface InvocationOutcome {
   readonly writes: number;
 }
 
-/** Invokes the real worker handler on one batch; returns the records it reported as failed. */
-export const invoke = async (batch: Batch): Promise<InvocationOutcome> => {
-  const plan: CrashPlan = { writes: 0, crashAt: batch.crashAt ?? 0, after: batch.crashAfterWrite ?? false, crashed: false };
+/** Invokes the real worker handler on one batch (under an interleaving's gate, if given); returns the records it reported as failed. */
+export const invoke = async (batch: Batch, gate?: CrashPlan['gate']): Promise<InvocationOutcome> => {
+  const plan: CrashPlan = { writes: 0, crashAt: batch.crashAt ?? 0, after: batch.crashAfterWrite ?? false, crashed: false, ...(gate ? { gate } : {}) };
   const response = await invocation.run(plan, () => batch.handler({ Records: batch.records }, context(batch.name)));
   const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
   return { failed: batch.records.filter((record) => failedIds.has(record.messageId)), crashed: plan.crashed, writes: plan.writes };

@@ -17,6 +17,9 @@
  */
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } from 'aws-lambda';
@@ -30,6 +33,7 @@ import type { WorkspaceCredentials } from '../../../functions/schemas/workspace'
 import {
   deleteAll,
   installCrashMiddleware,
+  Interleaving,
   invoke,
   receiveAll,
   redeliverFromQueue,
@@ -42,6 +46,10 @@ import { MembershipModel, modelKey, normaliseVisitor, type DirectoryModel, type 
 
 const RUNS = Number(process.env.HUB_FAULT_RUNS ?? 25);
 const SEED = process.env.HUB_FAULT_SEED === undefined ? Date.now() : Number(process.env.HUB_FAULT_SEED);
+/** fast-check's path of a printed counterexample: with HUB_FAULT_SEED, the run starts at that case. */
+const PATH = process.env.HUB_FAULT_PATH;
+/** A counterexample file written by a failed run: replays exactly that run (operations and fault plan), once. */
+const REPLAY = process.env.HUB_FAULT_REPLAY;
 
 type HttpLambda = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
@@ -161,6 +169,8 @@ const faultPlan = fc.record({
   batchSizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 5 }),
   concurrentWithNext: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
   crashes: fc.array(fc.record({ batch: fc.nat(), write: fc.integer({ min: 1, max: 12 }), afterWrite: fc.boolean() }), { maxLength: 3 }),
+  /** Which waiting DynamoDB call goes next, each time one must be picked (see `Interleaving`). */
+  interleave: fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 24 }),
 });
 type FaultPlan = typeof faultPlan extends fc.Arbitrary<infer T> ? T : never;
 
@@ -189,6 +199,18 @@ const totals = {
   phaseMs: { send: 0, receive: 0, deliver: 0, compare: 0 },
 };
 
+/** Writes the failing run to a file and says how to replay it exactly (the file) or from the generator (seed and path). */
+const replayHint = (result: { counterexample: unknown; seed: number; counterexamplePath: string | null }): string => {
+  const [run] = (result.counterexample ?? []) as [unknown];
+  const file = join(tmpdir(), `faults-counterexample-${result.seed}.json`);
+  writeFileSync(file, JSON.stringify(run, null, 1));
+  return [
+    `faults: counterexample written to ${file}`,
+    `faults: replay it exactly:   HUB_FAULT_REPLAY=${file} npm run test:faults`,
+    `faults: or from the seed:    HUB_FAULT_SEED=${result.seed} HUB_FAULT_PATH=${result.counterexamplePath ?? ''} HUB_FAULT_RUNS=1 npm run test:faults`,
+  ].join('\n');
+};
+
 describe('model-based fault injection', () => {
   let hub: TestHub;
   let ws: WorkspaceCredentials;
@@ -200,6 +222,9 @@ describe('model-based fault injection', () => {
   const queueArn = async (url: string) =>
     (await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
   const nextReceivedAt = () => (clock = Math.max(clock + 1, Date.now()));
+  let signedClock = Date.now();
+  /** Heap signs each delivery when it sends it: strictly increasing here, so no two drains share a timestamp by chance. */
+  const nextSignedAt = () => (signedClock = Math.max(signedClock + 1, Date.now()));
 
   beforeAll(async () => {
     // No pollers: this file is the only consumer and decides how every message is delivered.
@@ -308,7 +333,7 @@ describe('model-based fault injection', () => {
   const sendHeap = async (payload: unknown): Promise<void> => {
     const body = JSON.stringify(payload);
     const response = await heapWebhook(
-      apiEvent(`/heap/segments/${ws.workspaceId}`, { workspaceId: ws.workspaceId }, body, { 'Heap-Hash': signHeapBody(ws.heapWebhookSecret, body, Date.now()) }),
+      apiEvent(`/heap/segments/${ws.workspaceId}`, { workspaceId: ws.workspaceId }, body, { 'Heap-Hash': signHeapBody(ws.heapWebhookSecret, body, nextSignedAt()) }),
     );
     expect(response.statusCode).toBe(200);
     totals.ops.requests += 1;
@@ -448,15 +473,16 @@ describe('model-based fault injection', () => {
       const prepared: { batch: (typeof batches)[number]; records: SQSRecord[] }[] = [];
       for (const batch of group) prepared.push(await run(batch));
       totals.invocations += prepared.length;
-      const outcomes = await Promise.all(
-        prepared.map(({ batch, records }) => {
+      // The plan decides the interleaving of every DynamoDB call (within a batch and across the pair).
+      const outcomes = await new Interleaving(plan.interleave).run(
+        prepared.map(({ batch, records }) => (gate) => {
           const spec: Batch = {
             handler: workers[batch.queue].handler,
             name: batch.queue,
             records,
             ...(batch.crashAt !== undefined ? { crashAt: batch.crashAt, crashAfterWrite: batch.crashAfterWrite ?? false } : {}),
           };
-          return invoke(spec);
+          return invoke(spec, gate);
         }),
       );
       outcomes.forEach((outcome, index) => {
@@ -538,8 +564,7 @@ describe('model-based fault injection', () => {
     async () => {
       const started = Date.now();
       const failures: unknown[] = [];
-      const result = await fc.check(
-        fc.asyncProperty(runArbitrary, async ({ ops, faults }) => {
+      const runOnce = async ({ ops, faults }: { ops: Operation[]; faults: FaultPlan }) => {
           totals.runs += 1;
           const nonce = `r${totals.runs}${randomBytes(3).toString('hex')}`;
           const model = new MembershipModel();
@@ -573,9 +598,10 @@ describe('model-based fault injection', () => {
           totals.lost += lost;
           totals.duplicated += duplicated;
           return lost === 0 && duplicated === 0;
-        }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      );
+        };
+      const result = REPLAY
+        ? await fc.check(fc.asyncProperty(fc.constant(JSON.parse(readFileSync(REPLAY, 'utf8')) as { ops: Operation[]; faults: FaultPlan }), runOnce), { numRuns: 1 })
+        : await fc.check(fc.asyncProperty(runArbitrary, runOnce), { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), endOnFailure: true });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
         [
@@ -583,14 +609,16 @@ describe('model-based fault injection', () => {
           `faults: operations ${JSON.stringify(totals.ops)}`,
           `faults: faults tried ${JSON.stringify(totals.faults)}`,
           `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}; membership store requests ${JSON.stringify(membershipStore().counter)} (retries = transactions cancelled by a concurrent writer and re-decided)`,
+          `faults: ${Interleaving.unsettled} gate settles timed out waiting for a worker timer (0: every interleaving was the plan's)`,
           ...(failures.length > 0 ? [`faults: first mismatch ${JSON.stringify(failures[0])}`] : []),
+          ...(result.failed ? [replayHint(result)] : []),
           `faults: ${totals.runs} runs, ${totals.lost} lost, ${totals.duplicated} duplicated`,
         ].join('\n'),
       );
       if (result.failed) throw new Error(fc.defaultReportMessage(result) ?? 'fault-injection property failed');
       expect(totals.lost).toBe(0);
       expect(totals.duplicated).toBe(0);
-      expect(totals.runs).toBe(RUNS);
+      expect(totals.runs).toBe(REPLAY ? 1 : RUNS);
       // The injection is not vacuous: the middleware saw the workers' writes.
       expect(writeStats.writes).toBeGreaterThan(0);
     },
