@@ -118,7 +118,7 @@ export class Interleaving {
     globalThis.clearTimeout = ((handle?: NodeJS.Timeout | string | number) => {
       if (handle !== undefined && typeof handle === 'object') timers.delete(handle);
       originalClear(handle);
-    }) as typeof clearTimeout;
+    });
     return () => {
       globalThis.setTimeout = original;
       globalThis.clearTimeout = originalClear;
