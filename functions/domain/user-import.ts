@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_ID_LENGTH } from '../schemas/currents';
+import { ownValue } from '../shared/own';
 import { identifierKey, type Identifier } from './identifiers';
 import { aliasOnlyBrazeId } from './identity';
 
@@ -203,7 +204,7 @@ export const groupRows = (
     }
     const labels = new Map<string, string>();
     const clash = row.aliases.find((alias) => {
-      const current = record.aliases[alias.label] ?? labels.get(alias.label);
+      const current = ownValue(record.aliases, alias.label) ?? labels.get(alias.label);
       labels.set(alias.label, alias.name);
       return current !== undefined && current !== alias.name;
     });
