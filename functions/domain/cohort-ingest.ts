@@ -260,7 +260,7 @@ const acceptThen =
     try {
       return await queue(deps, request, accepted);
     } catch (error) {
-      if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...accepted.headers, ...error.headers });
+      if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...accepted.headers, ...error.headers }, error.logDetail);
       throw error;
     }
   };

@@ -91,8 +91,10 @@ export const httpHandler =
       return toResult(response);
     } catch (error) {
       if (error instanceof HubError) {
-        // Expected refusals: log the status and reason, never the body or credentials.
-        logger.info('request refused', { status: error.status, reason: error.message });
+        // Expected refusals: log the status and reason, never the body or credentials; a 5xx (a
+        // dependency failed) at ERROR, with what is known about the failure.
+        if (error.status >= 500) logger.error('request refused', { status: error.status, reason: error.message, ...error.logDetail });
+        else logger.info('request refused', { status: error.status, reason: error.message });
         metrics.addMetric(`${route}.Refused${error.status}`, MetricUnit.Count, 1);
         const body = error.errors.length > 0 ? { message: error.message, errors: error.errors } : { message: error.message };
         return toResult({ status: error.status, body, headers: error.headers });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { BadRequestError, QueueUnavailableError, UnauthorizedError } from '../../functions/shared/errors';
 import { httpHandler, json } from '../../functions/shared/http';
+import { logger } from '../../functions/shared/powertools';
 import { decodeCursor, encodeCursor, pageLimit } from '../../functions/shared/cursor';
 import { identifierKey } from '../../functions/domain/identifiers';
 import { checkHealth } from '../../functions/domain/health';
@@ -28,6 +29,19 @@ describe('http wrapper', () => {
     expect(unavailable.headers?.['Retry-After']).toBe('7');
     expect(crashed.statusCode).toBe(500);
     expect(crashed.body).not.toContain('secret detail');
+  });
+
+  it('logs a 5xx refusal at ERROR with its detail, and keeps the detail out of the response', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const failure = new QueueUnavailableError(5, { queued: 1, total: 3, cause: new Error('socket hang up') });
+
+    const result = await httpHandler('t', () => Promise.reject(failure))(event('{}'));
+
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toEqual({ message: failure.message });
+    expect(result.body).not.toContain('socket hang up');
+    expect(logged).toHaveBeenCalledWith('request refused', expect.objectContaining({ status: 503, queuedMessages: 1, messages: 3, cause: { name: 'Error', message: 'socket hang up' } }));
+    logged.mockRestore();
   });
 
   it('answers 413 before running the route when the body exceeds the limit', async () => {
