@@ -15,6 +15,7 @@ import { importFailureCode } from '../domain/import-failures';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
 import { tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
+import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
@@ -44,8 +45,8 @@ const processMessage = async (message: CohortImportMessage): Promise<void> => {
     unmatched: outcome.unmatched,
     ...outcome.result,
   });
-  metrics.addMetric('CohortIdentifiersMatched', MetricUnit.Count, outcome.matched);
-  metrics.addMetric('CohortIdentifiersUnmatched', MetricUnit.Count, outcome.unmatched);
+  metrics.addMetric(METRICS.cohortIdentifiersMatched, MetricUnit.Count, outcome.matched);
+  metrics.addMetric(METRICS.cohortIdentifiersUnmatched, MetricUnit.Count, outcome.unmatched);
 };
 
 export const handler = sqsWorker({
