@@ -146,8 +146,6 @@ export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string):
           ReturnValues: 'ALL_NEW',
         }),
       );
-      // Own keys only. `__proto__` cannot round-trip through the SDK's map conversion: such a pin
-      // reads back as undefined and the key is refused, never taken as pinned.
       return ownValue(result.Attributes?.partnerKeyHashes as Record<string, string> | undefined, partner);
     },
 

@@ -157,8 +157,7 @@ export const identifyAliases = async (
       fail("'user_alias' could not be identified", index);
       continue;
     }
-    const current = ownValue(identified.aliases, label);
-    if (current !== undefined && current !== item.user_alias.alias_name) {
+    if ((ownValue(identified.aliases, label) ?? item.user_alias.alias_name) !== item.user_alias.alias_name) {
       fail("the user with this 'external_id' already has an alias with this 'alias_label'", index);
       continue;
     }

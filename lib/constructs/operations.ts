@@ -94,7 +94,6 @@ export class Operations extends Construct {
     });
     alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
 
-    // Custom metrics by their constant (functions/shared/metric-names.ts), the one the emitters use.
     const hubMetric = (metricName: MetricName, label: string) =>
       new Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum', label });
     const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${config.prefix}-operations` });
