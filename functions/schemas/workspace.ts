@@ -1,5 +1,6 @@
 /** Workspace records and the credentials printed to their owner. */
 import * as z from 'zod/mini';
+import { UNSTORABLE_MAP_KEYS } from '../shared/own';
 
 export const CREDENTIAL_KINDS = [
   'partnerApiKey',
@@ -35,7 +36,7 @@ export const partnerNameSchema = z.string().check(z.regex(/^[a-z0-9_-]{1,64}$/))
  * marshall a map with an own `constructor` key and drops `__proto__` both ways. They may import
  * under policy `any` only; `pin` and `configured` refuse them (401) and the admin CLI will not set them.
  */
-export const UNPINNABLE_PARTNER_NAMES: readonly string[] = ['constructor', '__proto__'];
+export const UNPINNABLE_PARTNER_NAMES = UNSTORABLE_MAP_KEYS;
 
 /** True when a partner name can have a pinned or configured key. */
 export const canHoldPartnerKey = (partner: string): boolean => partnerNameSchema.safeParse(partner).success && !UNPINNABLE_PARTNER_NAMES.includes(partner);

@@ -88,13 +88,21 @@ describe('client-supplied names that are also Object.prototype members', () => {
   });
 
   it('groups users import rows with an alias label "toString" without calling it a clash', () => {
-    const rows = ['{"external_id":"c1","alias_label":"toString","alias_name":"a"}', '{"external_id":"c1","alias_label":"constructor","alias_name":"b"}']
-      .map((line, index) => parseImportLine('jsonl', line, index + 1))
-      .filter((row): row is ImportRow => row !== undefined && !isReject(row));
+    // Rows as groupRows receives them (parsing refuses `constructor`/`__proto__`, see below).
+    const rows: ImportRow[] = [
+      { line: 1, externalId: 'c1', aliases: [{ label: 'toString', name: 'a' }], deviceIds: [] },
+      { line: 2, externalId: 'c1', aliases: [{ label: 'constructor', name: 'b' }], deviceIds: [] },
+    ];
 
     const { records, rejects } = groupRows('ws1', rows, () => '', new Map());
 
     expect(rejects).toEqual([]);
     expect(records[0]?.aliases).toEqual({ toString: 'a', constructor: 'b' });
+  });
+
+  it.each(['constructor', '__proto__'])('rejects a users import row with alias label %j, which a DynamoDB map cannot hold', (label) => {
+    const row = parseImportLine('jsonl', JSON.stringify({ external_id: 'c1', alias_label: label, alias_name: 'n' }), 1);
+
+    expect(row && isReject(row) ? row.reason : '').toContain(`alias_label "${label}" cannot be stored`);
   });
 });
