@@ -18,11 +18,14 @@ import { hashSecret } from '../functions/shared/crypto';
 import {
   CREDENTIAL_KINDS,
   PARTNER_KEY_POLICIES,
+  UNPINNABLE_PARTNER_NAMES,
+  canHoldPartnerKey,
   credentialKindSchema,
   partnerNameSchema,
   workspaceNameSchema,
   type PartnerKeyPolicy,
 } from '../functions/schemas/workspace';
+import { parsePartnerKeyOption } from './lib/partner-key-option';
 import { resolveTarget } from './lib/target';
 import { dlqCommand } from './lib/dlq';
 import { formatImportSummary, runUsersImport } from './lib/users-import';
@@ -80,7 +83,7 @@ const main = async () => {
 
   if (group === 'workspace' && command === 'create') {
     const name = requireName();
-    if (values.partner !== undefined && !partnerNameSchema.safeParse(values.partner).success) fail('--partner must match [a-z0-9_-]{1,64}');
+    if (values.partner !== undefined && !canHoldPartnerKey(values.partner)) fail(`--partner must match [a-z0-9_-]{1,64} and not be ${UNPINNABLE_PARTNER_NAMES.join(' or ')}`);
     const credentials = await createWorkspace(
       { store, secrets: target.secrets(), clock: systemClock },
       { name, ...(values.partner ? { partnerName: values.partner } : {}), ...(values['partner-key-policy'] ? { partnerKeyPolicy: policy(values['partner-key-policy']) } : {}) },
@@ -127,9 +130,9 @@ const main = async () => {
       changes.allowedPartners = list;
     }
     if (values['partner-key'] !== undefined) {
-      const [partner, key] = values['partner-key'].split('=');
-      if (!partner || !key || !partnerNameSchema.safeParse(partner).success) fail('--partner-key takes <partner>=<key>');
-      changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner!]: hashSecret(key!) };
+      const { partner, key } = parsePartnerKeyOption(values['partner-key']) ?? fail('--partner-key takes <partner>=<key>');
+      if (!canHoldPartnerKey(partner)) fail(`--partner-key: "${partner}" is not a partner name that can hold a key ([a-z0-9_-]{1,64}, not ${UNPINNABLE_PARTNER_NAMES.join(' or ')})`);
+      changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner]: hashSecret(key) };
     }
     if (values['heap-id-token-pin'] !== undefined) changes.heapIdTokenPinned = values['heap-id-token-pin'];
     await store.update(workspace.workspaceId, changes);

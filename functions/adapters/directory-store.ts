@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { identifierKey, scoped, type Identifier } from '../domain/identifiers';
 import { batchWriteAll, type BatchWriteCounter } from './batch-write';
+import { ownValue } from '../shared/own';
 import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../domain/directory';
 import { claimSchema, isIdentified, isLive, newProfile, profileSchema, type Claim, type Profile } from '../schemas/directory';
 
@@ -98,7 +99,7 @@ const profileUpdateFor = (identifier: Identifier, now: string, ownerIdentified: 
 const profileHas = (profile: Profile, identifier: Identifier): boolean => {
   switch (identifier.kind) {
     case 'alias':
-      return profile.aliases[identifier.label] === identifier.name;
+      return ownValue(profile.aliases, identifier.label) === identifier.name;
     case 'external_id':
       return profile.externalId === identifier.value;
     case 'device_id':
@@ -271,7 +272,7 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
         const fresh = await getProfile(workspaceId, brazeId);
         if (!fresh || !isLive(fresh)) return 'no-profile';
         if (profileHas(fresh, identifier)) return 'claimed';
-        if (identifier.kind === 'alias' && fresh.aliases[identifier.label] !== undefined) return 'label-taken';
+        if (identifier.kind === 'alias' && ownValue(fresh.aliases, identifier.label) !== undefined) return 'label-taken';
         if (identifier.kind === 'external_id' && fresh.externalId !== undefined) return 'external-id-differs';
         // The identification state changed between our read and the write: try again with it.
       }
@@ -435,7 +436,7 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
           const outcome = await writeClaimItemOnly(workspaceId, key, from, target, now);
           return outcome;
         }
-        if (identifier.kind === 'alias' && target.aliases[identifier.label] !== undefined) return 'label-taken';
+        if (identifier.kind === 'alias' && ownValue(target.aliases, identifier.label) !== undefined) return 'label-taken';
         if (identifier.kind === 'external_id' && target.externalId !== undefined) return 'label-taken';
         const outcome = await writeClaim(workspaceId, target, identifier, from, now);
         if (outcome === 'claimed') return 'moved';

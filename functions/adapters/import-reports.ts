@@ -75,13 +75,13 @@ export const dynamoImportReports = (db: DynamoDBDocumentClient, table: string) =
       }
     },
 
-    async markFailed(key, part, reason, now) {
+    async markFailed(key, part, code, now) {
       const sets = {
         importId: key.importId,
         cohortId: key.set.setId,
         workspaceId: key.set.workspaceId,
         failed: true,
-        failureReason: reason.slice(0, 500),
+        failureReason: code,
         updatedAt: now,
       };
       const adds = { failedParts: new Set([part]) };

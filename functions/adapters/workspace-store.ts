@@ -13,6 +13,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { WorkspaceStore } from '../domain/ports';
+import { ownValue } from '../shared/own';
 import { HASHED_CREDENTIALS, workspaceRecordSchema, type WorkspaceRecord } from '../schemas/workspace';
 
 /** At most this many Heap id_tokens are remembered per workspace. */
@@ -145,7 +146,7 @@ export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string):
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return (result.Attributes?.partnerKeyHashes as Record<string, string> | undefined)?.[partner] ?? hash;
+      return ownValue(result.Attributes?.partnerKeyHashes as Record<string, string> | undefined, partner);
     },
 
     async recordHeapIdToken(workspaceId, idToken) {

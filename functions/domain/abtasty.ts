@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import type { MemberKind, SetKind, SetRef } from './membership';
-import { normaliseVisitorId } from './visitor-ids';
+import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 
 /** Set metadata as the reads return it (META item). */
@@ -165,37 +165,63 @@ export const segmentVisitorsPage = async (
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
 export const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
-/** Lambda responses are capped at 6 MB; a CSV response stops adding rows past this size. */
+/** A cell a spreadsheet would read as a formula (or DDE command): CSV/formula injection. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A free-text CSV cell (the segment name or `?value=`): neutralised with a leading `'` when it
+ * starts like a formula, then quoted as RFC 4180 needs. Visitor ids are not text: they match
+ * `^[a-z0-9-]{1,32}$` (no function call can be written with those) and AB Tasty matches them byte
+ * for byte, so they are written unchanged.
+ */
+export const csvTextCell = (value: string): string => csvField(FORMULA_START.test(value) ? `'${value}` : value);
+
+/**
+ * Bytes a piece of the body adds to the Lambda response: UTF-8, escaped as a JSON string (API
+ * Gateway's proxy response carries the body inside JSON: `"` and line breaks take 2 bytes there).
+ */
+export const responseBytes = (text: string): number => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+
+/** Lambda responses are capped at 6 MB; a CSV response stops adding pages past this many bytes. */
 export const UDC_MAX_BYTES = 5_000_000;
+
+/** Most bytes one page of rows may add after that: 5 MB + 1 MB stays under Lambda's 6 MiB. */
+export const UDC_PAGE_MAX_BYTES = 1_000_000;
+
+/** The largest row this response can hold: the longest visitor id with this value. */
+const maxRowBytes = (value: string): number => responseBytes(`${'x'.repeat(MAX_VISITOR_ID_LENGTH)},${value}\n`);
 
 /**
  * GET /abtasty/segments/{segmentId}/udc.csv: `visitor_id,value`, one row per member, read page by
  * page. `value` is the segment name unless the caller picks one. When the segment is larger than
  * one response can hold, `nextKey` says where the next request (with `cursor`) continues; the
- * header row is only in the first part, so the parts concatenate into one file.
+ * header row is only in the first part, so the parts concatenate into one file. Sizes are counted
+ * in response bytes per row (a non-ASCII value takes up to 3 bytes a character), and each page is
+ * small enough that its rows fit in `pageMaxBytes` even at the largest row size.
  */
 export const segmentUdcCsv = async (
   reads: SegmentReads,
   workspaceId: string,
   segmentId: string | undefined,
-  options: { value?: string; startKey?: Record<string, unknown>; maxBytes?: number; pageSize?: number },
+  options: { value?: string; startKey?: Record<string, unknown>; maxBytes?: number; pageSize?: number; pageMaxBytes?: number },
 ): Promise<{ csv: string; rows: number; nextKey?: Record<string, unknown>; segment: SegmentSummary }> => {
   const set = segmentRef(workspaceId, segmentId);
   const meta = await reads.getSet(set);
   if (!meta) throw new NotFoundError('Segment not found');
   const segment = summary(meta);
-  const value = csvField(options.value ?? segment.name);
+  const value = csvTextCell(options.value ?? segment.name);
   const maxBytes = options.maxBytes ?? UDC_MAX_BYTES;
+  const pageLimit = Math.max(1, Math.min(options.pageSize ?? 1000, Math.floor((options.pageMaxBytes ?? UDC_PAGE_MAX_BYTES) / maxRowBytes(value))));
   const lines: string[] = options.startKey ? [] : ['visitor_id,value'];
-  let bytes = 0;
+  let bytes = lines.length > 0 ? responseBytes('visitor_id,value\n') : 0;
   let rows = 0;
   let startKey = options.startKey;
   do {
-    const page = await reads.listMembers(set, options.pageSize ?? 1000, startKey);
+    const page = await reads.listMembers(set, pageLimit, startKey);
     for (const member of page.members) {
       const line = `${csvField(member.memberId)},${value}`;
       lines.push(line);
-      bytes += line.length + 1;
+      bytes += responseBytes(`${line}\n`);
       rows += 1;
     }
     startKey = page.nextKey;

@@ -24,7 +24,7 @@ import { issueImportId } from './import-ids';
 import { collapseChanges, type MembershipOp } from './membership';
 import type { WorkspaceStore } from './ports';
 import { enforceRateLimit, type RateLimiter } from './rate-limit';
-import { authenticate } from './workspaces';
+import { authenticate, expectedPartnerKey } from './workspaces';
 
 /** An error answer in Braze's body convention: `{"message": "...", "errors": ["..."]}`. */
 export const brazeError = (status: number, message: string): HubError => new HubError(status, message, [message]);
@@ -90,11 +90,7 @@ export const authorizeImport = async (
   }
   const hash = hashSecret(presented);
   if (workspace.partnerKeyPolicy !== 'any') {
-    let expected = workspace.partnerKeyHashes[partner];
-    if (expected === undefined && workspace.partnerKeyPolicy === 'pin') {
-      // One conditional write on first use; concurrent first uses agree on a single winner.
-      expected = await store.pinPartnerKey(workspace.workspaceId, partner, hash);
-    }
+    const expected = await expectedPartnerKey(store, workspace, partner, hash);
     if (expected === undefined || !constantTimeEqual(expected, hash)) throw brazeError(401, BRAZE_ERRORS.invalidPartnerKey);
   }
   return { workspace, fingerprint: partnerKeyFingerprint(hash) };
@@ -264,7 +260,7 @@ const acceptThen =
     try {
       return await queue(deps, request, accepted);
     } catch (error) {
-      if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...accepted.headers, ...error.headers });
+      if (error instanceof HubError) throw new HubError(error.status, error.message, error.errors, { ...accepted.headers, ...error.headers }, error.logDetail);
       throw error;
     }
   };

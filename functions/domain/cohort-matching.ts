@@ -15,6 +15,7 @@
 import type { Claim, Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage, type ReceivedCounts } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
+import type { ImportFailureCode } from './import-failures';
 import { changeVersion, type ApplyResult, type MembershipStore, type SetRef } from './membership';
 
 export interface ClaimResolver {
@@ -61,7 +62,7 @@ export interface ImportReports {
   /** Adds one part's outcome to the report; a part already recorded is ignored (idempotent). */
   recordPart(key: ImportReportKey, outcome: PartOutcome): Promise<boolean>;
   /** Marks the import failed (the part will not be retried any more). */
-  markFailed(key: ImportReportKey, part: number, reason: string, now: string): Promise<void>;
+  markFailed(key: ImportReportKey, part: number, code: ImportFailureCode, now: string): Promise<void>;
 }
 
 export interface PartnerKeyLog {

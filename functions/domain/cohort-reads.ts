@@ -11,6 +11,7 @@ import type { Profile } from '../schemas/directory';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { resolveSurvivors, cohortRef, type ClaimResolver, type ImportReportKey, type ProfileReader } from './cohort-matching';
 import { identifierKey, type Identifier } from './identifiers';
+import { publicFailureReason } from './import-failures';
 import { importIdTime, verifyImportId } from './import-ids';
 import type { MemberKind, SetKind, SetRef } from './membership';
 
@@ -164,7 +165,7 @@ export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord
     duplicate: report.duplicate,
     conflicts: report.conflicts,
     conflict_samples: report.conflictSamples,
-    ...(report.failureReason !== undefined ? { failure_reason: report.failureReason } : {}),
+    ...(report.failureReason !== undefined ? { failure_reason: publicFailureReason(report.failureReason) } : {}),
   };
 };
 

@@ -141,7 +141,8 @@ export interface IngestResult {
 
 /**
  * Accepts one Currents POST body for an authenticated workspace: queues all of it (events and
- * rejects) or nothing (`enqueueAll` throws 503 + Retry-After, and Braze retries the batch).
+ * rejects), or `enqueueAll` throws 503 + Retry-After (saying whether part was queued) and Braze
+ * retries the batch; per-event dedupe markers store each event once.
  */
 export const ingestCurrents = async (
   deps: { sender: QueueSender; queueUrl: string },

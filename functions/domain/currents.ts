@@ -51,6 +51,14 @@ export interface CurrentsStats {
   directory: Partial<Record<FactsOutcome, number>>;
 }
 
+/**
+ * When a stored event expires (DynamoDB TTL, epoch s): the retention counts from the event's time
+ * or from when the hub received it, whichever is later, so an event answered 200 is never stored
+ * already expired (a backfill, a replay of old data, `time: 0`).
+ */
+export const eventExpiresAt = (eventTimeSeconds: number, receivedAtMs: number, retentionSeconds: number): number =>
+  Math.max(eventTimeSeconds, Math.floor(receivedAtMs / 1000)) + retentionSeconds;
+
 /** Users whose directory facts are applied at once within one message. */
 export const USER_CONCURRENCY = 8;
 
@@ -165,7 +173,7 @@ export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: 
     }
   }
 
-  const expiresAtOf = (event: CurrentsEvent) => event.time + retentionSeconds;
+  const expiresAtOf = (event: CurrentsEvent) => eventExpiresAt(event.time, message.receivedAt, retentionSeconds);
   const toStore = fresh.filter((event) => {
     const brazeId = userOf(event)?.user_id;
     const keep = brazeId === undefined || !deleted.has(brazeId) || event.event_type === USER_DELETE_REQUEST;

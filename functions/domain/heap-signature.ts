@@ -24,7 +24,9 @@ const decodeDigest = (text: string): Buffer | undefined => {
   // Standard or URL-safe base64, padding optional (44 chars padded, 43 without).
   if (!/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text)) return undefined;
   const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return bytes.length === DIGEST_BYTES ? bytes : undefined;
+  if (bytes.length !== DIGEST_BYTES) return undefined;
+  // The 43rd character carries 2 unused bits: only the spelling with them zero is a digest's encoding.
+  return bytes.toString('base64url') === text.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_') ? bytes : undefined;
 };
 
 /** Parses the header; undefined when it is missing or malformed in any way. */

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type * as z from 'zod/mini';
 import { BadRequestError } from '../shared/errors';
+import { ownValue } from '../shared/own';
 import { isIdentified } from '../schemas/directory';
 import { mergeProfiles, resolveLive, type DirectoryDeps } from './directory';
 import { identifierKey, type Identifier } from './identifiers';
@@ -156,7 +157,7 @@ export const identifyAliases = async (
       fail("'user_alias' could not be identified", index);
       continue;
     }
-    if (identified.aliases[label] !== undefined && identified.aliases[label] !== item.user_alias.alias_name) {
+    if ((ownValue(identified.aliases, label) ?? item.user_alias.alias_name) !== item.user_alias.alias_name) {
       fail("the user with this 'external_id' already has an alias with this 'alias_label'", index);
       continue;
     }

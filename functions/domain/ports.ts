@@ -16,8 +16,11 @@ export interface WorkspaceStore {
   replaceCredentialHash(workspaceId: string, kind: HashedCredentialKind, oldHash: string, newHash: string): Promise<void>;
   /** Applies a partial update of the record's non-credential settings. */
   update(workspaceId: string, changes: Partial<Omit<WorkspaceRecord, 'workspaceId' | 'credentialHashes'>>): Promise<void>;
-  /** Pins a partner key if none is pinned yet; returns the hash that is pinned afterwards. */
-  pinPartnerKey(workspaceId: string, partner: string, hash: string): Promise<string>;
+  /**
+   * Pins a partner key if none is pinned yet; returns the hash that is pinned afterwards, or
+   * undefined when it cannot be read back (then nothing is accepted as pinned).
+   */
+  pinPartnerKey(workspaceId: string, partner: string, hash: string): Promise<string | undefined>;
   /** Adds a Heap id_token to the seen list if absent. */
   recordHeapIdToken(workspaceId: string, idToken: string): Promise<void>;
 }

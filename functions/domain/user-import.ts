@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_ID_LENGTH } from '../schemas/currents';
+import { UNSTORABLE_MAP_KEYS, ownValue } from '../shared/own';
 import { identifierKey, type Identifier } from './identifiers';
 import { aliasOnlyBrazeId } from './identity';
 
@@ -88,6 +89,7 @@ const aliasPair = (label: unknown, name: unknown): { label: string; name: string
   const l = text(label, 'alias_label');
   const n = text(name, 'alias_name');
   if ((l === undefined) !== (n === undefined)) throw new Error('alias_label and alias_name go together');
+  if (l !== undefined && UNSTORABLE_MAP_KEYS.includes(l)) throw new Error(`alias_label "${l}" cannot be stored (a profile's aliases are a DynamoDB map)`);
   return l !== undefined && n !== undefined ? { label: l, name: n } : undefined;
 };
 
@@ -203,7 +205,7 @@ export const groupRows = (
     }
     const labels = new Map<string, string>();
     const clash = row.aliases.find((alias) => {
-      const current = record.aliases[alias.label] ?? labels.get(alias.label);
+      const current = ownValue(record.aliases, alias.label) ?? labels.get(alias.label);
       labels.set(alias.label, alias.name);
       return current !== undefined && current !== alias.name;
     });

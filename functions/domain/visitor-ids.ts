@@ -4,6 +4,9 @@
  */
 const VISITOR_ID = /^[a-z0-9-]{1,32}$/i;
 
+/** The longest visitor id (characters; ASCII, so also bytes). */
+export const MAX_VISITOR_ID_LENGTH = 32;
+
 /** The normalised (lower-case) visitor id, or undefined when the value is not a valid one. */
 export const normaliseVisitorId = (value: unknown): string | undefined => {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;

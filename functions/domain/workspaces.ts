@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, generateSecret, hashSecret } from '../shared/crypto';
+import { ownValue } from '../shared/own';
 import {
   CREDENTIAL_PREFIXES,
+  canHoldPartnerKey,
   HASHED_CREDENTIALS,
   type CredentialKind,
   type HashedCredentialKind,
@@ -48,6 +50,7 @@ export const createWorkspace = async (
 ): Promise<WorkspaceCredentials> => {
   const workspaceId = `ws${randomBytes(8).toString('hex')}`;
   const partnerName = input.partnerName ?? 'hub';
+  if (!canHoldPartnerKey(partnerName)) throw new Error(`Partner name "${partnerName}" cannot hold a partner key: choose another`);
   const credentials: WorkspaceCredentials = {
     workspaceId,
     partnerName,
@@ -139,6 +142,19 @@ export const authenticate = async (
   const workspace = await store.findByCredentialHash(kind, hash);
   const stored = workspace?.credentialHashes[kind];
   return stored !== undefined && constantTimeEqual(stored, hash) ? workspace : undefined;
+};
+
+/**
+ * The partner-key hash a request under policy `pin` or `configured` must match, or undefined (then
+ * every key is refused): the configured or pinned one, or under `pin` on first use the presented one
+ * (one conditional write; concurrent first uses agree on a single winner). The partner name is
+ * client-supplied: it is looked up as an own key, and names that cannot be map keys hold none.
+ */
+export const expectedPartnerKey = async (store: WorkspaceStore, workspace: WorkspaceRecord, partner: string, hash: string): Promise<string | undefined> => {
+  if (!canHoldPartnerKey(partner)) return undefined;
+  const expected = ownValue(workspace.partnerKeyHashes, partner);
+  if (expected !== undefined || workspace.partnerKeyPolicy !== 'pin') return expected;
+  return store.pinPartnerKey(workspace.workspaceId, partner, hash);
 };
 
 /** Extracts the token of an `Authorization: Bearer <token>` header. */

@@ -11,9 +11,11 @@ import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
 import { dynamoProfileReader } from '../adapters/profile-reader';
 import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
+import { importFailureCode } from '../domain/import-failures';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
 import { tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
+import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
@@ -43,8 +45,8 @@ const processMessage = async (message: CohortImportMessage): Promise<void> => {
     unmatched: outcome.unmatched,
     ...outcome.result,
   });
-  metrics.addMetric('CohortIdentifiersMatched', MetricUnit.Count, outcome.matched);
-  metrics.addMetric('CohortIdentifiersUnmatched', MetricUnit.Count, outcome.unmatched);
+  metrics.addMetric(METRICS.cohortIdentifiersMatched, MetricUnit.Count, outcome.matched);
+  metrics.addMetric(METRICS.cohortIdentifiersUnmatched, MetricUnit.Count, outcome.unmatched);
 };
 
 export const handler = sqsWorker({
@@ -56,10 +58,13 @@ export const handler = sqsWorker({
     } catch (error) {
       const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
       if (receives >= QUEUES.cohortImport.maxReceiveCount) {
-        // Last attempt before SQS moves the message to the DLQ: say so in the report.
+        // Last attempt before SQS moves the message to the DLQ: say so in the report, with a code
+        // (the error's own message stays in the log, never in the report).
         const part = message.type === 'members' ? message.part : 0;
+        const code = importFailureCode(error);
+        logger.error('cohort import part failed for good', { importId: message.importId, part, code, error: error as Error });
         await workerDeps()
-          .reports.markFailed({ set: cohortRef(message.workspaceId, message.cohortId), importId: message.importId }, part, (error as Error).message, new Date().toISOString())
+          .reports.markFailed({ set: cohortRef(message.workspaceId, message.cohortId), importId: message.importId }, part, code, new Date().toISOString())
           .catch((markError: unknown) => logger.warn('could not mark import failed', { error: (markError as Error).message }));
       }
       throw error;

@@ -13,6 +13,7 @@ import { requireBearer } from '../shared/auth';
 import { queueUrl, settings } from '../shared/config';
 import { UnauthorizedError } from '../shared/errors';
 import { httpHandler, json } from '../shared/http';
+import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 
 export const handler = httpHandler(
@@ -23,9 +24,9 @@ export const handler = httpHandler(
     if (named !== undefined && named !== workspace.workspaceId && named !== workspace.name) throw new UnauthorizedError();
     const result = await ingestCurrents({ sender: sqsSender(), queueUrl: queueUrl('currents') }, workspace.workspaceId, request.rawBody, request.receivedAt);
     if (result.credentialCheck) return json(200, { message: 'success', events: 0 });
-    metrics.addMetric('CurrentsEventsQueued', MetricUnit.Count, result.accepted);
+    metrics.addMetric(METRICS.currentsEventsQueued, MetricUnit.Count, result.accepted);
     if (result.rejected > 0) {
-      metrics.addMetric('CurrentsEventsRejected', MetricUnit.Count, result.rejected);
+      metrics.addMetric(METRICS.currentsEventsRejected, MetricUnit.Count, result.rejected);
       logger.warn('currents events rejected', { workspaceId: workspace.workspaceId, rejected: result.rejected });
     }
     return json(200, { message: 'success', events: result.accepted, rejected: result.rejected });

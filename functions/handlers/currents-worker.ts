@@ -11,6 +11,7 @@ import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
 import { settings, tableName } from '../shared/config';
+import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
@@ -33,9 +34,9 @@ export const handler = sqsWorker({
       },
       message,
     );
-    metrics.addMetric('CurrentsEventsStored', MetricUnit.Count, stats.stored);
-    if (stats.duplicates > 0) metrics.addMetric('CurrentsDuplicates', MetricUnit.Count, stats.duplicates);
-    if (stats.rejects > 0) metrics.addMetric('CurrentsRejectsStored', MetricUnit.Count, stats.rejects);
+    metrics.addMetric(METRICS.currentsEventsStored, MetricUnit.Count, stats.stored);
+    if (stats.duplicates > 0) metrics.addMetric(METRICS.currentsDuplicates, MetricUnit.Count, stats.duplicates);
+    if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
     logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: Date.now() - started, ...stats });
   },
   // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.

@@ -1,5 +1,6 @@
 /** Workspace records and the credentials printed to their owner. */
 import * as z from 'zod/mini';
+import { UNSTORABLE_MAP_KEYS } from '../shared/own';
 
 export const CREDENTIAL_KINDS = [
   'partnerApiKey',
@@ -29,6 +30,16 @@ export const CREDENTIAL_PREFIXES = {
 
 export const workspaceNameSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/));
 export const partnerNameSchema = z.string().check(z.regex(/^[a-z0-9_-]{1,64}$/));
+
+/**
+ * Valid partner names that cannot be keys of the stored partner-key map: the AWS SDK refuses to
+ * marshall a map with an own `constructor` key and drops `__proto__` both ways. They may import
+ * under policy `any` only; `pin` and `configured` refuse them (401) and the admin CLI will not set them.
+ */
+export const UNPINNABLE_PARTNER_NAMES = UNSTORABLE_MAP_KEYS;
+
+/** True when a partner name can have a pinned or configured key. */
+export const canHoldPartnerKey = (partner: string): boolean => partnerNameSchema.safeParse(partner).success && !UNPINNABLE_PARTNER_NAMES.includes(partner);
 
 export const PARTNER_KEY_POLICIES = ['any', 'pin', 'configured'] as const;
 export type PartnerKeyPolicy = (typeof PARTNER_KEY_POLICIES)[number];

@@ -2,6 +2,10 @@
  * Opaque, tamper-evident pagination cursors: the DynamoDB LastEvaluatedKey, base64url-encoded and
  * signed with HMAC-SHA256 under a key bound to the workspace and the route. A cursor from another
  * workspace, another route, or edited by hand fails verification and is refused with 400.
+ *
+ * Only the canonical encoding of a signature is accepted: 16 bytes take 22 base64url characters
+ * whose last one carries 4 unused bits, so several spellings decode to the same bytes. A spelling
+ * that does not re-encode to itself is refused before the MAC is compared (in constant time).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BadRequestError } from './errors';
@@ -27,6 +31,7 @@ export const decodeCursor = (scope: CursorScope, cursor: string | undefined): Re
   if (!payload || !signature || extra !== undefined || cursor.length > 4096) throw new BadRequestError('Invalid cursor');
   const expected = sign(scope, payload);
   const given = Buffer.from(signature, 'base64url');
+  if (given.toString('base64url') !== signature) throw new BadRequestError('Invalid cursor');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new BadRequestError('Invalid cursor');
   try {
     const key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;

@@ -1,8 +1,10 @@
 /**
- * Whole-or-nothing enqueueing of one request's work. A request becomes one or more messages; they are
- * packed into `SendMessageBatch` calls (≤10 entries and ≤256 KiB per call, SQS limits) and sent with
- * retries. If any message cannot be queued the caller answers 503 + Retry-After and the sender
- * retries the whole request; every message is idempotent and version-guarded, so the retry converges.
+ * Enqueueing of one request's work. A request becomes one or more messages; they are packed into
+ * `SendMessageBatch` calls (≤10 entries and ≤256 KiB per call, SQS limits) and sent with retries. If
+ * any message cannot be queued the caller answers 503 + Retry-After and the sender retries the whole
+ * request; every message is idempotent and version-guarded, so the retry converges. SQS has no
+ * multi-call transaction: when a later call fails, the earlier messages are already queued, and the
+ * 503 says so (QueueUnavailableError) instead of claiming that nothing was accepted.
  */
 import { MAX_MESSAGE_BYTES } from './definitions/queues';
 import { PayloadTooLargeError, QueueUnavailableError } from './errors';
@@ -48,8 +50,9 @@ export const sqsSafeJson = (body: string): string =>
   );
 
 /**
- * Sends every body or throws `QueueUnavailableError`. Entries that SQS reports as failed are
- * retried (up to `attempts` rounds); a thrown SDK error counts as every entry failing.
+ * Sends every body or throws `QueueUnavailableError`, which counts the messages SQS confirmed before
+ * it gave up. Entries that SQS reports as failed are retried (up to `attempts` rounds); a thrown SDK
+ * error counts as every entry failing.
  */
 export const enqueueAll = async (
   sender: QueueSender,
@@ -57,15 +60,19 @@ export const enqueueAll = async (
   bodies: readonly string[],
   attempts = 3,
 ): Promise<void> => {
+  let queued = 0;
   for (const batch of planBatches(bodies.map(sqsSafeJson))) {
     let pending = batch;
+    let cause: unknown = 'SQS reported the entries as failed';
     for (let attempt = 1; pending.length > 0; attempt += 1) {
-      if (attempt > attempts) throw new QueueUnavailableError();
+      if (attempt > attempts) throw new QueueUnavailableError(5, { queued, total: bodies.length, cause });
       try {
         const { failed } = await sender.sendBatch(queueUrl, pending);
-        pending = failed.map((index) => pending[index]).filter((body): body is string => body !== undefined);
-      } catch {
-        if (attempt >= attempts) throw new QueueUnavailableError();
+        const still = failed.map((index) => pending[index]).filter((body): body is string => body !== undefined);
+        queued += pending.length - still.length;
+        pending = still;
+      } catch (error) {
+        cause = error;
       }
     }
   }

@@ -8,6 +8,8 @@ export class HubError extends Error {
     message: string,
     readonly errors: readonly string[] = [],
     readonly headers: Readonly<Record<string, string>> = {},
+    /** For the log only (never in the response): what is known about a failed dependency. */
+    readonly logDetail: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = new.target.name;
@@ -50,11 +52,35 @@ export class RateLimitedError extends HubError {
   }
 }
 
-/** The request could not be queued whole; nothing of it was accepted, the sender should retry. */
+/** How far a request's enqueueing got before the queue gave up. */
+export interface EnqueueProgress {
+  /** Messages SQS confirmed. */
+  readonly queued: number;
+  /** Messages the request needed. */
+  readonly total: number;
+  /** The last error, for the log. */
+  readonly cause?: unknown;
+}
+
+const describeCause = (cause: unknown): Record<string, unknown> =>
+  cause === undefined ? {} : { cause: cause instanceof Error ? { name: cause.name, message: cause.message } : typeof cause === 'string' ? cause : typeof cause };
+
+/**
+ * The request could not be queued whole: 503 + Retry-After, and the sender should retry the whole
+ * request. The message says what is true: nothing was accepted, or (a request of several messages
+ * whose later `SendMessageBatch` failed) part of it was queued — a retry is still safe, since every
+ * message is idempotent and version-guarded, so the retry converges on the same result.
+ */
 export class QueueUnavailableError extends HubError {
-  constructor(retryAfterSeconds = 5) {
-    super(503, 'Service temporarily unavailable, nothing was accepted: retry later', [], {
-      'Retry-After': String(retryAfterSeconds),
-    });
+  constructor(retryAfterSeconds = 5, progress: EnqueueProgress = { queued: 0, total: 0 }) {
+    super(
+      503,
+      progress.queued > 0
+        ? 'Service temporarily unavailable, part of this request was queued: retry the whole request later (safe: processing is idempotent)'
+        : 'Service temporarily unavailable, nothing was accepted: retry later',
+      [],
+      { 'Retry-After': String(retryAfterSeconds) },
+      { queuedMessages: progress.queued, messages: progress.total, ...describeCause(progress.cause) },
+    );
   }
 }

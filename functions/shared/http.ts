@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HubError, PayloadTooLargeError } from './errors';
+import { routeMetric } from './metric-names';
 import { logger, metrics } from './powertools';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -87,18 +88,20 @@ export const httpHandler =
         throw new PayloadTooLargeError(options.maxBodyBytes);
       }
       const response = await fn(request);
-      metrics.addMetric(`${route}.${response.status < 300 ? 'Accepted' : 'Answered'}`, MetricUnit.Count, 1);
+      metrics.addMetric(routeMetric(route, response.status < 300 ? 'Accepted' : 'Answered'), MetricUnit.Count, 1);
       return toResult(response);
     } catch (error) {
       if (error instanceof HubError) {
-        // Expected refusals: log the status and reason, never the body or credentials.
-        logger.info('request refused', { status: error.status, reason: error.message });
-        metrics.addMetric(`${route}.Refused${error.status}`, MetricUnit.Count, 1);
+        // Expected refusals: log the status and reason, never the body or credentials; a 5xx (a
+        // dependency failed) at ERROR, with what is known about the failure.
+        if (error.status >= 500) logger.error('request refused', { status: error.status, reason: error.message, ...error.logDetail });
+        else logger.info('request refused', { status: error.status, reason: error.message });
+        metrics.addMetric(routeMetric(route, `Refused${error.status}`), MetricUnit.Count, 1);
         const body = error.errors.length > 0 ? { message: error.message, errors: error.errors } : { message: error.message };
         return toResult({ status: error.status, body, headers: error.headers });
       }
       logger.error('unhandled error', error as Error);
-      metrics.addMetric(`${route}.Error`, MetricUnit.Count, 1);
+      metrics.addMetric(routeMetric(route, 'Error'), MetricUnit.Count, 1);
       return toResult({ status: 500, body: { message: 'Internal server error' } });
     } finally {
       logger.removeKeys(['route']);

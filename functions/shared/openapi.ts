@@ -27,7 +27,7 @@ export interface RouteDoc {
   readonly query?: readonly string[];
 }
 
-const refusals = { '401': 'Missing, wrong or rotated-out credential', '429': 'Rate limited (X-RateLimit-* headers)', '503': 'Could not queue; nothing accepted (Retry-After)' };
+const refusals = { '401': 'Missing, wrong or rotated-out credential', '429': 'Rate limited (X-RateLimit-* headers)', '503': 'Could not queue the whole request (Retry-After): nothing accepted, or part queued and a retry is safe' };
 
 /** Documentation of every route, keyed `METHOD path`. A test fails when a route lacks an entry. */
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {

@@ -14,6 +14,7 @@ import type * as z from 'zod/mini';
 import { dynamoClient } from '../adapters/dynamo-client';
 import { tableName } from './config';
 import { QUEUES, type QueueKey } from './definitions/queues';
+import { METRICS } from './metric-names';
 import { logger, metrics } from './powertools';
 
 /** Every queued message names the key under which its processing is deduplicated. */
@@ -60,7 +61,7 @@ export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) =>
     } catch (error) {
       const poison = receives >= QUEUES[options.queue].maxReceiveCount;
       logger.warn('record failed', { messageId: record.messageId, receives, poison, error: (error as Error).message });
-      metrics.addMetric(poison ? 'PoisonMessage' : 'RecordFailed', MetricUnit.Count, 1);
+      metrics.addMetric(poison ? METRICS.poisonMessage : METRICS.recordFailed, MetricUnit.Count, 1);
       throw error;
     }
   };

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { FunctionDefinition, FunctionKey } from '../../functions/shared/definitions/functions';
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
+import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
 import type { HubQueues } from '../stateful-stack';
 import type { StageConfig } from '../stage-config';
 
@@ -72,8 +73,8 @@ export class HubFunction extends Construct {
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'audience-hub',
-        POWERTOOLS_METRICS_NAMESPACE: 'AudienceHub',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
         HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),

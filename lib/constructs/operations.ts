@@ -22,6 +22,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { QueueKey } from '../../functions/shared/definitions/queues';
+import { METRICS, METRIC_NAMESPACE, SERVICE_NAME, type MetricName } from '../../functions/shared/metric-names';
 import type { HubQueues } from '../stateful-stack';
 import type { StageConfig } from '../stage-config';
 
@@ -93,8 +94,8 @@ export class Operations extends Construct {
     });
     alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
 
-    const hubMetric = (metricName: string, label: string) =>
-      new Metric({ namespace: 'AudienceHub', metricName, dimensionsMap: { service: 'audience-hub' }, period: Duration.minutes(5), statistic: 'Sum', label });
+    const hubMetric = (metricName: MetricName, label: string) =>
+      new Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum', label });
     const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${config.prefix}-operations` });
     dashboard.addWidgets(
       new GraphWidget({ title: 'API requests', left: [props.api.metricCount({ period })], right: [props.api.metricClientError({ period }), props.api.metricServerError({ period })], width: 12 }),
@@ -113,10 +114,10 @@ export class Operations extends Construct {
     dashboard.addWidgets(
       new GraphWidget({
         title: 'Cohort identifiers matched / unmatched',
-        left: [hubMetric('IdentifiersMatched', 'matched'), hubMetric('IdentifiersUnmatched', 'unmatched')],
+        left: [hubMetric(METRICS.cohortIdentifiersMatched, 'matched'), hubMetric(METRICS.cohortIdentifiersUnmatched, 'unmatched')],
         width: 12,
       }),
-      new GraphWidget({ title: 'Worker record failures', left: [hubMetric('RecordFailed', 'failed records'), hubMetric('PoisonMessage', 'poison messages')], width: 12 }),
+      new GraphWidget({ title: 'Worker record failures', left: [hubMetric(METRICS.recordFailed, 'failed records'), hubMetric(METRICS.poisonMessage, 'poison messages')], width: 12 }),
     );
   }
 }

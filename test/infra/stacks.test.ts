@@ -1,9 +1,12 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, functionDefinitions } from '../../functions/shared/definitions/functions';
 import { QUEUES, visibilityTimeoutSeconds } from '../../functions/shared/definitions/queues';
 import { TABLES } from '../../functions/shared/definitions/tables';
+import { METRICS, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
 import { ServiceStack } from '../../lib/service-stack';
 import { StatefulStack } from '../../lib/stateful-stack';
 import { STAGES, type StageName } from '../../lib/stage-config';
@@ -167,6 +170,45 @@ describe('service stack', () => {
     expect(alarms).toContain('hub-prod-api-5xx');
     service.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [Match.anyValue()] });
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('dashboard metrics', () => {
+  const { service } = synth('prod');
+  /** The dashboard body with CloudFormation tokens (table names, regions) replaced by `?`. */
+  const dashboardBody = (): string => {
+    const [dashboard] = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    const body = dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+    return typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '?')).join(body['Fn::Join'][0]);
+  };
+  /** Every `*.ts` file under functions/, with its text. */
+  const sources = (dir = join(__dirname, '..', '..', 'functions')): { file: string; text: string }[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return sources(path);
+      return entry.name.endsWith('.ts') ? [{ file: path, text: readFileSync(path, 'utf8') }] : [];
+    });
+
+  it('charts only custom metrics that an emitter emits: names from METRICS, namespace and service dimension as Powertools sets them', () => {
+    const charted = [...dashboardBody().matchAll(/\["([^"]+)","([^"]+)","service","([^"]+)"/g)].map(([, namespace, name, serviceName]) => ({ namespace, name, serviceName }));
+    const emitted = sources().filter(({ text }) => text.includes('metrics.addMetric('));
+    const emittedNames = Object.entries(METRICS)
+      .filter(([key]) => emitted.some(({ text }) => new RegExp(`metrics\\.addMetric\\([^;]*METRICS\\.${key}\\b`).test(text)))
+      .map(([, name]) => name);
+
+    expect(charted.length).toBeGreaterThan(0);
+    for (const metric of charted) expect(metric).toEqual({ namespace: METRIC_NAMESPACE, name: expect.any(String), serviceName: SERVICE_NAME });
+    expect(emittedNames).toEqual(expect.arrayContaining(charted.map((metric) => metric.name)));
+    expect(charted.map((metric) => metric.name)).toEqual(expect.arrayContaining(['CohortIdentifiersMatched', 'CohortIdentifiersUnmatched']));
+  });
+
+  it('has every emitter name its metric through functions/shared/metric-names.ts, never a string literal', () => {
+    const literal = sources().filter(({ text }) => /addMetric\(\s*['"`]/.test(text)).map(({ file }) => file);
+
+    expect(literal).toEqual([]);
+    // Every constant is emitted somewhere (a stale constant would let a chart name a dead metric).
+    const all = sources().map(({ text }) => text).join('\n');
+    for (const key of Object.keys(METRICS)) expect(all).toMatch(new RegExp(`addMetric\\([^;]*METRICS\\.${key}\\b`));
   });
 });
 

@@ -58,5 +58,8 @@ describe('cohort import limits', () => {
     expect(JSON.parse(dead[0]!.Body!).importId).toBe('imp_poison');
     expect(report.body).toMatchObject({ import_id: 'imp_poison', status: 'failed' });
     expect(report.body.failure_reason).toEqual(expect.any(String));
+    // A stable code (docs/cohort-import.md), not DynamoDB's message about key sizes.
+    expect(report.body.failure_reason).toBe('invalid_data');
+    expect(JSON.stringify(report.body)).not.toMatch(/primary key|bytes/i);
   });
 });

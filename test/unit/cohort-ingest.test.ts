@@ -304,6 +304,34 @@ describe('accepting membership deltas', () => {
 
     expect(answer.status).toBe(503);
     expect(answer.headers['Retry-After']).toBeDefined();
+    expect(answer.message).toContain('nothing was accepted');
+  });
+
+  it('says part of the request was queued when a later SendMessageBatch fails after earlier parts were sent', async () => {
+    const { deps } = setup();
+    const sent: string[] = [];
+    let calls = 0;
+    deps.sender.sendBatch = (_url, bodies) => {
+      calls += 1;
+      if (calls > 1) return Promise.reject(new Error('SQS down'));
+      sent.push(...bodies);
+      return Promise.resolve({ failed: [] });
+    };
+    const ids = Array.from({ length: 1000 }, (_, i) => `${i}-${'x'.repeat(500)}`);
+
+    const error = await postUsers(deps, usersBody({ cohort_changes: [{ user_ids: ids }] })).then(
+      () => undefined,
+      (thrown: unknown) => thrown as HubError,
+    );
+
+    expect(error?.status).toBe(503);
+    expect(error?.headers['Retry-After']).toBeDefined();
+    expect(error?.message).toContain('part of this request was queued');
+    expect(error?.message).toContain('retry');
+    expect(error?.message).not.toContain('nothing was accepted');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(error?.logDetail).toMatchObject({ queuedMessages: sent.length, cause: { name: 'Error', message: 'SQS down' } });
+    expect(error?.logDetail.messages).toBeGreaterThan(sent.length);
   });
 
   it('answers 429 with X-RateLimit headers once the workspace exceeds its limit, and sends them on success too', async () => {

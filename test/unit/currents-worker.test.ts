@@ -93,7 +93,23 @@ describe('Currents worker', () => {
     await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]));
 
     expect(events.markers.get('a')).toBeGreaterThanOrEqual(1_763_900_200 + 12 * 86_400);
-    expect(events.stored.get('a')?.expiresAt).toBe(1_763_900_000 + 400 * 86_400);
+    // The message was received at 1_763_900_100 s, after the event's time: retention counts from then.
+    expect(events.stored.get('a')?.expiresAt).toBe(1_763_900_100 + 400 * 86_400);
+  });
+
+  it('never stores an accepted event already expired: retention counts from max(event time, received)', async () => {
+    const received = 1_763_900_100; // message.receivedAt, seconds
+    const now = 1_763_900_200; // the worker's clock, seconds
+    await processCurrentsMessage(deps(), message([
+      ev('epoch', 0, { user_id: 'u1' }),
+      ev('backfill', received - 500 * 86_400, { user_id: 'u1' }),
+      ev('future', received + 3600, { user_id: 'u1' }),
+    ]));
+
+    expect(events.stored.get('epoch')?.expiresAt).toBe(received + 400 * 86_400);
+    expect(events.stored.get('backfill')?.expiresAt).toBe(received + 400 * 86_400);
+    expect(events.stored.get('future')?.expiresAt).toBe(received + 3600 + 400 * 86_400);
+    for (const entry of events.stored.values()) expect(entry.expiresAt).toBeGreaterThan(now);
   });
 
   it('stores events with an empty user block under no user', async () => {

@@ -42,6 +42,22 @@ describe('enqueue', () => {
     await expect(enqueueAll(sender, 'q', ['a'])).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
+  it('counts what was queued before giving up: "nothing was accepted" only when nothing was', async () => {
+    const bodies = Array.from({ length: 15 }, (_, i) => `m${i}`);
+    // Call 1 (10 entries) succeeds; the second batch then loses entry 0 on every attempt.
+    const laterFails = recordingSender([[], [0], [0], [0]]);
+    const firstFails = recordingSender([[0, 1], [0, 1], [0, 1]]);
+
+    const partly = await enqueueAll(laterFails, 'q', bodies).then(() => undefined, (error: unknown) => error as QueueUnavailableError);
+    const nothing = await enqueueAll(firstFails, 'q', ['a', 'b']).then(() => undefined, (error: unknown) => error as QueueUnavailableError);
+
+    expect(partly).toBeInstanceOf(QueueUnavailableError);
+    expect(partly?.message).toContain('part of this request was queued');
+    expect(partly?.logDetail).toMatchObject({ queuedMessages: 14, messages: 15 });
+    expect(nothing?.message).toContain('nothing was accepted');
+    expect(nothing?.logDetail).toMatchObject({ queuedMessages: 0, messages: 2 });
+  });
+
   it('answers 503 when the SDK call throws on every attempt', async () => {
     const sender: QueueSender = { sendBatch: () => Promise.reject(new Error('connection refused')) };
 

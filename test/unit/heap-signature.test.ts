@@ -88,4 +88,19 @@ describe('Heap-Hash verification', () => {
     expect(parseHeapHash(header)).toBeUndefined();
     expect(verify(header, body)).toEqual({ ok: false, reason: 'malformed' });
   });
+
+  it('refuses a base64 digest re-spelled in its unused bits (same bytes, not the canonical encoding)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const digest = createHmac('sha256', SECRET).update(`${NOW}${body}`).digest('base64');
+    // 32 bytes = 256 bits in 43 characters (258 bits) + '=': the 43rd character's 2 low bits are unused.
+    const last = alphabet.indexOf(digest.charAt(42));
+    const variants = [1, 2, 3].map((bits) => `${digest.slice(0, 42)}${alphabet[last ^ bits]}=`);
+
+    expect(verify(`ts:${NOW},hmac:${digest}`, body).ok).toBe(true);
+    for (const variant of variants) {
+      expect(Buffer.from(variant, 'base64')).toEqual(Buffer.from(digest, 'base64'));
+      expect(verify(`ts:${NOW},hmac:${variant}`, body).ok).toBe(false);
+      expect(verify(`ts:${NOW},hmac:${variant.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_')}`, body).ok).toBe(false);
+    }
+  });
 });

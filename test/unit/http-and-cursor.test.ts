@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { BadRequestError, QueueUnavailableError, UnauthorizedError } from '../../functions/shared/errors';
 import { httpHandler, json } from '../../functions/shared/http';
+import { logger } from '../../functions/shared/powertools';
 import { decodeCursor, encodeCursor, pageLimit } from '../../functions/shared/cursor';
 import { identifierKey } from '../../functions/domain/identifiers';
 import { checkHealth } from '../../functions/domain/health';
 import { constantTimeEqual } from '../../functions/shared/crypto';
+import { issueImportId, verifyImportId } from '../../functions/domain/import-ids';
 
 const event = (body: string | null, extra: Partial<APIGatewayProxyEvent> = {}) =>
   ({ httpMethod: 'POST', path: '/x', headers: { 'Content-Type': 'application/json' }, body, isBase64Encoded: false, requestContext: { requestTimeEpoch: 1 }, ...extra }) as unknown as APIGatewayProxyEvent;
@@ -27,6 +29,19 @@ describe('http wrapper', () => {
     expect(unavailable.headers?.['Retry-After']).toBe('7');
     expect(crashed.statusCode).toBe(500);
     expect(crashed.body).not.toContain('secret detail');
+  });
+
+  it('logs a 5xx refusal at ERROR with its detail, and keeps the detail out of the response', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const failure = new QueueUnavailableError(5, { queued: 1, total: 3, cause: new Error('socket hang up') });
+
+    const result = await httpHandler('t', () => Promise.reject(failure))(event('{}'));
+
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toEqual({ message: failure.message });
+    expect(result.body).not.toContain('socket hang up');
+    expect(logged).toHaveBeenCalledWith('request refused', expect.objectContaining({ status: 503, queuedMessages: 1, messages: 3, cause: { name: 'Error', message: 'socket hang up' } }));
+    logged.mockRestore();
   });
 
   it('answers 413 before running the route when the body exceeds the limit', async () => {
@@ -82,11 +97,40 @@ describe('cursors', () => {
     expect(() => decodeCursor(scope, `${payload}`)).toThrow(BadRequestError);
   });
 
+  it('refuses a signature whose last character differs only in unused padding bits (same bytes, not canonical)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const cursor = encodeCursor(scope, { pk: 'ws1#C#x', sk: 'M#p1' })!;
+    const [payload, signature] = cursor.split('.') as [string, string];
+    // 16 bytes = 128 bits in 22 characters (132 bits): the last character's 4 low bits are padding.
+    const last = alphabet.indexOf(signature.slice(-1));
+    const variants = [1, 2, 4, 8].map((bit) => `${signature.slice(0, -1)}${alphabet[last ^ bit]}`);
+
+    for (const variant of variants) {
+      expect(Buffer.from(variant, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+      expect(() => decodeCursor(scope, `${payload}.${variant}`)).toThrow(BadRequestError);
+    }
+    expect(() => decodeCursor(scope, `${payload}.${signature}=`)).toThrow(BadRequestError);
+    expect(decodeCursor(scope, cursor)).toEqual({ pk: 'ws1#C#x', sk: 'M#p1' });
+  });
+
   it('caps page limits and refuses non-numbers', () => {
     expect(pageLimit(undefined)).toBe(100);
     expect(pageLimit('5000')).toBe(1000);
     expect(() => pageLimit('abc')).toThrow(BadRequestError);
     expect(() => pageLimit('0')).toThrow(BadRequestError);
+  });
+});
+
+describe('signed import ids', () => {
+  it('accept only the spelling the hub issued (lower-case hex signature)', () => {
+    const scope = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const id = issueImportId(scope, 'c', Date.parse('2026-03-01T00:00:00Z'));
+    const signature = id.slice(-16);
+
+    expect(verifyImportId(scope, 'c', id)).toBe(true);
+    // Upper-case hex spells the same bytes; it verifies only if it is the same string (no letters).
+    expect(verifyImportId(scope, 'c', `${id.slice(0, -16)}${signature.toUpperCase()}`)).toBe(signature === signature.toUpperCase());
+    expect(verifyImportId(scope, 'c', `${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`)).toBe(false);
   });
 });
 

@@ -1,5 +1,15 @@
-/** `__proto__` / `constructor` keys in request bodies are plain data: they neither inject nor flip anything. */
-import { validateCohortChanges, validateCohortUpsert } from '../../functions/domain/cohort-ingest';
+/**
+ * `__proto__` / `constructor` keys in request bodies are plain data: they neither inject nor flip
+ * anything; and names a client picks (partners, alias labels) are looked up as own keys only.
+ */
+import { acceptCohortChanges, validateCohortChanges, validateCohortUpsert, type IngestDeps } from '../../functions/domain/cohort-ingest';
+import { createAliases, identifyAliases } from '../../functions/domain/identity';
+import { groupRows, isReject, parseImportLine, type ImportRow } from '../../functions/domain/user-import';
+import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+import { hashSecret } from '../../functions/shared/crypto';
+import { HubError } from '../../functions/shared/errors';
+import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
+import { DATA_IMPORT_KEY, PARTNER_KEY, fakeLimiter, fakeSender, fakeWorkspaceStore, workspaceRecord } from './support/cohort-fakes';
 
 describe('prototype-pollution keys in cohort import bodies', () => {
   it('keeps an add an add when a change object carries "__proto__": {"should_remove": true}', () => {
@@ -24,5 +34,75 @@ describe('prototype-pollution keys in cohort import bodies', () => {
     const body = JSON.parse('{"cohort_id":"c","created_at":"2026-01-01","__proto__":{"name":"from-proto"}}') as Record<string, unknown>;
 
     expect(() => validateCohortUpsert(body)).toThrow('`name` must be a non-empty string');
+  });
+});
+
+describe('client-supplied names that are also Object.prototype members', () => {
+  const NOW = Date.parse('2026-03-01T12:00:00Z');
+  // The Object.prototype members that are valid partner names ([a-z0-9_-]{1,64}).
+  const PROTOTYPE_NAMES = ['constructor', '__proto__'];
+  const post = (overrides: Partial<WorkspaceRecord>, partner: string, key = PARTNER_KEY) => {
+    const store = fakeWorkspaceStore(workspaceRecord(overrides));
+    const deps: IngestDeps = { store, sender: fakeSender(), queueUrl: 'q', limiter: fakeLimiter() };
+    const body = JSON.stringify({ client_secret: DATA_IMPORT_KEY, partner_api_key: key, cohort_id: 'c', cohort_changes: [{ user_ids: ['u1'] }] });
+    return { deps, call: (presented = key) => acceptCohortChanges(deps, { partner, rawBody: body.replace(JSON.stringify(key), JSON.stringify(presented)), receivedAt: NOW }) };
+  };
+  const statusOf = (call: Promise<{ status: number }>) =>
+    call.then(
+      (result) => result.status,
+      (error: unknown) => {
+        if (error instanceof HubError) return error.status;
+        throw error;
+      },
+    );
+
+  it.each(PROTOTYPE_NAMES)('partner %j: accepted under policy "any", refused (401, never a crash) under "configured" and "pin"', async (partner) => {
+    // Configured as an own key (only a fake can hold it: the SDK cannot store these map keys).
+    const configured = post({ partnerKeyPolicy: 'configured', partnerKeyHashes: Object.fromEntries([[partner, hashSecret(PARTNER_KEY)]]) }, partner);
+    const pin = post({ partnerKeyPolicy: 'pin' }, partner);
+    const any = post({ partnerKeyPolicy: 'any' }, partner);
+
+    const answers = [await statusOf(configured.call()), await statusOf(pin.call()), await statusOf(pin.call()), await statusOf(any.call())];
+
+    expect(answers).toEqual([401, 401, 401, 201]);
+    expect((pin.deps.store as ReturnType<typeof fakeWorkspaceStore>).pins).toEqual([]);
+  });
+
+  it('still pins and checks ordinary partner names', async () => {
+    const { call } = post({ partnerKeyPolicy: 'pin' }, 'segment');
+
+    expect([await statusOf(call()), await statusOf(call()), await statusOf(call('another-key'))]).toEqual([201, 201, 401]);
+  });
+
+  it('reads alias labels as own keys: a label "constructor" is free until the user has one', async () => {
+    const directory = new FakeDirectory();
+    const deps = { directory, membership: new FakeMembership() };
+    await directory.createProfile('ws1', 'known', '2026-01-01T00:00:00.000Z');
+    await directory.claim('ws1', 'known', { kind: 'external_id', value: 'cust-1' }, '2026-01-01T00:00:00.000Z');
+    await createAliases(deps, 'ws1', { user_aliases: [{ alias_name: 'n-1', alias_label: 'constructor' }] }, '2026-01-01T00:00:00.000Z');
+
+    const result = await identifyAliases(deps, 'ws1', { aliases_to_identify: [{ external_id: 'cust-1', user_alias: { alias_name: 'n-1', alias_label: 'constructor' } }] }, () => '000001000000000#identify#0', '2026-01-01T00:00:00.000Z');
+
+    expect(result).toEqual({ message: 'success', aliases_processed: 1 });
+    expect(directory.profile('ws1', 'known')?.aliases).toEqual({ constructor: 'n-1' });
+  });
+
+  it('groups users import rows with an alias label "toString" without calling it a clash', () => {
+    // Rows as groupRows receives them (parsing refuses `constructor`/`__proto__`, see below).
+    const rows: ImportRow[] = [
+      { line: 1, externalId: 'c1', aliases: [{ label: 'toString', name: 'a' }], deviceIds: [] },
+      { line: 2, externalId: 'c1', aliases: [{ label: 'constructor', name: 'b' }], deviceIds: [] },
+    ];
+
+    const { records, rejects } = groupRows('ws1', rows, () => '', new Map());
+
+    expect(rejects).toEqual([]);
+    expect(records[0]?.aliases).toEqual({ toString: 'a', constructor: 'b' });
+  });
+
+  it.each(['constructor', '__proto__'])('rejects a users import row with alias label %j, which a DynamoDB map cannot hold', (label) => {
+    const row = parseImportLine('jsonl', JSON.stringify({ external_id: 'c1', alias_label: label, alias_name: 'n' }), 1);
+
+    expect(row && isReject(row) ? row.reason : '').toContain(`alias_label "${label}" cannot be stored`);
   });
 });

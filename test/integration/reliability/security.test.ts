@@ -334,10 +334,16 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       const [payload, signature] = cursor.split('.') as [string, string];
       const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
       const forged = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(decoded).map(([name, value]) => [name, String(value).replace(b.workspaceId, a.workspaceId)]))), 'utf8').toString('base64url');
-      const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
+      // The first character's 6 bits are all signature bits: changing it always changes the MAC.
+      // (The last one carries 4 unused bits: an `A`/`B` flip there decodes to the same bytes.)
+      const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+      // Same bytes, non-canonical spelling: the last character with one unused (padding) bit set.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.slice(-1)) ^ 1]}`;
       const attempts = [
         `${forged}.${signature}`,
         `${payload}.${flipped}`,
+        `${payload}.${respelled}`,
         `${payload}x.${signature}`,
         payload,
         `${payload}.${signature}.${signature}`,

@@ -4,6 +4,7 @@
  * unique, one alias per label, writes only on live profiles, device claims marked by owner state).
  */
 import { identifierKey, type Identifier } from '../../../functions/domain/identifiers';
+import { ownValue } from '../../../functions/shared/own';
 import type { ClaimOutcome, DirectoryPort, MembershipPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/directory';
 import { decide, type ApplyResult, type MembershipChange, type MemberKind, type SetRef } from '../../../functions/domain/membership';
 import { isIdentified, isLive, newProfile, type Claim, type Profile } from '../../../functions/schemas/directory';
@@ -68,7 +69,7 @@ export class FakeDirectory implements DirectoryPort {
 
   private record(profile: Profile, identifier: Identifier): boolean {
     if (identifier.kind === 'alias') {
-      const current = profile.aliases[identifier.label];
+      const current = ownValue(profile.aliases, identifier.label);
       if (current !== undefined && current !== identifier.name) return false;
       profile.aliases[identifier.label] = identifier.name;
     } else if (identifier.kind === 'external_id') {

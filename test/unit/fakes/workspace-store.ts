@@ -1,4 +1,5 @@
 import type { SecretBox, WorkspaceStore } from '../../../functions/domain/ports';
+import { ownValue } from '../../../functions/shared/own';
 import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
 
 /** In-memory WorkspaceStore with the same semantics as the DynamoDB one (unique names, hash index). */
@@ -39,8 +40,9 @@ export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, 
     },
     pinPartnerKey: (id, partner, hash) => {
       const record = records.get(id)!;
-      record.partnerKeyHashes[partner] ??= hash;
-      return Promise.resolve(record.partnerKeyHashes[partner]);
+      // Like DynamoDB + the SDK's map conversion: own keys only, and `__proto__` never reads back.
+      if (!Object.hasOwn(record.partnerKeyHashes, partner)) record.partnerKeyHashes[partner] = hash;
+      return Promise.resolve(ownValue(record.partnerKeyHashes, partner));
     },
     recordHeapIdToken: (id, token) => {
       const record = records.get(id)!;

@@ -1,5 +1,6 @@
 /** In-memory fakes of the ports used by cohort import, ingest and reads. */
 import { hashSecret } from '../../../functions/shared/crypto';
+import { ownValue } from '../../../functions/shared/own';
 import type { QueueSender } from '../../../functions/shared/enqueue';
 import type { WorkspaceStore } from '../../../functions/domain/ports';
 import type { RateLimiter } from '../../../functions/domain/rate-limit';
@@ -50,8 +51,9 @@ export const fakeWorkspaceStore = (record: WorkspaceRecord) => {
     update: () => Promise.resolve(),
     pinPartnerKey: (_ws, partner, hash) => {
       pins.push(partner);
-      record.partnerKeyHashes[partner] ??= hash;
-      return Promise.resolve(record.partnerKeyHashes[partner]);
+      // Like DynamoDB + the SDK's map conversion: own keys only, and `__proto__` never reads back.
+      if (!Object.hasOwn(record.partnerKeyHashes, partner)) record.partnerKeyHashes[partner] = hash;
+      return Promise.resolve(ownValue(record.partnerKeyHashes, partner));
     },
     recordHeapIdToken: () => Promise.resolve(),
   };

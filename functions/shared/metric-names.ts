@@ -1,0 +1,41 @@
+/**
+ * Every custom CloudWatch metric the hub emits: the one list that the emitters (handlers and the
+ * HTTP and SQS worker frameworks, through Powertools Metrics) and the operations dashboard (lib/)
+ * both use, so a chart can never name a metric nobody emits. Plain constants, no imports: CDK code
+ * imports this file without loading any runtime dependency.
+ */
+
+/** CloudWatch namespace of every custom metric. */
+export const METRIC_NAMESPACE = 'AudienceHub';
+
+/** Powertools service name: also the `service` dimension Powertools adds to every metric. */
+export const SERVICE_NAME = 'audience-hub';
+
+export const METRICS = {
+  /** Cohort worker: identifiers of a membership part that resolved to a profile. */
+  cohortIdentifiersMatched: 'CohortIdentifiersMatched',
+  /** Cohort worker: identifiers of a membership part that matched no profile. */
+  cohortIdentifiersUnmatched: 'CohortIdentifiersUnmatched',
+  /** Currents ingest: events queued. */
+  currentsEventsQueued: 'CurrentsEventsQueued',
+  /** Currents ingest: events that failed the envelope (sent to the rejects store). */
+  currentsEventsRejected: 'CurrentsEventsRejected',
+  /** Currents worker: events stored. */
+  currentsEventsStored: 'CurrentsEventsStored',
+  /** Currents worker: events skipped as already processed. */
+  currentsDuplicates: 'CurrentsDuplicates',
+  /** Currents worker: rejects stored. */
+  currentsRejectsStored: 'CurrentsRejectsStored',
+  /** Any worker: a record failed and will be redelivered. */
+  recordFailed: 'RecordFailed',
+  /** Any worker: a record failed on its last receive (it goes to the DLQ). */
+  poisonMessage: 'PoisonMessage',
+} as const;
+
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+
+/** What the HTTP wrapper counts per route: `<route>.Accepted`, `.Answered`, `.Refused<status>`, `.Error`. */
+export type RouteOutcome = 'Accepted' | 'Answered' | 'Error' | `Refused${number}`;
+
+/** The per-route metric name of the HTTP wrapper. */
+export const routeMetric = (route: string, outcome: RouteOutcome): string => `${route}.${outcome}`;
