@@ -7,6 +7,7 @@ import { cursorScope } from '../shared/auth';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import { MAX_ID_LENGTH, type ReceivedCounts } from '../schemas/cohort-import';
+import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage, type KeyInput } from '../schemas/key-bytes';
 import type { Profile } from '../schemas/directory';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { resolveSurvivors, cohortRef, type ClaimResolver, type ImportReportKey, type ProfileReader } from './cohort-matching';
@@ -89,13 +90,14 @@ export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, pa
 };
 
 /**
- * Longer ids cannot exist (ingest refuses them) and could exceed DynamoDB's 2 KB key limit, which
- * would fail the read with a ValidationException (a 500): answer them without a read.
+ * Longer ids cannot exist (ingest refuses them) and could exceed DynamoDB's key limits (in bytes,
+ * key-bytes.ts), which would fail the read with a ValidationException (a 500): answer them without a read.
  */
 const tooLong = (...values: string[]) => values.some((value) => value.length > MAX_ID_LENGTH);
+const cannotExist = (input: KeyInput, value: string) => tooLong(value) || !fitsKey(input, value);
 
 const requireCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string) => {
-  if (tooLong(cohortId)) throw new NotFoundError('Cohort not found');
+  if (cannotExist('cohortId', cohortId)) throw new NotFoundError('Cohort not found');
   const meta = await deps.sets.getSet(cohortRef(workspace.workspaceId, cohortId));
   if (!meta) throw new NotFoundError(`Cohort not found: ${JSON.stringify(cohortId)}`);
   return meta;
@@ -135,7 +137,7 @@ export const reportStatus = (report: StoredImportReport): 'queued' | 'applied' |
  * exist yet is still in the queue: status "queued". Any other id is a 404.
  */
 export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, importId: string) => {
-  if (tooLong(cohortId, importId)) throw new NotFoundError('Import not found');
+  if (cannotExist('cohortId', cohortId) || cannotExist('importId', importId)) throw new NotFoundError('Import not found');
   const report = await deps.reports.get({ set: cohortRef(workspace.workspaceId, cohortId), importId });
   if (!report) {
     if (!verifyImportId(workspace, cohortId, importId)) {
@@ -187,7 +189,15 @@ export const parseUserQuery = (query: Readonly<Record<string, string>>): UserQue
   const [only, extra] = given;
   if (!only || extra) throw new BadRequestError(USER_QUERY_HELP, [USER_QUERY_HELP]);
   if (tooLong(...[query.external_id, query.device_id, query.braze_id, query.alias_label, query.alias_name].filter((value) => value !== undefined))) throw new BadRequestError(`Identifiers are at most ${MAX_ID_LENGTH} characters`, [`Identifiers are at most ${MAX_ID_LENGTH} characters`]);
+  const oversize = userQueryBytesProblem(only);
+  if (oversize) throw new BadRequestError(oversize, [oversize]);
   return only;
+};
+
+/** Why a user query names a key over its byte budget (no stored item can have it), or undefined. */
+const userQueryBytesProblem = (query: UserQuery): string | undefined => {
+  if (query.kind === 'braze_id') return fitsKey('brazeId', query.value) ? undefined : keyBytesMessage('braze_id', 'brazeId');
+  return identifierFits(query) ? undefined : identifierBytesMessage(query.kind === 'alias' ? 'alias_label and alias_name' : query.kind, query.kind);
 };
 
 const findProfile = async (deps: ReadDeps, workspaceId: string, query: UserQuery): Promise<Profile | undefined> => {

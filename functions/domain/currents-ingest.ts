@@ -4,8 +4,9 @@
  * - an empty body or `{"events": []}` is a credential check: nothing to queue, 2xx;
  * - a body that is not a JSON object with an `events` array is the only 400 (Braze splits and
  *   re-sends; a single event answered 400 again is dropped for good, so never 400 for one odd event);
- * - an event that fails the minimal envelope (or is too big even compressed) is kept as a reject
- *   with its reason, queued with the rest, and stored by the worker in the rejects store;
+ * - an event that fails the minimal envelope, has a keyed field over its DynamoDB key byte budget
+ *   (schemas/key-bytes.ts) or is too big even compressed is kept as a reject with its reason,
+ *   queued with the rest, and stored by the worker in the rejects store;
  * - everything else is kept field for field and queued in ≤256 KiB messages.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { MAX_MESSAGE_BYTES } from '../shared/definitions/queues';
 import { chunkForMessages, enqueueAll, type QueueSender } from '../shared/enqueue';
 import { BadRequestError } from '../shared/errors';
-import { MAX_EVENT_TIME_SECONDS, MAX_ID_LENGTH, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
+import { MAX_EVENT_TIME_SECONDS, MAX_ID_LENGTH, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
+import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage } from '../schemas/key-bytes';
 
 /** Characters of a rejected event kept for inspection. */
 export const REJECT_RAW_LIMIT = 16_384;
@@ -41,7 +43,28 @@ export const parseCurrentsBody = (rawBody: string): ParsedBody => {
 
 const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
 
-/** Why an element fails the minimal envelope, or undefined when it passes. */
+const objectOrEmpty = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
+
+/**
+ * The fields the worker writes into DynamoDB keys that are within MAX_ID_LENGTH characters but over
+ * their byte budgets: such an event would fail its write on every delivery and take its whole
+ * message to the DLQ. (Longer values already fail the envelope, or make the user block unreadable.)
+ */
+export const keyBytesProblems = (event: Record<string, unknown>): string[] => {
+  const user = objectOrEmpty(event.user);
+  const survivor = event.event_type === USER_ORPHAN ? objectOrEmpty(event.properties).orphaned_by_id : undefined;
+  const checks: [unknown, (value: string) => boolean, string][] = [
+    [event.id, (id) => fitsKey('eventId', id), keyBytesMessage('id', 'eventId')],
+    [event.event_type, (type) => fitsKey('eventType', type), keyBytesMessage('event_type', 'eventType')],
+    [user.user_id, (id) => fitsKey('brazeId', id), keyBytesMessage('user.user_id', 'brazeId')],
+    [user.external_user_id, (value) => identifierFits({ kind: 'external_id', value }), identifierBytesMessage('user.external_user_id', 'external_id')],
+    [user.device_id, (value) => identifierFits({ kind: 'device_id', value }), identifierBytesMessage('user.device_id', 'device_id')],
+    [survivor, (id) => fitsKey('brazeId', id), keyBytesMessage('properties.orphaned_by_id', 'brazeId')],
+  ];
+  return checks.filter(([value, fits]) => typeof value === 'string' && value.length <= MAX_ID_LENGTH && !fits(value)).map(([, , message]) => message);
+};
+
+/** Why an element fails the minimal envelope (or the key byte budgets), or undefined when it passes. */
 export const envelopeProblem = (item: unknown): string | undefined => {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'event is not a JSON object';
   const event = item as Record<string, unknown>;
@@ -52,6 +75,7 @@ export const envelopeProblem = (item: unknown): string | undefined => {
   if (typeof time !== 'number' || !Number.isInteger(time) || time < 0 || time > MAX_EVENT_TIME_SECONDS) {
     problems.push('time must be an integer number of UNIX seconds');
   }
+  problems.push(...keyBytesProblems(event));
   return problems.length > 0 ? problems.join('; ') : undefined;
 };
 

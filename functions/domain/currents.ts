@@ -14,10 +14,9 @@ import { gunzipSync } from 'node:zlib';
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type FactsOutcome, type UserFacts } from './directory';
 import { changeVersion } from './membership';
 import type { Clock } from './ports';
-import { currentsEventSchema, stringProperty, userOf, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
+import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
 
-export const USER_DELETE_REQUEST = 'users.UserDeleteRequest';
-export const USER_ORPHAN = 'users.UserOrphan';
+export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
 
 /** Dedupe markers outlive Braze's 5 days of retries plus 7 days of its retention. */
 export const MARKER_DAYS = 14;

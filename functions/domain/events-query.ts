@@ -1,6 +1,17 @@
 /** Parsing of the events read API's query parameters (pure). */
 import { BadRequestError } from '../shared/errors';
 import { MAX_EVENT_TIME_SECONDS } from '../schemas/currents';
+import { fitsKey, keyBytesMessage, type KeyInput } from '../schemas/key-bytes';
+
+/**
+ * A request value the read puts into a key (`type`, `brazeId`): 400 over its byte budget, since no
+ * stored key can hold it and DynamoDB refuses an over-long key with a ValidationException (a 500).
+ */
+export const requireKeyFits = (name: string, input: KeyInput, value: string): string => {
+  if (fitsKey(input, value)) return value;
+  const message = keyBytesMessage(name, input);
+  throw new BadRequestError(message, [message]);
+};
 
 /** Exclusive upper bound used when `to` is absent: beyond any storable event time. */
 export const END_OF_TIME_MS = (MAX_EVENT_TIME_SECONDS + 1) * 1000;

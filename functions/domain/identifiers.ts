@@ -4,13 +4,12 @@
  * match only while the profile is anonymous). Each identifier has one canonical key string; the
  * aliases table holds one item per key pointing at the profile that claims it.
  */
+import { escapeKeyPart as escapePart } from '../schemas/key-bytes';
+
 export type Identifier =
   | { readonly kind: 'external_id'; readonly value: string }
   | { readonly kind: 'alias'; readonly label: string; readonly name: string }
   | { readonly kind: 'device_id'; readonly value: string };
-
-// '#' separates key parts; escaping it (and the escape char) keeps keys unambiguous for any input.
-const escapePart = (part: string): string => part.replace(/%/g, '%25').replace(/#/g, '%23');
 
 /** Canonical key of an identifier, unique per workspace, e.g. `alias#email#a@b.c`. */
 export const identifierKey = (identifier: Identifier): string => {

@@ -44,7 +44,8 @@ export const parseAliasBody = <T>(rawBody: string, schema: z.ZodMiniType<T>, arr
   if (items.length > MAX_ALIASES_PER_REQUEST) throw new BadRequestError(`${arrayName} can hold at most ${MAX_ALIASES_PER_REQUEST} objects`);
   const result = schema.safeParse(parsed);
   if (!result.success) {
-    const errors = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.code === 'too_big' ? 'too long' : 'required non-empty string'}`);
+    const reason = (issue: (typeof result.error.issues)[number]) => (issue.code === 'too_big' ? 'too long' : issue.code === 'custom' ? issue.message : 'required non-empty string');
+    const errors = result.error.issues.map((issue) => `${issue.path.join('.')}: ${reason(issue)}`);
     throw new BadRequestError(`Invalid ${arrayName}`, errors);
   }
   return result.data;

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_ID_LENGTH } from '../schemas/currents';
 import { UNSTORABLE_MAP_KEYS, ownValue } from '../shared/own';
+import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage } from '../schemas/key-bytes';
 import { identifierKey, type Identifier } from './identifiers';
 import { aliasOnlyBrazeId } from './identity';
 
@@ -93,6 +94,15 @@ const aliasPair = (label: unknown, name: unknown): { label: string; name: string
   return l !== undefined && n !== undefined ? { label: l, name: n } : undefined;
 };
 
+/** Why a row holds a value over the byte budget of its DynamoDB key (key-bytes.ts), or undefined. */
+export const rowKeyBytesProblem = (row: ImportRow): string | undefined => {
+  if (row.brazeId !== undefined && !fitsKey('brazeId', row.brazeId)) return keyBytesMessage('braze_id', 'brazeId');
+  if (row.externalId !== undefined && !identifierFits({ kind: 'external_id', value: row.externalId })) return identifierBytesMessage('external_id', 'external_id');
+  if (row.aliases.some(({ label, name }) => !identifierFits({ kind: 'alias', label, name }))) return identifierBytesMessage('alias_label and alias_name', 'alias');
+  if (row.deviceIds.some((value) => !identifierFits({ kind: 'device_id', value }))) return identifierBytesMessage('device_id', 'device_id');
+  return undefined;
+};
+
 /** Parses one data line; returns the row or a reject (blank lines give undefined). */
 export const parseImportLine = (format: ImportFormat, raw: string, line: number, header: readonly string[] = []): ImportRow | ImportReject | undefined => {
   if (raw.trim() === '') return undefined;
@@ -138,7 +148,10 @@ export const parseImportLine = (format: ImportFormat, raw: string, line: number,
     const brazeId = text(fields.braze_id, 'braze_id');
     const externalId = text(fields.external_id, 'external_id');
     if (!brazeId && !externalId && aliases.length === 0) throw new Error('needs an external_id, an alias or a braze_id');
-    return { line, ...(brazeId ? { brazeId } : {}), ...(externalId ? { externalId } : {}), aliases, deviceIds };
+    const row: ImportRow = { line, ...(brazeId ? { brazeId } : {}), ...(externalId ? { externalId } : {}), aliases, deviceIds };
+    const oversize = rowKeyBytesProblem(row);
+    if (oversize) throw new Error(oversize);
+    return row;
   } catch (error) {
     return { line, reason: (error as Error).message, raw: raw.length > 2000 ? raw.slice(0, 2000) : raw };
   }

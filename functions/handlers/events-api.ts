@@ -12,7 +12,7 @@ import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { eventStore, itemEvent } from '../adapters/events-store';
 import { dynamoHeapRejects } from '../adapters/heap-rejects';
 import { workspaceStore } from '../adapters/stores';
-import { MAX_DAYS_PER_PAGE, parseRange, parseTypeRange, utcDaysBetween } from '../domain/events-query';
+import { MAX_DAYS_PER_PAGE, parseRange, parseTypeRange, requireKeyFits, utcDaysBetween } from '../domain/events-query';
 import { cursorScope, requireBearer } from '../shared/auth';
 import { tableName } from '../shared/config';
 import { decodeCursor, encodeCursor, pageLimit } from '../shared/cursor';
@@ -59,6 +59,7 @@ export const handler = httpHandler('eventsApi', async (request) => {
     // Events of one type in a time range: one Query per UTC day shard of the byType index.
     const type = request.query.type;
     if (!type) throw new BadRequestError('type is required');
+    requireKeyFits('type', 'eventType', type);
     const range = parseTypeRange(request.query, request.receivedAt);
     const scope = cursorScope(workspace, `typeEvents:${type}`);
     const cursor = decodeCursor(scope, request.query.cursor) as { day?: string; key?: Record<string, unknown> } | undefined;
@@ -84,8 +85,9 @@ export const handler = httpHandler('eventsApi', async (request) => {
 
   const brazeId = request.pathParameters.brazeId;
   if (!brazeId) throw new NotFoundError('Not found');
+  requireKeyFits('brazeId', 'brazeId', brazeId);
   const range = parseRange(request.query);
-  const type = request.query.type || undefined;
+  const type = request.query.type ? requireKeyFits('type', 'eventType', request.query.type) : undefined;
   const scope = cursorScope(workspace, `userEvents:${brazeId}`);
   const page = await events().userEvents(workspace.workspaceId, brazeId, { ...range, ...(type ? { type } : {}) }, limit, decodeCursor(scope, request.query.cursor));
   return json(200, { events: page.items.map(itemEvent), next_cursor: encodeCursor(scope, page.nextKey) ?? null });

@@ -3,6 +3,7 @@
  * maps to Braze's own message text) and the shape of the messages queued for the matching worker.
  */
 import * as z from 'zod/mini';
+import { fitsKey, identifierFits } from './key-bytes';
 
 /** Braze's error texts, word for word (protocols.md §1). */
 export const BRAZE_ERRORS = {
@@ -23,26 +24,33 @@ export const MAX_IDENTIFIERS_PER_REQUEST = 1000;
 /** At most this many sample values are kept in a report list. */
 export const SAMPLE_LIMIT = 100;
 
-/** Longest accepted identifier or cohort id: keeps every DynamoDB key far below its 2 KB limit. */
+/**
+ * Longest accepted identifier or cohort id, in characters. The DynamoDB key limits are in bytes:
+ * each value is also checked against the byte budget of its key (key-bytes.ts), so that no accepted
+ * request can fail in the worker.
+ */
 export const MAX_ID_LENGTH = 512;
 
 const boundedString = z.string().check(z.maxLength(MAX_ID_LENGTH));
+const keyedId = (kind: 'external_id' | 'device_id') => boundedString.check(z.refine((value) => identifierFits({ kind, value })));
 
-export const cohortIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
+export const cohortIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH), z.refine((id) => fitsKey('cohortId', id)));
 export const cohortNameSchema = z.string().check(z.minLength(1), z.maxLength(1024), z.refine((name) => name.trim().length > 0));
 
-const aliasSchema = z.looseObject({ alias_name: boundedString, alias_label: boundedString });
+const aliasSchema = z
+  .looseObject({ alias_name: boundedString, alias_label: boundedString })
+  .check(z.refine((alias) => identifierFits({ kind: 'alias', label: alias.alias_label, name: alias.alias_name })));
 
 /** `null` is tolerated like an absent key: some senders serialise unset lists that way. */
-const idList = z.optional(z.nullable(z.array(boundedString)));
+const idList = (kind: 'external_id' | 'device_id') => z.optional(z.nullable(z.array(keyedId(kind))));
 
 /**
  * One object of `cohort_changes`. Unknown keys are ignored; `aliases` may be a list or a single
  * object; a missing `should_remove` means "add".
  */
 export const cohortChangeSchema = z.looseObject({
-  user_ids: idList,
-  device_ids: idList,
+  user_ids: idList('external_id'),
+  device_ids: idList('device_id'),
   aliases: z.optional(z.nullable(z.union([z.array(aliasSchema), aliasSchema]))),
   should_remove: z.optional(z.nullable(z.boolean())),
 });

@@ -5,8 +5,14 @@
  */
 import * as z from 'zod/mini';
 
-/** Longest id we key items by: DynamoDB keys allow 2 KiB, and no Braze id comes near this. */
+/**
+ * Longest id we key items by, in characters (no Braze id comes near this). DynamoDB's key limits
+ * are in bytes: ingest also checks every keyed field against its byte budget (key-bytes.ts).
+ */
 export const MAX_ID_LENGTH = 512;
+/** Identity commands among the event types: a deletion, and a merge into `properties.orphaned_by_id`. */
+export const USER_DELETE_REQUEST = 'users.UserDeleteRequest';
+export const USER_ORPHAN = 'users.UserOrphan';
 /** Seconds up to year 5138: `time * 1000` stays a 14-digit number, so padded sort keys order correctly. */
 export const MAX_EVENT_TIME_SECONDS = 99_999_999_999;
 

@@ -26,7 +26,8 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
-const toRecord = (message: Message, queueArn: string): SQSRecord => ({
+/** The SQS record Lambda's event source hands a worker for a received message. */
+export const toRecord = (message: Message, queueArn: string): SQSRecord => ({
   messageId: message.MessageId ?? '',
   receiptHandle: message.ReceiptHandle ?? '',
   body: message.Body ?? '',

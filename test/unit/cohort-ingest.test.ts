@@ -73,6 +73,8 @@ describe('Braze /cohorts/users validation errors', () => {
     ['a number', 42],
     ['an empty string', ''],
     ['longer than 512 characters', 'x'.repeat(513)],
+    ['512 CJK characters (1,536 bytes: over its 1,022-byte key budget)', '漢'.repeat(512)],
+    ['one byte over its key budget', `${'漢'.repeat(340)}abc`],
   ])('answers 400 "`cohort_id` must be a valid string" when cohort_id is %s', async (_what, cohortId) => {
     const { deps, sender } = setup();
 
@@ -91,6 +93,9 @@ describe('Braze /cohorts/users validation errors', () => {
     ['an alias without alias_label', [{ aliases: [{ alias_name: 'a' }] }]],
     ['aliases as a string', [{ aliases: 'email:a@b.c' }]],
     ['should_remove as a string', [{ user_ids: ['u1'], should_remove: 'true' }]],
+    ['a user_id over its key budget (1,020 bytes, # counting 3)', [{ user_ids: ['u1'] }, { user_ids: ['#'.repeat(341)] }]],
+    ['a device_id over its key budget', [{ device_ids: ['d1', '漢'.repeat(341)] }]],
+    ['an alias over its key budget (label and name share 1,017 bytes)', [{ aliases: { alias_label: 'email', alias_name: '漢'.repeat(338) } }]],
   ])('answers 400 with the cohort_changes text when cohort_changes is %s', async (_what, changes) => {
     const { deps, sender } = setup();
 
@@ -123,6 +128,18 @@ describe('Braze /cohorts/users validation errors', () => {
 
     expect(result.status).toBe(201);
     expect(queued(sender.sent).flatMap((message) => message.changes)).toHaveLength(1000);
+  });
+
+  it('accepts a cohort_id and identifiers exactly at their key byte budgets', async () => {
+    const { deps, sender } = setup();
+    const cohortId = `${'漢'.repeat(340)}ab`;
+    const changes = [{ user_ids: ['#'.repeat(340)], device_ids: ['漢'.repeat(340)], aliases: [{ alias_label: 'crm', alias_name: '漢'.repeat(338) }] }];
+
+    const result = await postUsers(deps, usersBody({ cohort_id: cohortId, cohort_changes: changes }));
+
+    expect(Buffer.byteLength(cohortId)).toBe(1022);
+    expect(result.status).toBe(201);
+    expect(queued(sender.sent).flatMap((message) => message.changes)).toHaveLength(3);
   });
 
   it('answers 400 when the body is not JSON', async () => {
@@ -168,6 +185,15 @@ describe('Braze /cohorts validation errors', () => {
     const answer = await refusal(postCohort(deps, cohortBody({ cohort_id: ['x'] })));
 
     expect(answer).toMatchObject({ status: 400, message: BRAZE_ERRORS.cohortId });
+  });
+
+  it('answers 400 "`cohort_id` must be a valid string" to a cohort_id over its key byte budget, and queues nothing', async () => {
+    const { deps, sender } = setup();
+
+    const answer = await refusal(postCohort(deps, cohortBody({ cohort_id: '漢'.repeat(512) })));
+
+    expect(answer).toMatchObject({ status: 400, message: BRAZE_ERRORS.cohortId, errors: [BRAZE_ERRORS.cohortId] });
+    expect(sender.sent).toEqual([]);
   });
 
   it('queues a valid upsert with created_at normalised to UTC and answers 201 with an import id', async () => {

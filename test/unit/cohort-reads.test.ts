@@ -1,4 +1,5 @@
-import { parseUserQuery, reportStatus, type StoredImportReport } from '../../functions/domain/cohort-reads';
+import { getImportReport, listCohortMembers, parseUserQuery, reportStatus, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
+import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { HubError } from '../../functions/shared/errors';
 
 const report = (fields: Partial<StoredImportReport>): StoredImportReport => ({
@@ -37,6 +38,44 @@ describe('GET /v1/users query', () => {
     } catch (error) {
       expect((error as HubError).status).toBe(400);
     }
+  });
+});
+
+describe('read API ids over their key byte budgets', () => {
+  const refusal = async (call: () => unknown) => {
+    try {
+      await call();
+    } catch (error) {
+      return { status: (error as HubError).status, message: (error as HubError).message, errors: (error as HubError).errors };
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it.each([
+    [{ braze_id: `${'漢'.repeat(340)}abc` }, 'braze_id is longer than 1022 bytes (UTF-8)'],
+    [{ external_id: '#'.repeat(341) }, 'external_id is longer than 1020 bytes (UTF-8, each # or % counting 3)'],
+    [{ device_id: '漢'.repeat(341) }, 'device_id is longer than 1020 bytes (UTF-8, each # or % counting 3)'],
+    [{ alias_label: '#'.repeat(300), alias_name: '%'.repeat(100) }, 'alias_label and alias_name are longer than 1017 bytes (UTF-8, each # or % counting 3)'],
+  ])('answers %j with 400 naming the budget', async (query, message) => {
+    expect(await refusal(() => parseUserQuery(query))).toEqual({ status: 400, message, errors: [message] });
+  });
+
+  it('reads a query exactly at its budget', () => {
+    expect(parseUserQuery({ external_id: '#'.repeat(340) })).toEqual({ kind: 'external_id', value: '#'.repeat(340) });
+  });
+
+  it('answers 404 to a cohort or import id over its budget without reading (no such item can exist)', async () => {
+    const unread = () => {
+      throw new Error('read attempted');
+    };
+    const deps = { sets: { getSet: unread, listMembers: unread }, reports: { get: unread }, profiles: { getProfiles: unread }, claims: { resolveClaims: unread } } as unknown as ReadDeps;
+    const workspace = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00Z' } as WorkspaceRecord;
+
+    const members = await refusal(() => listCohortMembers(deps, workspace, '漢'.repeat(341), { limit: 10 }));
+    const byCohort = await refusal(() => getImportReport(deps, workspace, '漢'.repeat(341), 'imp_1'));
+    const byImport = await refusal(() => getImportReport(deps, workspace, 'c', '漢'.repeat(340)));
+
+    expect([members.status, byCohort.status, byImport.status]).toEqual([404, 404, 404]);
   });
 });
 

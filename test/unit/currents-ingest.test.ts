@@ -54,6 +54,28 @@ describe('Currents envelope check', () => {
     expect(envelopeProblem(event(overrides))).toContain(reason);
   });
 
+  it.each([
+    ['id', { id: '漢'.repeat(337) }, 'id is longer than 1008 bytes (UTF-8)'],
+    ['user.user_id', { user: { user_id: `${'漢'.repeat(340)}abc` } }, 'user.user_id is longer than 1022 bytes (UTF-8)'],
+    ['user.external_user_id', { user: { external_user_id: '#'.repeat(341) } }, 'user.external_user_id is longer than 1020 bytes (UTF-8, each # or % counting 3)'],
+    ['user.device_id', { user: { device_id: '😀'.repeat(255) + '%' } }, 'user.device_id is longer than 1020 bytes (UTF-8, each # or % counting 3)'],
+    ['properties.orphaned_by_id of a users.UserOrphan', { event_type: 'users.UserOrphan', properties: { orphaned_by_id: '漢'.repeat(341) } }, 'properties.orphaned_by_id is longer than 1022 bytes (UTF-8)'],
+  ])('names %s over its key byte budget (the worker would fail its write on every delivery)', (_field, overrides, reason) => {
+    expect(envelopeProblem(event(overrides))).toBe(reason);
+  });
+
+  it('accepts keyed fields exactly at their byte budgets', () => {
+    const atBudget = event({ id: `${'漢'.repeat(336)}`, user: { user_id: `${'漢'.repeat(340)}ab`, external_user_id: '#'.repeat(340), device_id: '漢'.repeat(340) } });
+
+    expect(Buffer.byteLength(atBudget.id)).toBe(1008);
+    expect(envelopeProblem(atBudget)).toBeUndefined();
+  });
+
+  it('leaves alone what the worker never keys: orphaned_by_id of other events, user ids already over the character limit (an unreadable user block)', () => {
+    expect(envelopeProblem(event({ properties: { orphaned_by_id: '漢'.repeat(400) } }))).toBeUndefined();
+    expect(envelopeProblem(event({ user: { user_id: '漢'.repeat(513) } }))).toBeUndefined();
+  });
+
   it('rejects a non-object element', () => {
     expect(envelopeProblem('event')).toBe('event is not a JSON object');
   });
@@ -74,6 +96,16 @@ describe('Currents batch to messages', () => {
     const message = currentsMessageSchema.parse(JSON.parse(body!));
     expect(message.events).toEqual([good]);
     expect(message.rejects).toHaveLength(1);
+  });
+
+  it('rejects only the event whose id is over its key byte budget: the rest of the batch is queued', () => {
+    const good = event({ id: 'good' });
+    const long = event({ id: '漢'.repeat(512) });
+
+    const classified = classifyEvents([good, long, event({ id: 'also-good' })]);
+
+    expect(classified.accepted).toBe(2);
+    expect(classified.rejected).toEqual([{ index: 1, reason: 'id is longer than 1008 bytes (UTF-8)', raw: JSON.stringify(long) }]);
   });
 
   it('splits a large batch into messages under the SQS limit', () => {

@@ -1,4 +1,4 @@
-import { parseRange, parseTimeParam, parseTypeRange, utcDaysBetween } from '../../functions/domain/events-query';
+import { parseRange, parseTimeParam, parseTypeRange, requireKeyFits, utcDaysBetween } from '../../functions/domain/events-query';
 import { BadRequestError } from '../../functions/shared/errors';
 
 describe('events query parameters', () => {
@@ -19,5 +19,19 @@ describe('events query parameters', () => {
   it('bounds the type query: from required, at most 400 days', () => {
     expect(() => parseTypeRange({}, 0)).toThrow('from is required');
     expect(() => parseTypeRange({ from: '0', to: String(401 * 86_400) }, 0)).toThrow('at most 400 days');
+  });
+
+  it('answers 400 to a type or brazeId over its key byte budget, with the error list', () => {
+    const type = '漢'.repeat(1000);
+
+    expect(requireKeyFits('type', 'eventType', '漢'.repeat(512))).toBe('漢'.repeat(512));
+    expect(requireKeyFits('brazeId', 'brazeId', `${'漢'.repeat(340)}ab`)).toHaveLength(342);
+    expect(() => requireKeyFits('type', 'eventType', type)).toThrow(new BadRequestError('type is longer than 1970 bytes (UTF-8)'));
+    try {
+      requireKeyFits('brazeId', 'brazeId', `${'漢'.repeat(340)}abc`);
+    } catch (error) {
+      expect(error).toMatchObject({ status: 400, message: 'brazeId is longer than 1022 bytes (UTF-8)', errors: ['brazeId is longer than 1022 bytes (UTF-8)'] });
+    }
+    expect.assertions(4);
   });
 });

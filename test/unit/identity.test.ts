@@ -1,3 +1,4 @@
+import type * as z from 'zod/mini';
 import { aliasNewSchema, aliasOnlyBrazeId, createAliases, identifyAliases, identifySchema, parseAliasBody } from '../../functions/domain/identity';
 import type { SetRef } from '../../functions/domain/membership';
 import { BadRequestError } from '../../functions/shared/errors';
@@ -25,6 +26,24 @@ describe('alias management', () => {
 
   it('refuses an alias object without a label with 400', () => {
     expect(() => parseAliasBody('{"user_aliases":[{"alias_name":"x"}]}', aliasNewSchema, 'user_aliases')).toThrow(BadRequestError);
+  });
+
+  it('refuses with 400 an alias or external_id over its claim key byte budget, naming the item', () => {
+    const refusal = <T>(body: unknown, schema: z.ZodMiniType<T>, name: string) => {
+      try {
+        parseAliasBody(JSON.stringify(body), schema, name);
+      } catch (error) {
+        return { status: (error as BadRequestError).status, errors: (error as BadRequestError).errors };
+      }
+      return undefined;
+    };
+
+    const aliasNew = refusal({ user_aliases: [{ alias_name: 'ok', alias_label: 'crm' }, { alias_name: '漢'.repeat(339), alias_label: 'crm' }] }, aliasNewSchema, 'user_aliases');
+    const identify = refusal({ aliases_to_identify: [{ external_id: '#'.repeat(341), user_alias: { alias_name: 'n', alias_label: 'crm' } }] }, identifySchema, 'aliases_to_identify');
+
+    expect(aliasNew).toEqual({ status: 400, errors: ['user_aliases.1: alias_label and alias_name are longer than 1017 bytes (UTF-8, each # or % counting 3)'] });
+    expect(identify).toEqual({ status: 400, errors: ['aliases_to_identify.0.external_id: external_id is longer than 1020 bytes (UTF-8, each # or % counting 3)'] });
+    expect(refusal({ user_aliases: [{ alias_name: '漢'.repeat(338), alias_label: 'crm', external_id: '#'.repeat(340) }] }, aliasNewSchema, 'user_aliases')).toBeUndefined();
   });
 
   it('creates an alias-only user with a 24-hex braze id, and a retry creates nothing new', async () => {

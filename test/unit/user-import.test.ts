@@ -63,3 +63,24 @@ describe('user import grouping', () => {
     expect(records[0]?.brazeId).toBe('existing-profile');
   });
 });
+
+describe('user import: DynamoDB key byte budgets per row', () => {
+  it.each([
+    ['braze_id', { braze_id: `${'😀'.repeat(255)}漢` }, 'braze_id is longer than 1022 bytes'],
+    ['external_id', { external_id: '#'.repeat(341) }, 'external_id is longer than 1020 bytes'],
+    ['an alias', { alias_label: 'crm', alias_name: '漢'.repeat(339) }, 'alias_label and alias_name are longer than 1017 bytes'],
+    ['a device id', { external_id: 'e', device_ids: ['ok', '漢'.repeat(341)] }, 'device_id is longer than 1020 bytes'],
+  ])('rejects a row whose %s is over its key budget, with the reason', (_what, fields, reason) => {
+    const row = parseImportLine('jsonl', JSON.stringify(fields), 7);
+
+    expect(row).toMatchObject({ line: 7, reason: expect.stringContaining(reason) });
+  });
+
+  it('keeps a row whose values are exactly at their budgets', () => {
+    const fields = { braze_id: `${'😀'.repeat(255)}é`, external_id: '#'.repeat(340), alias_label: 'crm', alias_name: '漢'.repeat(338), device_id: '漢'.repeat(340) };
+
+    const row = parseImportLine('jsonl', JSON.stringify(fields), 1);
+
+    expect(row).toMatchObject({ brazeId: fields.braze_id, externalId: fields.external_id, aliases: [{ label: 'crm', name: fields.alias_name }], deviceIds: [fields.device_id] });
+  });
+});

@@ -9,7 +9,13 @@
  * Asserted per input: no status ≥ 500; an error answer is `{message, errors?}` JSON; a refused
  * request sent nothing to SQS and wrote nothing to DynamoDB (except the per-workspace rate-limit
  * counter, which counts authenticated requests by design). At the end: the queues hold exactly the
- * messages of accepted requests, and no table holds anything of the fuzz workspaces.
+ * messages of accepted requests, and no table holds anything of the fuzz workspaces; then everything
+ * queued runs through the real workers (failed records redelivered until SQS moves them to the DLQ)
+ * and every DLQ must be empty: an accepted request never becomes a poison message.
+ *
+ * Strings include ones aimed at DynamoDB's key limits, which are in bytes (schemas/key-bytes.ts):
+ * long CJK, `#`/`%`-heavy (escaped to 3 bytes each), and multi-byte strings at and around every
+ * key byte budget — within the character limits, so that some of them are accepted.
  *
  * `HUB_FUZZ_RUNS` inputs per route (npm run test:fuzz: 10,000; npm test: 150).
  */
@@ -18,10 +24,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
+import { KEY_BYTES, identifierValueBytes, utf8Bytes } from '../../../functions/schemas/key-bytes';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import type { TableKey } from '../../../functions/shared/definitions/tables';
 import { startTestHub, type TestHub } from '../harness';
+import { dlqDepths, drainThroughWorkers } from '../worker-drain';
 import {
   ROUTE_SPECS,
   errorConventionProblems,
@@ -45,7 +53,27 @@ const TRICKY = ['', ' ', '.', '..', '../..', '/', '%', '%00', '%2F', '\\', '"', 
 const HUGE_STRING = 'x'.repeat(70_000);
 const HUGE_UNICODE = '😀'.repeat(20_000);
 
+/** Every key byte budget, and the escaped-value budgets of identifiers (external_id/device_id, alias). */
+const BYTE_TARGETS = [...new Set([...Object.values(KEY_BYTES), identifierValueBytes('external_id'), identifierValueBytes('alias')])];
+/** Characters of 2, 3 and 4 bytes, and the two that key escaping turns into 3 bytes (`#` → `%23`, `%` → `%25`). */
+const WIDE = ['é', '漢', '😀', '#', '%'];
+
+/** `bytes` bytes (counted as in a key: `#` and `%` escaped) of one wide character, ASCII making up the rest. */
+const wideOf = (char: string, bytes: number): string => {
+  const width = char === '#' || char === '%' ? 3 : utf8Bytes(char);
+  return `${char.repeat(Math.floor(bytes / width))}${'a'.repeat(bytes % width)}`;
+};
+
+/** Strings aimed at DynamoDB's key limits: at and around each byte budget, long CJK, `#`-heavy. */
+const keyBreaker: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...WIDE), fc.constantFrom(...BYTE_TARGETS), fc.integer({ min: -2, max: 2 })).map(([char, target, delta]) => wideOf(char, target + delta)) },
+  { weight: 2, arbitrary: fc.integer({ min: 300, max: 512 }).map((n) => '漢'.repeat(n)) },
+  { weight: 2, arbitrary: fc.array(fc.constantFrom('#', '%', '#%', 'a#', '漢#', '😀', '%23'), { minLength: 50, maxLength: 400 }).map((parts) => parts.join('').slice(0, 512)) },
+  { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), fc.integer({ min: 20, max: 200 })).map(([part, n]) => part.repeat(n).slice(0, 512)) },
+);
+
 const weirdString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: keyBreaker },
   { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
   { weight: 3, arbitrary: fc.constantFrom(...TRICKY, ...CONTROL) },
@@ -132,6 +160,29 @@ const changeObject = fc.record(
   { requiredKeys: [] },
 );
 
+/** An id that is mostly a string aimed at a key limit: well-formed otherwise, so often accepted. */
+const keyedId = (plain: string): fc.Arbitrary<string> => fc.oneof({ weight: 3, arbitrary: keyBreaker }, { weight: 1, arbitrary: fc.constant(plain) });
+
+/** Well-formed cohort bodies whose ids and identifiers are aimed at the key byte limits. */
+const keyedCohortFields = (ctx: Context, users: boolean): fc.Arbitrary<Record<string, unknown>> =>
+  users
+    ? fc.record({
+        cohort_id: keyedId(ctx.fixtures.cohortId),
+        cohort_changes: fc.array(
+          fc.record(
+            {
+              user_ids: fc.array(keyedId(ctx.fixtures.externalId), { maxLength: 4 }),
+              device_ids: fc.array(keyedId('device-1'), { maxLength: 3 }),
+              aliases: fc.array(fc.record({ alias_label: keyedId('crm_id'), alias_name: keyedId('n-1') }), { maxLength: 3 }),
+              should_remove: fc.boolean(),
+            },
+            { requiredKeys: [] },
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+      })
+    : fc.record({ cohort_id: keyedId(ctx.fixtures.cohortId), name: keyedId('A cohort'), created_at: fc.constant('2026-01-01T00:00:00Z') });
+
 const cohortBodyArb = (ctx: Context, mode: Mode, users: boolean): fc.Arbitrary<string> => {
   const creds = cohortCredentials(ctx, mode);
   const fields = users
@@ -139,6 +190,7 @@ const cohortBodyArb = (ctx: Context, mode: Mode, users: boolean): fc.Arbitrary<s
     : fc.record({ cohort_id: idValue(ctx.fixtures.cohortId), name: idValue('A cohort'), created_at: fc.oneof(fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-30', '2026-01-01T25:00:00Z', '99999-01-01'), weirdValue) }, { requiredKeys: [] });
   return fc.oneof(
     { weight: 6, arbitrary: serialise(fields.map((value) => ({ ...creds, ...value }))) },
+    { weight: 3, arbitrary: keyedCohortFields(ctx, users).map((value) => JSON.stringify({ ...creds, ...value })) },
     { weight: 1, arbitrary: serialise(fc.record({ client_secret: weirdValue, partner_api_key: weirdValue }, { requiredKeys: [] }).chain((c) => fields.map((value) => ({ ...c, ...value })))) },
     { weight: 1, arbitrary: nonJson },
     { weight: 1, arbitrary: jsonScalarOrArray },
@@ -243,6 +295,32 @@ const plausibleId = fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,24}$/), fc.string(
 
 const aliasArb = fc.record({ alias_name: idValue('n-1'), alias_label: idValue('crm_id') }, { requiredKeys: [] });
 
+/** Well-formed Currents events whose keyed fields (id, type, user ids, orphan survivor) are aimed at the key byte limits. */
+const keyedEvents = (ctx: Context): fc.Arbitrary<Record<string, unknown>> =>
+  fc.record({
+    events: fc.array(
+      fc.record(
+        {
+          id: keyedId('e-1'),
+          event_type: fc.oneof(keyedId('users.behaviors.CustomEvent'), fc.constantFrom('users.UserOrphan', 'users.UserDeleteRequest', 'users.behaviors.CustomEvent')),
+          time: fc.integer({ min: 1_700_000_000, max: 1_800_000_000 }),
+          user: fc.record({ user_id: keyedId(ctx.fixtures.brazeId), external_user_id: keyedId(ctx.fixtures.externalId), device_id: keyedId('d-1') }, { requiredKeys: [] }),
+          properties: fc.record({ orphaned_by_id: keyedId('5f1e2d3c4b5a69788796a5b5') }, { requiredKeys: [] }),
+        },
+        { requiredKeys: ['id', 'event_type', 'time'] },
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+  });
+
+/** Well-formed alias management bodies aimed at the claim key byte limit. */
+const keyedAliases = (identify: boolean): fc.Arbitrary<Record<string, unknown>> => {
+  const alias = fc.record({ alias_name: keyedId('n-1'), alias_label: keyedId('crm_id') });
+  return identify
+    ? fc.record({ aliases_to_identify: fc.array(fc.record({ external_id: keyedId('user-1'), user_alias: alias }), { minLength: 1, maxLength: 5 }) })
+    : fc.record({ user_aliases: fc.array(fc.record({ external_id: keyedId('user-1'), alias_name: keyedId('n-1'), alias_label: keyedId('crm_id') }, { requiredKeys: ['alias_name', 'alias_label'] }), { minLength: 1, maxLength: 5 }) });
+};
+
 /** Bodies for the Bearer-authenticated POST routes (Currents, alias management). */
 const bearerBodyArb = (ctx: Context, key: RouteKey): fc.Arbitrary<string> => {
   const shaped: fc.Arbitrary<Record<string, unknown>> =
@@ -275,8 +353,10 @@ const bearerBodyArb = (ctx: Context, key: RouteKey): fc.Arbitrary<string> => {
             fc.record({ aliases_to_identify: fc.oneof(fc.array(fc.record({ external_id: idValue('user-1'), user_alias: fc.oneof(aliasArb, weirdValue) }, { requiredKeys: [] }), { maxLength: 60 }), weirdValue) }, { requiredKeys: [] }),
             fc.record({ aliases_to_identify: fc.array(fc.record({ external_id: plausibleId, user_alias: fc.record({ alias_name: plausibleId, alias_label: fc.constantFrom('crm_id', 'email', '__proto__') }) }), { minLength: 1, maxLength: 5 }) }),
           );
+  const keyed = key === 'POST /currents' ? keyedEvents(ctx) : keyedAliases(key === 'POST /users/identify');
   return fc.oneof(
     { weight: 6, arbitrary: serialise(shaped) },
+    { weight: 3, arbitrary: keyed.map((value) => JSON.stringify(value)) },
     { weight: 1, arbitrary: nonJson },
     { weight: 1, arbitrary: jsonScalarOrArray },
     { weight: 1, arbitrary: deepNesting },
@@ -465,4 +545,14 @@ describe('fuzzing every public route with bad input', () => {
     const total = Object.values(summary).reduce((sum, route) => sum + route.inputs, 0);
     console.log(`fuzz: ${Object.keys(summary).length} routes, ${total} inputs (${RUNS} per route), responses >= 500: 0, accepted and queued: ${JSON.stringify(accepted)}, tables written by accepted requests: ${[...writtenByAccepted].join(', ') || 'none'}`);
   });
+
+  it('processing everything accepted through the real workers leaves every DLQ empty (no accepted request is a poison message)', async () => {
+    const queued = Object.fromEntries((['cohortImport', 'heapSync', 'currents'] as QueueKey[]).map((queue) => [queue, effects.sqsMessages[hub.queues[queue].url] ?? 0]));
+
+    const drained = await drainThroughWorkers(hub, FUZZ_TIMEOUT_MS);
+    const dead = await dlqDepths(hub);
+
+    console.log(`fuzz: worker pass: queued ${JSON.stringify(queued)}, records handed to workers / failed ${JSON.stringify(drained)}, DLQ depths ${JSON.stringify(dead)}`);
+    expect(dead).toEqual({ cohortImport: 0, currents: 0, heapSync: 0 });
+  }, FUZZ_TIMEOUT_MS);
 });
