@@ -21,7 +21,10 @@ const collect = async (chunks: AsyncIterable<Uint8Array>) => {
 };
 
 async function* rowsOf(rows: readonly UdcRow[]) {
-  for (const row of rows) yield row;
+  for (const row of rows) {
+    await Promise.resolve();
+    yield row;
+  }
 }
 
 describe('UDC value charset', () => {
@@ -126,6 +129,7 @@ describe('streamed CSV body', () => {
     async function* many() {
       for (; produced < 20_000; ) {
         produced += 1;
+        await Promise.resolve();
         yield { segment: 'heap_9', visitorId: `visitor-${produced}` };
       }
     }
