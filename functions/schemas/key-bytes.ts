@@ -41,6 +41,8 @@ export const KEY_BYTES = {
   eventType: inPartitionKey('#T##YYYY-MM-DD'),
   /** cohorts sk `IMPORT#<importId>` (read API only: the hub issues import ids itself). */
   importId: inSortKey('IMPORT#'),
+  /** Heap `sync_task_id`: cohorts sk `SYNC#<id>`; idempotency id `heappage#<ws>#<id>#<page, ≤ 16 digits>`. */
+  syncTaskId: Math.min(inSortKey('SYNC#'), inPartitionKey(`heappage###${'9'.repeat(16)}`)),
 } as const;
 
 export type KeyInput = keyof typeof KEY_BYTES;
