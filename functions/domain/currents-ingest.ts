@@ -46,9 +46,9 @@ const isId = (value: unknown): value is string => typeof value === 'string' && v
 const objectOrEmpty = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
 
 /**
- * The fields the worker writes into DynamoDB keys that are within MAX_ID_LENGTH characters but over
- * their byte budgets: such an event would fail its write on every delivery and take its whole
- * message to the DLQ. (Longer values already fail the envelope, or make the user block unreadable.)
+ * The fields the worker writes into DynamoDB keys that are over their byte budgets: such an event
+ * would fail its write on every delivery and take its whole message to the DLQ. Checked whatever
+ * their length in characters (the worker's schemas count code points, not UTF-16 units).
  */
 export const keyBytesProblems = (event: Record<string, unknown>): string[] => {
   const user = objectOrEmpty(event.user);
@@ -61,7 +61,7 @@ export const keyBytesProblems = (event: Record<string, unknown>): string[] => {
     [user.device_id, (value) => identifierFits({ kind: 'device_id', value }), identifierBytesMessage('user.device_id', 'device_id')],
     [survivor, (id) => fitsKey('brazeId', id), keyBytesMessage('properties.orphaned_by_id', 'brazeId')],
   ];
-  return checks.filter(([value, fits]) => typeof value === 'string' && value.length <= MAX_ID_LENGTH && !fits(value)).map(([, , message]) => message);
+  return checks.filter(([value, fits]) => typeof value === 'string' && !fits(value)).map(([, , message]) => message);
 };
 
 /** Why an element fails the minimal envelope (or the key byte budgets), or undefined when it passes. */

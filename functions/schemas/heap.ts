@@ -3,6 +3,7 @@
  * writes for the segment worker. Webhook schemas are loose: Heap may add fields at any time.
  */
 import * as z from 'zod/mini';
+import { fitsKey, keyBytesMessage } from './key-bytes';
 
 /** A Heap user reference: `id` is the value of the user property the customer chose (ABTastyVisitorId). */
 const heapUserSchema = z.looseObject({ id: z.optional(z.unknown()) });
@@ -28,8 +29,11 @@ export const heapSyncDataSchema = z.looseObject({
   sync_info: z.looseObject({
     page_number: z.number().check(z.int(), z.minimum(0)),
     total_pages: z.number().check(z.int(), z.minimum(0)),
-    // Heap's sample body uses a non-UUID task id: any non-empty string is accepted.
-    sync_task_id: z.union([z.string().check(z.minLength(1), z.maxLength(256)), z.number()]),
+    // Heap's sample body uses a non-UUID task id: any non-empty string is accepted, within the byte
+    // budget of the keys it is part of (256 characters can be 1,024 bytes: key-bytes.ts).
+    sync_task_id: z
+      .union([z.string().check(z.minLength(1), z.maxLength(256)), z.number()])
+      .check(z.refine((id) => typeof id !== 'string' || fitsKey('syncTaskId', id), keyBytesMessage('sync_task_id', 'syncTaskId'))),
   }),
   add: z._default(z.array(heapUserSchema), []),
   remove: z._default(z.array(heapUserSchema), []),

@@ -3,8 +3,9 @@
  *
  * DynamoDB limits a partition key value to 2,048 bytes and a sort key value to 1,024 bytes, on the
  * base table and on every GSI, measured as UTF-8. Lengths checked in characters do not bound that
- * (a CJK character is 3 bytes, an escaped `#` is 3), and a key over its limit fails the write on
- * every delivery: the message ends in the DLQ. So each input is checked at the edge against the
+ * (a CJK character is 3 bytes, an emoji 4 — and one "character" to zod, which counts code points —
+ * an escaped `#` 3), and a key over its limit fails the write on every delivery: the message ends
+ * in the DLQ. So each input is checked at the edge against the
  * budget of the tightest key it ends up in, after the hub's prefixes and escaping; the budgets are
  * derived from the key layouts below (docs/data-model.md, "Key byte budgets").
  */
@@ -41,6 +42,8 @@ export const KEY_BYTES = {
   eventType: inPartitionKey('#T##YYYY-MM-DD'),
   /** cohorts sk `IMPORT#<importId>` (read API only: the hub issues import ids itself). */
   importId: inSortKey('IMPORT#'),
+  /** Heap `sync_task_id`: cohorts sk `SYNC#<id>`; idempotency id `heappage#<ws>#<id>#<page, ≤ 16 digits>`. */
+  syncTaskId: Math.min(inSortKey('SYNC#'), inPartitionKey(`heappage###${'9'.repeat(16)}`)),
 } as const;
 
 export type KeyInput = keyof typeof KEY_BYTES;
@@ -62,16 +65,16 @@ export type KeyedIdentifier =
   | { readonly kind: 'alias'; readonly label: string; readonly name: string }
   | { readonly kind: 'device_id'; readonly value: string };
 
-/** UTF-8 bytes of `identifierKey(identifier)`: `ext#<v>`, `dev#<v>` or `alias#<label>#<name>`, escaped. */
-export const identifierKeyBytes = (identifier: KeyedIdentifier): number => {
-  if (identifier.kind === 'alias') return 'alias##'.length + utf8Bytes(escapeKeyPart(identifier.label)) + utf8Bytes(escapeKeyPart(identifier.name));
-  return (identifier.kind === 'external_id' ? 'ext#' : 'dev#').length + utf8Bytes(escapeKeyPart(identifier.value));
-};
+/** The fixed part of each identifier key: `ext#<value>`, `dev#<value>`, `alias#<label>#<name>` (domain/identifiers.ts). */
+const IDENTIFIER_KEY_FIXED = { external_id: 'ext#'.length, device_id: 'dev#'.length, alias: 'alias##'.length } as const;
+
+/** UTF-8 bytes of `identifierKey(identifier)`, escaping included. */
+export const identifierKeyBytes = (identifier: KeyedIdentifier): number =>
+  IDENTIFIER_KEY_FIXED[identifier.kind] +
+  (identifier.kind === 'alias' ? utf8Bytes(escapeKeyPart(identifier.label)) + utf8Bytes(escapeKeyPart(identifier.name)) : utf8Bytes(escapeKeyPart(identifier.value)));
 
 /** True when the identifier's claim key fits (the aliases table keys it twice, see KEY_BYTES.identifierKey). */
 export const identifierFits = (identifier: KeyedIdentifier): boolean => identifierKeyBytes(identifier) <= KEY_BYTES.identifierKey;
-
-const IDENTIFIER_KEY_FIXED = { external_id: 'ext#'.length, device_id: 'dev#'.length, alias: 'alias##'.length } as const;
 
 /** Bytes left for an identifier's escaped value: 1,020 for an external_id or device_id, 1,017 for an alias's label and name together. */
 export const identifierValueBytes = (kind: KeyedIdentifier['kind']): number => KEY_BYTES.identifierKey - IDENTIFIER_KEY_FIXED[kind];

@@ -4,6 +4,7 @@
  * is queued (Braze 400, a Currents per-event reject, a read API 400), and input exactly at each
  * budget is accepted, processed by the real workers and readable — with every DLQ empty.
  */
+import { signHeapBody } from '../../functions/domain/heap-signature';
 import { KEY_BYTES, identifierKeyBytes, utf8Bytes } from '../../functions/schemas/key-bytes';
 import { BRAZE_ERRORS } from '../../functions/schemas/cohort-import';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
@@ -74,6 +75,25 @@ describe('DynamoDB key byte limits at the edge', () => {
     expect(events).toMatchObject({ status: 400, body: { message: `brazeId is longer than ${KEY_BYTES.brazeId} bytes (UTF-8)` } });
     expect(byBrazeId).toMatchObject({ status: 400, body: { message: `braze_id is longer than ${KEY_BYTES.brazeId} bytes (UTF-8)` } });
     expect(byAlias).toMatchObject({ status: 400, body: { errors: [expect.stringContaining('bytes')] } });
+  });
+
+  it('refuses a Heap sync_task_id of 256 emoji (1,024 bytes) with 400 and applies one exactly at its budget', async () => {
+    const page = (syncTaskId: string, visitor: string) =>
+      JSON.stringify({ action_type: 'segment.users.sync', data: { segment: { id: 77, name: 'Bytes' }, sync_info: { page_number: 1, total_pages: 1, sync_task_id: syncTaskId }, add: [{ id: visitor }] } });
+    const post = (raw: string) => hub.request('POST', `/heap/segments/${ws.workspaceId}`, { raw, headers: { 'Heap-Hash': signHeapBody(ws.heapWebhookSecret, raw, Date.now()) } });
+    const atBudget = `${'😀'.repeat(254)}éa`;
+
+    const over = await post(page('😀'.repeat(256), 'v-over'));
+    const depthAfterRefusal = await queueDepth(hub.sqs, hub.queues.heapSync.url);
+    const accepted = await post(page(atBudget, 'v-at'));
+    await drainThroughWorkers(hub);
+
+    expect(over.status).toBe(400);
+    expect(depthAfterRefusal).toBe(0);
+    expect([utf8Bytes(atBudget), accepted.status]).toEqual([KEY_BYTES.syncTaskId, 200]);
+    expect(await dlqDepths(hub)).toEqual(NO_DLQ);
+    const visitors = await hub.request('GET', '/abtasty/segments/77/visitors', { headers: bearer(ws.abTastyToken) });
+    expect(JSON.stringify(visitors.body)).toContain('v-at');
   });
 
   it('accepts every input at its byte budget end to end — Currents, alias API, cohort import, reads — with every DLQ empty', async () => {

@@ -71,9 +71,13 @@ describe('Currents envelope check', () => {
     expect(envelopeProblem(atBudget)).toBeUndefined();
   });
 
-  it('leaves alone what the worker never keys: orphaned_by_id of other events, user ids already over the character limit (an unreadable user block)', () => {
+  it('leaves alone what the worker never keys: orphaned_by_id of other events; a long user id within its budget only makes the user block unreadable', () => {
     expect(envelopeProblem(event({ properties: { orphaned_by_id: '漢'.repeat(400) } }))).toBeUndefined();
-    expect(envelopeProblem(event({ user: { user_id: '漢'.repeat(513) } }))).toBeUndefined();
+    expect(envelopeProblem(event({ user: { user_id: 'a'.repeat(600) } }))).toBeUndefined();
+  });
+
+  it('checks bytes whatever the length in UTF-16 units: 493 emoji are 986 units but 493 characters to the worker, and 1,972 bytes', () => {
+    expect(envelopeProblem(event({ user: { user_id: 'u-1', device_id: '😀'.repeat(493) } }))).toBe('user.device_id is longer than 1020 bytes (UTF-8, each # or % counting 3)');
   });
 
   it('rejects a non-object element', () => {

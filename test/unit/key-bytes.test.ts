@@ -42,6 +42,7 @@ const KEYS: Record<KeyInput, (value: string) => [string[], string[]]> = {
   eventId: (id) => [[markerId(WS, id)], [eventSk(MAX_EVENT_TIME_SECONDS * 1000, id)]],
   eventType: (type) => [[typeDayPk(WS, type, '2026-01-01')], []],
   importId: (id) => [[setPk({ workspaceId: WS, kind: 'cohort', setId: 'c' })], [`IMPORT#${id}`]],
+  syncTaskId: (id) => [[`heappage#${WS}#${id}#${Number.MAX_SAFE_INTEGER}`], [`SYNC#${id}`]],
 };
 
 const overLimit = ([partition, sort]: [string[], string[]]) => [
@@ -61,7 +62,7 @@ describe('key byte budgets', () => {
   });
 
   it('names the budgets the docs state', () => {
-    expect(KEY_BYTES).toEqual({ cohortId: 1022, brazeId: 1022, identifierKey: 1024, eventId: 1008, eventType: 1970, importId: 1017 });
+    expect(KEY_BYTES).toEqual({ cohortId: 1022, brazeId: 1022, identifierKey: 1024, eventId: 1008, eventType: 1970, importId: 1017, syncTaskId: 1019 });
     expect([identifierValueBytes('external_id'), identifierValueBytes('device_id'), identifierValueBytes('alias')]).toEqual([1020, 1020, 1017]);
   });
 

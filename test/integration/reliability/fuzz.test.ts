@@ -19,7 +19,7 @@
  *
  * `HUB_FUZZ_RUNS` inputs per route (npm run test:fuzz: 10,000; npm test: 150).
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
@@ -68,6 +68,8 @@ const wideOf = (char: string, bytes: number): string => {
 const keyBreaker: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...WIDE), fc.constantFrom(...BYTE_TARGETS), fc.integer({ min: -2, max: 2 })).map(([char, target, delta]) => wideOf(char, target + delta)) },
   { weight: 2, arbitrary: fc.integer({ min: 300, max: 512 }).map((n) => '漢'.repeat(n)) },
+  // Character limits count code points (zod): 257–512 emoji pass a 512 limit at up to 2,048 bytes.
+  { weight: 1, arbitrary: fc.integer({ min: 200, max: 512 }).map((n) => '😀'.repeat(n)) },
   { weight: 2, arbitrary: fc.array(fc.constantFrom('#', '%', '#%', 'a#', '漢#', '😀', '%23'), { minLength: 50, maxLength: 400 }).map((parts) => parts.join('').slice(0, 512)) },
   { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), fc.integer({ min: 20, max: 200 })).map(([part, n]) => part.repeat(n).slice(0, 512)) },
 );
@@ -553,6 +555,10 @@ describe('fuzzing every public route with bad input', () => {
     const dead = await dlqDepths(hub);
 
     console.log(`fuzz: worker pass: queued ${JSON.stringify(queued)}, records handed to workers / failed ${JSON.stringify(drained)}, DLQ depths ${JSON.stringify(dead)}`);
+    for (const queue of (Object.keys(dead) as QueueKey[]).filter((key) => dead[key] > 0)) {
+      const { Messages } = await hub.sqs.send(new ReceiveMessageCommand({ QueueUrl: hub.queues[queue].dlqUrl, MaxNumberOfMessages: 10 }));
+      for (const message of Messages ?? []) console.log(`fuzz: poison message in the ${queue} DLQ: ${(message.Body ?? '').slice(0, 3000)}`);
+    }
     expect(dead).toEqual({ cohortImport: 0, currents: 0, heapSync: 0 });
   }, FUZZ_TIMEOUT_MS);
 });
