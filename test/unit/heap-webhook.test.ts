@@ -231,15 +231,15 @@ describe('receiving a Heap segment sync page', () => {
     expect(next?.dedupeKey).not.toBe(first?.dedupeKey);
   });
 
-  it('refuses a sync_task_id over its key byte budget like any malformed sync_info, and queues nothing', async () => {
+  it('rejects (200, kept) a sync_task_id over its key byte budget like any malformed sync_info, and queues nothing', async () => {
     const { deps, sent } = setup();
     const page = (syncTaskId: string) =>
       JSON.stringify({ action_type: 'segment.users.sync', data: { segment: { id: 1 }, sync_info: { page_number: 1, total_pages: 1, sync_task_id: syncTaskId }, add: [{ id: 'abc' }] } });
 
     // 256 characters of 4 bytes: 1,024 bytes, and `SYNC#<id>` would be a 1,029-byte sort key.
-    await expect(receiveHeapWebhook(deps, request(page('😀'.repeat(256))))).rejects.toMatchObject({
-      status: 400,
-      errors: ['data.sync_info.sync_task_id: sync_task_id is longer than 1019 bytes (UTF-8)'],
+    await expect(receiveHeapWebhook(deps, request(page('😀'.repeat(256))))).resolves.toEqual({
+      outcome: 'rejected',
+      reason: 'Invalid segment.users.sync body: data.sync_info.sync_task_id: sync_task_id is longer than 1019 bytes (UTF-8)',
     });
     expect(sent).toEqual([]);
     await receiveHeapWebhook(deps, request(page(`${'😀'.repeat(254)}éa`)));
