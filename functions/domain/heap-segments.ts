@@ -7,6 +7,7 @@
  */
 import type { HeapSyncMessage } from '../schemas/heap';
 import { collapseChanges, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { isoNow, type Clock } from './ports';
 
 /** Port: Heap-specific bookkeeping next to the membership items (cohorts table). */
 export interface HeapSegmentStore {
@@ -40,7 +41,7 @@ export interface HeapWorkerDeps {
   readonly segments: HeapSegmentStore;
   /** Queues a follow-up message (drain continuation). */
   readonly requeue: (body: string) => Promise<void>;
-  readonly now: () => string;
+  readonly clock: Clock;
 }
 
 /** Member pages a drain handles per message: 10 × 1,000 removals (~101 transactions) keeps a message well inside the 60 s timeout. */
@@ -64,7 +65,7 @@ export const applyHeapMessage = async (
   message: HeapSyncMessage,
 ): Promise<HeapWorkResult> => {
   const set: SetRef = { workspaceId: message.workspaceId, kind: 'segment', setId: message.segmentId };
-  const now = deps.now();
+  const now = isoNow(deps.clock);
   const result = emptyResult();
 
   if (message.type === 'sync') {

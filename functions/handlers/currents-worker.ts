@@ -23,7 +23,7 @@ export const handler = sqsWorker({
   process: async (message) => {
     events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
     const reads = membershipReadStore();
-    const started = Date.now();
+    const started = systemClock.now();
     const stats = await processCurrentsMessage(
       {
         directory: directoryStoreFor(),
@@ -37,7 +37,7 @@ export const handler = sqsWorker({
     metrics.addMetric(METRICS.currentsEventsStored, MetricUnit.Count, stats.stored);
     if (stats.duplicates > 0) metrics.addMetric(METRICS.currentsDuplicates, MetricUnit.Count, stats.duplicates);
     if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
-    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: Date.now() - started, ...stats });
+    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: systemClock.now() - started, ...stats });
   },
   // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
   idempotencySeconds: 14 * 24 * 3600,

@@ -8,6 +8,7 @@ import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
 import { sqsSender } from '../adapters/sqs-sender';
 import { membershipStore } from '../adapters/stores';
 import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
+import { systemClock } from '../domain/ports';
 import { heapSyncMessageSchema } from '../schemas/heap';
 import { enqueueAll } from '../shared/enqueue';
 import { queueUrl, tableName } from '../shared/config';
@@ -21,7 +22,7 @@ const dependencies = (): HeapWorkerDeps => {
     membership: membershipStore(),
     segments: dynamoHeapSegmentStore(dynamoDocumentClient(), tableName('cohorts')),
     requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
-    now: () => new Date().toISOString(),
+    clock: systemClock,
   };
   return deps;
 };

@@ -27,7 +27,7 @@ const setup = () => {
     sets,
     reports,
     partnerKeys,
-    now: () => T0 + 1000,
+    clock: { now: () => T0 + 1000 },
   };
   // Anonymous profile with a device id; identified profile with external id, alias and the device
   // id it had while anonymous (its claim flagged ownerIdentified).
