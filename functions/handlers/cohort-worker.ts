@@ -5,7 +5,7 @@
  * failing part marks its import report "failed".
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
 import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
 import { dynamoProfileReader } from '../adapters/profile-reader';
@@ -51,6 +51,7 @@ const processMessage = async (message: CohortImportMessage): Promise<void> => {
 };
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'cohortImport',
   schema: cohortImportMessageSchema,
   process: async (message, record) => {

@@ -4,7 +4,7 @@
  * ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { eventStore } from '../adapters/events-store';
 import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
@@ -18,6 +18,7 @@ import { sqsWorker } from '../shared/sqs-worker';
 let events: ReturnType<typeof eventStore> | undefined;
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {

@@ -3,7 +3,7 @@
  * processed once per `dedupeKey` (Powertools idempotency, 7 days: longer than Heap retries a page),
  * and every change is version-guarded, so replays and late pages change nothing.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
 import { sqsSender } from '../adapters/sqs-sender';
 import { membershipStore } from '../adapters/stores';
@@ -28,6 +28,7 @@ const dependencies = (): HeapWorkerDeps => {
 };
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'heapSync',
   schema: heapSyncMessageSchema,
   idempotencySeconds: 7 * 24 * 3600,
