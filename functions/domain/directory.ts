@@ -1,5 +1,5 @@
 /**
- * The user directory's rules, mirroring Braze's identity model (protocols.md §3):
+ * The user directory's rules, mirroring Braze's identity model (docs/currents.md, "Worker"):
  * - a profile per braze_id; it claims its external_id, aliases and device ids;
  * - an anonymous profile that gains a new external_id becomes identified, and its device ids stop
  *   matching (their claims get `ownerIdentified = true`);

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { fitsKey, identifierFits } from './key-bytes';
 
-/** Braze's error texts, word for word (protocols.md §1). */
+/** Braze's error texts, word for word (docs/cohort-import.md, "Error answers"). */
 export const BRAZE_ERRORS = {
   cohortId: '`cohort_id` must be a valid string',
   cohortChanges:
