@@ -43,6 +43,20 @@ const FIXTURES = {
       '',
     ].join('\n'),
   },
+  domainImportsTransport: {
+    filePath: 'functions/domain/x.ts',
+    source: [
+      "import { BadRequestError } from '../shared/errors';",
+      "import { enqueueAll } from '../shared/enqueue';",
+      "import { encodeCursor } from '../shared/cursor';",
+      "import { httpHandler } from '../shared/http';",
+      "import { sqsWorker } from '../shared/sqs-worker';",
+      "import { requireBearer } from '../shared/auth';",
+      "import { hashSecret } from '../shared/crypto';",
+      'export const all = [BadRequestError, enqueueAll, encodeCursor, httpHandler, sqsWorker, requireBearer, hashSecret];',
+      '',
+    ].join('\n'),
+  },
   sharedImportsAdapterAndDomain: {
     filePath: 'functions/shared/x.ts',
     source: "import { dynamoClient } from '../adapters/dynamo-client';\nimport { systemClock } from '../domain/ports';\nexport const all = [dynamoClient, systemClock];\n",
@@ -100,6 +114,10 @@ describe('layer rules in eslint.config.mjs', () => {
 
   it('lets functions/domain/ import domain, schemas, shared helpers and zod/mini', () => {
     expect(messages.domainAllowed).toEqual([]);
+  });
+
+  it('refuses HTTP and SQS code from functions/shared/ in functions/domain/, allows the other shared helpers', () => {
+    expect(errorLines('domainImportsTransport')).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('refuses adapters/ and domain/ in functions/shared/, allows shared/ itself', () => {
