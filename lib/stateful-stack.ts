@@ -34,11 +34,23 @@ export class StatefulStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.tables = this.createTables(config, removalPolicy);
+    this.queues = this.createQueues(config, removalPolicy);
+    this.secretsKey = new Key(this, 'SecretsKey', {
+      description: 'Encrypts workspace webhook secrets (Heap) stored in the workspaces table',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.exportBucket = this.createExportBucket(config, removalPolicy);
+    this.scheduleExports(config);
+  }
 
-    this.tables = {} as Record<TableKey, TableV2>;
+  /** One on-demand table per shared table definition: PITR, encryption, TTL and GSIs as defined. */
+  private createTables(config: StageConfig, removalPolicy: RemovalPolicy): Record<TableKey, TableV2> {
+    const tables = {} as Record<TableKey, TableV2>;
     for (const key of Object.keys(TABLES) as TableKey[]) {
       const definition: TableDefinition = TABLES[key];
-      this.tables[key] = new TableV2(this, `${key}Table`, {
+      tables[key] = new TableV2(this, `${key}Table`, {
         tableName: physicalTableName(config.prefix, key),
         partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
         ...(definition.sortKey ? { sortKey: { name: definition.sortKey, type: AttributeType.STRING } } : {}),
@@ -55,8 +67,12 @@ export class StatefulStack extends Stack {
         })),
       });
     }
+    return tables;
+  }
 
-    this.queues = {} as Record<QueueKey, HubQueues>;
+  /** One work queue per shared queue definition, each with its DLQ (after `maxReceiveCount` receives). */
+  private createQueues(config: StageConfig, removalPolicy: RemovalPolicy): Record<QueueKey, HubQueues> {
+    const queues = {} as Record<QueueKey, HubQueues>;
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       const definition = QUEUES[key];
       const dlq = new Queue(this, `${key}Dlq`, {
@@ -75,15 +91,13 @@ export class StatefulStack extends Stack {
         deadLetterQueue: { queue: dlq, maxReceiveCount: definition.maxReceiveCount },
         removalPolicy,
       });
-      this.queues[key] = { queue, dlq };
+      queues[key] = { queue, dlq };
     }
+    return queues;
+  }
 
-    this.secretsKey = new Key(this, 'SecretsKey', {
-      description: 'Encrypts workspace webhook secrets (Heap) stored in the workspaces table',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-
+  /** The analyst export bucket (private, SSL only, expiring), with its access-log bucket. */
+  private createExportBucket(config: StageConfig, removalPolicy: RemovalPolicy): Bucket {
     const accessLogs = new Bucket(this, 'ExportAccessLogs', {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -93,7 +107,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
     Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the export bucket access logs; logging it again would recurse.' });
-    this.exportBucket = new Bucket(this, 'ExportBucket', {
+    return new Bucket(this, 'ExportBucket', {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -102,8 +116,6 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: config.exportRetention, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
       removalPolicy,
     });
-
-    this.scheduleExports(config);
   }
 
   /** A daily (by default) ExportTableToPointInTime per table into the export bucket, via EventBridge Scheduler. */

@@ -24,9 +24,10 @@ import {
   partnerNameSchema,
   workspaceNameSchema,
   type PartnerKeyPolicy,
+  type WorkspaceRecord,
 } from '../functions/schemas/workspace';
 import { parsePartnerKeyOption } from './lib/partner-key-option';
-import { resolveTarget } from './lib/target';
+import { resolveTarget, type Target } from './lib/target';
 import { dlqCommand } from './lib/dlq';
 import { formatImportSummary, runUsersImport } from './lib/users-import';
 
@@ -45,8 +46,8 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-const main = async () => {
-  const { positionals, values } = parseArgs({
+const parseCli = () =>
+  parseArgs({
     allowPositionals: true,
     options: {
       name: { type: 'string' },
@@ -65,95 +66,123 @@ const main = async () => {
       help: { type: 'boolean', default: false },
     },
   });
+
+type Values = ReturnType<typeof parseCli>['values'];
+
+/** What every command acts on: the parsed options, the target stack and its workspace store. */
+interface Cli {
+  readonly values: Values;
+  readonly positionals: string[];
+  readonly target: Target;
+  readonly store: ReturnType<typeof dynamoWorkspaceStore>;
+}
+
+const policy = (raw: string | undefined): PartnerKeyPolicy | undefined => {
+  if (raw === undefined) return undefined;
+  if (!(PARTNER_KEY_POLICIES as readonly string[]).includes(raw)) fail(`--partner-key-policy must be one of ${PARTNER_KEY_POLICIES.join(', ')}`);
+  return raw as PartnerKeyPolicy;
+};
+
+const requireName = (values: Values): string => {
+  const name = values.name ?? fail('--name is required');
+  if (!workspaceNameSchema.safeParse(name).success) fail('--name must be lower-case letters, digits, - or _ (max 63)');
+  return name;
+};
+
+const workspaceCreate = async ({ values, target, store }: Cli) => {
+  const name = requireName(values);
+  if (values.partner !== undefined && !canHoldPartnerKey(values.partner)) fail(`--partner must match [a-z0-9_-]{1,64} and not be ${UNPINNABLE_PARTNER_NAMES.join(' or ')}`);
+  const credentials = await createWorkspace(
+    { store, secrets: target.secrets(), clock: systemClock },
+    { name, ...(values.partner ? { partnerName: values.partner } : {}), ...(values['partner-key-policy'] ? { partnerKeyPolicy: policy(values['partner-key-policy']) } : {}) },
+  );
+  if (values.json) console.log(JSON.stringify(credentials));
+  else console.log(`Workspace ${name} created (${target.kind}). Store these now; they are not shown again:\n${JSON.stringify(credentials, null, 2)}`);
+};
+
+const workspaceList = async ({ values, store }: Cli) => {
+  const workspaces = (await store.list()).map((w) => ({
+    workspaceId: w.workspaceId,
+    name: w.name,
+    partnerName: w.partnerName,
+    createdAt: w.createdAt,
+    partnerKeyPolicy: w.partnerKeyPolicy,
+    allowedPartners: w.allowedPartners ?? '*',
+    heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
+  }));
+  if (values.json) console.log(JSON.stringify(workspaces));
+  else console.table(workspaces);
+};
+
+const workspaceRotate = async ({ values, target, store }: Cli) => {
+  const name = requireName(values);
+  const kind = credentialKindSchema.safeParse(values.credential);
+  if (!kind.success) return fail(`--credential must be one of ${CREDENTIAL_KINDS.join(', ')}`);
+  const rotated = await rotateCredential({ store, secrets: target.secrets() }, name, kind.data);
+  console.log(JSON.stringify(rotated));
+};
+
+/** The settings changes `workspace set` asks for (the Heap secret apart: it is encrypted and stored on its own). */
+const settingsChanges = (values: Values, workspace: WorkspaceRecord): Parameters<Cli['store']['update']>[1] => {
+  const changes: Parameters<Cli['store']['update']>[1] = {};
+  if (values['partner-key-policy'] !== undefined) changes.partnerKeyPolicy = policy(values['partner-key-policy']);
+  if (values['allowed-partners'] !== undefined) {
+    const list = values['allowed-partners'] === '*' ? [] : values['allowed-partners'].split(',').map((p) => p.trim());
+    for (const partner of list) if (!partnerNameSchema.safeParse(partner).success) fail(`bad partner name: ${partner}`);
+    // An empty list means every partner is allowed.
+    changes.allowedPartners = list;
+  }
+  if (values['partner-key'] !== undefined) {
+    const { partner, key } = parsePartnerKeyOption(values['partner-key']) ?? fail('--partner-key takes <partner>=<key>');
+    if (!canHoldPartnerKey(partner)) fail(`--partner-key: "${partner}" is not a partner name that can hold a key ([a-z0-9_-]{1,64}, not ${UNPINNABLE_PARTNER_NAMES.join(' or ')})`);
+    changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner]: hashSecret(key) };
+  }
+  if (values['heap-id-token-pin'] !== undefined) changes.heapIdTokenPinned = values['heap-id-token-pin'];
+  return changes;
+};
+
+const workspaceSet = async ({ values, target, store }: Cli) => {
+  const name = requireName(values);
+  const workspace = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
+  if (values['heap-webhook-secret'] !== undefined) {
+    if (values['heap-webhook-secret'].length < 8) fail('--heap-webhook-secret looks too short');
+    await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, values['heap-webhook-secret']);
+  }
+  await store.update(workspace.workspaceId, settingsChanges(values, workspace));
+  console.log(`Workspace ${name} updated.`);
+};
+
+const usersImport = async ({ values, positionals, target }: Cli) => {
+  const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl> --workspace <name>');
+  const workspaceName = values.workspace ?? fail('--workspace is required');
+  const summary = await runUsersImport({
+    file,
+    workspaceName,
+    doc: target.doc,
+    tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases') },
+    ...(values.rejects ? { rejectsFile: values.rejects } : {}),
+  });
+  console.log(formatImportSummary(summary));
+};
+
+const COMMANDS: Record<string, (cli: Cli) => Promise<void>> = {
+  'workspace create': workspaceCreate,
+  'workspace list': workspaceList,
+  'workspace rotate': workspaceRotate,
+  'workspace set': workspaceSet,
+  'users import': usersImport,
+};
+
+const main = async () => {
+  const { positionals, values } = parseCli();
   const [group, command] = positionals;
   if (values.help || !group) return console.log(usage);
   const target = resolveTarget(values.stage);
-  const store = dynamoWorkspaceStore(target.doc, target.table('workspaces'));
-
-  const policy = (raw: string | undefined): PartnerKeyPolicy | undefined => {
-    if (raw === undefined) return undefined;
-    if (!(PARTNER_KEY_POLICIES as readonly string[]).includes(raw)) fail(`--partner-key-policy must be one of ${PARTNER_KEY_POLICIES.join(', ')}`);
-    return raw as PartnerKeyPolicy;
-  };
-  const requireName = (): string => {
-    const name = values.name ?? fail('--name is required');
-    if (!workspaceNameSchema.safeParse(name).success) fail('--name must be lower-case letters, digits, - or _ (max 63)');
-    return name;
-  };
-
-  if (group === 'workspace' && command === 'create') {
-    const name = requireName();
-    if (values.partner !== undefined && !canHoldPartnerKey(values.partner)) fail(`--partner must match [a-z0-9_-]{1,64} and not be ${UNPINNABLE_PARTNER_NAMES.join(' or ')}`);
-    const credentials = await createWorkspace(
-      { store, secrets: target.secrets(), clock: systemClock },
-      { name, ...(values.partner ? { partnerName: values.partner } : {}), ...(values['partner-key-policy'] ? { partnerKeyPolicy: policy(values['partner-key-policy']) } : {}) },
-    );
-    if (values.json) console.log(JSON.stringify(credentials));
-    else console.log(`Workspace ${name} created (${target.kind}). Store these now; they are not shown again:\n${JSON.stringify(credentials, null, 2)}`);
-    return;
-  }
-  if (group === 'workspace' && command === 'list') {
-    const workspaces = (await store.list()).map((w) => ({
-      workspaceId: w.workspaceId,
-      name: w.name,
-      partnerName: w.partnerName,
-      createdAt: w.createdAt,
-      partnerKeyPolicy: w.partnerKeyPolicy,
-      allowedPartners: w.allowedPartners ?? '*',
-      heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
-    }));
-    if (values.json) console.log(JSON.stringify(workspaces));
-    else console.table(workspaces);
-    return;
-  }
-  if (group === 'workspace' && command === 'rotate') {
-    const name = requireName();
-    const kind = credentialKindSchema.safeParse(values.credential);
-    if (!kind.success) return fail(`--credential must be one of ${CREDENTIAL_KINDS.join(', ')}`);
-    const rotated = await rotateCredential({ store, secrets: target.secrets() }, name, kind.data);
-    console.log(JSON.stringify(rotated));
-    return;
-  }
-  if (group === 'workspace' && command === 'set') {
-    const name = requireName();
-    const workspace = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
-    if (values['heap-webhook-secret'] !== undefined) {
-      if (values['heap-webhook-secret'].length < 8) fail('--heap-webhook-secret looks too short');
-      await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, values['heap-webhook-secret']);
-    }
-    const changes: Parameters<typeof store.update>[1] = {};
-    if (values['partner-key-policy'] !== undefined) changes.partnerKeyPolicy = policy(values['partner-key-policy']);
-    if (values['allowed-partners'] !== undefined) {
-      const list = values['allowed-partners'] === '*' ? [] : values['allowed-partners'].split(',').map((p) => p.trim());
-      for (const partner of list) if (!partnerNameSchema.safeParse(partner).success) fail(`bad partner name: ${partner}`);
-      // An empty list means every partner is allowed.
-      changes.allowedPartners = list;
-    }
-    if (values['partner-key'] !== undefined) {
-      const { partner, key } = parsePartnerKeyOption(values['partner-key']) ?? fail('--partner-key takes <partner>=<key>');
-      if (!canHoldPartnerKey(partner)) fail(`--partner-key: "${partner}" is not a partner name that can hold a key ([a-z0-9_-]{1,64}, not ${UNPINNABLE_PARTNER_NAMES.join(' or ')})`);
-      changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner]: hashSecret(key) };
-    }
-    if (values['heap-id-token-pin'] !== undefined) changes.heapIdTokenPinned = values['heap-id-token-pin'];
-    await store.update(workspace.workspaceId, changes);
-    console.log(`Workspace ${name} updated.`);
-    return;
-  }
+  const cli: Cli = { values, positionals, target, store: dynamoWorkspaceStore(target.doc, target.table('workspaces')) };
   if (group === 'dlq') return dlqCommand(target, command, values.queue);
-  if (group === 'users' && command === 'import') {
-    const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl> --workspace <name>');
-    const workspaceName = values.workspace ?? fail('--workspace is required');
-    const summary = await runUsersImport({
-      file,
-      workspaceName,
-      doc: target.doc,
-      tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases') },
-      ...(values.rejects ? { rejectsFile: values.rejects } : {}),
-    });
-    console.log(formatImportSummary(summary));
-    return;
-  }
-  fail(usage);
+  const run = COMMANDS[`${group} ${command}`];
+  if (!run) return fail(usage);
+  await run(cli);
 };
 
 main().catch((error: unknown) => {

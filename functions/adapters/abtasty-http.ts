@@ -4,6 +4,7 @@
  * with every secret of the request removed from the text.
  */
 import type { HttpOutcome } from '../domain/abtasty-retry';
+import { abTastyEndpointOverrides } from '../shared/config';
 
 /** AB Tasty public API token route (docs/abtasty-delivery.md, "Sources"). */
 export const ABTASTY_TOKEN_URL = 'https://api.abtasty.com/oauth/v2/token';
@@ -12,7 +13,7 @@ export const ABTASTY_TOKEN_URL = 'https://api.abtasty.com/oauth/v2/token';
 export const ABTASTY_UDC_URL = 'https://api-data-connector.abtasty.com';
 
 /** The URLs in effect: `ABTASTY_TOKEN_URL` / `ABTASTY_UDC_URL` when set, else AB Tasty's own. */
-export const abTastyUrls = (env: Record<string, string | undefined> = process.env): { tokenUrl: string; udcUrl: string } => ({
+export const abTastyUrls = (env: Record<string, string | undefined> = abTastyEndpointOverrides()): { tokenUrl: string; udcUrl: string } => ({
   tokenUrl: env.ABTASTY_TOKEN_URL || ABTASTY_TOKEN_URL,
   udcUrl: (env.ABTASTY_UDC_URL || ABTASTY_UDC_URL).replace(/\/+$/, ''),
 });

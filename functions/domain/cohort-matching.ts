@@ -17,6 +17,7 @@ import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage, type Re
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
 import type { ImportFailureCode } from './import-failures';
 import { changeVersion, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { isoNow, type Clock } from './ports';
 
 export interface ClaimResolver {
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
@@ -77,7 +78,7 @@ export interface WorkerDeps {
   readonly sets: SetWriter;
   readonly reports: ImportReports;
   readonly partnerKeys: PartnerKeyLog;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 /** How many `mergedInto` hops are followed before a chain is treated as broken. */
@@ -202,7 +203,7 @@ const recordPartnerKey = async (deps: WorkerDeps, message: { workspaceId: string
 
 /** Applies one part of a membership delta and adds its outcome to the import report. */
 export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipMessage): Promise<PartOutcome> => {
-  const now = new Date(deps.now()).toISOString();
+  const now = isoNow(deps.clock);
   const set = cohortRef(message.workspaceId, message.cohortId);
   const receivedAtIso = new Date(message.receivedAt).toISOString();
   // A cohort first seen here gets its id as a provisional name; a real name (from /cohorts) is kept.
@@ -239,7 +240,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
     unmatchedSamples: match.unmatchedSamples,
     result: sumResults(removed, added),
     // The report's updatedAt says when this part finished applying.
-    now: new Date(deps.now()).toISOString(),
+    now: isoNow(deps.clock),
   };
   await deps.reports.recordPart({ set, importId: message.importId }, outcome);
   await recordPartnerKey(deps, message, now);
@@ -248,7 +249,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
 
 /** Creates or renames a cohort: the first `created_at` is kept, the newest request's name wins. */
 export const applyCohortUpsert = async (deps: WorkerDeps, message: CohortUpsertMessage): Promise<void> => {
-  const now = new Date(deps.now()).toISOString();
+  const now = isoNow(deps.clock);
   const set = cohortRef(message.workspaceId, message.cohortId);
   await deps.sets.upsertSet(set, { createdAt: message.createdAt, now, extra: { sourcePartner: message.partner } });
   await deps.sets.renameSet(set, message.name, changeVersion(message.receivedAt, message.importId), now);

@@ -105,90 +105,151 @@ export const collectFacts = (events: readonly CurrentsEvent[]): Map<string, User
   return facts;
 };
 
-/** Processes one queued Currents message; safe to run again after any failure. */
-export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: CurrentsMessage): Promise<CurrentsStats> => {
+/** One message's processing: its deps, the workspace, one reading of the clock, and the stats being filled. */
+interface MessageRun {
+  readonly deps: CurrentsWorkerDeps;
+  readonly message: CurrentsMessage;
+  readonly workspaceId: string;
+  readonly nowMs: number;
+  /** `nowMs` as ISO-8601: the time written on directory items. */
+  readonly now: string;
+  readonly nowSeconds: number;
+  readonly retentionSeconds: number;
+  readonly stats: CurrentsStats;
+  /** Braze ids deleted by this message (by a fact or a users.UserDeleteRequest). */
+  readonly deleted: Set<string>;
+}
+
+const startRun = (deps: CurrentsWorkerDeps, message: CurrentsMessage): MessageRun => {
   const nowMs = deps.clock.now();
-  const now = new Date(nowMs).toISOString();
-  const nowSeconds = Math.floor(nowMs / 1000);
-  const workspaceId = message.workspaceId;
-  const retentionSeconds = deps.retentionDays * DAY_SECONDS;
-  const stats: CurrentsStats = { received: 0, duplicates: 0, stored: 0, rejects: 0, droppedForDeletedUser: 0, merges: 0, deletions: 0, directory: {} };
+  return {
+    deps,
+    message,
+    workspaceId: message.workspaceId,
+    nowMs,
+    now: new Date(nowMs).toISOString(),
+    nowSeconds: Math.floor(nowMs / 1000),
+    retentionSeconds: deps.retentionDays * DAY_SECONDS,
+    stats: { received: 0, duplicates: 0, stored: 0, rejects: 0, droppedForDeletedUser: 0, merges: 0, deletions: 0, directory: {} },
+    deleted: new Set(),
+  };
+};
 
-  if (message.rejects.length > 0) {
-    const expiresAt = Math.floor(message.receivedAt / 1000) + retentionSeconds;
-    await deps.events.putRejects(message.rejects.map((reject) => ({ workspaceId, receivedAt: message.receivedAt, batchId: message.batchId, reject, expiresAt })));
-    stats.rejects = message.rejects.length;
-  }
+/** Step 1: the message's rejects go to the rejects store, kept for the retention period from receipt. */
+const storeRejects = async (run: MessageRun): Promise<void> => {
+  const { message, workspaceId } = run;
+  if (message.rejects.length === 0) return;
+  const expiresAt = Math.floor(message.receivedAt / 1000) + run.retentionSeconds;
+  await run.deps.events.putRejects(message.rejects.map((reject) => ({ workspaceId, receivedAt: message.receivedAt, batchId: message.batchId, reject, expiresAt })));
+  run.stats.rejects = message.rejects.length;
+};
 
-  const all = [...message.events, ...message.packed.map(unpackEvent)];
-  stats.received = all.length;
+/** Step 2: the message's events (unpacked) minus repeats within it and events already processed. */
+const freshEvents = async (run: MessageRun): Promise<CurrentsEvent[]> => {
+  const all = [...run.message.events, ...run.message.packed.map(unpackEvent)];
+  run.stats.received = all.length;
   const unique = new Map<string, CurrentsEvent>();
   for (const event of all) if (!unique.has(event.id)) unique.set(event.id, event);
-  const done = await deps.events.processed(workspaceId, [...unique.keys()], nowSeconds);
+  const done = await run.deps.events.processed(run.workspaceId, [...unique.keys()], run.nowSeconds);
   const fresh = [...unique.values()].filter((event) => !done.has(event.id));
-  stats.duplicates = all.length - fresh.length;
-  if (fresh.length === 0) return stats;
+  run.stats.duplicates = all.length - fresh.length;
+  return fresh;
+};
 
-  // Directory: ordinary facts first, one profile read for the whole message.
-  const deleted = new Set<string>();
-  const facts = collectFacts(fresh);
-  const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
-  // Users are independent, except those carrying the same external_id (an orphan merge may be
-  // under way between them): those go one after the other, oldest fact first; groups run in parallel.
+/**
+ * Users are independent, except those carrying the same external_id (an orphan merge may be under
+ * way between them): those go one after the other, oldest fact first; groups run in parallel.
+ */
+const groupByExternalId = (facts: Map<string, UserFacts>): UserFacts[][] => {
   const groups = new Map<string, UserFacts[]>();
   for (const entry of facts.values()) {
     const key = entry.externalId ? `ext:${entry.externalId.value}` : `id:${entry.brazeId}`;
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
-  await forEachLimited([...groups.values()], USER_CONCURRENCY, async (group) => {
-    group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0));
+  return [...groups.values()].map((group) => group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0)));
+};
+
+/** Step 3a: the directory learns the ordinary events' facts, one profile read for the whole message. */
+const learnUserFacts = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
+  const { deps, workspaceId, stats } = run;
+  const facts = collectFacts(fresh);
+  const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
+  await forEachLimited(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
     for (const entry of group) {
-      const version = changeVersion(nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
-      const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, now);
+      const version = changeVersion(run.nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
+      const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, run.now);
       stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
-      if (outcome === 'deleted') deleted.add(entry.brazeId);
+      if (outcome === 'deleted') run.deleted.add(entry.brazeId);
     }
   });
+};
 
-  // Then merges and deletions, oldest first. Membership moves are versioned at processing time:
-  // they win over every cohort change the hub received before, and lose to any received later.
+/** A users.UserOrphan: the event's user is the orphan, `orphaned_by_id` the profile it was merged into. */
+const applyOrphan = async (run: MessageRun, event: CurrentsEvent, orphan: string, version: string): Promise<void> => {
+  // The survivor exists in Braze even if the hub never saw it: start its profile here.
+  const survivor = stringProperty(event, 'orphaned_by_id');
+  if (!survivor) return;
+  await run.deps.directory.createProfile(run.workspaceId, survivor, run.now);
+  if (await mergeProfiles(run.deps, run.workspaceId, orphan, survivor, version, run.now)) run.stats.merges += 1;
+};
+
+/** A users.UserDeleteRequest: tombstone, claims and memberships gone, stored events deleted but this one. */
+const applyDeletion = async (run: MessageRun, event: CurrentsEvent, brazeId: string, version: string): Promise<void> => {
+  await deleteProfile(run.deps, run.workspaceId, brazeId, event.time * 1000, version, run.now);
+  await run.deps.events.deleteUserEvents(run.workspaceId, brazeId, (eventId) => eventId === event.id);
+  run.deleted.add(brazeId);
+  run.stats.deletions += 1;
+};
+
+/**
+ * Step 3b: merges and deletions, oldest first. Membership moves are versioned at processing time:
+ * they win over every cohort change the hub received before, and lose to any received later.
+ */
+const applyIdentityCommands = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
   const commands = fresh.filter(isIdentityCommand).sort((a, b) => a.time - b.time || a.id.localeCompare(b.id));
   for (const event of commands) {
     const brazeId = userOf(event)?.user_id;
     if (!brazeId) continue;
-    const version = changeVersion(nowMs, `currents#${event.id}`);
-    if (event.event_type === USER_ORPHAN) {
-      // The event's user is the orphaned profile; `orphaned_by_id` is the profile it was merged into.
-      // The survivor exists in Braze even if the hub never saw it: start its profile here.
-      const survivor = stringProperty(event, 'orphaned_by_id');
-      if (!survivor) continue;
-      await deps.directory.createProfile(workspaceId, survivor, now);
-      if (await mergeProfiles(deps, workspaceId, brazeId, survivor, version, now)) stats.merges += 1;
-    } else {
-      await deleteProfile(deps, workspaceId, brazeId, event.time * 1000, version, now);
-      await deps.events.deleteUserEvents(workspaceId, brazeId, (eventId) => eventId === event.id);
-      deleted.add(brazeId);
-      stats.deletions += 1;
-    }
+    const version = changeVersion(run.nowMs, `currents#${event.id}`);
+    if (event.event_type === USER_ORPHAN) await applyOrphan(run, event, brazeId, version);
+    else await applyDeletion(run, event, brazeId, version);
   }
+};
 
-  const expiresAtOf = (event: CurrentsEvent) => eventExpiresAt(event.time, message.receivedAt, retentionSeconds);
+/** Step 4: the events are stored, except late events of a user this message deleted. */
+const storeEvents = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
+  const { message, workspaceId, stats } = run;
   const toStore = fresh.filter((event) => {
     const brazeId = userOf(event)?.user_id;
-    const keep = brazeId === undefined || !deleted.has(brazeId) || event.event_type === USER_DELETE_REQUEST;
+    const keep = brazeId === undefined || !run.deleted.has(brazeId) || event.event_type === USER_DELETE_REQUEST;
     if (!keep) stats.droppedForDeletedUser += 1;
     return keep;
   });
-  await deps.events.putEvents(
+  const expiresAtOf = (event: CurrentsEvent) => eventExpiresAt(event.time, message.receivedAt, run.retentionSeconds);
+  await run.deps.events.putEvents(
     toStore.map((event) => ({ workspaceId, brazeId: userOf(event)?.user_id, event, receivedAt: message.receivedAt, expiresAt: expiresAtOf(event) })),
   );
   stats.stored = toStore.length;
+};
 
-  await deps.events.markProcessed(
-    workspaceId,
+/** Step 5: the dedupe markers, last — a crash before them means a harmless redo, never a lost event. */
+const markProcessed = (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> =>
+  run.deps.events.markProcessed(
+    run.workspaceId,
     fresh.map((event) => event.id),
-    nowSeconds + MARKER_DAYS * DAY_SECONDS,
-    now,
+    run.nowSeconds + MARKER_DAYS * DAY_SECONDS,
+    run.now,
   );
-  return stats;
+
+/** Processes one queued Currents message; safe to run again after any failure. */
+export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: CurrentsMessage): Promise<CurrentsStats> => {
+  const run = startRun(deps, message);
+  await storeRejects(run);
+  const fresh = await freshEvents(run);
+  if (fresh.length === 0) return run.stats;
+  await learnUserFacts(run, fresh);
+  await applyIdentityCommands(run, fresh);
+  await storeEvents(run, fresh);
+  await markProcessed(run, fresh);
+  return run.stats;
 };

@@ -1,5 +1,5 @@
 /**
- * The user directory's rules, mirroring Braze's identity model (protocols.md §3):
+ * The user directory's rules, mirroring Braze's identity model (docs/currents.md, "Worker"):
  * - a profile per braze_id; it claims its external_id, aliases and device ids;
  * - an anonymous profile that gains a new external_id becomes identified, and its device ids stop
  *   matching (their claims get `ownerIdentified = true`);
@@ -11,8 +11,7 @@
  *   and an external_id change is only accepted from a newer event.
  * Pure logic over two ports, so the rules are unit-tested with in-memory fakes.
  */
-import type { Identifier } from './identifiers';
-import { identifierKey } from './identifiers';
+import { identifierKey, type Identifier } from './identifiers';
 import type { MemberKind, MembershipChange, MembershipStore, SetRef } from './membership';
 import { isLive, newProfile, type Claim, type Profile } from '../schemas/directory';
 
@@ -79,6 +78,104 @@ export const resolveLive = async (deps: DirectoryDeps, workspaceId: string, braz
   return current && isLive(current) ? current : undefined;
 };
 
+type ExternalIdFact = NonNullable<UserFacts['externalId']>;
+
+/** Where locating the profile ended: at a profile to apply the facts to, or at a final outcome. */
+type Located = { readonly profile: Profile; readonly outcome: FactsOutcome } | { readonly done: FactsOutcome };
+
+/**
+ * Step 1: the profile the facts are about. A new braze_id whose identifiers are all free is created
+ * with them in one transaction (done); otherwise the profile read beforehand (`known`), or created
+ * bare, or — created meanwhile by another worker — read back.
+ */
+const locateProfile = async (deps: DirectoryDeps, workspaceId: string, facts: UserFacts, known: Profile | undefined, now: string): Promise<Located> => {
+  const { directory } = deps;
+  let profile = known;
+  if (!profile) {
+    const identity = { ...(facts.externalId ? { externalId: facts.externalId.value } : {}), deviceIds: [...facts.deviceIds], identityVersion: facts.externalId?.time ?? 0 };
+    const fast = await directory.createProfileWithIdentifiers(workspaceId, facts.brazeId, identity, now);
+    if (fast === 'created') return { done: 'created' };
+    if (fast === 'exists') profile = await directory.getProfile(workspaceId, facts.brazeId);
+  }
+  if (profile) return { profile, outcome: 'unchanged' };
+  if (await directory.createProfile(workspaceId, facts.brazeId, now)) return { profile: newProfile(workspaceId, facts.brazeId, now), outcome: 'created' };
+  // Created meanwhile by another worker: read what it wrote.
+  profile = await directory.getProfile(workspaceId, facts.brazeId);
+  return profile ? { profile, outcome: 'unchanged' } : { done: 'unchanged' };
+};
+
+/** A late event of an orphaned profile: its device ids belong to the survivor now. */
+const followMerge = async (deps: DirectoryDeps, workspaceId: string, facts: UserFacts, mergedInto: string, now: string): Promise<FactsOutcome> => {
+  const survivor = await resolveLive(deps, workspaceId, mergedInto);
+  if (survivor) {
+    for (const value of facts.deviceIds) await deps.directory.claim(workspaceId, survivor.brazeId, { kind: 'device_id', value }, now);
+  }
+  return 'followed-merge';
+};
+
+/**
+ * Step 2: new device ids are claimed; true if any was. A device id another profile holds stays with
+ * it: devices change hands through orphan merges.
+ */
+const claimNewDevices = async (deps: DirectoryDeps, workspaceId: string, facts: UserFacts, profile: Profile, now: string): Promise<boolean> => {
+  let claimedAny = false;
+  for (const value of facts.deviceIds) {
+    if (profile.deviceIds.includes(value)) continue;
+    if ((await deps.directory.claim(workspaceId, profile.brazeId, { kind: 'device_id', value }, now)) === 'claimed') claimedAny = true;
+  }
+  return claimedAny;
+};
+
+/**
+ * An identified profile's external_id differs: Braze renamed it — or this is a late event from
+ * before a rename. Only a newer event renames.
+ */
+const renameExternalId = async (deps: DirectoryDeps, workspaceId: string, profile: Profile, from: string, external: ExternalIdFact, now: string): Promise<FactsOutcome> => {
+  if (external.time <= profile.identityVersion) return 'late';
+  const renamed = await deps.directory.renameExternalId(workspaceId, profile.brazeId, from, external.value, external.time, now);
+  return renamed === 'renamed' ? 'updated' : renamed === 'stale' ? 'late' : 'conflict';
+};
+
+/**
+ * An anonymous profile gains an external_id: claimed, it becomes identified (its device ids stop
+ * matching); held by another profile, Braze's orphan rule merges it into the holder.
+ */
+const identifyAnonymous = async (deps: DirectoryDeps, workspaceId: string, profile: Profile, external: ExternalIdFact, membershipVersion: string, now: string): Promise<FactsOutcome> => {
+  const { directory } = deps;
+  const identifier: Identifier = { kind: 'external_id', value: external.value };
+  const claimed = await directory.claim(workspaceId, profile.brazeId, identifier, now);
+  if (claimed === 'claimed') {
+    await directory.markClaimsIdentified(workspaceId, profile.brazeId);
+    await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    return 'updated';
+  }
+  if (claimed !== 'held-by-other') return 'conflict';
+  const holder = (await directory.resolveClaims(workspaceId, [identifierKey(identifier)])).get(identifierKey(identifier));
+  if (!holder) return 'conflict';
+  const merged = await mergeProfiles(deps, workspaceId, profile.brazeId, holder.profileId, membershipVersion, now);
+  return merged ? 'merged' : 'conflict';
+};
+
+/** Step 3: the newest external_id of the facts — a confirmation, a rename, or a first identification. */
+const applyExternalId = async (
+  deps: DirectoryDeps,
+  workspaceId: string,
+  profile: Profile,
+  external: ExternalIdFact,
+  context: { readonly outcome: FactsOutcome; readonly membershipVersion: string; readonly now: string },
+): Promise<FactsOutcome> => {
+  if (profile.externalId === external.value) {
+    // A confirmation moves the version forward, at most once per IDENTITY_BUMP_MS per user: an
+    // active user would otherwise cost one write per message. The price: a late event carrying
+    // a different external_id less than that much newer than the last recorded confirmation can
+    // still rename — only possible if Braze renamed the user twice within that window.
+    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) await deps.directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    return context.outcome;
+  }
+  if (profile.externalId !== undefined) return renameExternalId(deps, workspaceId, profile, profile.externalId, external, context.now);
+  return identifyAnonymous(deps, workspaceId, profile, external, context.membershipVersion, context.now);
+};
+
 /**
  * Applies what events say about one braze_id. `known` is the profile as read in batch beforehand
  * (undefined if absent). `membershipVersion` orders a resulting merge's membership moves.
@@ -91,83 +188,15 @@ export const applyUserFacts = async (
   membershipVersion: string,
   now: string,
 ): Promise<FactsOutcome> => {
-  const { directory } = deps;
-  let profile = known;
-  let outcome: FactsOutcome = 'unchanged';
-  if (!profile) {
-    // A new braze_id whose identifiers are all free: one transaction does everything.
-    const fast = await directory.createProfileWithIdentifiers(
-      workspaceId,
-      facts.brazeId,
-      {
-        ...(facts.externalId ? { externalId: facts.externalId.value } : {}),
-        deviceIds: [...facts.deviceIds],
-        identityVersion: facts.externalId?.time ?? 0,
-      },
-      now,
-    );
-    if (fast === 'created') return 'created';
-    if (fast === 'exists') profile = await directory.getProfile(workspaceId, facts.brazeId);
-  }
-  if (!profile) {
-    if (await directory.createProfile(workspaceId, facts.brazeId, now)) {
-      profile = newProfile(workspaceId, facts.brazeId, now);
-      outcome = 'created';
-    } else {
-      // Created meanwhile by another worker: read what it wrote.
-      profile = await directory.getProfile(workspaceId, facts.brazeId);
-      if (!profile) return outcome;
-    }
-  }
+  const located = await locateProfile(deps, workspaceId, facts, known, now);
+  if ('done' in located) return located.done;
+  const { profile } = located;
   if (profile.deletedAt !== undefined) return 'deleted';
-  if (profile.mergedInto !== undefined) {
-    // A late event of an orphaned profile: its device ids belong to the survivor now.
-    const survivor = await resolveLive(deps, workspaceId, profile.mergedInto);
-    if (survivor) {
-      for (const value of facts.deviceIds) await directory.claim(workspaceId, survivor.brazeId, { kind: 'device_id', value }, now);
-    }
-    return 'followed-merge';
-  }
-
-  for (const value of facts.deviceIds) {
-    if (profile.deviceIds.includes(value)) continue;
-    const claimed = await directory.claim(workspaceId, profile.brazeId, { kind: 'device_id', value }, now);
-    // A device id another profile holds stays with it: devices change hands through orphan merges.
-    if (claimed === 'claimed' && outcome === 'unchanged') outcome = 'updated';
-  }
-
-  const external = facts.externalId;
-  if (!external) return outcome;
-  if (profile.externalId === external.value) {
-    // A confirmation moves the version forward, at most once per IDENTITY_BUMP_MS per user: an
-    // active user would otherwise cost one write per message. The price: a late event carrying
-    // a different external_id less than that much newer than the last recorded confirmation can
-    // still rename — only possible if Braze renamed the user twice within that window.
-    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
-    return outcome;
-  }
-  if (profile.externalId !== undefined) {
-    // Braze renamed the external_id — or this is a late event from before a rename: only newer wins.
-    if (external.time <= profile.identityVersion) return 'late';
-    const renamed = await directory.renameExternalId(workspaceId, profile.brazeId, profile.externalId, external.value, external.time, now);
-    return renamed === 'renamed' ? 'updated' : renamed === 'stale' ? 'late' : 'conflict';
-  }
-  const claimed = await directory.claim(workspaceId, profile.brazeId, { kind: 'external_id', value: external.value }, now);
-  if (claimed === 'claimed') {
-    await directory.markClaimsIdentified(workspaceId, profile.brazeId);
-    await directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
-    return 'updated';
-  }
-  if (claimed === 'held-by-other') {
-    // Braze's orphan rule: the anonymous profile is merged into the profile that holds the external_id.
-    const holder = (await directory.resolveClaims(workspaceId, [identifierKey({ kind: 'external_id', value: external.value })])).get(
-      identifierKey({ kind: 'external_id', value: external.value }),
-    );
-    if (!holder) return 'conflict';
-    const merged = await mergeProfiles(deps, workspaceId, profile.brazeId, holder.profileId, membershipVersion, now);
-    return merged ? 'merged' : 'conflict';
-  }
-  return 'conflict';
+  if (profile.mergedInto !== undefined) return followMerge(deps, workspaceId, facts, profile.mergedInto, now);
+  const devicesClaimed = await claimNewDevices(deps, workspaceId, facts, profile, now);
+  const outcome: FactsOutcome = devicesClaimed && located.outcome === 'unchanged' ? 'updated' : located.outcome;
+  if (!facts.externalId) return outcome;
+  return applyExternalId(deps, workspaceId, profile, facts.externalId, { outcome, membershipVersion, now });
 };
 
 export interface MergeResult {

@@ -7,6 +7,7 @@
  */
 import type { HeapSyncMessage } from '../schemas/heap';
 import { collapseChanges, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { isoNow, type Clock } from './ports';
 
 /** Port: Heap-specific bookkeeping next to the membership items (cohorts table). */
 export interface HeapSegmentStore {
@@ -40,7 +41,7 @@ export interface HeapWorkerDeps {
   readonly segments: HeapSegmentStore;
   /** Queues a follow-up message (drain continuation). */
   readonly requeue: (body: string) => Promise<void>;
-  readonly now: () => string;
+  readonly clock: Clock;
 }
 
 /** Member pages a drain handles per message: 10 × 1,000 removals (~101 transactions) keeps a message well inside the 60 s timeout. */
@@ -58,65 +59,71 @@ const addInto = (total: ApplyResult, part: ApplyResult) => {
 
 const emptyResult = (): HeapWorkResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0, continued: false });
 
-/** Applies one heapSync message. Idempotent: replays are stale under the version guard. */
-export const applyHeapMessage = async (
-  deps: HeapWorkerDeps,
-  message: HeapSyncMessage,
-): Promise<HeapWorkResult> => {
-  const set: SetRef = { workspaceId: message.workspaceId, kind: 'segment', setId: message.segmentId };
-  const now = deps.now();
+const nameOf = (message: HeapSyncMessage) => (message.segmentName !== undefined ? { name: message.segmentName } : {});
+
+/**
+ * A sync page: its changes (a visitor both added and removed is removed) through the membership
+ * engine, then the run's progress. A page received before a drain changes nothing once the drain
+ * is recorded: the store decides against the segment's floor (the drain version) atomically with
+ * the members' items.
+ */
+const applySyncPage = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyncMessage, now: string): Promise<HeapWorkResult> => {
   const result = emptyResult();
+  const { changes } = collapseChanges([
+    ...message.add.map((memberId) => ({ memberId, op: 'add' as const })),
+    ...message.remove.map((memberId) => ({ memberId, op: 'remove' as const })),
+  ]);
+  if (changes.length > 0) addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
+  await deps.segments.recordSyncPage(set, {
+    ...nameOf(message),
+    version: message.version,
+    receivedAt: message.receivedAt,
+    syncTaskId: message.syncTaskId ?? '',
+    pageNumber: message.pageNumber ?? 0,
+    totalPages: message.totalPages ?? 0,
+    part: message.part,
+    parts: message.parts,
+    now,
+  });
+  return result;
+};
 
-  if (message.type === 'sync') {
-    const { changes } = collapseChanges([
-      ...message.add.map((memberId) => ({ memberId, op: 'add' as const })),
-      ...message.remove.map((memberId) => ({ memberId, op: 'remove' as const })),
-    ]);
-    // A page received before a drain changes nothing once the drain is recorded: the store decides
-    // against the segment's floor (the drain version) atomically with the members' items.
-    if (changes.length > 0) addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
-    await deps.segments.recordSyncPage(set, {
-      ...(message.segmentName !== undefined ? { name: message.segmentName } : {}),
-      version: message.version,
-      receivedAt: message.receivedAt,
-      syncTaskId: message.syncTaskId ?? '',
-      pageNumber: message.pageNumber ?? 0,
-      totalPages: message.totalPages ?? 0,
-      part: message.part,
-      parts: message.parts,
-      now,
-    });
-    return result;
-  }
-
-  // Drain: record it first, so sync pages older than the drain stop applying at once.
-  if (message.round === 0) {
-    await deps.segments.recordDrain(set, {
-      ...(message.segmentName !== undefined ? { name: message.segmentName } : {}),
-      version: message.version,
-      receivedAt: message.receivedAt,
-      now,
-    });
-  }
+/** Removes up to DRAIN_PAGES_PER_MESSAGE pages of current members at the drain's version; the key to resume from if more remain. */
+const removeMemberPages = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyncMessage, result: HeapWorkResult, now: string) => {
   let startKey = message.startKey;
   for (let page = 0; page < DRAIN_PAGES_PER_MESSAGE; page += 1) {
     const { memberIds, nextKey } = await deps.segments.currentMembers(set, DRAIN_PAGE_SIZE, startKey);
     if (memberIds.length > 0) {
-      const applied = await deps.membership.apply(
-        set,
-        'visitor',
-        memberIds.map((memberId) => ({ memberId, op: 'remove' as const })),
-        message.version,
-        now,
-      );
-      addInto(result, applied);
+      const removals = memberIds.map((memberId) => ({ memberId, op: 'remove' as const }));
+      addInto(result, await deps.membership.apply(set, 'visitor', removals, message.version, now));
     }
-    if (!nextKey) return result;
+    if (!nextKey) return undefined;
     startKey = nextKey;
   }
-  // More members remain: hand the rest to a follow-up message (its own dedupe key, same version).
+  return startKey;
+};
+
+/**
+ * A drain: recorded first (its first round), so sync pages older than the drain stop applying at
+ * once; then the current members are removed, and the rest handed to a follow-up message (its own
+ * dedupe key, same version).
+ */
+const applyDrain = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyncMessage, now: string): Promise<HeapWorkResult> => {
+  const result = emptyResult();
+  if (message.round === 0) {
+    await deps.segments.recordDrain(set, { ...nameOf(message), version: message.version, receivedAt: message.receivedAt, now });
+  }
+  const startKey = await removeMemberPages(deps, set, message, result, now);
+  if (startKey === undefined) return result;
   const round = message.round + 1;
   await deps.requeue(JSON.stringify({ ...message, dedupeKey: `${message.dedupeKey.replace(/#r\d+$/, '')}#r${round}`, round, startKey }));
   result.continued = true;
   return result;
+};
+
+/** Applies one heapSync message. Idempotent: replays are stale under the version guard. */
+export const applyHeapMessage = async (deps: HeapWorkerDeps, message: HeapSyncMessage): Promise<HeapWorkResult> => {
+  const set: SetRef = { workspaceId: message.workspaceId, kind: 'segment', setId: message.segmentId };
+  const now = isoNow(deps.clock);
+  return message.type === 'sync' ? applySyncPage(deps, set, message, now) : applyDrain(deps, set, message, now);
 };

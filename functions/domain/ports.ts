@@ -31,8 +31,16 @@ export interface SecretBox {
   decrypt(ciphertext: string, context: Record<string, string>): Promise<string>;
 }
 
+/**
+ * The one source of time, injected into workers, domain functions and scripts (never `Date.now()`
+ * inside a rule): tests pass a fixed clock, the fault suite a controlled one.
+ */
 export interface Clock {
+  /** Epoch milliseconds. */
   now(): number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The clock's current time as ISO-8601 UTC (the form of every stored `createdAt` / `updatedAt`). */
+export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();

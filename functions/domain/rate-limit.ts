@@ -34,12 +34,27 @@ export const rateLimitHeaders = (decision: RateLimitDecision): Record<string, st
   'X-RateLimit-Reset': String(decision.resetAt),
 });
 
-/** Counts the request; throws a 429 with `Retry-After` and `X-RateLimit-*` when over the limit. */
-export const enforceRateLimit = async (limiter: RateLimiter, workspaceId: string, nowMs: number): Promise<Record<string, string>> => {
+/** What counting one request decided: go on (with the headers every answer carries), or refuse until the window ends. */
+export type RateLimitOutcome =
+  | { readonly allowed: true; readonly headers: Record<string, string> }
+  | { readonly allowed: false; readonly retryAfterSeconds: number; readonly headers: Record<string, string> };
+
+/** Counts the request of a workspace and says whether it is within the limit. */
+export const countRequest = async (limiter: RateLimiter, workspaceId: string, nowMs: number): Promise<RateLimitOutcome> => {
   const decision = await limiter.hit(workspaceId, nowMs);
   const headers = rateLimitHeaders(decision);
-  if (!decision.allowed) {
-    throw new RateLimitedError(Math.max(1, decision.resetAt - Math.floor(nowMs / 1000)), headers);
-  }
-  return headers;
+  if (decision.allowed) return { allowed: true, headers };
+  return { allowed: false, retryAfterSeconds: Math.max(1, decision.resetAt - Math.floor(nowMs / 1000)), headers };
+};
+
+/**
+ * Counts the request; throws a 429 with `Retry-After` and `X-RateLimit-*` when over the limit.
+ * @deprecated HTTP mapping inside the domain: once domain/cohort-ingest.ts returns typed refusals
+ * (route work), its handler maps `countRequest`'s refusal to 429 and this goes, with this file's
+ * import of shared/errors.
+ */
+export const enforceRateLimit = async (limiter: RateLimiter, workspaceId: string, nowMs: number): Promise<Record<string, string>> => {
+  const outcome = await countRequest(limiter, workspaceId, nowMs);
+  if (!outcome.allowed) throw new RateLimitedError(outcome.retryAfterSeconds, outcome.headers);
+  return outcome.headers;
 };

@@ -5,13 +5,14 @@
  * failing part marks its import report "failed".
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
 import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
 import { dynamoProfileReader } from '../adapters/profile-reader';
 import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';
+import { isoNow, systemClock } from '../domain/ports';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
 import { tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
@@ -28,7 +29,7 @@ const workerDeps = (): WorkerDeps =>
     sets: membershipReadStore(),
     reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
     partnerKeys: dynamoPartnerKeyLog(dynamoDocumentClient(), tableName('workspaces')),
-    now: () => Date.now(),
+    clock: systemClock,
   });
 
 const processMessage = async (message: CohortImportMessage): Promise<void> => {
@@ -50,6 +51,7 @@ const processMessage = async (message: CohortImportMessage): Promise<void> => {
 };
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'cohortImport',
   schema: cohortImportMessageSchema,
   process: async (message, record) => {
@@ -63,8 +65,9 @@ export const handler = sqsWorker({
         const part = message.type === 'members' ? message.part : 0;
         const code = importFailureCode(error);
         logger.error('cohort import part failed for good', { importId: message.importId, part, code, error: error as Error });
-        await workerDeps()
-          .reports.markFailed({ set: cohortRef(message.workspaceId, message.cohortId), importId: message.importId }, part, code, new Date().toISOString())
+        const { reports, clock } = workerDeps();
+        await reports
+          .markFailed({ set: cohortRef(message.workspaceId, message.cohortId), importId: message.importId }, part, code, isoNow(clock))
           .catch((markError: unknown) => logger.warn('could not mark import failed', { error: (markError as Error).message }));
       }
       throw error;

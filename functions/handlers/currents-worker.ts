@@ -4,7 +4,7 @@
  * ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { eventStore } from '../adapters/events-store';
 import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
@@ -18,12 +18,13 @@ import { sqsWorker } from '../shared/sqs-worker';
 let events: ReturnType<typeof eventStore> | undefined;
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {
     events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
     const reads = membershipReadStore();
-    const started = Date.now();
+    const started = systemClock.now();
     const stats = await processCurrentsMessage(
       {
         directory: directoryStoreFor(),
@@ -37,7 +38,7 @@ export const handler = sqsWorker({
     metrics.addMetric(METRICS.currentsEventsStored, MetricUnit.Count, stats.stored);
     if (stats.duplicates > 0) metrics.addMetric(METRICS.currentsDuplicates, MetricUnit.Count, stats.duplicates);
     if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
-    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: Date.now() - started, ...stats });
+    logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: systemClock.now() - started, ...stats });
   },
   // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
   idempotencySeconds: 14 * 24 * 3600,

@@ -3,11 +3,12 @@
  * processed once per `dedupeKey` (Powertools idempotency, 7 days: longer than Heap retries a page),
  * and every change is version-guarded, so replays and late pages change nothing.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
+import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
 import { sqsSender } from '../adapters/sqs-sender';
 import { membershipStore } from '../adapters/stores';
 import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
+import { systemClock } from '../domain/ports';
 import { heapSyncMessageSchema } from '../schemas/heap';
 import { enqueueAll } from '../shared/enqueue';
 import { queueUrl, tableName } from '../shared/config';
@@ -21,12 +22,13 @@ const dependencies = (): HeapWorkerDeps => {
     membership: membershipStore(),
     segments: dynamoHeapSegmentStore(dynamoDocumentClient(), tableName('cohorts')),
     requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
-    now: () => new Date().toISOString(),
+    clock: systemClock,
   };
   return deps;
 };
 
 export const handler = sqsWorker({
+  idempotencyClient: dynamoClient,
   queue: 'heapSync',
   schema: heapSyncMessageSchema,
   idempotencySeconds: 7 * 24 * 3600,

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { fitsKey, identifierFits } from './key-bytes';
 
-/** Braze's error texts, word for word (protocols.md §1). */
+/** Braze's error texts, word for word (docs/cohort-import.md, "Error answers"). */
 export const BRAZE_ERRORS = {
   cohortId: '`cohort_id` must be a valid string',
   cohortChanges:
@@ -110,12 +110,8 @@ export type CohortUpsertMessage = z.infer<typeof cohortUpsertMessageSchema>;
 export type MembershipMessage = z.infer<typeof membershipMessageSchema>;
 export type CohortImportMessage = z.infer<typeof cohortImportMessageSchema>;
 
-/** Tunables of the import routes, from the environment (defaults follow Braze). */
-export const cohortImportSettingsSchema = z.object({
-  /** Requests per workspace per window (Braze: 250,000 per hour). */
-  COHORT_IMPORT_RATE_LIMIT: z._default(z.coerce.number().check(z.int(), z.positive()), 250_000),
-  COHORT_IMPORT_RATE_WINDOW_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 3600),
-  /** 1,000 identifiers of 512 characters stay below this; larger bodies get 413. */
-  COHORT_IMPORT_MAX_BODY_BYTES: z._default(z.coerce.number().check(z.int(), z.positive()), 2_000_000),
-});
-export type CohortImportSettings = z.infer<typeof cohortImportSettingsSchema>;
+/**
+ * @deprecated The import routes' tunables are defined in functions/shared/config.ts; read them with
+ * `settings()`. Re-exported until handlers/cohort-ingest.ts reads them there.
+ */
+export { cohortImportSettingsSchema, type CohortImportSettings } from '../shared/config';

@@ -1,5 +1,6 @@
 /**
- * Runtime configuration, read from the environment once per cold start and validated with zod so
+ * Runtime configuration — the one place under functions/ that reads `process.env` (lint enforces
+ * it): table names and queue URLs granted to the function, and every tunable, validated with zod so
  * a misconfigured function fails at init rather than on the first request.
  */
 import * as z from 'zod/mini';
@@ -15,6 +16,9 @@ export const tableName = (table: TableKey): string => {
   return value;
 };
 
+/** Queue URL of a work queue if this function was given it (health probes), else undefined. */
+export const optionalQueueUrl = (queue: QueueKey): string | undefined => process.env[QUEUES[queue].envVar] || undefined;
+
 /** Queue URL of a work queue, from its env var. */
 export const queueUrl = (queue: QueueKey): string => {
   const value = process.env[QUEUES[queue].envVar];
@@ -22,7 +26,14 @@ export const queueUrl = (queue: QueueKey): string => {
   return value;
 };
 
+const positiveInt = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
+
 const settingsSchema = z.object({
+  /** Cohort import requests per workspace per window (Braze: 250,000 per hour). */
+  COHORT_IMPORT_RATE_LIMIT: positiveInt(250_000),
+  COHORT_IMPORT_RATE_WINDOW_SECONDS: positiveInt(3600),
+  /** 1,000 identifiers of 512 characters stay below this; larger cohort import bodies get 413. */
+  COHORT_IMPORT_MAX_BODY_BYTES: positiveInt(2_000_000),
   HEAP_TIMESTAMP_TOLERANCE_SECONDS: z._default(z.coerce.number(), 300),
   HEAP_FUTURE_TOLERANCE_SECONDS: z._default(z.coerce.number(), 60),
   EVENT_RETENTION_DAYS: z._default(z.coerce.number(), 400),
@@ -32,6 +43,14 @@ const settingsSchema = z.object({
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** The cohort import tunables alone (defaults follow Braze). */
+export const cohortImportSettingsSchema = z.pick(settingsSchema, {
+  COHORT_IMPORT_RATE_LIMIT: true,
+  COHORT_IMPORT_RATE_WINDOW_SECONDS: true,
+  COHORT_IMPORT_MAX_BODY_BYTES: true,
+});
+export type CohortImportSettings = z.infer<typeof cohortImportSettingsSchema>;
 
 let cached: Settings | undefined;
 
@@ -45,3 +64,9 @@ export const settings = (): Settings => {
 export const resetSettings = (): void => {
   cached = undefined;
 };
+
+/** AB Tasty endpoint overrides (the local stack and tests point them at a fake); unset in AWS. */
+export const abTastyEndpointOverrides = (): Record<'ABTASTY_TOKEN_URL' | 'ABTASTY_UDC_URL', string | undefined> => ({
+  ABTASTY_TOKEN_URL: process.env.ABTASTY_TOKEN_URL,
+  ABTASTY_UDC_URL: process.env.ABTASTY_UDC_URL,
+});

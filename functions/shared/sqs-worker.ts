@@ -3,15 +3,16 @@
  * `batchItemFailures` (so only those are redelivered), and Powertools idempotency skips a message
  * whose `dedupeKey` was already processed (SQS delivers at least once; senders also retry whole
  * requests). Messages are parsed with zod; a message that never parses fails on every receive and
- * lands in the DLQ after the queue's `maxReceiveCount`.
+ * lands in the DLQ after the queue's `maxReceiveCount`. The DynamoDB client that stores the
+ * idempotency records is injected by the handler (shared code builds no adapter).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { dynamoClient } from '../adapters/dynamo-client';
 import { tableName } from './config';
 import { QUEUES, type QueueKey } from './definitions/queues';
 import { METRICS } from './metric-names';
@@ -22,15 +23,27 @@ export interface QueuedMessage {
   readonly dedupeKey: string;
 }
 
-export interface WorkerOptions<T extends QueuedMessage> {
+export type WorkerOptions<T extends QueuedMessage> = {
   readonly queue: QueueKey;
   readonly schema: z.ZodMiniType<T>;
   readonly process: (message: T, record: SQSRecord) => Promise<void>;
   /** How long a processed message is remembered (seconds). */
   readonly idempotencySeconds?: number;
-  /** Turn off the idempotency layer (unit tests of the record logic). */
-  readonly idempotency?: false;
-}
+} & (
+  | {
+      /**
+       * The client that reads and writes the idempotency records, built on first use: the
+       * process's shared DynamoDB client (so anything hooked on it, like the fault suite's crash
+       * middleware, sees these writes too).
+       */
+      readonly idempotencyClient: () => DynamoDBClient;
+      readonly idempotency?: undefined;
+    }
+  | {
+      /** Turn off the idempotency layer (tests of the record logic). */
+      readonly idempotency: false;
+    }
+);
 
 /** Builds an SQS Lambda handler that reports partial batch failures. */
 export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) => {
@@ -46,7 +59,7 @@ export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) =>
     idempotentProcess ??= makeIdempotent(options.process, {
       persistenceStore: new DynamoDBPersistenceLayer({
         tableName: tableName('idempotency'),
-        awsSdkV3Client: dynamoClient(),
+        awsSdkV3Client: options.idempotencyClient(),
       }),
       config: idempotencyConfig,
     });

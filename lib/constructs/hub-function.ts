@@ -37,13 +37,39 @@ export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynam
 /** Added for writing functions; TransactWriteItems is authorised per item by these same actions. */
 export const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
 
+/** The environment every function gets: Powertools settings and the stage's tunables (tables and queues are added per grant). */
+const baseEnvironment = (config: StageConfig, extra: Record<string, string> = {}): Record<string, string> => ({
+  NODE_OPTIONS: '--enable-source-maps',
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
+  HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
+  HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
+  COHORT_IMPORT_RATE_LIMIT: String(config.cohortRequestsPerHour),
+  COHORT_IMPORT_RATE_WINDOW_SECONDS: '3600',
+  ...extra,
+});
+
 export class HubFunction extends Construct {
   readonly fn: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: HubFunctionProps) {
     super(scope, id);
-    const { definition, config } = props;
-    const name = `${config.prefix}-${props.key}`;
+    this.fn = this.bundledFunction(props);
+    this.grantTables(props);
+    this.grantQueues(props);
+    if (props.definition.decryptsSecrets) {
+      // Only decrypt, and only with this key; the admin CLI (not a function) encrypts.
+      this.fn.addEnvironment('SECRET_KMS_KEY_ID', props.secretsKey.keyArn);
+      props.secretsKey.grantDecrypt(this.fn);
+    }
+    if (props.definition.consumes) this.consume(props, props.definition.consumes);
+  }
+
+  /** The function itself: its log group, the esbuild bundle, runtime, memory, timeout and base environment. */
+  private bundledFunction({ key, definition, config, environment }: HubFunctionProps): NodejsFunction {
+    const name = `${config.prefix}-${key}`;
     const logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${name}`,
       retention: config.logRetention,
@@ -51,8 +77,7 @@ export class HubFunction extends Construct {
     });
     const timeoutSeconds =
       definition.timeoutSeconds ?? (definition.consumes ? QUEUES[definition.consumes].workerTimeoutSeconds : 29);
-
-    this.fn = new NodejsFunction(this, 'Function', {
+    return new NodejsFunction(this, 'Function', {
       functionName: name,
       description: definition.description,
       entry: join(root, definition.entry),
@@ -71,25 +96,18 @@ export class HubFunction extends Construct {
         target: 'node24',
         externalModules: ['@aws-sdk/*', '@smithy/*'],
       },
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
-        HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
-        HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
-        COHORT_IMPORT_RATE_LIMIT: String(config.cohortRequestsPerHour),
-        COHORT_IMPORT_RATE_WINDOW_SECONDS: '3600',
-        ...props.environment,
-      },
+      environment: baseEnvironment(config, environment),
     });
+  }
 
+  /**
+   * Each table the definition lists: its name in the environment, and explicit actions on the table
+   * and each of its named indexes — no `index/*` wildcard, and no Scan (no handler needs one).
+   */
+  private grantTables({ definition, tables }: HubFunctionProps): void {
     for (const [table, access] of Object.entries(definition.tables) as [TableKey, 'read' | 'write'][]) {
-      const resource = props.tables[table];
+      const resource = tables[table];
       this.fn.addEnvironment(TABLES[table].envVar, resource.tableName);
-      // Explicit actions on the table and each of its named indexes: no `index/*` wildcard, and no
-      // Scan (no handler needs one).
       const indexes: readonly { indexName: string }[] = TABLES[table].gsis;
       this.fn.addToRolePolicy(
         new PolicyStatement({
@@ -98,33 +116,32 @@ export class HubFunction extends Construct {
         }),
       );
     }
+  }
+
+  /** Queues it sends to (send only) and queues it inspects (GetQueueAttributes only, for health). */
+  private grantQueues({ definition, queues }: HubFunctionProps): void {
     for (const queue of definition.sendsTo) {
-      this.fn.addEnvironment(QUEUES[queue].envVar, props.queues[queue].queue.queueUrl);
-      props.queues[queue].queue.grantSendMessages(this.fn);
+      this.fn.addEnvironment(QUEUES[queue].envVar, queues[queue].queue.queueUrl);
+      queues[queue].queue.grantSendMessages(this.fn);
     }
     for (const queue of definition.inspectsQueues ?? []) {
-      this.fn.addEnvironment(QUEUES[queue].envVar, props.queues[queue].queue.queueUrl);
-      this.fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.queues[queue].queue.queueArn] }),
-      );
+      this.fn.addEnvironment(QUEUES[queue].envVar, queues[queue].queue.queueUrl);
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [queues[queue].queue.queueArn] }));
     }
-    if (definition.decryptsSecrets) {
-      // Only decrypt, and only with this key; the admin CLI (not a function) encrypts.
-      this.fn.addEnvironment('SECRET_KMS_KEY_ID', props.secretsKey.keyArn);
-      props.secretsKey.grantDecrypt(this.fn);
-    }
-    if (definition.consumes) {
-      const queue = QUEUES[definition.consumes];
-      this.fn.addEventSource(
-        new SqsEventSource(props.queues[definition.consumes].queue, {
-          batchSize: queue.batchSize,
-          maxBatchingWindow: Duration.seconds(1),
-          // Lambda retries only the records listed in batchItemFailures.
-          reportBatchItemFailures: true,
-          // Caps concurrent invocations for this queue, protecting DynamoDB from bursts.
-          maxConcurrency: queue.maxConcurrency,
-        }),
-      );
-    }
+  }
+
+  /** The SQS event source of a worker. */
+  private consume({ queues }: HubFunctionProps, consumes: QueueKey): void {
+    const queue = QUEUES[consumes];
+    this.fn.addEventSource(
+      new SqsEventSource(queues[consumes].queue, {
+        batchSize: queue.batchSize,
+        maxBatchingWindow: Duration.seconds(1),
+        // Lambda retries only the records listed in batchItemFailures.
+        reportBatchItemFailures: true,
+        // Caps concurrent invocations for this queue, protecting DynamoDB from bursts.
+        maxConcurrency: queue.maxConcurrency,
+      }),
+    );
   }
 }

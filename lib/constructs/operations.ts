@@ -37,78 +37,104 @@ export interface OperationsProps {
 /** Oldest-message age beyond which a worker is considered stuck (seconds). */
 export const OLDEST_MESSAGE_ALARM_SECONDS = 900;
 
+/** Period of every alarm and of the dashboard's AWS metrics. */
+const PERIOD = Duration.minutes(1);
+
+/** One of the hub's own metrics (emitted by the functions), summed per 5 minutes. */
+const hubMetric = (metricName: MetricName, label: string) =>
+  new Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum', label });
+
 export class Operations extends Construct {
   readonly topic: ITopic;
   readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    const { config } = props;
-    if (config.alarmTopicArn) {
-      this.topic = Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
-    } else {
-      const topic = new Topic(this, 'AlarmTopic', {
-        displayName: `Audience hub ${config.stage} alarms`,
-        enforceSSL: true,
-        masterKey: new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' }),
-      });
-      if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
-      this.topic = topic;
-    }
-    const action = new SnsAction(this.topic);
-    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
-      const created = new Alarm(this, name, {
-        alarmName: `${config.prefix}-${name}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      this.alarms.push(created);
-      return created;
-    };
+    this.prefix = props.config.prefix;
+    this.topic = this.alarmTopic(props.config);
+    this.action = new SnsAction(this.topic);
+    this.resourceAlarms(props);
+    const dynamoThrottles = this.dynamoThrottles(props.tables);
+    this.alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
+    this.dashboard(props, dynamoThrottles);
+  }
 
-    const period = Duration.minutes(1);
+  /** The stage's alarm topic if it names one, else a new encrypted topic (with an email subscription if configured). */
+  private alarmTopic(config: StageConfig): ITopic {
+    if (config.alarmTopicArn) return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: `Audience hub ${config.stage} alarms`,
+      enforceSSL: true,
+      masterKey: new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' }),
+    });
+    if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    return topic;
+  }
+
+  /** An alarm above `threshold` for one period, notifying the topic on alarm and on recovery. */
+  private alarm(name: string, metric: IMetric, threshold: number, description: string): Alarm {
+    const created = new Alarm(this, name, {
+      alarmName: `${this.prefix}-${name}`,
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    created.addAlarmAction(this.action);
+    created.addOkAction(this.action);
+    this.alarms.push(created);
+    return created;
+  }
+
+  /** Per queue: DLQ depth and oldest message age; per function: errors and throttles; the API's 5xx. */
+  private resourceAlarms(props: OperationsProps): void {
     for (const [key, { queue, dlq }] of Object.entries(props.queues)) {
-      alarm(`${key}-dlq-depth`, dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 0, `Messages in the ${key} DLQ: inspect with npm run admin -- dlq list, then redrive`);
-      alarm(`${key}-oldest-message`, queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }), OLDEST_MESSAGE_ALARM_SECONDS, `The ${key} worker is falling behind`);
+      this.alarm(`${key}-dlq-depth`, dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 0, `Messages in the ${key} DLQ: inspect with npm run admin -- dlq list, then redrive`);
+      this.alarm(`${key}-oldest-message`, queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }), OLDEST_MESSAGE_ALARM_SECONDS, `The ${key} worker is falling behind`);
     }
     for (const [key, fn] of Object.entries(props.functions)) {
-      alarm(`${key}-errors`, fn.metricErrors({ period, statistic: 'Sum' }), 0, `${key} Lambda errors`);
-      alarm(`${key}-throttles`, fn.metricThrottles({ period, statistic: 'Sum' }), 0, `${key} Lambda throttles`);
+      this.alarm(`${key}-errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda errors`);
+      this.alarm(`${key}-throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda throttles`);
     }
-    alarm('api-5xx', props.api.metricServerError({ period, statistic: 'Sum' }), 0, 'API Gateway 5xx answers');
-    const throttles = Object.values(props.tables).map(
+    this.alarm('api-5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 0, 'API Gateway 5xx answers');
+  }
+
+  /** Throttled requests summed over every hub table. */
+  private dynamoThrottles(tables: Record<string, ITableV2>): MathExpression {
+    const throttles = Object.values(tables).map(
       (table, index) =>
-        [`t${index}`, new Metric({ namespace: 'AWS/DynamoDB', metricName: 'ThrottledRequests', dimensionsMap: { TableName: table.tableName }, period, statistic: 'Sum' })] as const,
+        [`t${index}`, new Metric({ namespace: 'AWS/DynamoDB', metricName: 'ThrottledRequests', dimensionsMap: { TableName: table.tableName }, period: PERIOD, statistic: 'Sum' })] as const,
     );
-    const dynamoThrottles = new MathExpression({
+    return new MathExpression({
       expression: throttles.map(([name]) => name).join(' + '),
       usingMetrics: Object.fromEntries(throttles),
       label: 'DynamoDB throttled requests',
-      period,
+      period: PERIOD,
     });
-    alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
+  }
 
-    const hubMetric = (metricName: MetricName, label: string) =>
-      new Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period: Duration.minutes(5), statistic: 'Sum', label });
-    const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${config.prefix}-operations` });
+  /** One dashboard: API, queues, Lambda, DynamoDB, and the hub's own metrics (names from metric-names.ts). */
+  private dashboard(props: OperationsProps, dynamoThrottles: MathExpression): void {
+    const period = PERIOD;
+    const queues = Object.values(props.queues);
+    const functions = Object.values(props.functions);
+    const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${this.prefix}-operations` });
     dashboard.addWidgets(
       new GraphWidget({ title: 'API requests', left: [props.api.metricCount({ period })], right: [props.api.metricClientError({ period }), props.api.metricServerError({ period })], width: 12 }),
       new GraphWidget({ title: 'API latency p99', left: [props.api.metricLatency({ period, statistic: 'p99' })], width: 12 }),
     );
     dashboard.addWidgets(
-      new GraphWidget({ title: 'Queue depth', left: Object.entries(props.queues).map(([, q]) => q.queue.metricApproximateNumberOfMessagesVisible({ period })), width: 8 }),
-      new GraphWidget({ title: 'Oldest message age (s)', left: Object.entries(props.queues).map(([, q]) => q.queue.metricApproximateAgeOfOldestMessage({ period })), width: 8 }),
-      new GraphWidget({ title: 'DLQ depth', left: Object.entries(props.queues).map(([, q]) => q.dlq.metricApproximateNumberOfMessagesVisible({ period })), width: 8 }),
+      new GraphWidget({ title: 'Queue depth', left: queues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ period })), width: 8 }),
+      new GraphWidget({ title: 'Oldest message age (s)', left: queues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ period })), width: 8 }),
+      new GraphWidget({ title: 'DLQ depth', left: queues.map((q) => q.dlq.metricApproximateNumberOfMessagesVisible({ period })), width: 8 }),
     );
     dashboard.addWidgets(
-      new GraphWidget({ title: 'Lambda errors', left: Object.values(props.functions).map((fn) => fn.metricErrors({ period })), width: 8 }),
-      new GraphWidget({ title: 'Lambda throttles', left: Object.values(props.functions).map((fn) => fn.metricThrottles({ period })), width: 8 }),
+      new GraphWidget({ title: 'Lambda errors', left: functions.map((fn) => fn.metricErrors({ period })), width: 8 }),
+      new GraphWidget({ title: 'Lambda throttles', left: functions.map((fn) => fn.metricThrottles({ period })), width: 8 }),
       new GraphWidget({ title: 'DynamoDB throttles', left: [dynamoThrottles], width: 8 }),
     );
     dashboard.addWidgets(

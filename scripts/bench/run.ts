@@ -62,19 +62,19 @@ export interface BenchOptions {
 
 export const POLLER_CONCURRENCY = 4;
 
-export const runBench = async (options: BenchOptions): Promise<Record<string, unknown>> => {
-  const log = options.log ?? ((message: string) => console.error(message));
-  const outDir = options.outDir ?? resolve(__dirname, '..', '..', 'bench');
-  const started = Date.now();
+/** The given local services, or fresh in-memory ones (returned so the run can stop them). */
+const ensureServices = async (options: BenchOptions) => {
   const services: RunningService[] = [];
-  let endpoints = options.endpoints;
-  if (!endpoints) {
-    const dynamo = await startDynamoLocal();
-    services.push(dynamo);
-    const sqs = await startSqsEmulator();
-    services.push(sqs);
-    endpoints = { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint };
-  }
+  if (options.endpoints) return { endpoints: options.endpoints, services };
+  const dynamo = await startDynamoLocal();
+  services.push(dynamo);
+  const sqs = await startSqsEmulator();
+  services.push(sqs);
+  return { endpoints: { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint }, services };
+};
+
+/** A hub with its own tables and queues, POLLER_CONCURRENCY pollers, and the context scenarios run in. */
+const startBenchHub = async (endpoints: { dynamoEndpoint: string; sqsEndpoint: string }, options: BenchOptions, log: (message: string) => void) => {
   const secretKey = randomBytes(32).toString('base64');
   const hub = await startHub({
     ...endpoints,
@@ -86,12 +86,11 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   });
   const doc = DynamoDBDocumentClient.from(hub.dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  const counter = countDynamoCalls(dynamoClient());
   let workspaces = 0;
   const context: BenchContext = {
     hub,
     doc,
-    counter,
+    counter: countDynamoCalls(dynamoClient()),
     scale: options.quick ? 0.01 : 1,
     concurrency: POLLER_CONCURRENCY,
     log,
@@ -101,20 +100,44 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
         { name: `bench-${(workspaces += 1)}` },
       ),
   };
+  return context;
+};
 
+/** Every scenario in turn, then the bundle sizes. */
+const runScenarios = async (context: BenchContext, outDir: string, quick: boolean): Promise<Record<string, unknown>> => {
   const results: Record<string, unknown> = {};
+  for (const scenario of SCENARIOS) {
+    context.log(`▶ ${scenario.name}`);
+    results[scenario.name] = await scenario.run(context);
+  }
+  context.log('▶ bundles');
+  results.bundles = await measureBundles(join(outDir, 'out', 'bundles'), quick ? 3 : 20);
+  return results;
+};
+
+/** `results[.quick].json` and `throughput[.quick].svg` in `outDir`. */
+const writeReport = (outDir: string, report: { date: string; quick: boolean; machine: { cpus: number } }, results: Record<string, unknown>): void => {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, report.quick ? 'results.quick.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const bars: ChartBar[] = Object.entries(results)
+    .filter((entry): entry is [string, PipelineResult] => typeof (entry[1] as PipelineResult).perSecond === 'number')
+    .map(([name, result]) => ({ label: name, pipeline: result.perSecond, floor: result.floorPerSecond, unit: result.unit }));
+  writeFileSync(join(outDir, report.quick ? 'throughput.quick.svg' : 'throughput.svg'), throughputChart(bars, `Throughput vs DynamoDB floor (${report.date.slice(0, 10)}, ${report.machine.cpus} cores)`));
+};
+
+export const runBench = async (options: BenchOptions): Promise<Record<string, unknown>> => {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const outDir = options.outDir ?? resolve(__dirname, '..', '..', 'bench');
+  const started = Date.now();
+  const { endpoints, services } = await ensureServices(options);
+  const context = await startBenchHub(endpoints, options, log);
+  let results: Record<string, unknown>;
   try {
-    for (const scenario of SCENARIOS) {
-      log(`▶ ${scenario.name}`);
-      results[scenario.name] = await scenario.run(context);
-    }
-    log('▶ bundles');
-    results.bundles = await measureBundles(join(outDir, 'out', 'bundles'), options.quick ? 3 : 20);
+    results = await runScenarios(context, outDir, options.quick);
   } finally {
-    await hub.stop();
+    await context.hub.stop();
     for (const service of services.reverse()) await service.stop();
   }
-
   const report = {
     date: new Date().toISOString(),
     quick: options.quick,
@@ -123,12 +146,7 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
     wallSeconds: (Date.now() - started) / 1000,
     scenarios: results,
   };
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, options.quick ? 'results.quick.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const bars: ChartBar[] = Object.entries(results)
-    .filter((entry): entry is [string, PipelineResult] => typeof (entry[1] as PipelineResult).perSecond === 'number')
-    .map(([name, result]) => ({ label: name, pipeline: result.perSecond, floor: result.floorPerSecond, unit: result.unit }));
-  writeFileSync(join(outDir, options.quick ? 'throughput.quick.svg' : 'throughput.svg'), throughputChart(bars, `Throughput vs DynamoDB floor (${report.date.slice(0, 10)}, ${report.machine.cpus} cores)`));
+  writeReport(outDir, report, results);
   return report;
 };
 

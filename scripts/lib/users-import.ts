@@ -20,10 +20,11 @@ import {
   parseImportLine,
   recordIdentifiers,
   type ImportFormat,
+  type ImportRecord,
   type ImportReject,
   type ImportRow,
 } from '../../functions/domain/user-import';
-import { isLive } from '../../functions/schemas/directory';
+import { isLive, type Profile } from '../../functions/schemas/directory';
 
 export const CHUNK_ROWS = 1000;
 
@@ -64,21 +65,26 @@ const bar = (done: number, total: number, summary: UsersImportSummary): string =
   return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${summary.rows.toLocaleString('en')} rows  ${summary.profilesCreated.toLocaleString('en')} new  ${summary.rejected.toLocaleString('en')} rejected`;
 };
 
-/** Runs one import; returns the summary (also printed by the admin CLI). */
-export const runUsersImport = async (options: UsersImportOptions): Promise<UsersImportSummary> => {
-  const started = Date.now();
-  const format = formatOf(options.file);
+type Directory = ReturnType<typeof directoryStore>;
+
+/** One import under way: where it writes, and what it has counted so far. */
+interface ImportRun {
+  readonly options: UsersImportOptions;
+  readonly workspaceId: string;
+  readonly directory: Directory;
+  readonly summary: UsersImportSummary;
+  readonly counter: { batchWrite: number; unprocessedRetries: number };
+  writeRejects(rejects: readonly ImportReject[]): void;
+}
+
+/** The workspace (by name), the directory on its tables, and an empty rejects file. */
+const openImport = async (options: UsersImportOptions): Promise<ImportRun> => {
   const workspace = await dynamoWorkspaceStore(options.doc, options.tables.workspaces).getByName(options.workspaceName);
   if (!workspace) throw new Error(`No workspace named "${options.workspaceName}"`);
-  const workspaceId = workspace.workspaceId;
-  const directory = directoryStore(options.doc, { users: options.tables.users, aliases: options.tables.aliases });
   const rejectsFile = options.rejectsFile ?? `${options.file}.rejects.jsonl`;
   writeFileSync(rejectsFile, '');
-  const totalBytes = statSync(options.file).size;
-  const showProgress = options.progress ?? process.stderr.isTTY;
-  const counter = { batchWrite: 0, unprocessedRetries: 0 };
   const summary: UsersImportSummary = {
-    workspaceId,
+    workspaceId: workspace.workspaceId,
     rows: 0,
     rejected: 0,
     profilesCreated: 0,
@@ -88,66 +94,96 @@ export const runUsersImport = async (options: UsersImportOptions): Promise<Users
     seconds: 0,
     rejectsFile,
   };
-  const writeRejects = (rejects: readonly ImportReject[]) => {
-    if (rejects.length === 0) return;
-    summary.rejected += rejects.length;
-    appendFileSync(rejectsFile, rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n');
+  return {
+    options,
+    workspaceId: workspace.workspaceId,
+    directory: directoryStore(options.doc, { users: options.tables.users, aliases: options.tables.aliases }),
+    summary,
+    counter: { batchWrite: 0, unprocessedRetries: 0 },
+    writeRejects: (rejects) => {
+      if (rejects.length === 0) return;
+      summary.rejected += rejects.length;
+      appendFileSync(rejectsFile, rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n');
+    },
   };
+};
 
-  const flush = async (rows: ImportRow[], raw: Map<number, string>) => {
-    if (rows.length === 0) return;
-    const now = (options.now?.() ?? new Date()).toISOString();
-    // Who already holds the chunk's identifiers: rows meet their existing profiles through them.
-    const keys = rows.flatMap((row) => [
-      ...(row.externalId ? [identifierKey({ kind: 'external_id', value: row.externalId })] : []),
-      ...row.aliases.map((alias) => identifierKey({ kind: 'alias', ...alias })),
-      ...row.deviceIds.map((value) => identifierKey({ kind: 'device_id', value })),
-    ]);
-    const claims = await directory.resolveClaims(workspaceId, keys);
-    const owners = new Map([...claims].map(([key, claim]) => [key, claim.profileId]));
-    const { records, rejects } = groupRows(workspaceId, rows, (line) => raw.get(line) ?? '', owners);
-    writeRejects(rejects);
-    const profiles = await directory.getProfiles(
-      workspaceId,
-      records.map((record) => record.brazeId),
-    );
-    const fresh = records.filter((record) => !profiles.has(record.brazeId));
-    await directory.putNewProfiles(workspaceId, fresh, now, counter);
-    summary.profilesCreated += fresh.length;
-    for (const record of records) {
-      const existing = profiles.get(record.brazeId);
-      if (!existing) continue;
-      if (!isLive(existing)) {
-        writeRejects(record.lines.map((line) => ({ line, reason: `user ${record.brazeId} was merged or deleted`, raw: raw.get(line) ?? '' })));
-        continue;
-      }
-      // External id first, so device claims are written already marked as belonging to an identified user.
-      let changed = false;
-      const held = new Set([...profileIdentifierKeys(existing)]);
-      for (const identifier of recordIdentifiers(record)) {
-        if (held.has(identifierKey(identifier))) continue;
-        const outcome = await directory.claim(workspaceId, record.brazeId, identifier, now);
-        if (outcome === 'claimed') {
-          summary.identifiersClaimed += 1;
-          changed = true;
-        } else {
-          writeRejects([{ line: record.lines[0] ?? 0, reason: `${identifierKey(identifier)}: ${outcome}`, raw: raw.get(record.lines[0] ?? 0) ?? '' }]);
-        }
-      }
-      if (changed) {
-        summary.profilesUpdated += 1;
-        if (record.externalId !== undefined) await directory.markClaimsIdentified(workspaceId, record.brazeId);
-      }
+/** Every identifier key a chunk's rows name. */
+const chunkKeys = (rows: readonly ImportRow[]): string[] =>
+  rows.flatMap((row) => [
+    ...(row.externalId ? [identifierKey({ kind: 'external_id', value: row.externalId })] : []),
+    ...row.aliases.map((alias) => identifierKey({ kind: 'alias', ...alias })),
+    ...row.deviceIds.map((value) => identifierKey({ kind: 'device_id', value })),
+  ]);
+
+/**
+ * An already-known profile: its new identifiers through the transactional claim (external id first,
+ * so device claims are written already marked as belonging to an identified user).
+ */
+const claimForExisting = async (run: ImportRun, record: ImportRecord, existing: Profile, raw: Map<number, string>, now: string): Promise<void> => {
+  const { directory, workspaceId, summary } = run;
+  if (!isLive(existing)) {
+    run.writeRejects(record.lines.map((line) => ({ line, reason: `user ${record.brazeId} was merged or deleted`, raw: raw.get(line) ?? '' })));
+    return;
+  }
+  let changed = false;
+  const held = new Set([...profileIdentifierKeys(existing)]);
+  for (const identifier of recordIdentifiers(record)) {
+    if (held.has(identifierKey(identifier))) continue;
+    const outcome = await directory.claim(workspaceId, record.brazeId, identifier, now);
+    if (outcome === 'claimed') {
+      summary.identifiersClaimed += 1;
+      changed = true;
+    } else {
+      run.writeRejects([{ line: record.lines[0] ?? 0, reason: `${identifierKey(identifier)}: ${outcome}`, raw: raw.get(record.lines[0] ?? 0) ?? '' }]);
     }
-    summary.identifiersClaimed += fresh.reduce((sum, record) => sum + recordIdentifiers(record).length, 0);
-  };
+  }
+  if (!changed) return;
+  summary.profilesUpdated += 1;
+  if (record.externalId !== undefined) await directory.markClaimsIdentified(workspaceId, record.brazeId);
+};
 
-  const lines = createInterface({ input: createReadStream(options.file, { encoding: 'utf8' }), crlfDelay: Infinity });
+/**
+ * One chunk: who already holds its identifiers (rows meet their existing profiles through them),
+ * rows grouped per user, new profiles and their claims in batch, known profiles claim one by one.
+ */
+const importChunk = async (run: ImportRun, rows: ImportRow[], raw: Map<number, string>): Promise<void> => {
+  if (rows.length === 0) return;
+  const { directory, workspaceId, summary } = run;
+  const now = (run.options.now?.() ?? new Date()).toISOString();
+  const claims = await directory.resolveClaims(workspaceId, chunkKeys(rows));
+  const owners = new Map([...claims].map(([key, claim]) => [key, claim.profileId]));
+  const { records, rejects } = groupRows(workspaceId, rows, (line) => raw.get(line) ?? '', owners);
+  run.writeRejects(rejects);
+  const profiles = await directory.getProfiles(
+    workspaceId,
+    records.map((record) => record.brazeId),
+  );
+  const fresh = records.filter((record) => !profiles.has(record.brazeId));
+  await directory.putNewProfiles(workspaceId, fresh, now, run.counter);
+  summary.profilesCreated += fresh.length;
+  for (const record of records) {
+    const existing = profiles.get(record.brazeId);
+    if (existing) await claimForExisting(run, record, existing, raw, now);
+  }
+  summary.identifiersClaimed += fresh.reduce((sum, record) => sum + recordIdentifiers(record).length, 0);
+};
+
+interface Chunk {
+  rows: ImportRow[];
+  raw: Map<number, string>;
+}
+
+/**
+ * Streams the file line by line: counts rows, writes rejected lines at once, and hands each full
+ * chunk of CHUNK_ROWS rows (with the bytes read so far) to `onChunk`; returns the last, partial chunk.
+ */
+const readChunks = async (run: ImportRun, format: ImportFormat, onChunk: (chunk: Chunk, bytesRead: number) => Promise<void>): Promise<Chunk> => {
+  const lines = createInterface({ input: createReadStream(run.options.file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let header: string[] | undefined;
   let lineNumber = 0;
   let bytesRead = 0;
-  let rows: ImportRow[] = [];
-  let raw = new Map<number, string>();
+  let chunk: Chunk = { rows: [], raw: new Map() };
   for await (const line of lines) {
     lineNumber += 1;
     bytesRead += Buffer.byteLength(line, 'utf8') + 1;
@@ -157,25 +193,37 @@ export const runUsersImport = async (options: UsersImportOptions): Promise<Users
     }
     const parsed = parseImportLine(format, line, lineNumber, header);
     if (parsed === undefined) continue;
-    summary.rows += 1;
+    run.summary.rows += 1;
     if (isReject(parsed)) {
-      writeRejects([parsed]);
+      run.writeRejects([parsed]);
       continue;
     }
-    rows.push(parsed);
-    raw.set(lineNumber, line);
-    if (rows.length >= CHUNK_ROWS) {
-      await flush(rows, raw);
-      rows = [];
-      raw = new Map();
-      if (showProgress) process.stderr.write(bar(bytesRead, totalBytes, summary));
+    chunk.rows.push(parsed);
+    chunk.raw.set(lineNumber, line);
+    if (chunk.rows.length >= CHUNK_ROWS) {
+      await onChunk(chunk, bytesRead);
+      chunk = { rows: [], raw: new Map() };
     }
   }
-  await flush(rows, raw);
-  summary.batchWrites = counter.batchWrite;
-  summary.seconds = (Date.now() - started) / 1000;
-  if (showProgress) process.stderr.write(`${bar(totalBytes, totalBytes, summary)}\n`);
-  return summary;
+  return chunk;
+};
+
+/** Runs one import; returns the summary (also printed by the admin CLI). */
+export const runUsersImport = async (options: UsersImportOptions): Promise<UsersImportSummary> => {
+  const started = Date.now();
+  const format = formatOf(options.file);
+  const run = await openImport(options);
+  const totalBytes = statSync(options.file).size;
+  const showProgress = options.progress ?? process.stderr.isTTY;
+  const last = await readChunks(run, format, async (chunk, bytesRead) => {
+    await importChunk(run, chunk.rows, chunk.raw);
+    if (showProgress) process.stderr.write(bar(bytesRead, totalBytes, run.summary));
+  });
+  await importChunk(run, last.rows, last.raw);
+  run.summary.batchWrites = run.counter.batchWrite;
+  run.summary.seconds = (Date.now() - started) / 1000;
+  if (showProgress) process.stderr.write(`${bar(totalBytes, totalBytes, run.summary)}\n`);
+  return run.summary;
 };
 
 /** Human-readable summary lines for the CLI. */

@@ -54,12 +54,8 @@ export const localClients = (dynamoEndpoint: string, sqsEndpoint: string) => {
   };
 };
 
-export const startHub = async (options: HubOptions): Promise<LocalHub> => {
-  const prefix = options.prefix ?? 'hub-local';
-  const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
-  const tables = await provisionTables(dynamo, prefix);
-  const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
-
+/** The environment the CDK stack gives each Lambda, pointed at the local endpoints, tables and queues. */
+const exportLambdaEnvironment = (options: HubOptions, tables: Record<TableKey, string>, queues: Record<QueueKey, ProvisionedQueue>): void => {
   Object.assign(process.env, LOCAL_AWS_ENV, {
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
     AWS_ENDPOINT_URL_SQS: options.sqsEndpoint,
@@ -71,38 +67,53 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   for (const key of Object.keys(TABLES) as TableKey[]) process.env[TABLES[key].envVar] = tables[key];
   for (const key of Object.keys(QUEUES) as QueueKey[]) process.env[QUEUES[key].envVar] = queues[key].url;
   resetSettings();
-  await options.beforeListen?.({ tables, dynamo });
+};
 
-  // The API description is served by the local stack only (the deployed API is described by the same file, docs/openapi.json).
+/** `GET /openapi.json`, served by the local stack only (the deployed API is described by the same file, docs/openapi.json). */
+const openapiRoute = (): ExtraRoute => {
   const openapi = JSON.stringify(buildOpenApi(process.env.npm_package_version ?? 'local'));
-  const openapiRoute: ExtraRoute = (request, response) => {
+  return (request, response) => {
     if (request.method !== 'GET' || request.url !== '/openapi.json') return false;
     response.writeHead(200, { 'Content-Type': 'application/json' });
     response.end(openapi);
     return true;
   };
-  const server = await startHttpServer(options.port, [openapiRoute, ...(options.extraRoutes ?? [])]);
+};
+
+/** One poller per function that consumes a queue, behaving like Lambda's SQS event source. */
+const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, ProvisionedQueue>, concurrency: number): Promise<Poller[]> => {
   const pollers: Poller[] = [];
-  if (options.pollers !== false) {
-    for (const [name, definition] of functionDefinitions()) {
-      if (!definition.consumes) continue;
-      const queueKey = definition.consumes;
-      const queueUrl = queues[queueKey].url;
-      const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-      pollers.push(
-        startPoller({
-          sqs,
-          name,
-          queueUrl,
-          queueArn: attributes.Attributes?.QueueArn ?? '',
-          batchSize: QUEUES[queueKey].batchSize,
-          handler: await loadHandler<SqsLambda>(definition),
-          timeoutSeconds: definition.timeoutSeconds ?? QUEUES[queueKey].workerTimeoutSeconds,
-          concurrency: options.pollerConcurrency ?? 2,
-        }),
-      );
-    }
+  for (const [name, definition] of functionDefinitions()) {
+    if (!definition.consumes) continue;
+    const queueKey = definition.consumes;
+    const queueUrl = queues[queueKey].url;
+    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    pollers.push(
+      startPoller({
+        sqs,
+        name,
+        queueUrl,
+        queueArn: attributes.Attributes?.QueueArn ?? '',
+        batchSize: QUEUES[queueKey].batchSize,
+        handler: await loadHandler<SqsLambda>(definition),
+        timeoutSeconds: definition.timeoutSeconds ?? QUEUES[queueKey].workerTimeoutSeconds,
+        concurrency,
+      }),
+    );
   }
+  return pollers;
+};
+
+export const startHub = async (options: HubOptions): Promise<LocalHub> => {
+  const prefix = options.prefix ?? 'hub-local';
+  const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
+  const tables = await provisionTables(dynamo, prefix);
+  const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
+  exportLambdaEnvironment(options, tables, queues);
+  await options.beforeListen?.({ tables, dynamo });
+
+  const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
+  const pollers = options.pollers !== false ? await startPollers(sqs, queues, options.pollerConcurrency ?? 2) : [];
 
   return {
     url: server.url,

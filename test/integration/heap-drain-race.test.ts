@@ -49,7 +49,7 @@ describe('a drain wins over every change received before it', () => {
     membership: dynamoMembershipStore(doc, hub.tables.cohorts),
     segments: dynamoHeapSegmentStore(doc, hub.tables.cohorts),
     requeue: () => Promise.reject(new Error('no continuation expected')),
-    now: () => new Date(3000).toISOString(),
+    clock: { now: () => 3000 },
   });
 
   /**

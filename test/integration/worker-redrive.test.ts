@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { dynamoClient } from '../../functions/adapters/dynamo-client';
 import { sqsWorker } from '../../functions/shared/sqs-worker';
 import { QUEUES } from '../../functions/shared/definitions/queues';
 import { startPoller } from '../../scripts/local/poller';
@@ -22,6 +23,7 @@ describe('worker framework with the local poller, SQS emulator and DynamoDB Loca
     const worker = sqsWorker({
       queue: 'cohortImport',
       schema: messageSchema,
+      idempotencyClient: dynamoClient,
       process: (message) => {
         if (message.fail) return Promise.reject(new Error('boom'));
         processed.push(message.dedupeKey);
@@ -56,6 +58,7 @@ describe('worker framework with the local poller, SQS emulator and DynamoDB Loca
     const worker = sqsWorker({
       queue: 'cohortImport',
       schema: messageSchema,
+      idempotencyClient: dynamoClient,
       process: () => {
         runs += 1;
         return Promise.resolve();

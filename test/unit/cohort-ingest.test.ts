@@ -12,14 +12,9 @@ import {
 import { issueImportId, verifyImportId } from '../../functions/domain/import-ids';
 import { BRAZE_ERRORS, membershipMessageSchema, type MembershipMessage } from '../../functions/schemas/cohort-import';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
-import {
-  DATA_IMPORT_KEY,
-  PARTNER_KEY,
-  fakeLimiter,
-  fakeSender,
-  fakeWorkspaceStore,
-  workspaceRecord,
-} from './support/cohort-fakes';
+import { fakeLimiter, fakeSender } from './fakes/cohort-import';
+import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
+import { fakeWorkspaceStore } from './fakes/workspaces';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 

@@ -7,34 +7,36 @@ import {
 } from '../../functions/domain/cohort-matching';
 import type { Identifier } from '../../functions/domain/identifiers';
 import type { CohortUpsertMessage, MembershipMessage } from '../../functions/schemas/cohort-import';
-import { fakeDirectory, fakeMembership, fakePartnerKeys, fakeReports, fakeSets } from './support/cohort-fakes';
+import { fakePartnerKeys, fakeReports, fakeSets } from './fakes/cohort-import';
+import { FakeDirectory } from './fakes/directory';
+import { FakeMembership } from './fakes/membership';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const COHORT = cohortRef('ws1', 'vip');
 
 const setup = () => {
-  const directory = fakeDirectory();
-  const membership = fakeMembership();
+  const directory = new FakeDirectory();
+  const membership = new FakeMembership();
   const sets = fakeSets();
   const reports = fakeReports();
   const partnerKeys = fakePartnerKeys();
   const deps: WorkerDeps = {
-    claims: directory.resolver,
-    profiles: directory.reader,
+    claims: directory,
+    profiles: directory,
     membership,
     sets,
     reports,
     partnerKeys,
-    now: () => T0 + 1000,
+    clock: { now: () => T0 + 1000 },
   };
   // Anonymous profile with a device id; identified profile with external id, alias and the device
   // id it had while anonymous (its claim flagged ownerIdentified).
-  directory.addProfile('anon', { deviceIds: ['dev-anon'] });
-  directory.addClaim('dev#dev-anon', 'anon');
-  directory.addProfile('known', { externalId: 'user-1', aliases: { email: 'k@x.io' }, deviceIds: ['dev-old'] });
-  directory.addClaim('ext#user-1', 'known', true);
-  directory.addClaim('alias#email#k@x.io', 'known', true);
-  directory.addClaim('dev#dev-old', 'known', true);
+  directory.seedProfile('ws1', 'anon', { deviceIds: ['dev-anon'] });
+  directory.seedClaim('ws1', 'dev#dev-anon', 'anon');
+  directory.seedProfile('ws1', 'known', { externalId: 'user-1', aliases: { email: 'k@x.io' }, deviceIds: ['dev-old'] });
+  directory.seedClaim('ws1', 'ext#user-1', 'known', true);
+  directory.seedClaim('ws1', 'alias#email#k@x.io', 'known', true);
+  directory.seedClaim('ws1', 'dev#dev-old', 'known', true);
   return { directory, membership, sets, reports, partnerKeys, deps };
 };
 
@@ -86,7 +88,7 @@ describe('cohort matching rules', () => {
 
   it('drops a device_id match when the claim was not flagged but the profile is identified', async () => {
     const { deps, directory, membership } = setup();
-    directory.addClaim('dev#dev-old', 'known', false);
+    directory.seedClaim('ws1', 'dev#dev-old', 'known', false);
 
     const outcome = await applyMembershipPart(deps, message([add(dev('dev-old'))]));
 
@@ -126,8 +128,8 @@ describe('cohort matching rules', () => {
 
   it('resolves a merged profile to its survivor', async () => {
     const { deps, directory, membership } = setup();
-    directory.addProfile('orphan', { mergedInto: 'known' });
-    directory.addClaim('alias#crm#42', 'orphan');
+    directory.seedProfile('ws1', 'orphan', { mergedInto: 'known' });
+    directory.seedClaim('ws1', 'alias#crm#42', 'orphan');
 
     await applyMembershipPart(deps, message([add(alias('crm', '42'))]));
 

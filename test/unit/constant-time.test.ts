@@ -11,7 +11,7 @@ import { issueImportId, verifyImportId } from '../../functions/domain/import-ids
 import { authenticate, createWorkspace, rotateCredential } from '../../functions/domain/workspaces';
 import { constantTimeEqual } from '../../functions/shared/crypto';
 import { decodeCursor, encodeCursor } from '../../functions/shared/cursor';
-import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspace-store';
+import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspaces';
 
 jest.mock('node:crypto', () => {
   const actual = jest.requireActual<typeof nodeCrypto>('node:crypto');

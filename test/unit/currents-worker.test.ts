@@ -1,7 +1,8 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
 import { processCurrentsMessage, type EventsPort } from '../../functions/domain/currents';
 import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
-import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
+import { FakeDirectory } from './fakes/directory';
+import { FakeMembership } from './fakes/membership';
 
 const WS = 'ws1';
 

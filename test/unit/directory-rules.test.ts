@@ -1,6 +1,7 @@
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type UserFacts } from '../../functions/domain/directory';
 import type { SetRef } from '../../functions/domain/membership';
-import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
+import { FakeDirectory } from './fakes/directory';
+import { FakeMembership } from './fakes/membership';
 
 const WS = 'ws1';
 const NOW = '2026-01-01T00:00:00.000Z';

@@ -3,7 +3,7 @@ import { receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceStore } from '../../functions/domain/ports';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
-import { workspaceRecord } from './support/workspace-record';
+import { workspaceRecord } from './fakes/workspace-record';
 
 const SECRET = 'hub_heap_unit';
 const NOW = 1_764_000_000_000;

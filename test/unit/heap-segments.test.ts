@@ -47,7 +47,7 @@ const setup = (options: { members?: string[] } = {}) => {
     membership,
     segments,
     requeue: (body) => Promise.resolve(void requeued.push(JSON.parse(body) as HeapSyncMessage)),
-    now: () => '2026-01-01T00:00:05.000Z',
+    clock: { now: () => Date.parse('2026-01-01T00:00:05.000Z') },
   };
   return { deps, applied, requeued, pages, drains };
 };

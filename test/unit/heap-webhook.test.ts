@@ -7,7 +7,7 @@ import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
 import { QueueUnavailableError } from '../../functions/shared/errors';
 import { heapSyncMessageSchema, type HeapSyncMessage } from '../../functions/schemas/heap';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
-import { workspaceRecord } from './support/workspace-record';
+import { workspaceRecord } from './fakes/workspace-record';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'heap', name), 'utf8');
 const SECRET = 'hub_heap_unit';

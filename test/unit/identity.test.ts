@@ -2,7 +2,8 @@ import type * as z from 'zod/mini';
 import { aliasNewSchema, aliasOnlyBrazeId, createAliases, identifyAliases, identifySchema, parseAliasBody } from '../../functions/domain/identity';
 import type { SetRef } from '../../functions/domain/membership';
 import { BadRequestError } from '../../functions/shared/errors';
-import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
+import { FakeDirectory } from './fakes/directory';
+import { FakeMembership } from './fakes/membership';
 
 const WS = 'ws1';
 const NOW = '2026-01-01T00:00:00.000Z';

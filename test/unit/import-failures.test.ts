@@ -1,7 +1,7 @@
 /** `failure_reason` of an import report is a stable code; the error's own message stays in the log. */
 import { getImportReport, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
 import { IMPORT_FAILURE_CODES, importFailureCode, publicFailureReason } from '../../functions/domain/import-failures';
-import { workspaceRecord } from './support/workspace-record';
+import { workspaceRecord } from './fakes/workspace-record';
 
 const named = (name: string, message = 'detail the caller must not see') => Object.assign(new Error(message), { name });
 

@@ -8,8 +8,11 @@ import { groupRows, isReject, parseImportLine, type ImportRow } from '../../func
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { hashSecret } from '../../functions/shared/crypto';
 import { HubError } from '../../functions/shared/errors';
-import { FakeDirectory, FakeMembership } from './fakes/directory-fake';
-import { DATA_IMPORT_KEY, PARTNER_KEY, fakeLimiter, fakeSender, fakeWorkspaceStore, workspaceRecord } from './support/cohort-fakes';
+import { FakeDirectory } from './fakes/directory';
+import { FakeMembership } from './fakes/membership';
+import { fakeLimiter, fakeSender } from './fakes/cohort-import';
+import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
+import { fakeWorkspaceStore } from './fakes/workspaces';
 
 describe('prototype-pollution keys in cohort import bodies', () => {
   it('keeps an add an add when a change object carries "__proto__": {"should_remove": true}', () => {

@@ -1,7 +1,7 @@
 import { authenticate, bearerToken, createWorkspace, heapWebhookSecret, rotateCredential, setHeapWebhookSecret, WorkspaceExistsError } from '../../functions/domain/workspaces';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { randomBytes } from 'node:crypto';
-import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspace-store';
+import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspaces';
 
 const clock = { now: () => Date.parse('2026-11-24T00:00:00Z') };
 

@@ -4,7 +4,8 @@
  * Ideal DynamoDB requests per identifier: one BatchGetItem per 100 to resolve, one BatchWriteItem per 25 to write.
  */
 import { identifierKey, scoped, type Identifier } from '../../../functions/domain/identifiers';
-import type { Scenario } from '../run';
+import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import type { BenchContext, Scenario } from '../run';
 import { timedLoad } from '../stats';
 import { memberCount, seed, summarise, waitForPipeline } from './common';
 
@@ -21,57 +22,64 @@ const identifierFor = (index: number): Identifier => {
   }
 };
 
+const known = (index: number) => index % 10 !== 9;
+
+/** Setup (not measured): one profile per known identifier, and its claim; returns how many. */
+const seedDirectory = async (context: BenchContext, ws: string, total: number): Promise<number> => {
+  const now = new Date().toISOString();
+  const profiles: Record<string, unknown>[] = [];
+  const claims: Record<string, unknown>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    if (!known(index)) continue;
+    const identifier = identifierFor(index);
+    const brazeId = `b${index.toString(16).padStart(23, '0')}`;
+    profiles.push({
+      pk: scoped(ws, brazeId),
+      sk: 'PROFILE',
+      workspaceId: ws,
+      brazeId,
+      ...(identifier.kind === 'external_id' ? { externalId: identifier.value } : {}),
+      aliases: identifier.kind === 'alias' ? { [identifier.label]: identifier.name } : {},
+      deviceIds: identifier.kind === 'device_id' ? [identifier.value] : [],
+      createdAt: now,
+      updatedAt: now,
+      identityVersion: 0,
+    });
+    const key = identifierKey(identifier);
+    claims.push({ pk: scoped(ws, key), sk: 'CLAIM', workspaceId: ws, key, profileId: brazeId, ownerIdentified: identifier.kind === 'external_id', claimedAt: now, gsi1pk: scoped(ws, brazeId), gsi1sk: key });
+  }
+  context.log(`  seeding ${profiles.length} profiles and claims`);
+  await seed(context, context.hub.tables.users, profiles);
+  await seed(context, context.hub.tables.aliases, claims);
+  return profiles.length;
+};
+
+/** The Braze requests: REQUEST_SIZE identifiers each, all kinds mixed. */
+const requestBodies = (workspace: WorkspaceCredentials, total: number): string[] =>
+  Array.from({ length: total / REQUEST_SIZE }, (_, request) => {
+    const ids = Array.from({ length: REQUEST_SIZE }, (_, offset) => identifierFor(request * REQUEST_SIZE + offset));
+    return JSON.stringify({
+      partner_api_key: 'segment-partner-key',
+      client_secret: workspace.dataImportKey,
+      cohort_id: 'bench cohort',
+      cohort_changes: [
+        {
+          user_ids: ids.flatMap((id) => (id.kind === 'external_id' ? [id.value] : [])),
+          device_ids: ids.flatMap((id) => (id.kind === 'device_id' ? [id.value] : [])),
+          aliases: ids.flatMap((id) => (id.kind === 'alias' ? [{ alias_label: id.label, alias_name: id.name }] : [])),
+        },
+      ],
+    });
+  });
+
 export const cohortImportScenario: Scenario = {
   name: 'cohortImport',
   async run(context) {
     const total = Math.max(REQUEST_SIZE, Math.round(100_000 * context.scale));
     const workspace = await context.createWorkspace();
     const ws = workspace.workspaceId;
-    const now = new Date().toISOString();
-    const known = (index: number) => index % 10 !== 9;
-
-    // Setup (not measured): one profile per known identifier, and its claim.
-    const profiles: Record<string, unknown>[] = [];
-    const claims: Record<string, unknown>[] = [];
-    for (let index = 0; index < total; index += 1) {
-      if (!known(index)) continue;
-      const identifier = identifierFor(index);
-      const brazeId = `b${index.toString(16).padStart(23, '0')}`;
-      profiles.push({
-        pk: scoped(ws, brazeId),
-        sk: 'PROFILE',
-        workspaceId: ws,
-        brazeId,
-        ...(identifier.kind === 'external_id' ? { externalId: identifier.value } : {}),
-        aliases: identifier.kind === 'alias' ? { [identifier.label]: identifier.name } : {},
-        deviceIds: identifier.kind === 'device_id' ? [identifier.value] : [],
-        createdAt: now,
-        updatedAt: now,
-        identityVersion: 0,
-      });
-      const key = identifierKey(identifier);
-      claims.push({ pk: scoped(ws, key), sk: 'CLAIM', workspaceId: ws, key, profileId: brazeId, ownerIdentified: identifier.kind === 'external_id', claimedAt: now, gsi1pk: scoped(ws, brazeId), gsi1sk: key });
-    }
-    context.log(`  seeding ${profiles.length} profiles and claims`);
-    await seed(context, context.hub.tables.users, profiles);
-    await seed(context, context.hub.tables.aliases, claims);
-
-    const bodies = Array.from({ length: total / REQUEST_SIZE }, (_, request) => {
-      const ids = Array.from({ length: REQUEST_SIZE }, (_, offset) => identifierFor(request * REQUEST_SIZE + offset));
-      return JSON.stringify({
-        partner_api_key: 'segment-partner-key',
-        client_secret: workspace.dataImportKey,
-        cohort_id: 'bench cohort',
-        cohort_changes: [
-          {
-            user_ids: ids.flatMap((id) => (id.kind === 'external_id' ? [id.value] : [])),
-            device_ids: ids.flatMap((id) => (id.kind === 'device_id' ? [id.value] : [])),
-            aliases: ids.flatMap((id) => (id.kind === 'alias' ? [{ alias_label: id.label, alias_name: id.name }] : [])),
-          },
-        ],
-      });
-    });
-    const expected = profiles.length;
+    const expected = await seedDirectory(context, ws, total);
+    const bodies = requestBodies(workspace, total);
 
     context.counter.reset();
     const started = performance.now();

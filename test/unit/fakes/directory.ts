@@ -1,12 +1,12 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
 /**
- * In-memory DirectoryPort and MembershipPort with the same rules as the DynamoDB adapters (claims
- * unique, one alias per label, writes only on live profiles, device claims marked by owner state).
+ * In-memory DirectoryPort (and so ClaimResolver and ProfileReader) with the same rules as the
+ * DynamoDB adapter (claims unique, one alias per label, writes only on live profiles, device claims
+ * marked by owner state). `seedProfile` / `seedClaim` store items as they are, without the rules.
  */
 import { identifierKey, type Identifier } from '../../../functions/domain/identifiers';
 import { ownValue } from '../../../functions/shared/own';
-import type { ClaimOutcome, DirectoryPort, MembershipPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/directory';
-import { decide, type ApplyResult, type MembershipChange, type MemberKind, type SetRef } from '../../../functions/domain/membership';
+import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/directory';
 import { isIdentified, isLive, newProfile, type Claim, type Profile } from '../../../functions/schemas/directory';
 
 const fromKey = (key: string): Identifier => {
@@ -29,6 +29,16 @@ export class FakeDirectory implements DirectoryPort {
 
   claimOf(ws: string, identifier: Identifier): Claim | undefined {
     return this.claims.get(this.id(ws, identifierKey(identifier)));
+  }
+
+  /** Stores a profile as given (defaults: anonymous, no identifiers). */
+  seedProfile(ws: string, brazeId: string, fields: Partial<Profile> = {}) {
+    this.profiles.set(this.id(ws, brazeId), { ...newProfile(ws, brazeId, 'x'), ...fields });
+  }
+
+  /** Stores a claim as given, `key` being an identifier key (`ext#…`, `dev#…`, `alias#…#…`). */
+  seedClaim(ws: string, key: string, profileId: string, ownerIdentified = false) {
+    this.claims.set(this.id(ws, key), { workspaceId: ws, key, profileId, ownerIdentified, claimedAt: 'x' });
   }
 
   async createProfile(ws: string, brazeId: string, now: string) {
@@ -174,48 +184,5 @@ export class FakeDirectory implements DirectoryPort {
   async tombstone(ws: string, brazeId: string, version: number, now: string) {
     this.calls += 1;
     this.profiles.set(this.id(ws, brazeId), newProfile(ws, brazeId, now, { deletedAt: now, identityVersion: version }));
-  }
-}
-
-/** Members per set with versions, using the real `decide` rule. */
-export class FakeMembership implements MembershipPort {
-  readonly members = new Map<string, Map<string, { status: 'member' | 'removed'; version: string }>>();
-
-  private setKey = (set: SetRef) => `${set.workspaceId}#${set.kind}#${set.setId}`;
-
-  add(set: SetRef, memberId: string, version = '0') {
-    const members = this.members.get(this.setKey(set)) ?? new Map();
-    members.set(memberId, { status: 'member', version });
-    this.members.set(this.setKey(set), members);
-  }
-
-  isMember(set: SetRef, memberId: string): boolean {
-    return this.members.get(this.setKey(set))?.get(memberId)?.status === 'member';
-  }
-
-  async apply(set: SetRef, _kind: MemberKind, changes: readonly MembershipChange[], version: string): Promise<ApplyResult> {
-    const members = this.members.get(this.setKey(set)) ?? new Map();
-    this.members.set(this.setKey(set), members);
-    const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
-    for (const change of changes) {
-      const decision = decide(members.get(change.memberId), change.op, version);
-      if (decision === 'stale') result.stale += 1;
-      else {
-        if (decision === 'add') result.added += 1;
-        else if (decision === 'remove') result.removed += 1;
-        else result.unchanged += 1;
-        members.set(change.memberId, { status: change.op === 'add' ? 'member' : 'removed', version });
-      }
-    }
-    return result;
-  }
-
-  async setsOfMember(ws: string, _kind: MemberKind, memberId: string) {
-    const sets: { setId: string }[] = [];
-    for (const [key, members] of this.members) {
-      const [setWs, kind, setId] = key.split('#') as [string, string, string];
-      if (setWs === ws && kind === 'cohort' && members.get(memberId)?.status === 'member') sets.push({ setId });
-    }
-    return sets;
   }
 }

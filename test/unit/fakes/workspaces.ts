@@ -1,3 +1,4 @@
+/** In-memory workspace stores and secret box. */
 import type { SecretBox, WorkspaceStore } from '../../../functions/domain/ports';
 import { ownValue } from '../../../functions/shared/own';
 import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
@@ -60,4 +61,27 @@ export const fakeSecretBox: SecretBox = {
     if (!ciphertext.startsWith(prefix)) return Promise.reject(new Error('wrong context'));
     return Promise.resolve(Buffer.from(ciphertext.slice(prefix.length), 'base64').toString());
   },
+};
+
+/** A store that holds one record: every lookup answers it (if the hash matches); pins are recorded. */
+export const fakeWorkspaceStore = (record: WorkspaceRecord) => {
+  const pins: string[] = [];
+  const store: WorkspaceStore & { pins: string[] } = {
+    pins,
+    create: () => Promise.resolve(true),
+    get: () => Promise.resolve(record),
+    getByName: () => Promise.resolve(record),
+    findByCredentialHash: (kind, hash) => Promise.resolve(record.credentialHashes[kind] === hash ? structuredClone(record) : undefined),
+    list: () => Promise.resolve([record]),
+    replaceCredentialHash: () => Promise.resolve(),
+    update: () => Promise.resolve(),
+    pinPartnerKey: (_ws, partner, hash) => {
+      pins.push(partner);
+      // Like DynamoDB + the SDK's map conversion: own keys only, and `__proto__` never reads back.
+      if (!Object.hasOwn(record.partnerKeyHashes, partner)) record.partnerKeyHashes[partner] = hash;
+      return Promise.resolve(ownValue(record.partnerKeyHashes, partner));
+    },
+    recordHeapIdToken: () => Promise.resolve(),
+  };
+  return store;
 };

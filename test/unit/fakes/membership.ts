@@ -1,0 +1,66 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory fake of an async port */
+/**
+ * The membership engine in memory (MembershipStore, and MembershipPort for the directory rules):
+ * deciding and counting exactly like the DynamoDB store, with the domain's own `decide` and `tally`.
+ */
+import type { MembershipPort } from '../../../functions/domain/directory';
+import {
+  decide,
+  tally,
+  type ApplyResult,
+  type MemberKind,
+  type MemberState,
+  type MembershipChange,
+  type MembershipStore,
+  type SetRef,
+} from '../../../functions/domain/membership';
+
+export class FakeMembership implements MembershipStore, MembershipPort {
+  /** Member states per set key (`<ws>#<kind>#<setId>`). */
+  readonly members = new Map<string, Map<string, MemberState>>();
+
+  private setKey = (set: SetRef) => `${set.workspaceId}#${set.kind}#${set.setId}`;
+
+  private membersOf(set: SetRef): Map<string, MemberState> {
+    const members = this.members.get(this.setKey(set)) ?? new Map<string, MemberState>();
+    this.members.set(this.setKey(set), members);
+    return members;
+  }
+
+  /** Seeds a member. */
+  add(set: SetRef, memberId: string, version = '0') {
+    this.membersOf(set).set(memberId, { status: 'member', version });
+  }
+
+  isMember(set: SetRef, memberId: string): boolean {
+    return this.members.get(this.setKey(set))?.get(memberId)?.status === 'member';
+  }
+
+  /** Current members of a set, sorted. */
+  currentMembers(set: SetRef): string[] {
+    return [...(this.members.get(this.setKey(set)) ?? [])]
+      .filter(([, state]) => state.status === 'member')
+      .map(([memberId]) => memberId)
+      .sort();
+  }
+
+  async apply(set: SetRef, _kind: MemberKind, changes: readonly MembershipChange[], version: string): Promise<ApplyResult> {
+    const members = this.membersOf(set);
+    const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+    for (const change of changes) {
+      const current = members.get(change.memberId);
+      const status = tally(result, decide(current, change.op, version), current);
+      if (status !== undefined) members.set(change.memberId, { status, version });
+    }
+    return result;
+  }
+
+  async setsOfMember(ws: string, _kind: MemberKind, memberId: string) {
+    const sets: { setId: string }[] = [];
+    for (const [key, members] of this.members) {
+      const [setWs, kind, setId] = key.split('#') as [string, string, string];
+      if (setWs === ws && kind === 'cohort' && members.get(memberId)?.status === 'member') sets.push({ setId });
+    }
+    return sets;
+  }
+}
