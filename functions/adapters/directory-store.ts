@@ -21,7 +21,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { identifierKey, scoped, type Identifier } from '../domain/identifiers';
-import { batchWriteAll, type BatchWriteCounter } from './batch-write';
+import { batchWriteAll, type BatchWriteCounter } from './dynamo/batch-write';
 import { ownValue } from '../shared/own';
 import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../domain/directory';
 import { claimSchema, isIdentified, isLive, newProfile, profileSchema, type Claim, type Profile } from '../schemas/directory';

@@ -13,7 +13,7 @@
  */
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from './batch-write';
+import { batchWriteAll } from './dynamo/batch-write';
 import type { CurrentsEvent, CurrentsReject } from '../schemas/currents';
 
 export interface EventTables {
