@@ -4,7 +4,7 @@
  */
 import { tableName } from '../shared/config';
 import { dynamoDocumentClient } from './dynamo-client';
-import { directoryStore, type DirectoryStore } from './directory-store';
+import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoMembershipStore, membershipReads, type MembershipReads } from './membership-store';
 import { dynamoWorkspaceStore } from './workspace-store';
 import type { MembershipStore } from '../domain/membership';

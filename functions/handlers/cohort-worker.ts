@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
 import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
-import { dynamoProfileReader } from '../adapters/profile-reader';
+import { dynamoProfileReader } from '../adapters/profile-store';
 import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';

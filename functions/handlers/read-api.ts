@@ -4,7 +4,7 @@
  */
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
-import { dynamoProfileReader } from '../adapters/profile-reader';
+import { dynamoProfileReader } from '../adapters/profile-store';
 import { directoryStoreFor, membershipReadStore, workspaceStore } from '../adapters/stores';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../domain/cohort-reads';
 import { requireBearer } from '../shared/auth';

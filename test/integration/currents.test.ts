@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { directoryStore } from '../../functions/adapters/directory-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
 import { eventSk, userEventsPk } from '../../functions/adapters/events-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';

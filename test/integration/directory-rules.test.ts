@@ -1,4 +1,4 @@
-import { directoryStore } from '../../functions/adapters/directory-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type UserFacts } from '../../functions/domain/directory';
 import { changeVersion } from '../../functions/domain/membership';
