@@ -9,7 +9,7 @@ import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
 import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
 import { dynamoProfileReader } from '../adapters/profile-store';
-import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { directoryStoreFor, membershipStore, setWriter } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
@@ -25,7 +25,7 @@ const workerDeps = (): WorkerDeps =>
     claims: directoryStoreFor(),
     profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
     membership: membershipStore(),
-    sets: membershipReadStore(),
+    sets: setWriter(),
     reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
     partnerKeys: dynamoPartnerKeyLog(dynamoDocumentClient(), tableName('workspaces')),
     now: () => Date.now(),

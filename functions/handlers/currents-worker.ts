@@ -6,7 +6,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { eventStore } from '../adapters/events-store';
-import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { directoryStoreFor, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
@@ -22,7 +22,7 @@ export const handler = sqsWorker({
   schema: currentsMessageSchema,
   process: async (message) => {
     events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
-    const reads = membershipReadStore();
+    const reads = setReads();
     const started = Date.now();
     const stats = await processCurrentsMessage(
       {

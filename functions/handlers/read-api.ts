@@ -5,7 +5,7 @@
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
 import { dynamoImportReports } from '../adapters/import-reports';
 import { dynamoProfileReader } from '../adapters/profile-store';
-import { directoryStoreFor, membershipReadStore, workspaceStore } from '../adapters/stores';
+import { directoryStoreFor, setReads, workspaceStore } from '../adapters/stores';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../domain/cohort-reads';
 import { requireBearer } from '../shared/auth';
 import { tableName } from '../shared/config';
@@ -16,7 +16,7 @@ import { httpHandler, json } from '../shared/http';
 let deps: ReadDeps | undefined;
 const readDeps = (): ReadDeps =>
   (deps ??= {
-    sets: membershipReadStore(),
+    sets: setReads(),
     reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
     profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
     claims: directoryStoreFor(),
