@@ -5,7 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { eventStore } from '../adapters/events-store';
+import { dynamoEventStore } from '../adapters/events-store';
 import { directoryStoreFor, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
@@ -15,13 +15,13 @@ import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
-let events: ReturnType<typeof eventStore> | undefined;
+let events: ReturnType<typeof dynamoEventStore> | undefined;
 
 export const handler = sqsWorker({
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {
-    events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
+    events ??= dynamoEventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
     const reads = setReads();
     const started = Date.now();
     const stats = await processCurrentsMessage(

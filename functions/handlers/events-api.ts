@@ -9,7 +9,8 @@
  * Cursors are opaque and signed per workspace and route.
  */
 import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { eventStore, itemEvent } from '../adapters/events-store';
+import { dynamoEventReads } from '../adapters/event-reads';
+import { itemEvent } from '../adapters/events-store';
 import { dynamoHeapRejects } from '../adapters/heap-rejects';
 import { workspaceStore } from '../adapters/stores';
 import { MAX_DAYS_PER_PAGE, parseRange, parseTypeRange, requireKeyFits, utcDaysBetween } from '../domain/events-query';
@@ -19,8 +20,8 @@ import { decodeCursor, encodeCursor, pageLimit } from '../shared/cursor';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import { httpHandler, json } from '../shared/http';
 
-let store: ReturnType<typeof eventStore> | undefined;
-const events = () => (store ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: '' }));
+let store: ReturnType<typeof dynamoEventReads> | undefined;
+const events = () => (store ??= dynamoEventReads(dynamoDocumentClient(), tableName('events')));
 
 export const handler = httpHandler('eventsApi', async (request) => {
   const workspace = await requireBearer(workspaceStore(), request, 'apiKey');

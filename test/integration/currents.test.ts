@@ -5,7 +5,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { directoryStore } from '../../functions/adapters/directory';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { dynamoSetReads } from '../../functions/adapters/set-reads';
-import { eventSk, userEventsPk } from '../../functions/adapters/events-store';
+import { eventSk, userEventsPk } from '../../functions/adapters/dynamo/keys';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { eventually, startTestHub, type TestHub } from './harness';
