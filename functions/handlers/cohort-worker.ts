@@ -5,15 +5,10 @@
  * failing part marks its import report "failed".
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoImportReports } from '../adapters/import-reports';
-import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
-import { dynamoProfileReader } from '../adapters/profile-store';
-import { directoryStoreFor, membershipStore, setWriter } from '../adapters/stores';
+import { directoryStoreFor, importReports, membershipStore, partnerKeyLog, profileReader, setWriter } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
-import { tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
 import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
@@ -23,11 +18,11 @@ let deps: WorkerDeps | undefined;
 const workerDeps = (): WorkerDeps =>
   (deps ??= {
     claims: directoryStoreFor(),
-    profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
+    profiles: profileReader(),
     membership: membershipStore(),
     sets: setWriter(),
-    reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
-    partnerKeys: dynamoPartnerKeyLog(dynamoDocumentClient(), tableName('workspaces')),
+    reports: importReports(),
+    partnerKeys: partnerKeyLog(),
     now: () => Date.now(),
   });
 

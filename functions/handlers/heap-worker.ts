@@ -3,14 +3,12 @@
  * processed once per `dedupeKey` (Powertools idempotency, 7 days: longer than Heap retries a page),
  * and every change is version-guarded, so replays and late pages change nothing.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
 import { sqsSender } from '../adapters/sqs-sender';
-import { membershipStore } from '../adapters/stores';
+import { heapSegmentStore, membershipStore } from '../adapters/stores';
 import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
 import { heapSyncMessageSchema } from '../schemas/heap';
 import { enqueueAll } from '../shared/enqueue';
-import { queueUrl, tableName } from '../shared/config';
+import { queueUrl } from '../shared/config';
 import { logger } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
@@ -19,7 +17,7 @@ let deps: HeapWorkerDeps | undefined;
 const dependencies = (): HeapWorkerDeps => {
   deps ??= {
     membership: membershipStore(),
-    segments: dynamoHeapSegmentStore(dynamoDocumentClient(), tableName('cohorts')),
+    segments: heapSegmentStore(),
     requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
     now: () => new Date().toISOString(),
   };
