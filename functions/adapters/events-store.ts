@@ -1,6 +1,6 @@
 /**
- * DynamoDB storage of Currents events for analysts (events table) and the per-event dedupe markers
- * (idempotency table).
+ * The Currents worker's storage of events for analysts (events table) and of per-event dedupe
+ * markers (idempotency table): the `EventsPort` of domain/currents.ts. Reads are in event-reads.ts.
  * - event: pk `<ws>#U#<brazeId>` (`<ws>#U#-` for events without a user), sk `<time ms, 15 digits>#<eventId>`:
  *   "a user's events in a time range" is one Query; index byType: gsi1pk `<ws>#T#<event_type>#<YYYY-MM-DD>`,
  *   gsi1sk = sk: "events of a type in a time range" is one Query per UTC day (day shards keep a busy
@@ -12,27 +12,22 @@
  * Keys are deterministic, so re-storing an event after a crash overwrites the same item.
  */
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from './batch-write';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventsPort } from '../domain/currents';
 import type { CurrentsEvent, CurrentsReject } from '../schemas/currents';
+import { batchGetAll } from './dynamo/batch-get';
+import { batchWriteAll, deleteRequests, putRequests } from './dynamo/batch-write';
+import { decodeAll, eventKeyItem, eventMarkerItem } from './dynamo/items';
+import { currentsEventMarkerId, currentsRejectKey, eventSk, typeDayPk, userEventsPk, utcDay } from './dynamo/keys';
+import { forEachPage } from './dynamo/query';
 
 export interface EventTables {
   readonly events: string;
   readonly idempotency: string;
 }
 
-/** BatchGetItem takes 100 keys a call. */
-const BATCH_GET_LIMIT = 100;
 /** Items above this are stored compressed (DynamoDB's item limit is 400 KB). */
 const COMPRESS_ABOVE_BYTES = 100_000;
-
-export const padMs = (ms: number): string => Math.max(0, Math.floor(ms)).toString().padStart(15, '0');
-export const userEventsPk = (workspaceId: string, brazeId: string | undefined): string => `${workspaceId}#U#${brazeId ?? '-'}`;
-export const eventSk = (timeMs: number, eventId: string): string => `${padMs(timeMs)}#${eventId}`;
-export const typeDayPk = (workspaceId: string, eventType: string, day: string): string => `${workspaceId}#T#${eventType}#${day}`;
-export const rejectsPk = (workspaceId: string): string => `${workspaceId}#REJECTS`;
-export const markerId = (workspaceId: string, eventId: string): string => `${workspaceId}#currents-event#${eventId}`;
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 export interface EventToStore {
   readonly workspaceId: string;
@@ -85,156 +80,69 @@ export const itemEvent = (item: Record<string, unknown>): unknown => {
   return undefined;
 };
 
-export const eventStore = (
+const rejectItem = (entry: RejectToStore): Record<string, unknown> => ({
+  ...currentsRejectKey(entry.workspaceId, entry.receivedAt, entry.batchId, entry.reject.index),
+  workspaceId: entry.workspaceId,
+  receivedAt: entry.receivedAt,
+  index: entry.reject.index,
+  reason: entry.reject.reason,
+  raw: entry.reject.raw,
+  ...(entry.reject.truncated ? { truncated: true } : {}),
+  expiresAt: entry.expiresAt,
+});
+
+/** One item per key: DynamoDB refuses two requests for one key in a batch, the last one wins. */
+const uniqueByKey = (items: Record<string, unknown>[]): Record<string, unknown>[] => [
+  ...new Map(items.map((item) => [`${String(item.pk)}\n${String(item.sk)}`, item])).values(),
+];
+
+/** The event ids of this workspace already processed (their marker exists and has not expired). */
+const processed = async (db: DynamoDBDocumentClient, table: string, counter: EventStoreCounter, workspaceId: string, eventIds: readonly string[], nowSeconds: number) => {
+  const keys = [...new Set(eventIds)].map((id) => ({ id: currentsEventMarkerId(workspaceId, id) }));
+  const markers = decodeAll(eventMarkerItem, await batchGetAll(db, table, keys, { consistency: 'strong', counter }));
+  const done = new Set<string>();
+  for (const marker of markers) {
+    // TTL deletion lags expiry by up to days: an expired marker counts as absent.
+    if (marker.expiration !== undefined && marker.expiration <= nowSeconds) continue;
+    if (marker.eventId !== undefined) done.add(marker.eventId);
+  }
+  return done;
+};
+
+const markerItem = (workspaceId: string, eventId: string, expiration: number, now: string) => ({
+  id: currentsEventMarkerId(workspaceId, eventId),
+  eventId,
+  status: 'COMPLETED',
+  processedAt: now,
+  expiration,
+});
+
+/** Deletes a user's stored events (a deletion request), except those `keep` names; returns how many. */
+const deleteUserEvents = async (db: DynamoDBDocumentClient, table: string, counter: EventStoreCounter, workspaceId: string, brazeId: string, keep: (eventId: string) => boolean) => {
+  let deleted = 0;
+  const query = { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': userEventsPk(workspaceId, brazeId) }, ProjectionExpression: 'pk, sk, eventId' };
+  await forEachPage(db, query, async (items) => {
+    const doomed = decodeAll(eventKeyItem, items).filter((item) => !keep(item.eventId));
+    await batchWriteAll(db, table, deleteRequests(doomed.map(({ pk, sk }) => ({ pk, sk }))), counter);
+    deleted += doomed.length;
+  });
+  return deleted;
+};
+
+export const dynamoEventStore = (
   db: DynamoDBDocumentClient,
   tables: EventTables,
   counter: EventStoreCounter = { batchWrite: 0, batchGet: 0, unprocessedRetries: 0 },
-) => {
-  const batchWrite = (table: string, requests: Record<string, unknown>[]) => batchWriteAll(db, table, requests, counter);
-
-  /** Writes distinct-key requests; duplicates within one call are refused by DynamoDB, so de-dupe by key. */
-  const uniqueByKey = (items: Record<string, unknown>[], key: (item: Record<string, unknown>) => string) => {
-    const byKey = new Map<string, Record<string, unknown>>();
-    for (const item of items) byKey.set(key(item), item);
-    return [...byKey.values()];
-  };
-
-  return {
+) =>
+  ({
     counter,
+    putEvents: (events: readonly EventToStore[]) => batchWriteAll(db, tables.events, putRequests(uniqueByKey(events.map(eventItem))), counter),
+    putRejects: (rejects: readonly RejectToStore[]) => batchWriteAll(db, tables.events, putRequests(rejects.map(rejectItem)), counter),
+    processed: (workspaceId: string, eventIds: readonly string[], nowSeconds: number) => processed(db, tables.idempotency, counter, workspaceId, eventIds, nowSeconds),
+    markProcessed: (workspaceId: string, eventIds: readonly string[], expiration: number, now: string) =>
+      batchWriteAll(db, tables.idempotency, putRequests([...new Set(eventIds)].map((eventId) => markerItem(workspaceId, eventId, expiration, now))), counter),
+    deleteUserEvents: (workspaceId: string, brazeId: string, keep: (eventId: string) => boolean = () => false) =>
+      deleteUserEvents(db, tables.events, counter, workspaceId, brazeId, keep),
+  }) satisfies EventsPort & Record<string, unknown>;
 
-    async putEvents(events: readonly EventToStore[]): Promise<void> {
-      const items = uniqueByKey(events.map(eventItem), (item) => `${item.pk as string}\n${item.sk as string}`);
-      await batchWrite(tables.events, items.map((Item) => ({ PutRequest: { Item } })));
-    },
-
-    async putRejects(rejects: readonly RejectToStore[]): Promise<void> {
-      const items = rejects.map((entry) => ({
-        pk: rejectsPk(entry.workspaceId),
-        sk: `${padMs(entry.receivedAt)}#${entry.batchId}#${entry.reject.index.toString().padStart(6, '0')}`,
-        workspaceId: entry.workspaceId,
-        receivedAt: entry.receivedAt,
-        index: entry.reject.index,
-        reason: entry.reject.reason,
-        raw: entry.reject.raw,
-        ...(entry.reject.truncated ? { truncated: true } : {}),
-        expiresAt: entry.expiresAt,
-      }));
-      await batchWrite(tables.events, items.map((Item) => ({ PutRequest: { Item } })));
-    },
-
-    /** The event ids of this workspace already processed (their marker exists and has not expired). */
-    async processed(workspaceId: string, eventIds: readonly string[], nowSeconds: number): Promise<Set<string>> {
-      const done = new Set<string>();
-      const unique = [...new Set(eventIds)];
-      for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-          [tables.idempotency]: { Keys: unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id: markerId(workspaceId, id) })), ConsistentRead: true },
-        };
-        while (request && Object.keys(request).length > 0) {
-          counter.batchGet += 1;
-          const result = await db.send(new BatchGetCommand({ RequestItems: request }));
-          for (const item of result.Responses?.[tables.idempotency] ?? []) {
-            // TTL deletion lags expiry by up to days: an expired marker counts as absent.
-            if (typeof item.expiration === 'number' && item.expiration <= nowSeconds) continue;
-            if (typeof item.eventId === 'string') done.add(item.eventId);
-          }
-          request = result.UnprocessedKeys as typeof request;
-        }
-      }
-      return done;
-    },
-
-    async markProcessed(workspaceId: string, eventIds: readonly string[], expiration: number, now: string): Promise<void> {
-      const unique = [...new Set(eventIds)];
-      await batchWrite(
-        tables.idempotency,
-        unique.map((eventId) => ({ PutRequest: { Item: { id: markerId(workspaceId, eventId), eventId, status: 'COMPLETED', processedAt: now, expiration } } })),
-      );
-    },
-
-    /** Deletes a user's stored events (a deletion request), except those `keep` names; returns how many. */
-    async deleteUserEvents(workspaceId: string, brazeId: string, keep: (eventId: string) => boolean = () => false): Promise<number> {
-      let deleted = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await db.send(
-          new QueryCommand({
-            TableName: tables.events,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': userEventsPk(workspaceId, brazeId) },
-            ProjectionExpression: 'pk, sk, eventId',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        const doomed = (result.Items ?? []).filter((item) => !keep(item.eventId as string));
-        await batchWrite(tables.events, doomed.map((item) => ({ DeleteRequest: { Key: { pk: item.pk as string, sk: item.sk as string } } })));
-        deleted += doomed.length;
-        startKey = result.LastEvaluatedKey;
-      } while (startKey);
-      return deleted;
-    },
-
-    /** One page of a user's events in [fromMs, toMs), oldest first, optionally of one type. */
-    async userEvents(
-      workspaceId: string,
-      brazeId: string,
-      range: { fromMs: number; toMs: number; type?: string },
-      limit: number,
-      startKey?: Record<string, unknown>,
-    ) {
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tables.events,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': userEventsPk(workspaceId, brazeId),
-            ':from': padMs(range.fromMs),
-            // Every sk of a time below toMs sorts before `<toMs padded>` followed by '#'.
-            ':to': padMs(range.toMs - 1) + '#\uffff',
-            ...(range.type !== undefined ? { ':type': range.type } : {}),
-          },
-          ...(range.type !== undefined ? { FilterExpression: 'eventType = :type' } : {}),
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      return { items: result.Items ?? [], nextKey: result.LastEvaluatedKey };
-    },
-
-    /** One UTC day's events of one type in [fromMs, toMs), oldest first (index byType). */
-    async typeEvents(workspaceId: string, eventType: string, day: string, range: { fromMs: number; toMs: number }, limit: number, startKey?: Record<string, unknown>) {
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tables.events,
-          IndexName: 'byType',
-          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': typeDayPk(workspaceId, eventType, day),
-            ':from': padMs(range.fromMs),
-            ':to': padMs(range.toMs - 1) + '#\uffff',
-          },
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      return { items: result.Items ?? [], nextKey: result.LastEvaluatedKey };
-    },
-
-    /** One page of the rejects store, newest first. */
-    async rejects(workspaceId: string, limit: number, startKey?: Record<string, unknown>) {
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tables.events,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': rejectsPk(workspaceId) },
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      return { items: result.Items ?? [], nextKey: result.LastEvaluatedKey };
-    },
-  };
-};
-
-export type EventStore = ReturnType<typeof eventStore>;
+export type EventStore = ReturnType<typeof dynamoEventStore>;

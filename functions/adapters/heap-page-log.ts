@@ -6,6 +6,8 @@
  * re-sent page is versioned like the original. Powertools' records use other ids, so they never collide.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { firstReceivedItem } from './dynamo/items';
+import { heapPageId } from './dynamo/keys';
 
 const PAGE_MEMORY_SECONDS = 7 * 24 * 3600;
 
@@ -15,11 +17,11 @@ export const dynamoHeapPageLog =
     const result = await db.send(
       new UpdateCommand({
         TableName: table,
-        Key: { id: `heappage#${pageKey}` },
+        Key: { id: heapPageId(pageKey) },
         UpdateExpression: 'SET firstReceivedAt = if_not_exists(firstReceivedAt, :at), expiration = if_not_exists(expiration, :expiration)',
         ExpressionAttributeValues: { ':at': receivedAt, ':expiration': Math.floor(receivedAt / 1000) + PAGE_MEMORY_SECONDS },
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Number(result.Attributes?.firstReceivedAt ?? receivedAt);
+    return result.Attributes ? firstReceivedItem.parse(result.Attributes).firstReceivedAt : receivedAt;
   };

@@ -5,46 +5,32 @@
  * Read newest first by `GET /v1/heap/rejects`.
  */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeapReject } from '../domain/heap-webhook';
-import { padMs } from './events-store';
+import { heapRejectKey, heapRejectsPk } from './dynamo/keys';
+import type { StartKey } from './dynamo/query';
+import { rejectsPage } from './event-reads';
 
 const RAW_LIMIT = 4096;
 const KEEP_SECONDS = 14 * 24 * 3600;
 
-export const heapRejectsPk = (workspaceId: string): string => `${workspaceId}#HEAPREJECTS`;
+const rejectItem = (reject: HeapReject) => ({
+  ...heapRejectKey(reject.workspaceId, reject.receivedAt, randomBytes(6).toString('hex')),
+  workspaceId: reject.workspaceId,
+  receivedAt: reject.receivedAt,
+  reason: reject.reason.slice(0, RAW_LIMIT),
+  raw: reject.rawBody.slice(0, RAW_LIMIT),
+  ...(reject.rawBody.length > RAW_LIMIT ? { truncated: true } : {}),
+  expiresAt: Math.floor(reject.receivedAt / 1000) + KEEP_SECONDS,
+});
 
 export const dynamoHeapRejects = (db: DynamoDBDocumentClient, table: string) => ({
   async put(reject: HeapReject): Promise<void> {
-    await db.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: heapRejectsPk(reject.workspaceId),
-          sk: `${padMs(reject.receivedAt)}#${randomBytes(6).toString('hex')}`,
-          workspaceId: reject.workspaceId,
-          receivedAt: reject.receivedAt,
-          reason: reject.reason.slice(0, RAW_LIMIT),
-          raw: reject.rawBody.slice(0, RAW_LIMIT),
-          ...(reject.rawBody.length > RAW_LIMIT ? { truncated: true } : {}),
-          expiresAt: Math.floor(reject.receivedAt / 1000) + KEEP_SECONDS,
-        },
-      }),
-    );
+    await db.send(new PutCommand({ TableName: table, Item: rejectItem(reject) }));
   },
 
   /** One page, newest first. */
-  async page(workspaceId: string, limit: number, startKey?: Record<string, unknown>) {
-    const result = await db.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': heapRejectsPk(workspaceId) },
-        ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    return { items: result.Items ?? [], nextKey: result.LastEvaluatedKey };
-  },
+  page: (workspaceId: string, limit: number, startKey?: StartKey) => rejectsPage(db, table, heapRejectsPk(workspaceId), limit, startKey),
 });
+
+export type HeapRejects = ReturnType<typeof dynamoHeapRejects>;

@@ -7,6 +7,9 @@
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { rateWindow, type RateLimiter, type RateLimitSettings } from '../domain/rate-limit';
+import { isConditionFailure } from './dynamo/conditions';
+import { windowCountItem } from './dynamo/items';
+import { rateWindowId } from './dynamo/keys';
 
 export const dynamoRateLimiter = (db: DynamoDBDocumentClient, table: string, settings: RateLimitSettings): RateLimiter => ({
   async hit(workspaceId, nowMs) {
@@ -15,7 +18,7 @@ export const dynamoRateLimiter = (db: DynamoDBDocumentClient, table: string, set
       const result = await db.send(
         new UpdateCommand({
           TableName: table,
-          Key: { id: `rate#${workspaceId}#${window.start}` },
+          Key: { id: rateWindowId(workspaceId, window.start) },
           UpdateExpression: 'ADD #count :one SET expiration = :expiration',
           ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
           ExpressionAttributeNames: { '#count': 'count' },
@@ -23,10 +26,10 @@ export const dynamoRateLimiter = (db: DynamoDBDocumentClient, table: string, set
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const count = Number(result.Attributes?.count ?? 1);
+      const count = result.Attributes ? windowCountItem.parse(result.Attributes).count : 1;
       return { allowed: true, limit: settings.limit, remaining: Math.max(0, settings.limit - count), resetAt: window.end };
     } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
       return { allowed: false, limit: settings.limit, remaining: 0, resetAt: window.end };
     }
   },

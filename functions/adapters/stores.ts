@@ -1,25 +1,61 @@
 /**
- * Store singletons for handlers: each is built on first use from the configured table names, so a
- * function only touches the tables its definition grants (a missing env var fails loudly).
+ * The composition root of a Lambda process: every DynamoDB adapter a handler uses is built here,
+ * once per execution environment, on first use, from the configured table names — so a function
+ * only touches the tables its definition grants (a missing env var fails loudly) and handlers
+ * never build adapters themselves. Tests and scripts build the same adapters with their own
+ * client and tables through the `dynamo…` factories.
  */
 import { tableName } from '../shared/config';
-import { dynamoDocumentClient } from './dynamo-client';
-import { directoryStore, type DirectoryStore } from './directory-store';
-import { dynamoMembershipStore, membershipReads, type MembershipReads } from './membership-store';
-import { dynamoWorkspaceStore } from './workspace-store';
-import type { MembershipStore } from '../domain/membership';
+import type { RateLimitSettings } from '../domain/rate-limit';
 import type { WorkspaceStore } from '../domain/ports';
+import { directoryStore, type DirectoryStore } from './directory';
+import { dynamoDocumentClient } from './dynamo-client';
+import { dynamoEventReads, type EventReads } from './event-reads';
+import { dynamoEventStore, type EventStore } from './events-store';
+import { dynamoHeapPageLog } from './heap-page-log';
+import { dynamoHeapRejects, type HeapRejects } from './heap-rejects';
+import { dynamoHeapSegmentStore } from './heap-segment-store';
+import { dynamoImportReports, type DynamoImportReports } from './import-reports';
+import { dynamoMembershipStore } from './membership-store';
+import { dynamoPartnerKeyLog } from './partner-key-log';
+import { dynamoProfileReader } from './profile-store';
+import { dynamoRateLimiter } from './rate-limiter';
+import { dynamoSetReads, type SetReadStore } from './set-reads';
+import { dynamoSetWriter } from './set-writer';
+import { dynamoWorkspaceStore } from './workspace-store';
 
-let workspaces: WorkspaceStore | undefined;
-let directory: DirectoryStore | undefined;
-let membership: (MembershipStore & { counter: { batchGet: number; transactWrite: number; retries: number } }) | undefined;
-let reads: MembershipReads | undefined;
+/** Builds on first call, then returns the same instance for the life of the process. */
+const once = <T>(build: () => T): (() => T) => {
+  let built: T | undefined;
+  return () => (built ??= build());
+};
 
-export const workspaceStore = (): WorkspaceStore => (workspaces ??= dynamoWorkspaceStore(dynamoDocumentClient(), tableName('workspaces')));
+const db = () => dynamoDocumentClient();
 
-export const directoryStoreFor = (): DirectoryStore =>
-  (directory ??= directoryStore(dynamoDocumentClient(), { users: tableName('users'), aliases: tableName('aliases') }));
+// workspaces table
+export const workspaceStore = once((): WorkspaceStore => dynamoWorkspaceStore(db(), tableName('workspaces')));
+export const partnerKeyLog = once(() => dynamoPartnerKeyLog(db(), tableName('workspaces')));
 
-export const membershipStore = () => (membership ??= dynamoMembershipStore(dynamoDocumentClient(), tableName('cohorts')));
+// users and aliases tables
+export const directoryStoreFor = once((): DirectoryStore => directoryStore(db(), { users: tableName('users'), aliases: tableName('aliases') }));
+/** Eventually consistent profile reads (cohort matching, member pages). */
+export const profileReader = once(() => dynamoProfileReader(db(), tableName('users')));
 
-export const membershipReadStore = (): MembershipReads => (reads ??= membershipReads(dynamoDocumentClient(), tableName('cohorts')));
+// cohorts table
+export const membershipStore = once(() => dynamoMembershipStore(db(), tableName('cohorts')));
+/** Creates and renames sets (the `SetWriter` port). */
+export const setWriter = once(() => dynamoSetWriter(db(), tableName('cohorts')));
+/** Reads sets and members (the `SetReads` / `SegmentReads` ports). */
+export const setReads = once((): SetReadStore => dynamoSetReads(db(), tableName('cohorts')));
+export const importReports = once((): DynamoImportReports => dynamoImportReports(db(), tableName('cohorts')));
+export const heapSegmentStore = once(() => dynamoHeapSegmentStore(db(), tableName('cohorts')));
+
+// events and idempotency tables
+export const eventStore = once((): EventStore => dynamoEventStore(db(), { events: tableName('events'), idempotency: tableName('idempotency') }));
+export const eventReads = once((): EventReads => dynamoEventReads(db(), tableName('events')));
+export const heapRejects = once((): HeapRejects => dynamoHeapRejects(db(), tableName('events')));
+export const heapPageLog = once(() => dynamoHeapPageLog(db(), tableName('idempotency')));
+
+/** The cohort import rate limiter (one per process: its settings come from the ingest function's config). */
+let limiter: ReturnType<typeof dynamoRateLimiter> | undefined;
+export const rateLimiter = (settings: RateLimitSettings) => (limiter ??= dynamoRateLimiter(db(), tableName('idempotency'), settings));

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 export type ExportFormat = 'dynamodb' | 'jsonl';
@@ -37,14 +37,14 @@ const writeGzipLines = async (file: string, lines: string[]): Promise<{ md5: str
   return { md5: hash.digest('base64') };
 };
 
-/** Scans a table page by page (1 MB pages) and exports it; `onProgress` gets the items done so far. */
-export const exportTable = async (
-  client: DynamoDBClient,
-  tableName: string,
-  outDir: string,
-  format: ExportFormat,
-  onProgress: (done: number, estimated: number) => void = () => undefined,
-): Promise<ExportResult> => {
+interface Scanned {
+  readonly description: TableDescription | undefined;
+  readonly items: Record<string, AttributeValue>[];
+  readonly started: Date;
+}
+
+/** Every item of the table, 1 MB Scan pages; `onProgress` gets the items done so far. */
+const scanTable = async (client: DynamoDBClient, tableName: string, onProgress: (done: number, estimated: number) => void): Promise<Scanned> => {
   const description = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   const estimated = description?.ItemCount ?? 0;
   const started = new Date();
@@ -56,14 +56,19 @@ export const exportTable = async (
     startKey = page.LastEvaluatedKey;
     onProgress(items.length, Math.max(estimated, items.length));
   } while (startKey);
+  return { description, items, started };
+};
 
-  if (format === 'jsonl') {
-    mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, `${tableName}.jsonl`);
-    writeFileSync(file, items.map((item) => JSON.stringify(unmarshall(item))).join('\n') + (items.length > 0 ? '\n' : ''));
-    return { table: tableName, itemCount: items.length, files: [file] };
-  }
+/** Plain unmarshalled JSON lines, one file. */
+const writeJsonl = (tableName: string, outDir: string, { items }: Scanned): ExportResult => {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${tableName}.jsonl`);
+  writeFileSync(file, items.map((item) => JSON.stringify(unmarshall(item))).join('\n') + (items.length > 0 ? '\n' : ''));
+  return { table: tableName, itemCount: items.length, files: [file] };
+};
 
+/** ExportTableToPointInTime's layout: gzipped DynamoDB-JSON data files and the two manifests. */
+const writeDynamoExport = async (tableName: string, outDir: string, { description, items, started }: Scanned): Promise<ExportResult> => {
   const exportId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
   const base = join('AWSDynamoDB', exportId);
   const root = join(outDir, tableName);
@@ -79,26 +84,39 @@ export const exportTable = async (
     if (items.length === 0) break;
   }
   writeFileSync(join(root, base, 'manifest-files.json'), `${manifestFiles.join('\n')}\n`);
-  const tableArn = description?.TableArn ?? `arn:aws:dynamodb:local:000000000000:table/${tableName}`;
-  writeFileSync(
-    join(root, base, 'manifest-summary.json'),
-    JSON.stringify({
-      version: '2020-06-30',
-      exportArn: `${tableArn}/export/${exportId}`,
-      startTime: started.toISOString(),
-      endTime: new Date().toISOString(),
-      tableArn,
-      tableId: description?.TableId ?? tableName,
-      exportTime: started.toISOString(),
-      s3Bucket: 'local',
-      s3Prefix: tableName,
-      s3SseAlgorithm: 'AES256',
-      s3SseKmsKeyId: null,
-      manifestFilesS3Key: join(base, 'manifest-files.json'),
-      billedSizeBytes: 0,
-      itemCount: items.length,
-      outputFormat: 'DYNAMODB_JSON',
-    }),
-  );
+  writeFileSync(join(root, base, 'manifest-summary.json'), JSON.stringify(manifestSummary(tableName, description, exportId, base, started, items.length)));
   return { table: tableName, itemCount: items.length, files };
+};
+
+const manifestSummary = (tableName: string, description: TableDescription | undefined, exportId: string, base: string, started: Date, itemCount: number) => {
+  const tableArn = description?.TableArn ?? `arn:aws:dynamodb:local:000000000000:table/${tableName}`;
+  return {
+    version: '2020-06-30',
+    exportArn: `${tableArn}/export/${exportId}`,
+    startTime: started.toISOString(),
+    endTime: new Date().toISOString(),
+    tableArn,
+    tableId: description?.TableId ?? tableName,
+    exportTime: started.toISOString(),
+    s3Bucket: 'local',
+    s3Prefix: tableName,
+    s3SseAlgorithm: 'AES256',
+    s3SseKmsKeyId: null,
+    manifestFilesS3Key: join(base, 'manifest-files.json'),
+    billedSizeBytes: 0,
+    itemCount,
+    outputFormat: 'DYNAMODB_JSON',
+  };
+};
+
+/** Scans a table page by page (1 MB pages) and exports it; `onProgress` gets the items done so far. */
+export const exportTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  outDir: string,
+  format: ExportFormat,
+  onProgress: (done: number, estimated: number) => void = () => undefined,
+): Promise<ExportResult> => {
+  const scanned = await scanTable(client, tableName, onProgress);
+  return format === 'jsonl' ? writeJsonl(tableName, outDir, scanned) : writeDynamoExport(tableName, outDir, scanned);
 };

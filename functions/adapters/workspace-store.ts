@@ -4,167 +4,131 @@
  * - `NAME#<name>` / `NAME`: unique-name claim;
  * - `CRED#<kind>#<sha256>` / `CRED`: credential index, so authentication is one GetItem by hash.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkspaceStore } from '../domain/ports';
 import { ownValue } from '../shared/own';
-import { HASHED_CREDENTIALS, workspaceRecordSchema, type WorkspaceRecord } from '../schemas/workspace';
+import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type WorkspaceRecord } from '../schemas/workspace';
+import { conditionFailedAt, whenCondition } from './dynamo/conditions';
+import { partnerKeyHashesItem, workspacePointerItem } from './dynamo/items';
+import { credentialKey, META_SK, workspaceKey, workspaceNameKey, type ItemKey } from './dynamo/keys';
+import { assignments, expressionParts } from './dynamo/update-expression';
 
 /** At most this many Heap id_tokens are remembered per workspace. */
 export const MAX_HEAP_ID_TOKENS_SEEN = 50;
 
-const metaKey = (workspaceId: string) => ({ pk: `WS#${workspaceId}`, sk: 'META' });
-const nameKey = (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' });
-const credKey = (kind: string, hash: string) => ({ pk: `CRED#${kind}#${hash}`, sk: 'CRED' });
+const NOT_EXISTS = 'attribute_not_exists(pk)';
 
-const toRecord = (item: Record<string, unknown> | undefined): WorkspaceRecord | undefined =>
-  item ? workspaceRecordSchema.parse(item) : undefined;
-
-export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string): WorkspaceStore => {
-  const get = async (workspaceId: string) =>
-    toRecord((await db.send(new GetCommand({ TableName: table, Key: metaKey(workspaceId), ConsistentRead: true }))).Item);
-
-  return {
-    get,
-
-    async create(record) {
-      const notExists = 'attribute_not_exists(pk)';
-      try {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: table, Item: { ...metaKey(record.workspaceId), ...record }, ConditionExpression: notExists } },
-              { Put: { TableName: table, Item: { ...nameKey(record.name), workspaceId: record.workspaceId }, ConditionExpression: notExists } },
-              ...HASHED_CREDENTIALS.map((kind) => ({
-                Put: {
-                  TableName: table,
-                  Item: { ...credKey(kind, record.credentialHashes[kind] ?? ''), workspaceId: record.workspaceId },
-                  ConditionExpression: notExists,
-                },
-              })),
-            ],
-          }),
-        );
-        return true;
-      } catch (error) {
-        // CancellationReasons are in TransactItems order: index 1 is the name claim.
-        if (error instanceof TransactionCanceledException && error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
-          return false;
-        }
-        throw error;
-      }
-    },
-
-    async getByName(name) {
-      const claim = await db.send(new GetCommand({ TableName: table, Key: nameKey(name), ConsistentRead: true }));
-      const workspaceId = claim.Item?.workspaceId as string | undefined;
-      return workspaceId ? get(workspaceId) : undefined;
-    },
-
-    async findByCredentialHash(kind, hash) {
-      const claim = await db.send(new GetCommand({ TableName: table, Key: credKey(kind, hash) }));
-      const workspaceId = claim.Item?.workspaceId as string | undefined;
-      return workspaceId ? get(workspaceId) : undefined;
-    },
-
-    async list() {
-      const records: WorkspaceRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await db.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: 'sk = :meta',
-            ExpressionAttributeValues: { ':meta': 'META' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) records.push(workspaceRecordSchema.parse(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return records.sort((a, b) => a.name.localeCompare(b.name));
-    },
-
-    async replaceCredentialHash(workspaceId, kind, oldHash, newHash) {
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Delete: { TableName: table, Key: credKey(kind, oldHash) } },
-            {
-              Put: {
-                TableName: table,
-                Item: { ...credKey(kind, newHash), workspaceId },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: table,
-                Key: metaKey(workspaceId),
-                UpdateExpression: 'SET credentialHashes.#kind = :new',
-                // Guards against two concurrent rotations both "succeeding" and leaving an orphan.
-                ConditionExpression: 'credentialHashes.#kind = :old',
-                ExpressionAttributeNames: { '#kind': kind },
-                ExpressionAttributeValues: { ':new': newHash, ':old': oldHash },
-              },
-            },
-          ],
-        }),
-      );
-    },
-
-    async update(workspaceId, changes) {
-      const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
-      if (entries.length === 0) return;
-      await db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: metaKey(workspaceId),
-          UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
-        }),
-      );
-    },
-
-    async pinPartnerKey(workspaceId, partner, hash) {
-      const result = await db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: metaKey(workspaceId),
-          // if_not_exists keeps the first pinned value: concurrent first uses agree on one winner.
-          UpdateExpression: 'SET partnerKeyHashes.#p = if_not_exists(partnerKeyHashes.#p, :h)',
-          ExpressionAttributeNames: { '#p': partner },
-          ExpressionAttributeValues: { ':h': hash },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return ownValue(result.Attributes?.partnerKeyHashes as Record<string, string> | undefined, partner);
-    },
-
-    async recordHeapIdToken(workspaceId, idToken) {
-      try {
-        await db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: metaKey(workspaceId),
-            UpdateExpression: 'SET heapIdTokensSeen = list_append(heapIdTokensSeen, :t)',
-            // Bounded: the list lives in the workspace record every request reads (400 KB item limit);
-            // tokens beyond the cap are simply not recorded.
-            ConditionExpression: 'NOT contains(heapIdTokensSeen, :token) AND size(heapIdTokensSeen) < :max',
-            ExpressionAttributeValues: { ':t': [idToken], ':token': idToken, ':max': MAX_HEAP_ID_TOKENS_SEEN },
-          }),
-        );
-      } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      }
-    },
-  };
+const get = async (db: DynamoDBDocumentClient, table: string, workspaceId: string): Promise<WorkspaceRecord | undefined> => {
+  const result = await db.send(new GetCommand({ TableName: table, Key: workspaceKey(workspaceId), ConsistentRead: true }));
+  return result.Item ? workspaceRecordSchema.parse(result.Item) : undefined;
 };
+
+/** The workspace a name claim or credential index entry points at. */
+const followPointer = async (db: DynamoDBDocumentClient, table: string, key: ItemKey, consistent: boolean): Promise<WorkspaceRecord | undefined> => {
+  const pointer = await db.send(new GetCommand({ TableName: table, Key: key, ...(consistent ? { ConsistentRead: true } : {}) }));
+  return pointer.Item ? get(db, table, workspacePointerItem.parse(pointer.Item).workspaceId) : undefined;
+};
+
+/** The record, its name claim and its credential index entries, all new, in one transaction; false when the name is taken. */
+const create = async (db: DynamoDBDocumentClient, table: string, record: WorkspaceRecord): Promise<boolean> => {
+  const pointer = { workspaceId: record.workspaceId };
+  const puts = [
+    { ...workspaceKey(record.workspaceId), ...record },
+    { ...workspaceNameKey(record.name), ...pointer },
+    ...HASHED_CREDENTIALS.map((kind) => ({ ...credentialKey(kind, record.credentialHashes[kind] ?? ''), ...pointer })),
+  ].map((Item) => ({ Put: { TableName: table, Item, ConditionExpression: NOT_EXISTS } }));
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: puts }));
+    return true;
+  } catch (error) {
+    // CancellationReasons are in TransactItems order: index 1 is the name claim.
+    if (conditionFailedAt(error, 1)) return false;
+    throw error;
+  }
+};
+
+/** Every workspace record (admin only: a Scan of a small table), ordered by name. */
+const list = async (db: DynamoDBDocumentClient, table: string): Promise<WorkspaceRecord[]> => {
+  const records: WorkspaceRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({ TableName: table, FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': META_SK }, ExclusiveStartKey: startKey }),
+    );
+    for (const item of page.Items ?? []) records.push(workspaceRecordSchema.parse(item));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return records.sort((a, b) => a.name.localeCompare(b.name));
+};
+
+const replaceCredentialHash = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, kind: HashedCredentialKind, oldHash: string, newHash: string) => {
+  const guardedUpdate = {
+    TableName: table,
+    Key: workspaceKey(workspaceId),
+    UpdateExpression: 'SET credentialHashes.#kind = :new',
+    // Guards against two concurrent rotations both "succeeding" and leaving an orphan.
+    ConditionExpression: 'credentialHashes.#kind = :old',
+    ExpressionAttributeNames: { '#kind': kind },
+    ExpressionAttributeValues: { ':new': newHash, ':old': oldHash },
+  };
+  await db.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: table, Key: credentialKey(kind, oldHash) } },
+        { Put: { TableName: table, Item: { ...credentialKey(kind, newHash), workspaceId }, ConditionExpression: NOT_EXISTS } },
+        { Update: guardedUpdate },
+      ],
+    }),
+  );
+};
+
+const update = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, changes: Record<string, unknown>): Promise<void> => {
+  const fields = assignments('f', Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)));
+  if (fields.clause === '') return;
+  await db.send(
+    new UpdateCommand({ TableName: table, Key: workspaceKey(workspaceId), UpdateExpression: `SET ${fields.clause}`, ConditionExpression: 'attribute_exists(pk)', ...expressionParts(fields) }),
+  );
+};
+
+const pinPartnerKey = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, partner: string, hash: string): Promise<string | undefined> => {
+  const result = await db.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: workspaceKey(workspaceId),
+      // if_not_exists keeps the first pinned value: concurrent first uses agree on one winner.
+      UpdateExpression: 'SET partnerKeyHashes.#p = if_not_exists(partnerKeyHashes.#p, :h)',
+      ExpressionAttributeNames: { '#p': partner },
+      ExpressionAttributeValues: { ':h': hash },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return ownValue(partnerKeyHashesItem.parse(result.Attributes ?? {}).partnerKeyHashes, partner);
+};
+
+const recordHeapIdToken = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, idToken: string): Promise<void> => {
+  await whenCondition(() =>
+    db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: workspaceKey(workspaceId),
+        UpdateExpression: 'SET heapIdTokensSeen = list_append(heapIdTokensSeen, :t)',
+        // Bounded: the list lives in the workspace record every request reads (400 KB item limit);
+        // tokens beyond the cap are simply not recorded.
+        ConditionExpression: 'NOT contains(heapIdTokensSeen, :token) AND size(heapIdTokensSeen) < :max',
+        ExpressionAttributeValues: { ':t': [idToken], ':token': idToken, ':max': MAX_HEAP_ID_TOKENS_SEEN },
+      }),
+    ),
+  );
+};
+
+export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string): WorkspaceStore => ({
+  get: (workspaceId) => get(db, table, workspaceId),
+  create: (record) => create(db, table, record),
+  getByName: (name) => followPointer(db, table, workspaceNameKey(name), true),
+  findByCredentialHash: (kind, hash) => followPointer(db, table, credentialKey(kind, hash), false),
+  list: () => list(db, table),
+  replaceCredentialHash: (workspaceId, kind, oldHash, newHash) => replaceCredentialHash(db, table, workspaceId, kind, oldHash, newHash),
+  update: (workspaceId, changes) => update(db, table, workspaceId, changes),
+  pinPartnerKey: (workspaceId, partner, hash) => pinPartnerKey(db, table, workspaceId, partner, hash),
+  recordHeapIdToken: (workspaceId, idToken) => recordHeapIdToken(db, table, workspaceId, idToken),
+});

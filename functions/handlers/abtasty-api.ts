@@ -6,7 +6,7 @@
  * - GET /abtasty/segments/{segmentId}/udc.csv?cursor=&value= — Universal Data Connector CSV.
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { membershipReadStore, workspaceStore } from '../adapters/stores';
+import { setReads, workspaceStore } from '../adapters/stores';
 import {
   etagMatches,
   etagOf,
@@ -23,7 +23,7 @@ import { BadRequestError, NotFoundError } from '../shared/errors';
 import { httpHandler, json, type HttpRequest } from '../shared/http';
 
 let names: SegmentNames | undefined;
-const segmentNames = () => (names ??= segmentNameCache(membershipReadStore()));
+const segmentNames = () => (names ??= segmentNameCache(setReads()));
 
 /** Visitors' segments may be cached briefly by the caller, then revalidated with If-None-Match. */
 const VISITOR_CACHE_CONTROL = 'private, max-age=30';
@@ -32,12 +32,12 @@ const workspaceOf = (request: HttpRequest) => requireBearer(workspaceStore(), re
 
 const listSegments = httpHandler('abTastySegments', async (request) => {
   const workspace = await workspaceOf(request);
-  return json(200, await listActiveSegments(membershipReadStore(), workspace.workspaceId));
+  return json(200, await listActiveSegments(setReads(), workspace.workspaceId));
 });
 
 const visitorSegmentsRoute = httpHandler('abTastyVisitorSegments', async (request) => {
   const workspace = await workspaceOf(request);
-  const body = await visitorSegments(membershipReadStore(), segmentNames(), workspace.workspaceId, request.pathParameters.visitorId);
+  const body = await visitorSegments(setReads(), segmentNames(), workspace.workspaceId, request.pathParameters.visitorId);
   const text = JSON.stringify(body);
   const etag = etagOf(text);
   // Vary: the answer depends on the workspace the token picks, so shared caches must key on it.
@@ -51,7 +51,7 @@ const segmentVisitors = httpHandler('abTastySegmentVisitors', async (request) =>
   const segmentId = request.pathParameters.segmentId;
   const scope = cursorScope(workspace, `abtasty-visitors:${segmentId ?? ''}`);
   const page = await segmentVisitorsPage(
-    membershipReadStore(),
+    setReads(),
     workspace.workspaceId,
     segmentId,
     pageLimit(request.query.limit, 100, 1000),
@@ -66,7 +66,7 @@ const udcCsv = httpHandler('abTastyUdcCsv', async (request) => {
   const value = request.query.value;
   if (value !== undefined && (value.length === 0 || value.length > 256)) throw new BadRequestError('value must be 1 to 256 characters');
   const scope = cursorScope(workspace, `abtasty-udc:${segmentId ?? ''}`);
-  const result = await segmentUdcCsv(membershipReadStore(), workspace.workspaceId, segmentId, {
+  const result = await segmentUdcCsv(setReads(), workspace.workspaceId, segmentId, {
     ...(value !== undefined ? { value } : {}),
     startKey: decodeCursor(scope, request.query.cursor),
   });

@@ -3,13 +3,11 @@
  * partner cohort import. Thin: authenticate, validate and queue (domain/cohort-ingest.ts); the
  * matching worker does the DynamoDB work.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoRateLimiter } from '../adapters/rate-limiter';
 import { sqsSender } from '../adapters/sqs-sender';
-import { workspaceStore } from '../adapters/stores';
+import { rateLimiter, workspaceStore } from '../adapters/stores';
 import { acceptCohortChanges, acceptCohortUpsert, type IngestDeps } from '../domain/cohort-ingest';
 import { cohortImportSettingsSchema } from '../schemas/cohort-import';
-import { queueUrl, tableName } from '../shared/config';
+import { queueUrl } from '../shared/config';
 import { httpHandler, json } from '../shared/http';
 
 const settings = cohortImportSettingsSchema.parse(process.env);
@@ -20,7 +18,7 @@ const ingestDeps = (): IngestDeps =>
     store: workspaceStore(),
     sender: sqsSender(),
     queueUrl: queueUrl('cohortImport'),
-    limiter: dynamoRateLimiter(dynamoDocumentClient(), tableName('idempotency'), {
+    limiter: rateLimiter({
       limit: settings.COHORT_IMPORT_RATE_LIMIT,
       windowSeconds: settings.COHORT_IMPORT_RATE_WINDOW_SECONDS,
     }),

@@ -5,16 +5,12 @@
  * failing part marks its import report "failed".
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoImportReports } from '../adapters/import-reports';
-import { dynamoPartnerKeyLog } from '../adapters/partner-key-log';
-import { dynamoProfileReader } from '../adapters/profile-reader';
-import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { dynamoClient } from '../adapters/dynamo-client';
+import { directoryStoreFor, importReports, membershipStore, partnerKeyLog, profileReader, setWriter } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';
 import { isoNow, systemClock } from '../domain/ports';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../schemas/cohort-import';
-import { tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
 import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
@@ -24,11 +20,11 @@ let deps: WorkerDeps | undefined;
 const workerDeps = (): WorkerDeps =>
   (deps ??= {
     claims: directoryStoreFor(),
-    profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
+    profiles: profileReader(),
     membership: membershipStore(),
-    sets: membershipReadStore(),
-    reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
-    partnerKeys: dynamoPartnerKeyLog(dynamoDocumentClient(), tableName('workspaces')),
+    sets: setWriter(),
+    reports: importReports(),
+    partnerKeys: partnerKeyLog(),
     clock: systemClock,
   });
 

@@ -4,32 +4,28 @@
  * ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
-import { eventStore } from '../adapters/events-store';
-import { directoryStoreFor, membershipReadStore, membershipStore } from '../adapters/stores';
+import { dynamoClient } from '../adapters/dynamo-client';
+import { directoryStoreFor, eventStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
-import { settings, tableName } from '../shared/config';
+import { settings } from '../shared/config';
 import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
-
-let events: ReturnType<typeof eventStore> | undefined;
 
 export const handler = sqsWorker({
   idempotencyClient: dynamoClient,
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {
-    events ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: tableName('idempotency') });
-    const reads = membershipReadStore();
+    const reads = setReads();
     const started = systemClock.now();
     const stats = await processCurrentsMessage(
       {
         directory: directoryStoreFor(),
         membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
-        events,
+        events: eventStore(),
         clock: systemClock,
         retentionDays: settings().EVENT_RETENTION_DAYS,
       },

@@ -8,19 +8,15 @@
  * - GET /v1/heap/rejects?limit=&cursor= — verified Heap deliveries the hub could not use, newest first.
  * Cursors are opaque and signed per workspace and route.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { eventStore, itemEvent } from '../adapters/events-store';
-import { dynamoHeapRejects } from '../adapters/heap-rejects';
-import { workspaceStore } from '../adapters/stores';
+import { itemEvent } from '../adapters/events-store';
+import { eventReads, heapRejects, workspaceStore } from '../adapters/stores';
 import { MAX_DAYS_PER_PAGE, parseRange, parseTypeRange, requireKeyFits, utcDaysBetween } from '../domain/events-query';
 import { cursorScope, requireBearer } from '../shared/auth';
-import { tableName } from '../shared/config';
 import { decodeCursor, encodeCursor, pageLimit } from '../shared/cursor';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import { httpHandler, json } from '../shared/http';
 
-let store: ReturnType<typeof eventStore> | undefined;
-const events = () => (store ??= eventStore(dynamoDocumentClient(), { events: tableName('events'), idempotency: '' }));
+const events = eventReads;
 
 export const handler = httpHandler('eventsApi', async (request) => {
   const workspace = await requireBearer(workspaceStore(), request, 'apiKey');
@@ -43,7 +39,7 @@ export const handler = httpHandler('eventsApi', async (request) => {
 
   if (request.path.endsWith('/v1/heap/rejects')) {
     const scope = cursorScope(workspace, 'heapRejects');
-    const page = await dynamoHeapRejects(dynamoDocumentClient(), tableName('events')).page(workspace.workspaceId, limit, decodeCursor(scope, request.query.cursor));
+    const page = await heapRejects().page(workspace.workspaceId, limit, decodeCursor(scope, request.query.cursor));
     return json(200, {
       rejects: page.items.map((item) => ({
         received_at: new Date(item.receivedAt as number).toISOString(),

@@ -4,14 +4,11 @@
  * malformed Heap-Hash; 403 for any other authentication failure (which one is logged, never told);
  * 503 + Retry-After when the queue did not take the whole page, so Heap retries it.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoHeapPageLog } from '../adapters/heap-page-log';
-import { dynamoHeapRejects } from '../adapters/heap-rejects';
 import { configuredSecretBox } from '../adapters/secret-box';
 import { sqsSender } from '../adapters/sqs-sender';
-import { workspaceStore } from '../adapters/stores';
+import { heapPageLog, heapRejects, workspaceStore } from '../adapters/stores';
 import { cachedHeapSecrets, HeapWebhookRefused, receiveHeapWebhook, type HeapWebhookDeps } from '../domain/heap-webhook';
-import { queueUrl, settings, tableName } from '../shared/config';
+import { queueUrl, settings } from '../shared/config';
 import { httpHandler, json } from '../shared/http';
 import { logger } from '../shared/powertools';
 
@@ -25,8 +22,8 @@ const dependencies = (): HeapWebhookDeps => {
     queueUrl: queueUrl('heapSync'),
     window: { pastSeconds: settings().HEAP_TIMESTAMP_TOLERANCE_SECONDS, futureSeconds: settings().HEAP_FUTURE_TOLERANCE_SECONDS },
     now: Date.now,
-    firstReceivedAt: dynamoHeapPageLog(dynamoDocumentClient(), tableName('idempotency')),
-    recordReject: (reject) => dynamoHeapRejects(dynamoDocumentClient(), tableName('events')).put(reject),
+    firstReceivedAt: heapPageLog(),
+    recordReject: (reject) => heapRejects().put(reject),
   };
   return deps;
 };

@@ -3,15 +3,14 @@
  * processed once per `dedupeKey` (Powertools idempotency, 7 days: longer than Heap retries a page),
  * and every change is version-guarded, so replays and late pages change nothing.
  */
-import { dynamoClient, dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoHeapSegmentStore } from '../adapters/heap-segment-store';
+import { dynamoClient } from '../adapters/dynamo-client';
 import { sqsSender } from '../adapters/sqs-sender';
-import { membershipStore } from '../adapters/stores';
+import { heapSegmentStore, membershipStore } from '../adapters/stores';
 import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
 import { systemClock } from '../domain/ports';
 import { heapSyncMessageSchema } from '../schemas/heap';
 import { enqueueAll } from '../shared/enqueue';
-import { queueUrl, tableName } from '../shared/config';
+import { queueUrl } from '../shared/config';
 import { logger } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
@@ -20,7 +19,7 @@ let deps: HeapWorkerDeps | undefined;
 const dependencies = (): HeapWorkerDeps => {
   deps ??= {
     membership: membershipStore(),
-    segments: dynamoHeapSegmentStore(dynamoDocumentClient(), tableName('cohorts')),
+    segments: heapSegmentStore(),
     requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
     clock: systemClock,
   };

@@ -4,7 +4,7 @@
  * `{ message: "success", aliases_processed, errors? }` — per-object problems are non-fatal.
  */
 import { createHash } from 'node:crypto';
-import { directoryStoreFor, membershipReadStore, membershipStore, workspaceStore } from '../adapters/stores';
+import { directoryStoreFor, membershipStore, setReads, workspaceStore } from '../adapters/stores';
 import type { DirectoryDeps } from '../domain/directory';
 import { aliasNewSchema, createAliases, identifyAliases, identifySchema, parseAliasBody } from '../domain/identity';
 import { changeVersion } from '../domain/membership';
@@ -15,7 +15,7 @@ const deps = (): DirectoryDeps => ({
   directory: directoryStoreFor(),
   membership: {
     apply: (...args) => membershipStore().apply(...args),
-    setsOfMember: (...args) => membershipReadStore().setsOfMember(...args),
+    setsOfMember: (...args) => setReads().setsOfMember(...args),
   },
 });
 

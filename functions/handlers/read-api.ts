@@ -2,13 +2,9 @@
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
  * /v1/cohorts/{cohortId}/imports/{importId} and /v1/users. Read-only; logic in domain/cohort-reads.ts.
  */
-import { dynamoDocumentClient } from '../adapters/dynamo-client';
-import { dynamoImportReports } from '../adapters/import-reports';
-import { dynamoProfileReader } from '../adapters/profile-reader';
-import { directoryStoreFor, membershipReadStore, workspaceStore } from '../adapters/stores';
+import { directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../domain/cohort-reads';
 import { requireBearer } from '../shared/auth';
-import { tableName } from '../shared/config';
 import { pageLimit } from '../shared/cursor';
 import { NotFoundError } from '../shared/errors';
 import { httpHandler, json } from '../shared/http';
@@ -16,9 +12,9 @@ import { httpHandler, json } from '../shared/http';
 let deps: ReadDeps | undefined;
 const readDeps = (): ReadDeps =>
   (deps ??= {
-    sets: membershipReadStore(),
-    reports: dynamoImportReports(dynamoDocumentClient(), tableName('cohorts')),
-    profiles: dynamoProfileReader(dynamoDocumentClient(), tableName('users')),
+    sets: setReads(),
+    reports: importReports(),
+    profiles: profileReader(),
     claims: directoryStoreFor(),
   });
 

@@ -22,7 +22,7 @@ export const WORKSPACE_ID_MAX_BYTES = 64;
 
 const inPartitionKey = (fixed: string) => PARTITION_KEY_MAX_BYTES - WORKSPACE_ID_MAX_BYTES - fixed.length;
 const inSortKey = (fixed: string) => SORT_KEY_MAX_BYTES - fixed.length;
-/** Time part of an event sort key: `<time ms, 15 digits>#` (adapters/events-store.ts). */
+/** Time part of an event sort key: `<time ms, 15 digits>#` (adapters/dynamo/keys.ts `eventSk`). */
 const EVENT_TIME_PREFIX = `${'0'.repeat(15)}#`;
 
 /** Most UTF-8 bytes each input may have, by the keys it is written into (or read by). */

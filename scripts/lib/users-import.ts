@@ -10,7 +10,8 @@
 import { createReadStream, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { directoryStore, profileIdentifierKeys } from '../../functions/adapters/directory-store';
+import { profileIdentifierKeys } from '../../functions/adapters/claim-items';
+import { directoryStore } from '../../functions/adapters/directory';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { identifierKey } from '../../functions/domain/identifiers';
 import {

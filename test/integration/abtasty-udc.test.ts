@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { abTastyTokenProvider, forgetAbTastyTokens } from '../../functions/adapters/abtasty-oauth';
 import { abTastyUdcSender } from '../../functions/adapters/abtasty-udc';
-import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
+import { dynamoSetReads } from '../../functions/adapters/set-reads';
+import { dynamoSetWriter } from '../../functions/adapters/set-writer';
 import { allSegments } from '../../functions/domain/abtasty';
 import { candidatesOf, deliver, membershipMemberSource, planDelivery, type DeliveryReport } from '../../functions/domain/abtasty-delivery';
 import { changeVersion } from '../../functions/domain/membership';
@@ -41,7 +43,7 @@ describe('AB Tasty delivery against a fake AB Tasty', () => {
     fake = await startFakeAbTasty({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
     process.env.ABTASTY_TOKEN_URL = fake.tokenUrl;
     process.env.ABTASTY_UDC_URL = fake.udcUrl;
-    const reads = membershipReads(hub.doc, hub.tables.cohorts);
+    const reads = dynamoSetWriter(hub.doc, hub.tables.cohorts);
     const store = dynamoMembershipStore(hub.doc, hub.tables.cohorts);
     const now = new Date().toISOString();
     for (const [setId, name, members] of [['4242', 'Engaged shoppers', ENGAGED], ['7', 'Window shoppers', WINDOW], ['9', 'Lapsed', []]] as const) {
@@ -63,7 +65,7 @@ describe('AB Tasty delivery against a fake AB Tasty', () => {
 
   /** One delivery as the worker will run it: plan from the segment list, push, report. */
   const push = async () => {
-    const reads = membershipReads(hub.doc, hub.tables.cohorts);
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
     const plan = planDelivery({ account: 'acc-42', partner: 'heaphub', segments: 'all' }, candidatesOf(await allSegments(reads, workspaceId)));
     const report = await deliver(
       {

@@ -4,7 +4,7 @@
  * asserted), for docs/cohort-import.md.
  */
 import { dynamoClient } from '../../functions/adapters/dynamo-client';
-import { directoryStore } from '../../functions/adapters/directory-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { membershipStore } from '../../functions/adapters/stores';
 import type { Identifier } from '../../functions/domain/identifiers';
 import { eventually, startTestHub, type TestHub } from './harness';

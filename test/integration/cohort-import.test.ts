@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { claimKey, directoryStore } from '../../functions/adapters/directory-store';
-import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
+import { directoryStore } from '../../functions/adapters/directory';
+import { claimKey } from '../../functions/adapters/dynamo/keys';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
+import { dynamoSetWriter } from '../../functions/adapters/set-writer';
 import { dynamoPartnerKeyLog } from '../../functions/adapters/partner-key-log';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { collapseIdentifierChanges, planMembershipMessages } from '../../functions/domain/cohort-ingest';
@@ -205,9 +207,9 @@ describe('Braze cohort import through the local stack', () => {
   });
 
   it('ignores a rename older than the current name', async () => {
-    const reads = membershipReads(hub.doc, hub.tables.cohorts);
+    const sets = dynamoSetWriter(hub.doc, hub.tables.cohorts);
 
-    const applied = await reads.renameSet({ workspaceId: creds.workspaceId, kind: 'cohort', setId: COHORT }, 'Stale name', changeVersion(Date.parse('2020-01-01T00:00:00Z'), 'imp_old'), now);
+    const applied = await sets.renameSet({ workspaceId: creds.workspaceId, kind: 'cohort', setId: COHORT }, 'Stale name', changeVersion(Date.parse('2020-01-01T00:00:00Z'), 'imp_old'), now);
 
     expect(applied).toBe(false);
     expect(await cohort(COHORT)).toMatchObject({ name: 'High intent shoppers' });
@@ -239,7 +241,7 @@ describe('Braze cohort import through the local stack', () => {
     it('finds a user by each identifier kind, with its cohorts and its Heap segments', async () => {
       const ws = creds.workspaceId;
       const segment = { workspaceId: ws, kind: 'segment' as const, setId: '4242' };
-      await membershipReads(hub.doc, hub.tables.cohorts).upsertSet(segment, { name: 'Heap: cart abandoners', createdAt: now, now });
+      await dynamoSetWriter(hub.doc, hub.tables.cohorts).upsertSet(segment, { name: 'Heap: cart abandoners', createdAt: now, now });
       await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(segment, 'visitor', [{ memberId: 'vis-123', op: 'add' }], changeVersion(Date.now(), 't'), now);
 
       const byExternal = (await read('/v1/users?external_id=user-second')).body;

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { directoryStore } from '../../functions/adapters/directory-store';
-import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
-import { eventSk, userEventsPk } from '../../functions/adapters/events-store';
+import { directoryStore } from '../../functions/adapters/directory';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
+import { dynamoSetReads } from '../../functions/adapters/set-reads';
+import { eventSk, userEventsPk } from '../../functions/adapters/dynamo/keys';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { eventually, startTestHub, type TestHub } from './harness';
@@ -138,7 +139,7 @@ describe('Braze Currents ingest through the local hub', () => {
   describe('merges and deletions', () => {
     const cohort = (): SetRef => ({ workspaceId: ws.workspaceId, kind: 'cohort', setId: 'merge-cohort' });
     const memberships = () => dynamoMembershipStore(hub.doc, hub.tables.cohorts);
-    const reads = () => membershipReads(hub.doc, hub.tables.cohorts);
+    const reads = () => dynamoSetReads(hub.doc, hub.tables.cohorts);
     const cohortsOf = async (brazeId: string) => (await reads().setsOfMember(ws.workspaceId, 'profile', brazeId, 'cohort')).map((set) => set.setId);
 
     it('merges an anonymous profile into the holder of its new external_id (Braze orphan rule), cohorts included', async () => {

@@ -1,4 +1,4 @@
-import { directoryStore } from '../../functions/adapters/directory-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { startTestHub, type TestHub } from './harness';
 
 describe('identifier claims on DynamoDB Local', () => {

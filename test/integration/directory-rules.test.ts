@@ -1,5 +1,6 @@
-import { directoryStore } from '../../functions/adapters/directory-store';
-import { dynamoMembershipStore, membershipReads } from '../../functions/adapters/membership-store';
+import { directoryStore } from '../../functions/adapters/directory';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
+import { dynamoSetReads } from '../../functions/adapters/set-reads';
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type UserFacts } from '../../functions/domain/directory';
 import { changeVersion } from '../../functions/domain/membership';
 import { startTestHub, type TestHub } from './harness';
@@ -14,7 +15,7 @@ describe('directory rules on DynamoDB Local (adapter conditions)', () => {
   let ws: string;
   beforeAll(async () => {
     hub = await startTestHub({ pollers: false });
-    const reads = membershipReads(hub.doc, hub.tables.cohorts);
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
     deps = {
       directory: directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases }),
       membership: { apply: dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply, setsOfMember: (...args) => reads.setsOfMember(...args) },

@@ -8,7 +8,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
-import { dynamoMembershipStore, setPk } from '../../functions/adapters/membership-store';
+import { setPk } from '../../functions/adapters/dynamo/keys';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { applyHeapMessage, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { HeapSyncMessage } from '../../functions/schemas/heap';

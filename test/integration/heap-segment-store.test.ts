@@ -1,6 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
-import { dynamoMembershipStore, membershipReads, setPk } from '../../functions/adapters/membership-store';
+import { setPk } from '../../functions/adapters/dynamo/keys';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
+import { dynamoSetReads } from '../../functions/adapters/set-reads';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import { startTestHub, type TestHub } from './harness';
 
@@ -30,7 +32,7 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
     await store().recordSyncPage(set, page('Old name', 1000, 1));
     await store().recordSyncPage(set, page('Old name', 1000, 1)); // replay
 
-    const meta = await membershipReads(hub.doc, hub.tables.cohorts).getSet(set);
+    const meta = await dynamoSetReads(hub.doc, hub.tables.cohorts).getSet(set);
     const run = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'SYNC#run-1' } }));
 
     expect(meta?.name).toBe('New name');
@@ -40,7 +42,7 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
 
   it('counts a page split into several queue messages as seen only once all its parts are applied', async () => {
     const set: SetRef = { workspaceId: 'ws4', kind: 'segment', setId: '40' };
-    const lastSync = async () => (await membershipReads(hub.doc, hub.tables.cohorts).getSet(set))?.lastSync as { pagesSeen: number };
+    const lastSync = async () => (await dynamoSetReads(hub.doc, hub.tables.cohorts).getSet(set))?.lastSync as { pagesSeen: number };
 
     await store().recordSyncPage(set, page('Split', 1000, 1, 'run-4', 2, 0, 2));
     const afterFirstPart = (await lastSync()).pagesSeen;
@@ -55,7 +57,7 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
     await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'visitor', [{ memberId: 'a', op: 'add' }], changeVersion(1000, 'x'), 'now');
     await store().recordSyncPage(set, page('Listed', 1000, 1, 'run-2', 1));
 
-    const listed = await membershipReads(hub.doc, hub.tables.cohorts).listSets('ws2', 'segment', 10);
+    const listed = await dynamoSetReads(hub.doc, hub.tables.cohorts).listSets('ws2', 'segment', 10);
 
     expect(listed.sets).toEqual([expect.objectContaining({ setId: '20', name: 'Listed', memberCount: 1 })]);
   });
@@ -71,6 +73,6 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
     const current = await store().currentMembers(set, 100);
 
     expect(current.memberIds.sort()).toEqual(['a', 'c']);
-    expect((await membershipReads(hub.doc, hub.tables.cohorts).getSet(set))?.drainVersion).toBe(changeVersion(5000, 'drain'));
+    expect((await dynamoSetReads(hub.doc, hub.tables.cohorts).getSet(set))?.drainVersion).toBe(changeVersion(5000, 'drain'));
   });
 });

@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoMembershipStore, setPk } from '../../functions/adapters/membership-store';
+import { setPk } from '../../functions/adapters/dynamo/keys';
+import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import { startTestHub, type TestHub } from './harness';
 
@@ -67,12 +68,14 @@ describe('set and member reads on DynamoDB Local', () => {
 
   it('keeps the first creation time on re-upsert, follows renames, and lists sets and members', async () => {
     const doc = hub.doc;
-    const { membershipReads } = await import('../../functions/adapters/membership-store');
-    const reads = membershipReads(doc, hub.tables.cohorts);
+    const { dynamoSetReads } = await import('../../functions/adapters/set-reads');
+    const { dynamoSetWriter } = await import('../../functions/adapters/set-writer');
+    const reads = dynamoSetReads(doc, hub.tables.cohorts);
+    const sets = dynamoSetWriter(doc, hub.tables.cohorts);
     const writes = dynamoMembershipStore(doc, hub.tables.cohorts);
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'amperity-High Value' };
-    await reads.upsertSet(set, { name: 'High Value', createdAt: '2021-01-21T14:20:30.000Z', now: '2026-01-01T00:00:00.000Z' });
-    await reads.upsertSet(set, { name: 'Very High Value', createdAt: '2022-01-01T00:00:00.000Z', now: '2026-01-02T00:00:00.000Z' });
+    await sets.upsertSet(set, { name: 'High Value', createdAt: '2021-01-21T14:20:30.000Z', now: '2026-01-01T00:00:00.000Z' });
+    await sets.upsertSet(set, { name: 'Very High Value', createdAt: '2022-01-01T00:00:00.000Z', now: '2026-01-02T00:00:00.000Z' });
     await writes.apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'add' }, { memberId: 'p3', op: 'remove' }], changeVersion(1, 'x'), 'now');
 
     const meta = await reads.getSet(set);

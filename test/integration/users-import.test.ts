@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directoryStore } from '../../functions/adapters/directory-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { runUsersImport } from '../../scripts/lib/users-import';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { startTestHub, type TestHub } from './harness';

@@ -4,9 +4,18 @@
  * a key over them — and the byte counts match the keys as built, escaping included.
  */
 import fc from 'fast-check';
-import { claimKey, profileKey } from '../../functions/adapters/directory-store';
-import { eventSk, markerId, typeDayPk, userEventsPk } from '../../functions/adapters/events-store';
-import { memberIndexPk, memberSk, setIndexSk, setPk } from '../../functions/adapters/membership-store';
+import {
+  claimKey,
+  currentsEventMarkerId as markerId,
+  eventSk,
+  memberIndexPk,
+  memberSk,
+  profileKey,
+  setIndexSk,
+  setPk,
+  typeDayPk,
+  userEventsPk,
+} from '../../functions/adapters/dynamo/keys';
 import { identifierKey, scoped, type Identifier } from '../../functions/domain/identifiers';
 import { MAX_EVENT_TIME_SECONDS } from '../../functions/schemas/currents';
 import {

@@ -1,7 +1,7 @@
 /** Shared steps of the pipeline scenarios: seeding, waiting for the pipeline to drain, summarising. */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { setPk } from '../../../functions/adapters/membership-store';
+import { setPk } from '../../../functions/adapters/dynamo/keys';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { runFloor } from '../floor';

@@ -26,7 +26,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } 
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
 import { membershipStore } from '../../../functions/adapters/stores';
-import { setPk } from '../../../functions/adapters/membership-store';
+import { setPk } from '../../../functions/adapters/dynamo/keys';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';

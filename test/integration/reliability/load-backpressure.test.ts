@@ -6,7 +6,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { directoryStore } from '../../../functions/adapters/directory-store';
+import { directoryStore } from '../../../functions/adapters/directory';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { localClients } from '../../../scripts/local/hub';

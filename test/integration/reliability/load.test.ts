@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { directoryStore } from '../../../functions/adapters/directory-store';
+import { directoryStore } from '../../../functions/adapters/directory';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { eventually, startTestHub, type TestHub } from '../harness';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { directoryStore } from '../../../functions/adapters/directory-store';
+import { directoryStore } from '../../../functions/adapters/directory';
 import { localSecretBox } from '../../../functions/adapters/secret-box';
 import { dynamoWorkspaceStore } from '../../../functions/adapters/workspace-store';
 import { rotateCredential } from '../../../functions/domain/workspaces';
