@@ -67,14 +67,7 @@ export class ServiceStack extends Stack {
         secretsKey: stateful.secretsKey,
       });
       this.functions[key] = hubFunction.fn;
-      const integration = new LambdaIntegration(hubFunction.fn, { proxy: true });
-      for (const route of routesOf(key, props.routes ?? ROUTES)) {
-        const resource = route.path
-          .split('/')
-          .filter(Boolean)
-          .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
-        resource.addMethod(route.method, integration);
-      }
+      this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
     this.operations = new Operations(this, 'Operations', {
@@ -95,6 +88,18 @@ export class ServiceStack extends Stack {
     for (const [key, table] of Object.entries(stateful.tables)) new CfnOutput(this, `${key}TableName`, { value: table.tableName });
 
     this.acknowledgeFindings();
+  }
+
+  /** Adds each route (from the route table) as a method of the API, integrated with its function's Lambda. */
+  private exposeRoutes(fn: NodejsFunction, routes: readonly RouteDefinition[]) {
+    const integration = new LambdaIntegration(fn, { proxy: true });
+    for (const route of routes) {
+      const resource = route.path
+        .split('/')
+        .filter(Boolean)
+        .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
+      resource.addMethod(route.method, integration);
+    }
   }
 
   /** Every cdk-nag finding that stays, with the reason it is acceptable here. */
