@@ -31,8 +31,8 @@ export const workspaceRecordSchema = z.object({
   name: z.string(),
   partnerName: z.string(),
   createdAt: z.string(),
-  /** SHA-256 of each compared-only credential. */
-  credentialHashes: z.record(z.enum(HASHED_CREDENTIALS), z.string()),
+  /** SHA-256 of each compared-only credential; a kind added to the registry later is absent from older workspaces until issued. */
+  credentialHashes: z.partialRecord(z.enum(HASHED_CREDENTIALS), z.string()),
   /** The Heap webhook secret, encrypted (KMS in AWS, AES-GCM with a local key in the local stack). */
   heapWebhookSecretCiphertext: z.string(),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
