@@ -138,7 +138,7 @@ export const reportStatus = (report: StoredImportReport): 'queued' | 'applied' |
 
 /**
  * `GET /v1/cohorts/{cohortId}/imports/{importId}`. An id the hub issued whose report does not
- * exist yet is still in the queue: status "queued". Any other id is a 404.
+ * exist yet is still in the queue: status "queued". Any other id is `not-found`.
  */
 export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, importId: string) => {
   if (cannotExist('cohortId', cohortId) || cannotExist('importId', importId)) return notFound('Import not found');
