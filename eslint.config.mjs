@@ -67,12 +67,8 @@ export default tseslint.config(
   // Layers (docs/architecture.md). Nothing under functions/ imports CDK.
   { files: ['functions/**/*.ts'], rules: { 'no-restricted-imports': restrictImports(LAYERS.cdk) } },
   // shared/ sits below domain/ and adapters/.
-  { files: ['functions/shared/**/*.ts'], rules: { 'no-restricted-imports': restrictImports(LAYERS.cdk, LAYERS.adapters) } },
   {
     files: ['functions/shared/**/*.ts'],
-    // TODO(arch-routes): shared/auth.ts imports domain/workspaces and domain/ports; the route-table
-    // work moves authentication out of shared/. Remove this entry then.
-    ignores: ['functions/shared/auth.ts'],
     rules: { 'no-restricted-imports': restrictImports(LAYERS.cdk, LAYERS.adapters, LAYERS.domain) },
   },
   // domain/ is pure logic behind ports: no SDK, no adapter, no handler.
@@ -84,19 +80,6 @@ export default tseslint.config(
   // worker frameworks, queue batching, bearer auth, cursor signing).
   {
     files: ['functions/domain/**/*.ts'],
-    // TODO(arch-routes): these domain files still throw HTTP errors, batch SQS messages, or sign
-    // cursors; the route work turns them into typed outcomes and ports. rate-limit.ts goes with
-    // cohort-ingest.ts (its only caller, via enforceRateLimit). Remove each entry as it is fixed.
-    ignores: [
-      'functions/domain/abtasty.ts',
-      'functions/domain/cohort-ingest.ts',
-      'functions/domain/cohort-reads.ts',
-      'functions/domain/currents-ingest.ts',
-      'functions/domain/events-query.ts',
-      'functions/domain/heap-webhook.ts',
-      'functions/domain/identity.ts',
-      'functions/domain/rate-limit.ts',
-    ],
     rules: {
       'no-restricted-imports': restrictImports(LAYERS.cdk, LAYERS.sdk, LAYERS.adapters, LAYERS.handlers, LAYERS.transport),
     },
@@ -104,9 +87,7 @@ export default tseslint.config(
   // One config reader: only shared/config.ts reads the environment.
   {
     files: ['functions/**/*.ts'],
-    // TODO(arch-routes): these handlers still read process.env themselves; they switch to
-    // settings() / optionalQueueUrl() from shared/config.ts. Remove the entries then.
-    ignores: ['functions/shared/config.ts', 'functions/handlers/cohort-ingest.ts', 'functions/handlers/health.ts'],
+    ignores: ['functions/shared/config.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through functions/shared/config.ts.' }],
     },

@@ -1,5 +1,5 @@
 /**
- * Service: the REST API with every route of the shared function definitions, one Lambda per handler,
+ * Service: the REST API with every route of the route table (definitions/routes.ts), one Lambda per handler,
  * SQS event sources for the workers, operations (alarms, dashboard) and the analyst export schedule.
  */
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -16,6 +16,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
+import { ROUTES, routesOf, type RouteDefinition } from '../functions/shared/definitions/routes';
 import { HubFunction } from './constructs/hub-function';
 import { Operations } from './constructs/operations';
 import type { StatefulStack } from './stateful-stack';
@@ -24,6 +25,8 @@ import type { StageConfig } from './stage-config';
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
   readonly stateful: StatefulStack;
+  /** The route table the API exposes; tests pass an extended copy. */
+  readonly routes?: readonly RouteDefinition[];
 }
 
 export class ServiceStack extends Stack {
@@ -64,14 +67,7 @@ export class ServiceStack extends Stack {
         secretsKey: stateful.secretsKey,
       });
       this.functions[key] = hubFunction.fn;
-      const integration = new LambdaIntegration(hubFunction.fn, { proxy: true });
-      for (const route of definition.routes) {
-        const resource = route.path
-          .split('/')
-          .filter(Boolean)
-          .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
-        resource.addMethod(route.method, integration);
-      }
+      this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
     this.operations = new Operations(this, 'Operations', {
@@ -92,6 +88,18 @@ export class ServiceStack extends Stack {
     for (const [key, table] of Object.entries(stateful.tables)) new CfnOutput(this, `${key}TableName`, { value: table.tableName });
 
     this.acknowledgeFindings();
+  }
+
+  /** Adds each route (from the route table) as a method of the API, integrated with its function's Lambda. */
+  private exposeRoutes(fn: NodejsFunction, routes: readonly RouteDefinition[]) {
+    const integration = new LambdaIntegration(fn, { proxy: true });
+    for (const route of routes) {
+      const resource = route.path
+        .split('/')
+        .filter(Boolean)
+        .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
+      resource.addMethod(route.method, integration);
+    }
   }
 
   /** Every cdk-nag finding that stays, with the reason it is acceptable here. */

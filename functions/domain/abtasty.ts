@@ -4,8 +4,10 @@
  * segment's members page by page, and the segment as a Universal Data Connector CSV.
  */
 import { createHash } from 'node:crypto';
-import { BadRequestError, NotFoundError } from '../shared/errors';
+import type { WorkspaceRecord } from '../schemas/workspace';
 import type { MemberKind, SetKind, SetRef } from './membership';
+import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
+import type { CursorCodec } from './ports';
 import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 
@@ -40,10 +42,17 @@ export interface SegmentSummary {
   readonly last_sync: LastSync | null;
 }
 
+const SEGMENT_NOT_FOUND = 'Segment not found';
 
-const segmentRef = (workspaceId: string, segmentId: string | undefined): SetRef => {
-  if (!segmentId || !SEGMENT_ID_PATTERN.test(segmentId)) throw new NotFoundError('Segment not found');
-  return { workspaceId, kind: 'segment', setId: segmentId };
+/** The segment's set, or undefined for an id no segment can have. */
+const segmentRef = (workspaceId: string, segmentId: string | undefined): SetRef | undefined =>
+  segmentId && SEGMENT_ID_PATTERN.test(segmentId) ? { workspaceId, kind: 'segment', setId: segmentId } : undefined;
+
+/** A segment that exists: its set and metadata. */
+const findSegment = async (reads: SegmentReads, workspaceId: string, segmentId: string | undefined): Promise<Outcome<{ set: SetRef; meta: SegmentMeta }>> => {
+  const set = segmentRef(workspaceId, segmentId);
+  const meta = set && (await reads.getSet(set));
+  return set && meta ? ok({ set, meta }) : notFound(SEGMENT_NOT_FOUND);
 };
 
 const lastSyncOf = (meta: SegmentMeta): LastSync | null => {
@@ -79,13 +88,10 @@ export const listActiveSegments = async (reads: SegmentReads, workspaceId: strin
   segments: (await allSegments(reads, workspaceId)).filter((meta) => meta.memberCount > 0).map(summary),
 });
 
-/** A visitor id from a path, normalised, or a 400 that says what AB Tasty accepts. */
-export const requireVisitorId = (raw: string | undefined): string => {
+/** A visitor id from a path, normalised, or an `invalid` outcome that says what AB Tasty accepts. */
+export const parseVisitorId = (raw: string | undefined): Outcome<string> => {
   const id = normaliseVisitorId(raw);
-  if (id === undefined) {
-    throw new BadRequestError('Invalid visitor id', ['visitorId must match ^[a-z0-9-]{1,32}$ (letters, digits and dashes, case-insensitive)']);
-  }
-  return id;
+  return id === undefined ? invalid('Invalid visitor id', ['visitorId must match ^[a-z0-9-]{1,32}$ (letters, digits and dashes, case-insensitive)']) : ok(id);
 };
 
 /**
@@ -126,12 +132,13 @@ export const visitorSegments = async (
   names: SegmentNames,
   workspaceId: string,
   rawVisitorId: string | undefined,
-): Promise<{ visitor_id: string; segments: { id: string; name: string }[] }> => {
-  const visitorId = requireVisitorId(rawVisitorId);
-  const sets = await reads.setsOfMember(workspaceId, 'visitor', visitorId, 'segment');
+): Promise<Outcome<{ visitor_id: string; segments: { id: string; name: string }[] }>> => {
+  const visitorId = parseVisitorId(rawVisitorId);
+  if (!visitorId.ok) return visitorId;
+  const sets = await reads.setsOfMember(workspaceId, 'visitor', visitorId.value, 'segment');
   const ids = sets.map((set) => set.setId).sort();
   const known = ids.length > 0 ? await names.namesOf(workspaceId, ids) : new Map<string, string>();
-  return { visitor_id: visitorId, segments: ids.map((id) => ({ id, name: known.get(id) ?? id })) };
+  return ok({ visitor_id: visitorId.value, segments: ids.map((id) => ({ id, name: known.get(id) ?? id })) });
 };
 
 /** Strong ETag of a response body. */
@@ -147,19 +154,24 @@ export const etagMatches = (ifNoneMatch: string | undefined, etag: string): bool
   });
 };
 
-/** GET /abtasty/segments/{segmentId}/visitors: one page of members. */
+/** GET /abtasty/segments/{segmentId}/visitors: one page of members, continued with a cursor signed for the segment. */
 export const segmentVisitorsPage = async (
-  reads: SegmentReads,
-  workspaceId: string,
+  deps: { reads: SegmentReads; cursors: CursorCodec },
+  workspace: WorkspaceRecord,
   segmentId: string | undefined,
-  limit: number,
-  startKey: Record<string, unknown> | undefined,
+  page: { limit: number; cursor: string | undefined },
 ) => {
-  const set = segmentRef(workspaceId, segmentId);
-  const meta = await reads.getSet(set);
-  if (!meta) throw new NotFoundError('Segment not found');
-  const page = await reads.listMembers(set, limit, startKey);
-  return { segment: summary(meta), visitors: page.members.map((member) => member.memberId), nextKey: page.nextKey };
+  const route = `abtasty-visitors:${segmentId ?? ''}`;
+  const cursor = deps.cursors.decode(workspace, route, page.cursor);
+  if (!cursor.ok) return invalid(INVALID_CURSOR);
+  const segment = await findSegment(deps.reads, workspace.workspaceId, segmentId);
+  if (!segment.ok) return segment;
+  const members = await deps.reads.listMembers(segment.value.set, page.limit, cursor.key);
+  return ok({
+    segment: summary(segment.value.meta),
+    visitors: members.members.map((member) => member.memberId),
+    next_cursor: deps.cursors.encode(workspace, route, members.nextKey) ?? null,
+  });
 };
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
@@ -204,10 +216,10 @@ export const segmentUdcCsv = async (
   workspaceId: string,
   segmentId: string | undefined,
   options: { value?: string; startKey?: Record<string, unknown>; maxBytes?: number; pageSize?: number; pageMaxBytes?: number },
-): Promise<{ csv: string; rows: number; nextKey?: Record<string, unknown>; segment: SegmentSummary }> => {
-  const set = segmentRef(workspaceId, segmentId);
-  const meta = await reads.getSet(set);
-  if (!meta) throw new NotFoundError('Segment not found');
+): Promise<Outcome<UdcCsv>> => {
+  const found = await findSegment(reads, workspaceId, segmentId);
+  if (!found.ok) return found;
+  const { set, meta } = found.value;
   const segment = summary(meta);
   const value = csvTextCell(options.value ?? segment.name);
   const maxBytes = options.maxBytes ?? UDC_MAX_BYTES;
@@ -226,7 +238,35 @@ export const segmentUdcCsv = async (
     }
     startKey = page.nextKey;
   } while (startKey && bytes < maxBytes);
-  return { csv: `${lines.join('\n')}\n`, rows, segment, ...(startKey ? { nextKey: startKey } : {}) };
+  return ok({ csv: `${lines.join('\n')}\n`, rows, segment, ...(startKey ? { nextKey: startKey } : {}) });
+};
+
+/** A part of the UDC CSV: its text, rows and segment, and where the next part starts. */
+export interface UdcCsv {
+  readonly csv: string;
+  readonly rows: number;
+  readonly nextKey?: Record<string, unknown>;
+  readonly segment: SegmentSummary;
+}
+
+/**
+ * GET /abtasty/segments/{segmentId}/udc.csv?value=&cursor=: the `value` checked (1 to 256
+ * characters), the cursor opened (signed for this segment's CSV), then one part of the CSV with the
+ * cursor of the next part, if any.
+ */
+export const segmentUdcCsvPart = async (
+  deps: { reads: SegmentReads; cursors: CursorCodec },
+  workspace: WorkspaceRecord,
+  segmentId: string | undefined,
+  query: { value: string | undefined; cursor: string | undefined },
+): Promise<Outcome<UdcCsv & { nextCursor: string | undefined }>> => {
+  const { value } = query;
+  if (value !== undefined && (value.length === 0 || value.length > 256)) return invalid('value must be 1 to 256 characters');
+  const route = `abtasty-udc:${segmentId ?? ''}`;
+  const cursor = deps.cursors.decode(workspace, route, query.cursor);
+  if (!cursor.ok) return invalid(INVALID_CURSOR);
+  const part = await segmentUdcCsv(deps.reads, workspace.workspaceId, segmentId, { ...(value !== undefined ? { value } : {}), startKey: cursor.key });
+  return part.ok ? ok({ ...part.value, nextCursor: deps.cursors.encode(workspace, route, part.value.nextKey) }) : part;
 };
 
 /**

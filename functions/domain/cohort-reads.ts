@@ -1,11 +1,9 @@
 /**
  * The hub's read API over cohorts, import reports and user profiles (workspace `apiKey`):
  * cohort list, cohort members, one import report, and one user with its cohorts and Heap segments.
- * Pages use signed cursors bound to the workspace and route; unknown ids answer 404.
+ * Pages use signed cursors bound to the workspace and route (the `CursorCodec` port); unknown ids are
+ * `not-found` outcomes, bad queries and cursors `invalid` ones.
  */
-import { cursorScope } from '../shared/auth';
-import { decodeCursor, encodeCursor } from '../shared/cursor';
-import { BadRequestError, NotFoundError } from '../shared/errors';
 import { MAX_ID_LENGTH, type ReceivedCounts } from '../schemas/cohort-import';
 import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage, type KeyInput } from '../schemas/key-bytes';
 import type { Profile } from '../schemas/directory';
@@ -15,6 +13,8 @@ import { identifierKey, type Identifier } from './identifiers';
 import { publicFailureReason } from './import-failures';
 import { importIdTime, verifyImportId } from './import-ids';
 import type { MemberKind, SetKind, SetRef } from './membership';
+import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
+import type { CursorCodec } from './ports';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
 export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
@@ -66,6 +66,7 @@ export interface ReadDeps {
   readonly reports: { get(key: ImportReportKey): Promise<StoredImportReport | undefined> };
   readonly profiles: ProfileReader;
   readonly claims: ClaimResolver;
+  readonly cursors: CursorCodec;
 }
 
 export interface PageRequest {
@@ -84,9 +85,10 @@ const cohortView = (meta: SetMetaView) => ({
 
 /** `GET /v1/cohorts`: the workspace's cohorts ordered by id, one page. */
 export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, page: PageRequest) => {
-  const scope = cursorScope(workspace, 'cohorts');
-  const result = await deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, decodeCursor(scope, page.cursor));
-  return { cohorts: result.sets.map(cohortView), next_cursor: encodeCursor(scope, result.nextKey) ?? null };
+  const cursor = deps.cursors.decode(workspace, 'cohorts', page.cursor);
+  if (!cursor.ok) return invalid(INVALID_CURSOR);
+  const result = await deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, cursor.key);
+  return ok({ cohorts: result.sets.map(cohortView), next_cursor: deps.cursors.encode(workspace, 'cohorts', result.nextKey) ?? null });
 };
 
 /**
@@ -96,24 +98,26 @@ export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, pa
 const tooLong = (...values: string[]) => values.some((value) => value.length > MAX_ID_LENGTH);
 const cannotExist = (input: KeyInput, value: string) => tooLong(value) || !fitsKey(input, value);
 
-const requireCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string) => {
-  if (cannotExist('cohortId', cohortId)) throw new NotFoundError('Cohort not found');
+const findCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string): Promise<Outcome<SetMetaView>> => {
+  if (cannotExist('cohortId', cohortId)) return notFound('Cohort not found');
   const meta = await deps.sets.getSet(cohortRef(workspace.workspaceId, cohortId));
-  if (!meta) throw new NotFoundError(`Cohort not found: ${JSON.stringify(cohortId)}`);
-  return meta;
+  return meta ? ok(meta) : notFound(`Cohort not found: ${JSON.stringify(cohortId)}`);
 };
 
 /** `GET /v1/cohorts/{cohortId}/members`: current members, ordered by braze id, one page. */
 export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, page: PageRequest) => {
-  const meta = await requireCohort(deps, workspace, cohortId);
-  const scope = cursorScope(workspace, `cohorts/${cohortId}/members`);
-  const result = await deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, decodeCursor(scope, page.cursor));
+  const meta = await findCohort(deps, workspace, cohortId);
+  if (!meta.ok) return meta;
+  const route = `cohorts/${cohortId}/members`;
+  const cursor = deps.cursors.decode(workspace, route, page.cursor);
+  if (!cursor.ok) return invalid(INVALID_CURSOR);
+  const result = await deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, cursor.key);
   const profiles = await deps.profiles.getProfiles(
     workspace.workspaceId,
     result.members.map((member) => member.memberId),
   );
-  return {
-    cohort: cohortView(meta),
+  return ok({
+    cohort: cohortView(meta.value),
     members: result.members.map((member) => {
       const profile = profiles.get(member.memberId);
       return {
@@ -122,8 +126,8 @@ export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceReco
         ...(profile?.mergedInto !== undefined ? { merged_into: profile.mergedInto } : {}),
       };
     }),
-    next_cursor: encodeCursor(scope, result.nextKey) ?? null,
-  };
+    next_cursor: deps.cursors.encode(workspace, route, result.nextKey) ?? null,
+  });
 };
 
 /** Report status: every part counted → applied; a part given up → failed; otherwise queued. */
@@ -134,17 +138,20 @@ export const reportStatus = (report: StoredImportReport): 'queued' | 'applied' |
 
 /**
  * `GET /v1/cohorts/{cohortId}/imports/{importId}`. An id the hub issued whose report does not
- * exist yet is still in the queue: status "queued". Any other id is a 404.
+ * exist yet is still in the queue: status "queued". Any other id is `not-found`.
  */
 export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, importId: string) => {
-  if (cannotExist('cohortId', cohortId) || cannotExist('importId', importId)) throw new NotFoundError('Import not found');
+  if (cannotExist('cohortId', cohortId) || cannotExist('importId', importId)) return notFound('Import not found');
   const report = await deps.reports.get({ set: cohortRef(workspace.workspaceId, cohortId), importId });
-  if (!report) {
-    if (!verifyImportId(workspace, cohortId, importId)) {
-      throw new NotFoundError(`Import not found: ${JSON.stringify(importId)} was not issued for cohort ${JSON.stringify(cohortId)}`);
-    }
-    return { import_id: importId, cohort_id: cohortId, status: 'queued', received_at: new Date(importIdTime(importId)).toISOString() };
+  if (report) return ok(reportView(report, cohortId, importId));
+  if (!verifyImportId(workspace, cohortId, importId)) {
+    return notFound(`Import not found: ${JSON.stringify(importId)} was not issued for cohort ${JSON.stringify(cohortId)}`);
   }
+  return ok({ import_id: importId, cohort_id: cohortId, status: 'queued', received_at: new Date(importIdTime(importId)).toISOString() });
+};
+
+/** The report as the read API shows it. */
+const reportView = (report: StoredImportReport, cohortId: string, importId: string) => {
   const received = report.received;
   return {
     import_id: importId,
@@ -177,21 +184,21 @@ export type UserQuery = { readonly kind: 'braze_id'; readonly value: string } | 
 const USER_QUERY_HELP = 'Provide exactly one of external_id, alias_label with alias_name, device_id or braze_id';
 
 /** Parses `?external_id=` | `?alias_label=&alias_name=` | `?device_id=` | `?braze_id=`. */
-export const parseUserQuery = (query: Readonly<Record<string, string>>): UserQuery => {
+export const parseUserQuery = (query: Readonly<Record<string, string>>): Outcome<UserQuery> => {
   const given: UserQuery[] = [];
   if (query.external_id) given.push({ kind: 'external_id', value: query.external_id });
   if (query.device_id) given.push({ kind: 'device_id', value: query.device_id });
   if (query.braze_id) given.push({ kind: 'braze_id', value: query.braze_id });
   if (query.alias_label || query.alias_name) {
-    if (!query.alias_label || !query.alias_name) throw new BadRequestError(USER_QUERY_HELP, [USER_QUERY_HELP]);
+    if (!query.alias_label || !query.alias_name) return invalid(USER_QUERY_HELP, [USER_QUERY_HELP]);
     given.push({ kind: 'alias', label: query.alias_label, name: query.alias_name });
   }
   const [only, extra] = given;
-  if (!only || extra) throw new BadRequestError(USER_QUERY_HELP, [USER_QUERY_HELP]);
-  if (tooLong(...[query.external_id, query.device_id, query.braze_id, query.alias_label, query.alias_name].filter((value) => value !== undefined))) throw new BadRequestError(`Identifiers are at most ${MAX_ID_LENGTH} characters`, [`Identifiers are at most ${MAX_ID_LENGTH} characters`]);
+  if (!only || extra) return invalid(USER_QUERY_HELP, [USER_QUERY_HELP]);
+  const tooLongMessage = `Identifiers are at most ${MAX_ID_LENGTH} characters`;
+  if (tooLong(...[query.external_id, query.device_id, query.braze_id, query.alias_label, query.alias_name].filter((value) => value !== undefined))) return invalid(tooLongMessage, [tooLongMessage]);
   const oversize = userQueryBytesProblem(only);
-  if (oversize) throw new BadRequestError(oversize, [oversize]);
-  return only;
+  return oversize ? invalid(oversize, [oversize]) : ok(only);
 };
 
 /** Why a user query names a key over its byte budget (no stored item can have it), or undefined. */
@@ -221,7 +228,7 @@ const namedSets = async (deps: ReadDeps, workspaceId: string, kind: SetKind, set
  */
 export const findUser = async (deps: ReadDeps, workspace: WorkspaceRecord, query: UserQuery) => {
   const profile = await findProfile(deps, workspace.workspaceId, query);
-  if (!profile) throw new NotFoundError(`User not found for ${query.kind}`);
+  if (!profile) return notFound(`User not found for ${query.kind}`);
   const ws = workspace.workspaceId;
   const visitorId = profile.aliases[AB_TASTY_VISITOR_LABEL]?.toLowerCase();
   const [cohortIds, segmentIds] = await Promise.all([
@@ -232,7 +239,7 @@ export const findUser = async (deps: ReadDeps, workspace: WorkspaceRecord, query
     namedSets(deps, ws, 'cohort', cohortIds.map((set) => set.setId)),
     namedSets(deps, ws, 'segment', segmentIds.map((set) => set.setId)),
   ]);
-  return {
+  return ok({
     braze_id: profile.brazeId,
     external_id: profile.externalId ?? null,
     aliases: Object.entries(profile.aliases)
@@ -241,5 +248,5 @@ export const findUser = async (deps: ReadDeps, workspace: WorkspaceRecord, query
     device_ids: profile.deviceIds,
     cohorts,
     heap_segments: segments,
-  };
+  });
 };

@@ -1,9 +1,9 @@
 /**
- * Turning a Braze Currents POST body into queue messages, with the answer codes Braze's retry
- * behaviour calls for (protocols.md §2):
+ * Turning a Braze Currents POST body into queue messages, with the outcomes Braze's retry behaviour
+ * calls for (docs/currents.md; the handler answers them):
  * - an empty body or `{"events": []}` is a credential check: nothing to queue, 2xx;
- * - a body that is not a JSON object with an `events` array is the only 400 (Braze splits and
- *   re-sends; a single event answered 400 again is dropped for good, so never 400 for one odd event);
+ * - a body that is not a JSON object with an `events` array is the only `invalid` one (Braze splits
+ *   and re-sends; a single event refused again is dropped for good, so never refuse one odd event);
  * - an event that fails the minimal envelope, has a keyed field over its DynamoDB key byte budget
  *   (schemas/key-bytes.ts) or is too big even compressed is kept as a reject with its reason,
  *   queued with the rest, and stored by the worker in the rejects store;
@@ -12,10 +12,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { MAX_MESSAGE_BYTES } from '../shared/definitions/queues';
-import { chunkForMessages, enqueueAll, type QueueSender } from '../shared/enqueue';
-import { BadRequestError } from '../shared/errors';
 import { MAX_EVENT_TIME_SECONDS, MAX_ID_LENGTH, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
 import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage } from '../schemas/key-bytes';
+import type { WorkspaceRecord } from '../schemas/workspace';
+import { chunkToFit } from './message-chunks';
+import { invalid, ok, type Outcome, type Refusal } from './outcomes';
+import type { PublishOutcome, QueuePublisher } from './ports';
 
 /** Characters of a rejected event kept for inspection. */
 export const REJECT_RAW_LIMIT = 16_384;
@@ -26,19 +28,24 @@ export type ParsedBody = { readonly kind: 'credential-check' } | { readonly kind
 
 const BAD_BODY = 'Body must be a JSON object with an "events" array';
 
-/** Parses the body; throws 400 only when it is not a JSON object with an `events` array. */
-export const parseCurrentsBody = (rawBody: string): ParsedBody => {
-  if (rawBody.trim() === '') return { kind: 'credential-check' };
-  let parsed: unknown;
+const parseJson = (rawBody: string): Outcome<unknown> => {
   try {
-    parsed = JSON.parse(rawBody);
+    return ok(JSON.parse(rawBody));
   } catch {
-    throw new BadRequestError(BAD_BODY, ['body is not valid JSON']);
+    return invalid(BAD_BODY, ['body is not valid JSON']);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestError(BAD_BODY);
-  const events = (parsed as Record<string, unknown>).events;
-  if (!Array.isArray(events)) throw new BadRequestError(BAD_BODY);
-  return events.length === 0 ? { kind: 'credential-check' } : { kind: 'batch', items: events };
+};
+
+/** Parses the body; `invalid` only when it is not a JSON object with an `events` array. */
+export const parseCurrentsBody = (rawBody: string): Outcome<ParsedBody> => {
+  if (rawBody.trim() === '') return ok({ kind: 'credential-check' });
+  const parsed = parseJson(rawBody);
+  if (!parsed.ok) return parsed;
+  const body = parsed.value;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid(BAD_BODY);
+  const events = (body as Record<string, unknown>).events;
+  if (!Array.isArray(events)) return invalid(BAD_BODY);
+  return ok(events.length === 0 ? { kind: 'credential-check' } : { kind: 'batch', items: events });
 };
 
 const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
@@ -135,12 +142,19 @@ export const classifyEvents = (elements: readonly unknown[]): Classified => {
 };
 
 /**
- * Packs classified items into queue message bodies (≤256 KiB each). A message's dedupeKey hashes
- * its workspace and content, so the same batch re-sent by Braze is skipped whole by the worker's
- * idempotency layer; split re-sends are caught by the per-event markers.
+ * Packs classified items into queue message bodies that each `fits` a queue message (undefined if
+ * one item alone cannot). A message's dedupeKey hashes its workspace and content, so the same batch
+ * re-sent by Braze is skipped whole by the worker's idempotency layer; split re-sends are caught by
+ * the per-event markers.
  */
-export const buildMessages = (workspaceId: string, receivedAt: number, items: readonly Item[], batchId = randomBytes(6).toString('hex')): string[] =>
-  chunkForMessages(items, (chunk) => {
+export const buildMessages = (
+  workspaceId: string,
+  receivedAt: number,
+  items: readonly Item[],
+  fits: (body: string) => boolean,
+  batchId = randomBytes(6).toString('hex'),
+): string[] | undefined => {
+  const toBody = (chunk: readonly Item[]): string => {
     const events: CurrentsEvent[] = [];
     const packed: string[] = [];
     const rejects: CurrentsReject[] = [];
@@ -153,37 +167,41 @@ export const buildMessages = (workspaceId: string, receivedAt: number, items: re
     const digest = createHash('sha256').update(workspaceId).update('\n').update(content).digest('hex');
     const message: CurrentsMessage = { dedupeKey: `currents#${workspaceId}#${digest}`, workspaceId, receivedAt, batchId, events, packed, rejects };
     return JSON.stringify(message);
-  });
+  };
+  return chunkToFit(items, toBody, fits);
+};
 
-export interface IngestResult {
-  readonly credentialCheck: boolean;
-  readonly accepted: number;
-  readonly compressed: number;
-  readonly rejected: number;
-  readonly messages: number;
+/** What became of a Currents POST. */
+export type CurrentsIngestOutcome =
+  /** `?workspace=` names another workspace than the token's. */
+  | { readonly kind: 'wrong-workspace' }
+  /** Not a JSON object with an `events` array. */
+  | { readonly kind: 'invalid'; readonly refusal: Refusal }
+  | { readonly kind: 'credential-check' }
+  /** One event cannot fit a queue message (cannot happen: larger events are rejects). */
+  | { readonly kind: 'too-large' }
+  /** The queue did not take the whole batch: Braze retries it; per-event markers store each event once. */
+  | { readonly kind: 'unavailable'; readonly publish: Extract<PublishOutcome, { ok: false }> }
+  | { readonly kind: 'queued'; readonly accepted: number; readonly compressed: number; readonly rejected: number; readonly messages: number };
+
+export interface CurrentsRequest {
+  readonly rawBody: string;
+  readonly receivedAt: number;
+  /** `?workspace=<id or name>`, which must agree with the token's workspace. */
+  readonly namedWorkspace: string | undefined;
 }
 
-/**
- * Accepts one Currents POST body for an authenticated workspace: queues all of it (events and
- * rejects), or `enqueueAll` throws 503 + Retry-After (saying whether part was queued) and Braze
- * retries the batch; per-event dedupe markers store each event once.
- */
-export const ingestCurrents = async (
-  deps: { sender: QueueSender; queueUrl: string },
-  workspaceId: string,
-  rawBody: string,
-  receivedAt: number,
-): Promise<IngestResult> => {
-  const body = parseCurrentsBody(rawBody);
-  if (body.kind === 'credential-check') return { credentialCheck: true, accepted: 0, compressed: 0, rejected: 0, messages: 0 };
-  const classified = classifyEvents(body.items);
-  const messages = buildMessages(workspaceId, receivedAt, classified.items);
-  await enqueueAll(deps.sender, deps.queueUrl, messages);
-  return {
-    credentialCheck: false,
-    accepted: classified.accepted,
-    compressed: classified.packed,
-    rejected: classified.rejected.length,
-    messages: messages.length,
-  };
+/** Accepts one Currents POST body for an authenticated workspace: queues all of it (events and rejects), or says why not. */
+export const ingestCurrents = async (deps: { publisher: QueuePublisher }, workspace: WorkspaceRecord, request: CurrentsRequest): Promise<CurrentsIngestOutcome> => {
+  const named = request.namedWorkspace;
+  if (named !== undefined && named !== workspace.workspaceId && named !== workspace.name) return { kind: 'wrong-workspace' };
+  const body = parseCurrentsBody(request.rawBody);
+  if (!body.ok) return { kind: 'invalid', refusal: body };
+  if (body.value.kind === 'credential-check') return { kind: 'credential-check' };
+  const classified = classifyEvents(body.value.items);
+  const messages = buildMessages(workspace.workspaceId, request.receivedAt, classified.items, deps.publisher.fits);
+  if (!messages) return { kind: 'too-large' };
+  const published = await deps.publisher.publishAll(messages);
+  if (!published.ok) return { kind: 'unavailable', publish: published };
+  return { kind: 'queued', accepted: classified.accepted, compressed: classified.packed, rejected: classified.rejected.length, messages: messages.length };
 };

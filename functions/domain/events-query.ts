@@ -1,16 +1,16 @@
-/** Parsing of the events read API's query parameters (pure). */
-import { BadRequestError } from '../shared/errors';
+/** Parsing of the events read API's query parameters (pure): values, or `invalid` outcomes saying why not. */
 import { MAX_EVENT_TIME_SECONDS } from '../schemas/currents';
 import { fitsKey, keyBytesMessage, type KeyInput } from '../schemas/key-bytes';
+import { invalid, ok, type Outcome } from './outcomes';
 
 /**
- * A request value the read puts into a key (`type`, `brazeId`): 400 over its byte budget, since no
- * stored key can hold it and DynamoDB refuses an over-long key with a ValidationException (a 500).
+ * A request value the read puts into a key (`type`, `brazeId`): invalid over its byte budget, since
+ * no stored key can hold it and DynamoDB refuses an over-long key with a ValidationException (a 500).
  */
-export const requireKeyFits = (name: string, input: KeyInput, value: string): string => {
-  if (fitsKey(input, value)) return value;
+export const keyFits = (name: string, input: KeyInput, value: string): Outcome<string> => {
+  if (fitsKey(input, value)) return ok(value);
   const message = keyBytesMessage(name, input);
-  throw new BadRequestError(message, [message]);
+  return invalid(message, [message]);
 };
 
 /** Exclusive upper bound used when `to` is absent: beyond any storable event time. */
@@ -20,25 +20,32 @@ export const END_OF_TIME_MS = (MAX_EVENT_TIME_SECONDS + 1) * 1000;
  * A time parameter: integer UNIX seconds (Currents' own unit) or an ISO-8601 date/time.
  * Returns epoch ms, or `fallback` when absent.
  */
-export const parseTimeParam = (name: string, raw: string | undefined, fallback: number): number => {
-  if (raw === undefined || raw === '') return fallback;
+export const parseTimeParam = (name: string, raw: string | undefined, fallback: number): Outcome<number> => {
+  if (raw === undefined || raw === '') return ok(fallback);
   if (/^\d+$/.test(raw)) {
     const seconds = Number(raw);
-    if (seconds > MAX_EVENT_TIME_SECONDS) throw new BadRequestError(`${name} is out of range`);
-    return seconds * 1000;
+    return seconds > MAX_EVENT_TIME_SECONDS ? invalid(`${name} is out of range`) : ok(seconds * 1000);
   }
   const ms = Date.parse(raw);
-  if (Number.isNaN(ms) || ms < 0) throw new BadRequestError(`${name} must be UNIX seconds or an ISO-8601 date`);
-  return ms;
+  return Number.isNaN(ms) || ms < 0 ? invalid(`${name} must be UNIX seconds or an ISO-8601 date`) : ok(ms);
+};
+
+export interface TimeRange {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** `from` and `to` read with their defaults, `to` later than `from`. */
+const parseBounds = (query: Readonly<Record<string, string>>, toFallback: number): Outcome<TimeRange> => {
+  const fromMs = parseTimeParam('from', query.from, 0);
+  if (!fromMs.ok) return fromMs;
+  const toMs = parseTimeParam('to', query.to, toFallback);
+  if (!toMs.ok) return toMs;
+  return toMs.value <= fromMs.value ? invalid('to must be later than from') : ok({ fromMs: fromMs.value, toMs: toMs.value });
 };
 
 /** `from` (inclusive) and `to` (exclusive) in epoch ms. */
-export const parseRange = (query: Readonly<Record<string, string>>): { fromMs: number; toMs: number } => {
-  const fromMs = parseTimeParam('from', query.from, 0);
-  const toMs = parseTimeParam('to', query.to, END_OF_TIME_MS);
-  if (toMs <= fromMs) throw new BadRequestError('to must be later than from');
-  return { fromMs, toMs };
-};
+export const parseRange = (query: Readonly<Record<string, string>>): Outcome<TimeRange> => parseBounds(query, END_OF_TIME_MS);
 
 /** Longest span the type query accepts: the default retention. */
 export const MAX_TYPE_RANGE_DAYS = 400;
@@ -55,11 +62,9 @@ export const utcDaysBetween = (fromMs: number, toMs: number): string[] => {
 };
 
 /** Range of the type query: `from` required, `to` defaulting to now, at most MAX_TYPE_RANGE_DAYS. */
-export const parseTypeRange = (query: Readonly<Record<string, string>>, nowMs: number): { fromMs: number; toMs: number } => {
-  if (!query.from) throw new BadRequestError('from is required');
-  const fromMs = parseTimeParam('from', query.from, 0);
-  const toMs = parseTimeParam('to', query.to, nowMs + 1);
-  if (toMs <= fromMs) throw new BadRequestError('to must be later than from');
-  if (toMs - fromMs > MAX_TYPE_RANGE_DAYS * DAY_MS) throw new BadRequestError(`the range can span at most ${MAX_TYPE_RANGE_DAYS} days`);
-  return { fromMs, toMs };
+export const parseTypeRange = (query: Readonly<Record<string, string>>, nowMs: number): Outcome<TimeRange> => {
+  if (!query.from) return invalid('from is required');
+  const range = parseBounds(query, nowMs + 1);
+  if (!range.ok) return range;
+  return range.value.toMs - range.value.fromMs > MAX_TYPE_RANGE_DAYS * DAY_MS ? invalid(`the range can span at most ${MAX_TYPE_RANGE_DAYS} days`) : range;
 };

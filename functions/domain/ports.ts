@@ -44,3 +44,51 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** The clock's current time as ISO-8601 UTC (the form of every stored `createdAt` / `updatedAt`). */
 export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();
+
+/** How far publishing a request's messages got: all of them, or some of them before the queue gave up. */
+export type PublishOutcome =
+  | { readonly ok: true; readonly messages: number }
+  | {
+      readonly ok: false;
+      /** Messages the queue confirmed before giving up (a retry is safe: every message is idempotent). */
+      readonly queued: number;
+      readonly total: number;
+      /** The last error, for the log. */
+      readonly cause?: unknown;
+    };
+
+/**
+ * A work queue, for the ingest side: whether a message body fits one queue message (as it will be
+ * sent), and publishing a request's messages whole or saying how far it got. Implemented over SQS
+ * batching by adapters/queue-publisher.ts.
+ */
+export interface QueuePublisher {
+  readonly fits: (body: string) => boolean;
+  readonly publishAll: (bodies: readonly string[]) => Promise<PublishOutcome>;
+}
+
+/** A cursor, opened: the page key to continue from (undefined without a cursor), or `ok: false` when it was not issued here. */
+export type OpenedCursor = { readonly ok: true; readonly key: Record<string, unknown> | undefined } | { readonly ok: false };
+
+/**
+ * Page keys as opaque, tamper-evident cursors, bound to a workspace and a route name: a cursor of
+ * another workspace or route does not open. Every read API uses it (shared/cursor.ts `signedCursors`).
+ */
+export interface CursorCodec {
+  encode(workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): string | undefined;
+  decode(workspace: WorkspaceRecord, route: string, cursor: string | undefined): OpenedCursor;
+}
+
+/** One page of a query: its items and where the next page starts. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextKey?: Record<string, unknown> | undefined;
+}
+
+/** The reads of the events read API: stored Currents events (decoded), and the Currents and Heap rejects as stored. */
+export interface EventReads {
+  userEvents(workspaceId: string, brazeId: string, range: { fromMs: number; toMs: number; type?: string }, limit: number, startKey?: Record<string, unknown>): Promise<Page<unknown>>;
+  typeEvents(workspaceId: string, type: string, day: string, range: { fromMs: number; toMs: number }, limit: number, startKey?: Record<string, unknown>): Promise<Page<unknown>>;
+  currentsRejects(workspaceId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Record<string, unknown>>>;
+  heapRejects(workspaceId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Record<string, unknown>>>;
+}

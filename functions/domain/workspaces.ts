@@ -6,16 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, generateSecret, hashSecret } from '../shared/crypto';
 import { ownValue } from '../shared/own';
+import { canHoldPartnerKey, type PartnerKeyPolicy, type WorkspaceCredentials, type WorkspaceRecord } from '../schemas/workspace';
 import {
-  CREDENTIAL_PREFIXES,
-  canHoldPartnerKey,
-  HASHED_CREDENTIALS,
+  CREDENTIAL_KINDS,
+  CREDENTIALS,
+  HASHED_CREDENTIAL_KINDS,
+  isHashedCredential,
   type CredentialKind,
+  type CredentialValues,
   type HashedCredentialKind,
-  type PartnerKeyPolicy,
-  type WorkspaceCredentials,
-  type WorkspaceRecord,
-} from '../schemas/workspace';
+  type SuppliableCredentialKind,
+} from '../shared/definitions/credentials';
 import type { Clock, SecretBox, WorkspaceStore } from './ports';
 
 export class WorkspaceExistsError extends Error {
@@ -35,13 +36,20 @@ export class WorkspaceNotFoundError extends Error {
 /** Encryption context binds a ciphertext to its workspace: it cannot be replayed into another. */
 const secretContext = (workspaceId: string): Record<string, string> => ({ workspaceId, purpose: 'heapWebhookSecret' });
 
-export interface CreateWorkspaceInput {
+export interface CreateWorkspaceInput extends Partial<Record<SuppliableCredentialKind, string>> {
   name: string;
   partnerName?: string;
   partnerKeyPolicy?: PartnerKeyPolicy;
-  /** Use this Heap webhook secret instead of generating one (Heap generates the real one). */
-  heapWebhookSecret?: string;
 }
+
+/** A fresh value of every credential kind (definitions/credentials.ts), or the one supplied where a kind allows it. */
+const generateCredentials = (input: CreateWorkspaceInput): CredentialValues =>
+  Object.fromEntries(
+    CREDENTIAL_KINDS.map((kind) => {
+      const supplied = 'suppliable' in CREDENTIALS[kind] ? input[kind as SuppliableCredentialKind] : undefined;
+      return [kind, supplied ?? generateSecret(CREDENTIALS[kind].prefix)];
+    }),
+  ) as CredentialValues;
 
 /** Creates a workspace with fresh random credentials and returns them (the only time they are shown). */
 export const createWorkspace = async (
@@ -51,18 +59,9 @@ export const createWorkspace = async (
   const workspaceId = `ws${randomBytes(8).toString('hex')}`;
   const partnerName = input.partnerName ?? 'hub';
   if (!canHoldPartnerKey(partnerName)) throw new Error(`Partner name "${partnerName}" cannot hold a partner key: choose another`);
-  const credentials: WorkspaceCredentials = {
-    workspaceId,
-    partnerName,
-    partnerApiKey: generateSecret(CREDENTIAL_PREFIXES.partnerApiKey),
-    dataImportKey: generateSecret(CREDENTIAL_PREFIXES.dataImportKey),
-    currentsToken: generateSecret(CREDENTIAL_PREFIXES.currentsToken),
-    heapWebhookSecret: input.heapWebhookSecret ?? generateSecret(CREDENTIAL_PREFIXES.heapWebhookSecret),
-    abTastyToken: generateSecret(CREDENTIAL_PREFIXES.abTastyToken),
-    apiKey: generateSecret(CREDENTIAL_PREFIXES.apiKey),
-  };
+  const credentials: WorkspaceCredentials = { workspaceId, partnerName, ...generateCredentials(input) };
   const credentialHashes = Object.fromEntries(
-    HASHED_CREDENTIALS.map((kind) => [kind, hashSecret(credentials[kind])]),
+    HASHED_CREDENTIAL_KINDS.map((kind) => [kind, hashSecret(credentials[kind])]),
   ) as Record<HashedCredentialKind, string>;
   const record: WorkspaceRecord = {
     workspaceId,
@@ -87,28 +86,36 @@ const requireWorkspace = async (store: WorkspaceStore, name: string): Promise<Wo
   return workspace;
 };
 
-/** Replaces one credential with a new random value; the old one stops working at once. */
+/**
+ * The partner keys pinned or configured to `oldHash` (the generated partner key is the configured
+ * key of the workspace's own partner name, see createWorkspace), moved to `newHash`: otherwise the
+ * rotated-out key would keep working.
+ */
+const repinPartnerKeys = async (store: WorkspaceStore, workspace: WorkspaceRecord, oldHash: string, newHash: string): Promise<void> => {
+  const partnerKeyHashes = Object.fromEntries(
+    Object.entries(workspace.partnerKeyHashes).map(([partner, hash]) => [partner, hash === oldHash ? newHash : hash]),
+  );
+  await store.update(workspace.workspaceId, { partnerKeyHashes });
+};
+
+/**
+ * Replaces one credential with a new random value; the old one stops working at once. How it is
+ * stored and what else rotating it moves come from its definition (definitions/credentials.ts).
+ */
 export const rotateCredential = async (
   deps: { store: WorkspaceStore; secrets: SecretBox },
   name: string,
   kind: CredentialKind,
 ): Promise<{ workspaceId: string; credential: CredentialKind; value: string }> => {
   const workspace = await requireWorkspace(deps.store, name);
-  const value = generateSecret(CREDENTIAL_PREFIXES[kind]);
-  if (kind === 'heapWebhookSecret') {
-    await setHeapWebhookSecret(deps, name, value);
+  const value = generateSecret(CREDENTIALS[kind].prefix);
+  if (!isHashedCredential(kind)) {
+    await ENCRYPTED_CREDENTIAL_WRITERS[kind](deps, name, value);
   } else {
     const oldHash = workspace.credentialHashes[kind] ?? '';
     const newHash = hashSecret(value);
     await deps.store.replaceCredentialHash(workspace.workspaceId, kind, oldHash, newHash);
-    if (kind === 'partnerApiKey') {
-      // The generated partner key is also the pinned/configured key of the partners that use it
-      // (see createWorkspace): move them to the new key, or the old one would keep working.
-      const partnerKeyHashes = Object.fromEntries(
-        Object.entries(workspace.partnerKeyHashes).map(([partner, hash]) => [partner, hash === oldHash ? newHash : hash]),
-      );
-      await deps.store.update(workspace.workspaceId, { partnerKeyHashes });
-    }
+    if (CREDENTIALS[kind].rotation === 'replace-and-repin-partner-keys') await repinPartnerKeys(deps.store, workspace, oldHash, newHash);
   }
   return { workspaceId: workspace.workspaceId, credential: kind, value };
 };
@@ -122,6 +129,11 @@ export const setHeapWebhookSecret = async (
   const workspace = await requireWorkspace(deps.store, name);
   const ciphertext = await deps.secrets.encrypt(secret, secretContext(workspace.workspaceId));
   await deps.store.update(workspace.workspaceId, { heapWebhookSecretCiphertext: ciphertext });
+};
+
+/** Where each encrypted credential kind is written (its ciphertext is a field of the workspace record). */
+const ENCRYPTED_CREDENTIAL_WRITERS: Record<Exclude<CredentialKind, HashedCredentialKind>, typeof setHeapWebhookSecret> = {
+  heapWebhookSecret: (...args) => setHeapWebhookSecret(...args),
 };
 
 /** The plaintext Heap webhook secret of a workspace, for HMAC verification. */

@@ -7,7 +7,10 @@ import * as z from 'zod/mini';
 import { cohortChangesSchema, cohortIdSchema, cohortNameSchema } from './cohort-import';
 import { currentsEventSchema } from './currents';
 import { heapEnvelopeSchema, heapSyncDataSchema } from './heap';
-export { aliasNewSchema, identifySchema } from './identity';
+import { aliasNewSchema, identifySchema } from './identity';
+import type { BodySchemaName } from '../shared/definitions/routes';
+
+export { aliasNewSchema, identifySchema };
 
 const brazeCredentials = {
   partner_api_key: z.string().check(z.minLength(1)),
@@ -37,3 +40,13 @@ export const currentsBodySchema = z.looseObject({ events: z.array(currentsEventS
 
 /** `{ message, errors? }`: every refusal, in every route's convention. */
 export const errorBodySchema = z.object({ message: z.string(), errors: z.optional(z.array(z.string())) });
+
+/** Every request body a route names (`body` in definitions/routes.ts), by name. */
+export const BODY_SCHEMAS = {
+  cohortUpsert: cohortUpsertBodySchema,
+  cohortUsers: cohortUsersBodySchema,
+  heapWebhook: heapWebhookBodySchema,
+  currents: currentsBodySchema,
+  aliasNew: aliasNewSchema,
+  identify: identifySchema,
+} as const satisfies Record<BodySchemaName, z.ZodMiniType>;

@@ -1,32 +1,14 @@
 /** Workspace records and the credentials printed to their owner. */
 import * as z from 'zod/mini';
 import { UNSTORABLE_MAP_KEYS } from '../shared/own';
+import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS, type CredentialValues } from '../shared/definitions/credentials';
 
-export const CREDENTIAL_KINDS = [
-  'partnerApiKey',
-  'dataImportKey',
-  'currentsToken',
-  'heapWebhookSecret',
-  'abTastyToken',
-  'apiKey',
-] as const;
+export { CREDENTIAL_KINDS, type CredentialKind, type HashedCredentialKind } from '../shared/definitions/credentials';
 
 export const credentialKindSchema = z.enum(CREDENTIAL_KINDS);
-export type CredentialKind = z.infer<typeof credentialKindSchema>;
 
-/** Credentials that are only ever compared, so only their hashes are stored. */
-export const HASHED_CREDENTIALS = ['partnerApiKey', 'dataImportKey', 'currentsToken', 'abTastyToken', 'apiKey'] as const;
-export type HashedCredentialKind = (typeof HASHED_CREDENTIALS)[number];
-
-/** Prefixes make a leaked credential recognisable in a secret scanner; they reveal nothing else. */
-export const CREDENTIAL_PREFIXES = {
-  partnerApiKey: 'hub_pk',
-  dataImportKey: 'hub_dik',
-  currentsToken: 'hub_cur',
-  heapWebhookSecret: 'hub_heap',
-  abTastyToken: 'hub_abt',
-  apiKey: 'hub_api',
-} as const satisfies Record<CredentialKind, string>;
+/** Credentials that are only ever compared, so only their hashes are stored (see definitions/credentials.ts). */
+export const HASHED_CREDENTIALS = HASHED_CREDENTIAL_KINDS;
 
 export const workspaceNameSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/));
 export const partnerNameSchema = z.string().check(z.regex(/^[a-z0-9_-]{1,64}$/));
@@ -49,8 +31,8 @@ export const workspaceRecordSchema = z.object({
   name: z.string(),
   partnerName: z.string(),
   createdAt: z.string(),
-  /** SHA-256 of each compared-only credential. */
-  credentialHashes: z.record(z.enum(HASHED_CREDENTIALS), z.string()),
+  /** SHA-256 of each compared-only credential; a kind added to the registry later is absent from older workspaces until issued. */
+  credentialHashes: z.partialRecord(z.enum(HASHED_CREDENTIALS), z.string()),
   /** The Heap webhook secret, encrypted (KMS in AWS, AES-GCM with a local key in the local stack). */
   heapWebhookSecretCiphertext: z.string(),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
@@ -66,13 +48,4 @@ export const workspaceRecordSchema = z.object({
 export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
 
 /** What `workspace create` prints: the only time plaintext credentials leave the hub. */
-export interface WorkspaceCredentials {
-  workspaceId: string;
-  partnerName: string;
-  partnerApiKey: string;
-  dataImportKey: string;
-  currentsToken: string;
-  heapWebhookSecret: string;
-  abTastyToken: string;
-  apiKey: string;
-}
+export type WorkspaceCredentials = { workspaceId: string; partnerName: string } & CredentialValues;

@@ -1,20 +1,25 @@
 /**
  * Opaque, tamper-evident pagination cursors: the DynamoDB LastEvaluatedKey, base64url-encoded and
  * signed with HMAC-SHA256 under a key bound to the workspace and the route. A cursor from another
- * workspace, another route, or edited by hand fails verification and is refused with 400.
+ * workspace, another route, or edited by hand fails verification (the read APIs answer 400).
  *
  * Only the canonical encoding of a signature is accepted: 16 bytes take 22 base64url characters
  * whose last one carries 4 unused bits, so several spellings decode to the same bytes. A spelling
  * that does not re-encode to itself is refused before the MAC is compared (in constant time).
+ *
+ * `signedCursors` implements the domain's `CursorCodec` port (domain/ports.ts) for all read APIs.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { BadRequestError } from './errors';
+import type { WorkspaceRecord } from '../schemas/workspace';
 
 /** Signing key: per workspace (its stored apiKey hash, never shown to callers) and per route. */
 export interface CursorScope {
   readonly secret: string;
   readonly route: string;
 }
+
+/** A decoded cursor: the page key (undefined when no cursor was given), or `ok: false` when it does not verify. */
+export type DecodedCursor = { readonly ok: true; readonly key: Record<string, unknown> | undefined } | { readonly ok: false };
 
 const sign = (scope: CursorScope, payload: string): Buffer =>
   createHmac('sha256', scope.secret).update(`${scope.route}\n${payload}`).digest().subarray(0, 16);
@@ -25,27 +30,46 @@ export const encodeCursor = (scope: CursorScope, key: Record<string, unknown> | 
   return `${payload}.${sign(scope, payload).toString('base64url')}`;
 };
 
-export const decodeCursor = (scope: CursorScope, cursor: string | undefined): Record<string, unknown> | undefined => {
-  if (cursor === undefined || cursor === '') return undefined;
-  const [payload, signature, extra] = cursor.split('.');
-  if (!payload || !signature || extra !== undefined || cursor.length > 4096) throw new BadRequestError('Invalid cursor');
-  const expected = sign(scope, payload);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.toString('base64url') !== signature) throw new BadRequestError('Invalid cursor');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new BadRequestError('Invalid cursor');
+const INVALID: DecodedCursor = { ok: false };
+
+const parsePayload = (payload: string): DecodedCursor => {
   try {
     const key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new Error('not an object');
-    return key as Record<string, unknown>;
+    return typeof key === 'object' && key !== null && !Array.isArray(key) ? { ok: true, key: key as Record<string, unknown> } : INVALID;
   } catch {
-    throw new BadRequestError('Invalid cursor');
+    return INVALID;
   }
 };
 
-/** Page size from a `limit` query parameter: default, capped, and a clear 400 when not a number. */
-export const pageLimit = (raw: string | undefined, fallback = 100, max = 1000): number => {
+export const decodeCursor = (scope: CursorScope, cursor: string | undefined): DecodedCursor => {
+  if (cursor === undefined || cursor === '') return { ok: true, key: undefined };
+  const [payload, signature, extra] = cursor.split('.');
+  if (!payload || !signature || extra !== undefined || cursor.length > 4096) return INVALID;
+  const expected = sign(scope, payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.toString('base64url') !== signature) return INVALID;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return INVALID;
+  return parsePayload(payload);
+};
+
+/** The signing scope of a workspace's cursors on one route. */
+export const cursorScope = (workspace: WorkspaceRecord, route: string): CursorScope => ({
+  secret: `${workspace.workspaceId}:${workspace.credentialHashes.apiKey ?? ''}`,
+  route,
+});
+
+/** HMAC-signed cursors, scoped per workspace and route (the `CursorCodec` of every read API). */
+export const signedCursors = {
+  encode: (workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): string | undefined => encodeCursor(cursorScope(workspace, route), key),
+  decode: (workspace: WorkspaceRecord, route: string, cursor: string | undefined): DecodedCursor => decodeCursor(cursorScope(workspace, route), cursor),
+};
+
+export const PAGE_LIMIT_MESSAGE = 'limit must be a positive integer';
+
+/** Page size from a `limit` query parameter: default, capped; undefined when it is not a positive integer. */
+export const pageLimit = (raw: string | undefined, fallback = 100, max = 1000): number | undefined => {
   if (raw === undefined || raw === '') return fallback;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1) throw new BadRequestError('limit must be a positive integer');
+  if (!Number.isInteger(limit) || limit < 1) return undefined;
   return Math.min(limit, max);
 };

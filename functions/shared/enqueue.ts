@@ -49,34 +49,47 @@ export const sqsSafeJson = (body: string): string =>
     [...Array(chars.length).keys()].map((index) => `\\u${chars.charCodeAt(index).toString(16)}`).join(''),
   );
 
-/**
- * Sends every body or throws `QueueUnavailableError`, which counts the messages SQS confirmed before
- * it gave up. Entries that SQS reports as failed are retried (up to `attempts` rounds); a thrown SDK
- * error counts as every entry failing.
- */
-export const enqueueAll = async (
-  sender: QueueSender,
-  queueUrl: string,
-  bodies: readonly string[],
-  attempts = 3,
-): Promise<void> => {
-  let queued = 0;
-  for (const batch of planBatches(bodies.map(sqsSafeJson))) {
-    let pending = batch;
-    let cause: unknown = 'SQS reported the entries as failed';
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      if (attempt > attempts) throw new QueueUnavailableError(5, { queued, total: bodies.length, cause });
-      try {
-        const { failed } = await sender.sendBatch(queueUrl, pending);
-        const still = failed.map((index) => pending[index]).filter((body): body is string => body !== undefined);
-        queued += pending.length - still.length;
-        pending = still;
-      } catch (error) {
-        cause = error;
-      }
+/** What sending a request's messages came to: all sent, or how many SQS confirmed before it gave up. */
+export type SendOutcome = { readonly ok: true; readonly messages: number } | { readonly ok: false; readonly queued: number; readonly total: number; readonly cause: unknown };
+
+/** Sends one batch with retries; resolves with the entries still unsent and the last error. */
+const sendBatchWithRetries = async (sender: QueueSender, queueUrl: string, batch: string[], attempts: number) => {
+  let pending = batch;
+  let cause: unknown = 'SQS reported the entries as failed';
+  for (let attempt = 1; pending.length > 0 && attempt <= attempts; attempt += 1) {
+    try {
+      const { failed } = await sender.sendBatch(queueUrl, pending);
+      pending = failed.map((index) => pending[index]).filter((body): body is string => body !== undefined);
+    } catch (error) {
+      cause = error;
     }
   }
+  return { unsent: pending.length, cause };
 };
+
+/**
+ * Sends every body, batch after batch, and says whether all of them went. Entries that SQS reports
+ * as failed are retried (up to `attempts` rounds); a thrown SDK error counts as every entry failing.
+ * When a batch gives up, the outcome counts the messages SQS confirmed before.
+ */
+export const sendAll = async (sender: QueueSender, queueUrl: string, bodies: readonly string[], attempts = 3): Promise<SendOutcome> => {
+  let queued = 0;
+  for (const batch of planBatches(bodies.map(sqsSafeJson))) {
+    const { unsent, cause } = await sendBatchWithRetries(sender, queueUrl, batch, attempts);
+    queued += batch.length - unsent;
+    if (unsent > 0) return { ok: false, queued, total: bodies.length, cause };
+  }
+  return { ok: true, messages: bodies.length };
+};
+
+/** Sends every body or throws `QueueUnavailableError`, which counts the messages SQS confirmed before it gave up. */
+export const enqueueAll = async (sender: QueueSender, queueUrl: string, bodies: readonly string[], attempts = 3): Promise<void> => {
+  const outcome = await sendAll(sender, queueUrl, bodies, attempts);
+  if (!outcome.ok) throw new QueueUnavailableError(5, outcome);
+};
+
+/** Whether a body fits one SQS message as it will be sent (escaped, see sqsSafeJson). */
+export const sqsMessageFits = (body: string): boolean => Buffer.byteLength(sqsSafeJson(body), 'utf8') <= MAX_MESSAGE_BYTES;
 
 /**
  * Splits items into message-sized chunks: each chunk's serialised message stays under the SQS

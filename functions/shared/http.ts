@@ -1,7 +1,8 @@
 /**
  * The HTTP side of every handler: turns an API Gateway proxy event into a small request object,
- * runs the route function, and maps `HubError`s to `{ message, errors }` bodies with the partner's
- * status codes. Unknown errors become a bare 500 that reveals nothing.
+ * runs the route function, logs and counts its answer. Refusals (built with `refusal`, or a thrown
+ * `HubError`) are `{ message, errors }` bodies with the partner's status codes, logged without body
+ * or credentials. Unknown errors become a bare 500 that reveals nothing.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HubError, PayloadTooLargeError } from './errors';
@@ -28,6 +29,8 @@ export interface HttpResponse {
   /** A non-JSON body (CSV, say); `body` is ignored when this is set. */
   readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Set on refusals: logged (reason and, for a 5xx, what is known about the failure) and counted as `Refused<status>`. */
+  readonly refused?: { readonly reason: string; readonly logDetail?: Readonly<Record<string, unknown>> };
 }
 
 export interface HttpHandlerOptions {
@@ -76,6 +79,37 @@ export const json = (status: number, body: unknown, headers?: Record<string, str
   ...(headers ? { headers } : {}),
 });
 
+/** A refusal: `{ message, errors? }` (errors only when there are some) with the route's status. */
+export const refusal = (
+  status: number,
+  message: string,
+  options: { errors?: readonly string[]; headers?: Readonly<Record<string, string>>; logDetail?: Readonly<Record<string, unknown>> } = {},
+): HttpResponse => ({
+  status,
+  body: options.errors !== undefined && options.errors.length > 0 ? { message, errors: options.errors } : { message },
+  ...(options.headers ? { headers: options.headers } : {}),
+  refused: { reason: message, ...(options.logDetail ? { logDetail: options.logDetail } : {}) },
+});
+
+/** The refusal a `HubError` stands for. */
+export const refusalOf = (error: HubError): HttpResponse =>
+  refusal(error.status, error.message, { errors: error.errors, headers: error.headers, logDetail: error.logDetail });
+
+/**
+ * Logs and counts an answer. Refusals: the status and reason, never the body or credentials; a 5xx
+ * (a dependency failed) at ERROR, with what is known about the failure.
+ */
+const record = (route: string, response: HttpResponse): void => {
+  if (!response.refused) {
+    metrics.addMetric(routeMetric(route, response.status < 300 ? 'Accepted' : 'Answered'), MetricUnit.Count, 1);
+    return;
+  }
+  const { reason, logDetail } = response.refused;
+  if (response.status >= 500) logger.error('request refused', { status: response.status, reason, ...logDetail });
+  else logger.info('request refused', { status: response.status, reason });
+  metrics.addMetric(routeMetric(route, `Refused${response.status}`), MetricUnit.Count, 1);
+};
+
 /** Wraps a route function as a Lambda handler for API Gateway proxy events. */
 export const httpHandler =
   (route: string, fn: (request: HttpRequest) => Promise<HttpResponse>, options: HttpHandlerOptions = {}) =>
@@ -84,21 +118,15 @@ export const httpHandler =
     logger.appendKeys({ route });
     try {
       const request = toHttpRequest(event);
-      if (options.maxBodyBytes !== undefined && Buffer.byteLength(request.rawBody, 'utf8') > options.maxBodyBytes) {
-        throw new PayloadTooLargeError(options.maxBodyBytes);
-      }
-      const response = await fn(request);
-      metrics.addMetric(routeMetric(route, response.status < 300 ? 'Accepted' : 'Answered'), MetricUnit.Count, 1);
+      const tooLarge = options.maxBodyBytes !== undefined && Buffer.byteLength(request.rawBody, 'utf8') > options.maxBodyBytes;
+      const response = tooLarge ? refusalOf(new PayloadTooLargeError(options.maxBodyBytes ?? 0)) : await fn(request);
+      record(route, response);
       return toResult(response);
     } catch (error) {
       if (error instanceof HubError) {
-        // Expected refusals: log the status and reason, never the body or credentials; a 5xx (a
-        // dependency failed) at ERROR, with what is known about the failure.
-        if (error.status >= 500) logger.error('request refused', { status: error.status, reason: error.message, ...error.logDetail });
-        else logger.info('request refused', { status: error.status, reason: error.message });
-        metrics.addMetric(routeMetric(route, `Refused${error.status}`), MetricUnit.Count, 1);
-        const body = error.errors.length > 0 ? { message: error.message, errors: error.errors } : { message: error.message };
-        return toResult({ status: error.status, body, headers: error.headers });
+        const response = refusalOf(error);
+        record(route, response);
+        return toResult(response);
       }
       logger.error('unhandled error', error as Error);
       metrics.addMetric(routeMetric(route, 'Error'), MetricUnit.Count, 1);

@@ -9,7 +9,8 @@ import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { createWorkspace, rotateCredential } from '../../functions/domain/workspaces';
 import { systemClock } from '../../functions/domain/ports';
-import { CREDENTIAL_KINDS, type WorkspaceCredentials } from '../../functions/schemas/workspace';
+import { CREDENTIAL_KINDS } from '../../functions/shared/definitions/credentials';
+import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal, startSqsEmulator, type RunningService } from './services';
 import { startHub, type LocalHub } from './hub';
@@ -28,7 +29,7 @@ const ensureDevWorkspace = async (
   const existing = await store.getByName(DEV_WORKSPACE);
   if (existing && saved?.workspaceId === existing.workspaceId) return saved;
   if (!existing) return createWorkspace({ store, secrets, clock: systemClock }, { name: DEV_WORKSPACE });
-  // The data survived but the plaintext credentials did not: issue fresh ones.
+  // The data survived but the plaintext credentials did not: issue a fresh one of every kind in the registry.
   const fresh: Record<string, string> = { workspaceId: existing.workspaceId, partnerName: existing.partnerName };
   for (const kind of CREDENTIAL_KINDS) fresh[kind] = (await rotateCredential({ store, secrets }, DEV_WORKSPACE, kind)).value;
   return fresh as unknown as WorkspaceCredentials;

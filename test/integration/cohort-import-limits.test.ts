@@ -4,7 +4,9 @@
  * report marked failed.
  */
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { collapseIdentifierChanges, planMembershipMessages } from '../../functions/domain/cohort-ingest';
+import { collapseIdentifierChanges } from '../../functions/domain/cohort-import-validation';
+import { planMembershipMessages } from '../../functions/domain/cohort-ingest';
+import { sqsMessageFits } from '../../functions/shared/enqueue';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { eventually, startTestHub, type TestHub } from './harness';
 
@@ -46,7 +48,8 @@ describe('cohort import limits', () => {
       { workspaceId: creds.workspaceId, partner: 'segment', cohortId: 'poisoned', importId: 'imp_poison', receivedAt: Date.now() },
       collapseIdentifierChanges([{ identifier: { kind: 'external_id', value: 'x'.repeat(3000) }, op: 'add' }]),
       { user_ids: 1, device_ids: 0, aliases: 0 },
-    );
+      sqsMessageFits,
+    ) ?? [];
 
     await hub.sqs.send(new SendMessageCommand({ QueueUrl: hub.queues.cohortImport.url, MessageBody: body! }));
     const dead = await eventually(async () => {

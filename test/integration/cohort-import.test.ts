@@ -12,7 +12,9 @@ import { dynamoMembershipStore } from '../../functions/adapters/membership-store
 import { dynamoSetWriter } from '../../functions/adapters/set-writer';
 import { dynamoPartnerKeyLog } from '../../functions/adapters/partner-key-log';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
-import { collapseIdentifierChanges, planMembershipMessages } from '../../functions/domain/cohort-ingest';
+import { collapseIdentifierChanges } from '../../functions/domain/cohort-import-validation';
+import { planMembershipMessages } from '../../functions/domain/cohort-ingest';
+import { sqsMessageFits } from '../../functions/shared/enqueue';
 import { issueImportId } from '../../functions/domain/import-ids';
 import { changeVersion } from '../../functions/domain/membership';
 import { BRAZE_ERRORS } from '../../functions/schemas/cohort-import';
@@ -161,7 +163,8 @@ describe('Braze cohort import through the local stack', () => {
       { workspaceId: creds.workspaceId, partner: 'segment', cohortId: COHORT, importId: 'imp_replayed-older-delta', receivedAt: olderAt },
       collapseIdentifierChanges([{ identifier: { kind: 'external_id', value: 'user-known' }, op: 'add' }]),
       { user_ids: 1, device_ids: 0, aliases: 0 },
-    );
+      sqsMessageFits,
+    ) ?? [];
 
     await hub.sqs.send(new SendMessageCommand({ QueueUrl: hub.queues.cohortImport.url, MessageBody: body! }));
     const done = await report(COHORT, 'imp_replayed-older-delta');

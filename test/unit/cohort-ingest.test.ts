@@ -1,20 +1,18 @@
-import { HubError } from '../../functions/shared/errors';
+import { queuePublisher } from '../../functions/adapters/queue-publisher';
+import { collapseIdentifierChanges, parseIsoTime } from '../../functions/domain/cohort-import-validation';
+import { planMembershipMessages, type IngestDeps } from '../../functions/domain/cohort-ingest';
+import type { WorkspaceStore } from '../../functions/domain/ports';
+import { cohortImportRoutes } from '../../functions/handlers/http/cohort-import';
 import { hashSecret } from '../../functions/shared/crypto';
 import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
-import {
-  acceptCohortChanges,
-  acceptCohortUpsert,
-  collapseIdentifierChanges,
-  parseIsoTime,
-  planMembershipMessages,
-  type IngestDeps,
-} from '../../functions/domain/cohort-ingest';
+import { sqsMessageFits } from '../../functions/shared/enqueue';
 import { issueImportId, verifyImportId } from '../../functions/domain/import-ids';
 import { BRAZE_ERRORS, membershipMessageSchema, type MembershipMessage } from '../../functions/schemas/cohort-import';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { fakeLimiter, fakeSender } from './fakes/cohort-import';
 import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
 import { fakeWorkspaceStore } from './fakes/workspaces';
+import { httpRequest, refusalOf, respond } from './support/http-routes';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -23,9 +21,11 @@ const setup = (overrides: Partial<WorkspaceRecord> = {}, options: { failingQueue
   const store = fakeWorkspaceStore(record);
   const sender = fakeSender(options.failingQueue);
   const limiter = fakeLimiter(options.limit);
-  const deps: IngestDeps = { store, sender, queueUrl: 'queue', limiter };
+  const deps: { ingest: IngestDeps; store: WorkspaceStore } = { ingest: { publisher: queuePublisher(sender, 'queue'), limiter }, store };
   return { record, store, sender, limiter, deps };
 };
+
+type Deps = ReturnType<typeof setup>['deps'];
 
 const usersBody = (fields: Record<string, unknown> = {}) => ({
   client_secret: DATA_IMPORT_KEY,
@@ -44,21 +44,18 @@ const cohortBody = (fields: Record<string, unknown> = {}) => ({
   ...fields,
 });
 
-const postUsers = (deps: IngestDeps, body: unknown, partner = 'segment') =>
-  acceptCohortChanges(deps, { partner, rawBody: typeof body === 'string' ? body : JSON.stringify(body), receivedAt: NOW });
-const postCohort = (deps: IngestDeps, body: unknown, partner = 'segment') =>
-  acceptCohortUpsert(deps, { partner, rawBody: typeof body === 'string' ? body : JSON.stringify(body), receivedAt: NOW });
-
-/** The refusal a call threw, as the HTTP wrapper would render it. */
-const refusal = async (call: Promise<unknown>) => {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof HubError) return { status: error.status, message: error.message, errors: error.errors, headers: error.headers };
-    throw error;
-  }
-  throw new Error('expected a refusal');
+/** A request to an import route, through its auth middleware and route function (http/cohort-import.ts). */
+const post = (key: 'POST /partners/{partner}/cohorts' | 'POST /partners/{partner}/cohorts/users') => async (deps: Deps, body: unknown, partner = 'segment') => {
+  const request = httpRequest({ pathParameters: { partner }, rawBody: typeof body === 'string' ? body : JSON.stringify(body), receivedAt: NOW });
+  const response = await respond(cohortImportRoutes(() => deps.ingest, () => deps.store), key, request);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+  return { ...response, body: response.body as any, headers: response.headers ?? {} };
 };
+const postUsers = post('POST /partners/{partner}/cohorts/users');
+const postCohort = post('POST /partners/{partner}/cohorts');
+
+/** The refusal answered, as the client sees it. */
+const refusal = refusalOf;
 
 const queued = (sent: string[]): MembershipMessage[] => sent.map((body) => membershipMessageSchema.parse(JSON.parse(body)));
 
@@ -329,10 +326,10 @@ describe('accepting membership deltas', () => {
   });
 
   it('says part of the request was queued when a later SendMessageBatch fails after earlier parts were sent', async () => {
-    const { deps } = setup();
+    const { deps, sender } = setup();
     const sent: string[] = [];
     let calls = 0;
-    deps.sender.sendBatch = (_url, bodies) => {
+    sender.sendBatch = (_url, bodies) => {
       calls += 1;
       if (calls > 1) return Promise.reject(new Error('SQS down'));
       sent.push(...bodies);
@@ -340,10 +337,7 @@ describe('accepting membership deltas', () => {
     };
     const ids = Array.from({ length: 1000 }, (_, i) => `${i}-${'x'.repeat(500)}`);
 
-    const error = await postUsers(deps, usersBody({ cohort_changes: [{ user_ids: ids }] })).then(
-      () => undefined,
-      (thrown: unknown) => thrown as HubError,
-    );
+    const error = await refusal(postUsers(deps, usersBody({ cohort_changes: [{ user_ids: ids }] })));
 
     expect(error?.status).toBe(503);
     expect(error?.headers['Retry-After']).toBeDefined();
@@ -378,7 +372,8 @@ describe('accepting membership deltas', () => {
       { workspaceId: 'ws1', partner: 'segment', cohortId: 'c', importId: 'imp_1', receivedAt: NOW },
       collapsed,
       { user_ids: 1000, device_ids: 0, aliases: 0 },
-    );
+      sqsMessageFits,
+    ) ?? [];
 
     expect(bodies.length).toBeGreaterThan(1);
     for (const body of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);

@@ -1,6 +1,7 @@
 import { getImportReport, listCohortMembers, parseUserQuery, reportStatus, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
+import type { Outcome } from '../../functions/domain/outcomes';
+import { answer } from '../../functions/handlers/http/responses';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
-import { HubError } from '../../functions/shared/errors';
 
 const report = (fields: Partial<StoredImportReport>): StoredImportReport => ({
   importId: 'imp_1',
@@ -28,27 +29,22 @@ describe('GET /v1/users query', () => {
     [{ braze_id: 'b1' }, { kind: 'braze_id', value: 'b1' }],
     [{ alias_label: 'email', alias_name: 'a@b.c', limit: '5' }, { kind: 'alias', label: 'email', name: 'a@b.c' }],
   ])('reads %j as one identifier', (query, expected) => {
-    expect(parseUserQuery(query)).toEqual(expected);
+    expect(parseUserQuery(query)).toEqual({ ok: true, value: expected });
   });
 
   it.each([[{}], [{ external_id: 'u1', device_id: 'd1' }], [{ alias_label: 'email' }], [{ alias_name: 'x' }]])('refuses %j with 400', (query) => {
-    expect(() => parseUserQuery(query)).toThrow(HubError);
-    try {
-      parseUserQuery(query);
-    } catch (error) {
-      expect((error as HubError).status).toBe(400);
-    }
+    expect(parseUserQuery(query)).toMatchObject({ ok: false, refused: 'invalid' });
+    expect(answer(parseUserQuery(query)).status).toBe(400);
   });
 });
 
 describe('read API ids over their key byte budgets', () => {
-  const refusal = async (call: () => unknown) => {
-    try {
-      await call();
-    } catch (error) {
-      return { status: (error as HubError).status, message: (error as HubError).message, errors: (error as HubError).errors };
-    }
-    throw new Error('expected a refusal');
+  /** The refusal the read API answers with (http/responses.ts). */
+  const refusal = async (call: () => Outcome<unknown> | Promise<Outcome<unknown>>) => {
+    const response = answer(await call());
+    if (response.status < 400) throw new Error('expected a refusal');
+    const body = response.body as { message: string; errors?: string[] };
+    return { status: response.status, message: body.message, errors: body.errors ?? [] };
   };
 
   it.each([
@@ -61,7 +57,7 @@ describe('read API ids over their key byte budgets', () => {
   });
 
   it('reads a query exactly at its budget', () => {
-    expect(parseUserQuery({ external_id: '#'.repeat(340) })).toEqual({ kind: 'external_id', value: '#'.repeat(340) });
+    expect(parseUserQuery({ external_id: '#'.repeat(340) })).toEqual({ ok: true, value: { kind: 'external_id', value: '#'.repeat(340) } });
   });
 
   it('answers 404 to a cohort or import id over its budget without reading (no such item can exist)', async () => {

@@ -2,15 +2,24 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildMessages, classifyEvents, envelopeProblem, ingestCurrents, parseCurrentsBody } from '../../functions/domain/currents-ingest';
+import { queuePublisher } from '../../functions/adapters/queue-publisher';
+import { buildMessages as buildOrRefuse, classifyEvents, envelopeProblem, ingestCurrents as ingest, parseCurrentsBody } from '../../functions/domain/currents-ingest';
 import { unpackEvent } from '../../functions/domain/currents';
 import { MAX_MESSAGE_BYTES } from '../../functions/shared/definitions/queues';
-import { BadRequestError, QueueUnavailableError } from '../../functions/shared/errors';
 import { currentsMessageSchema } from '../../functions/schemas/currents';
-import type { QueueSender } from '../../functions/shared/enqueue';
+import { sqsMessageFits, type QueueSender } from '../../functions/shared/enqueue';
+import { workspaceRecord } from './fakes/workspace-record';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/currents/all-event-types.json'), 'utf8')) as { events: Record<string, unknown>[] };
 const event = (overrides: Record<string, unknown> = {}) => ({ id: 'e1', event_type: 'users.behaviors.CustomEvent', time: 1763900000, user: {}, ...overrides });
+
+/** The messages of a batch, sized for SQS (every Currents item fits one). */
+const buildMessages = (workspaceId: string, receivedAt: number, items: Parameters<typeof buildOrRefuse>[2]): string[] =>
+  buildOrRefuse(workspaceId, receivedAt, items, sqsMessageFits) ?? [];
+
+/** A POST body of workspace `workspaceId` at `receivedAt`, queued through `sender`. */
+const ingestCurrents = (deps: { sender: QueueSender; queueUrl: string }, workspaceId: string, rawBody: string, receivedAt: number) =>
+  ingest({ publisher: queuePublisher(deps.sender, deps.queueUrl) }, workspaceRecord({ workspaceId }), { rawBody, receivedAt, namedWorkspace: undefined });
 
 const recordingSender = (failAll = false) => {
   const sent: string[] = [];
@@ -26,13 +35,13 @@ const recordingSender = (failAll = false) => {
 
 describe('Currents body parsing', () => {
   it('treats an empty body and an empty events array as a credential check', () => {
-    expect(parseCurrentsBody('')).toEqual({ kind: 'credential-check' });
-    expect(parseCurrentsBody('  \n')).toEqual({ kind: 'credential-check' });
-    expect(parseCurrentsBody('{"events":[]}')).toEqual({ kind: 'credential-check' });
+    expect(parseCurrentsBody('')).toEqual({ ok: true, value: { kind: 'credential-check' } });
+    expect(parseCurrentsBody('  \n')).toEqual({ ok: true, value: { kind: 'credential-check' } });
+    expect(parseCurrentsBody('{"events":[]}')).toEqual({ ok: true, value: { kind: 'credential-check' } });
   });
 
   it.each([['not json'], ['[]'], ['{"events":{}}'], ['{}'], ['null'], ['"events"']])('answers 400 when the body is %s', (body) => {
-    expect(() => parseCurrentsBody(body)).toThrow(BadRequestError);
+    expect(parseCurrentsBody(body)).toMatchObject({ ok: false, refused: 'invalid' });
   });
 });
 
@@ -163,13 +172,13 @@ describe('ingestCurrents', () => {
 
     const result = await ingestCurrents({ sender, queueUrl: 'q' }, 'ws1', '{"events":[]}', 1000);
 
-    expect(result.credentialCheck).toBe(true);
+    expect(result.kind).toBe('credential-check');
     expect(sent).toEqual([]);
   });
 
   it('answers 503 when the batch cannot be queued whole', async () => {
     const { sender } = recordingSender(true);
 
-    await expect(ingestCurrents({ sender, queueUrl: 'q' }, 'ws1', JSON.stringify(fixture), 1000)).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(ingestCurrents({ sender, queueUrl: 'q' }, 'ws1', JSON.stringify(fixture), 1000)).resolves.toMatchObject({ kind: 'unavailable', publish: { ok: false, queued: 0 } });
   });
 });

@@ -1,5 +1,5 @@
 /** A signed Heap request whose body is refused stores nothing, not even its id_token. */
-import { receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain/heap-webhook';
+import { receiveHeapWebhook, type HeapTestDeps as HeapWebhookDeps } from './support/heap-webhook';
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceStore } from '../../functions/domain/ports';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { receiveHeapWebhook, type HeapWebhookDeps } from '../../functions/domain/heap-webhook';
+import { receiveHeapWebhook, type HeapTestDeps as HeapWebhookDeps } from './support/heap-webhook';
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceStore } from '../../functions/domain/ports';
 import { heapSyncMessageSchema } from '../../functions/schemas/heap';

@@ -1,13 +1,20 @@
 import type * as z from 'zod/mini';
 import { aliasNewSchema, aliasOnlyBrazeId, createAliases, identifyAliases, identifySchema, parseAliasBody } from '../../functions/domain/identity';
 import type { SetRef } from '../../functions/domain/membership';
-import { BadRequestError } from '../../functions/shared/errors';
+import { refused } from '../../functions/handlers/http/responses';
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 
 const WS = 'ws1';
 const NOW = '2026-01-01T00:00:00.000Z';
 const version = (index: number) => `000001000000000#identify#${index}`;
+
+/** A body that must parse. */
+const parsedBody = <T>(rawBody: string, schema: z.ZodMiniType<T>, arrayName: string): T => {
+  const parsed = parseAliasBody(rawBody, schema, arrayName);
+  if (!parsed.ok) throw new Error(`refused: ${parsed.message}`);
+  return parsed.value;
+};
 
 describe('alias management', () => {
   let directory: FakeDirectory;
@@ -22,21 +29,20 @@ describe('alias management', () => {
   it('refuses more than 50 aliases with 400', () => {
     const body = JSON.stringify({ user_aliases: Array.from({ length: 51 }, (_, i) => ({ alias_name: `n${i}`, alias_label: 'l' })) });
 
-    expect(() => parseAliasBody(body, aliasNewSchema, 'user_aliases')).toThrow(BadRequestError);
+    expect(parseAliasBody(body, aliasNewSchema, 'user_aliases')).toMatchObject({ ok: false, refused: 'invalid' });
   });
 
   it('refuses an alias object without a label with 400', () => {
-    expect(() => parseAliasBody('{"user_aliases":[{"alias_name":"x"}]}', aliasNewSchema, 'user_aliases')).toThrow(BadRequestError);
+    expect(parseAliasBody('{"user_aliases":[{"alias_name":"x"}]}', aliasNewSchema, 'user_aliases')).toMatchObject({ ok: false, refused: 'invalid' });
   });
 
   it('refuses with 400 an alias or external_id over its claim key byte budget, naming the item', () => {
+    /** The answer to a body that does not parse, as the handler renders it. */
     const refusal = <T>(body: unknown, schema: z.ZodMiniType<T>, name: string) => {
-      try {
-        parseAliasBody(JSON.stringify(body), schema, name);
-      } catch (error) {
-        return { status: (error as BadRequestError).status, errors: (error as BadRequestError).errors };
-      }
-      return undefined;
+      const parsed = parseAliasBody(JSON.stringify(body), schema, name);
+      if (parsed.ok) return undefined;
+      const response = refused(parsed);
+      return { status: response.status, errors: (response.body as { errors?: string[] }).errors };
     };
 
     const aliasNew = refusal({ user_aliases: [{ alias_name: 'ok', alias_label: 'crm' }, { alias_name: '漢'.repeat(339), alias_label: 'crm' }] }, aliasNewSchema, 'user_aliases');
@@ -85,7 +91,7 @@ describe('alias management', () => {
 
   it('identifies an alias-only user with a new external_id by keeping the profile', async () => {
     await createAliases(deps(), WS, { user_aliases: [{ alias_name: 'a@x.io', alias_label: 'email' }] }, NOW);
-    const request = parseAliasBody(
+    const request = parsedBody(
       JSON.stringify({ aliases_to_identify: [{ external_id: 'cust-7', user_alias: { alias_name: 'a@x.io', alias_label: 'email' } }] }),
       identifySchema,
       'aliases_to_identify',

@@ -1,7 +1,11 @@
 /** `failure_reason` of an import report is a stable code; the error's own message stays in the log. */
 import { getImportReport, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
 import { IMPORT_FAILURE_CODES, importFailureCode, publicFailureReason } from '../../functions/domain/import-failures';
+import type { Outcome } from '../../functions/domain/outcomes';
 import { workspaceRecord } from './fakes/workspace-record';
+
+/** What the read API answers: the value of an outcome, or its refusal. */
+const answered = <T>(outcome: Outcome<T>) => (outcome.ok ? outcome.value : outcome);
 
 const named = (name: string, message = 'detail the caller must not see') => Object.assign(new Error(message), { name });
 
@@ -35,8 +39,8 @@ describe('import failure codes', () => {
     });
     const deps = (report: StoredImportReport) => ({ reports: { get: () => Promise.resolve(report) } }) as unknown as ReadDeps;
 
-    const legacy = await getImportReport(deps(stored('User: arn:aws:sts::123:assumed-role/x is not authorized on table hub-prod-users')), workspaceRecord(), 'c', 'imp_1');
-    const coded = await getImportReport(deps(stored('storage_unavailable')), workspaceRecord(), 'c', 'imp_1');
+    const legacy = answered(await getImportReport(deps(stored('User: arn:aws:sts::123:assumed-role/x is not authorized on table hub-prod-users')), workspaceRecord(), 'c', 'imp_1'));
+    const coded = answered(await getImportReport(deps(stored('storage_unavailable')), workspaceRecord(), 'c', 'imp_1'));
 
     expect(legacy).toMatchObject({ status: 'failed', failure_reason: 'internal_error' });
     expect(JSON.stringify(legacy)).not.toContain('arn:aws');

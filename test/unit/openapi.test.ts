@@ -1,20 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { functionDefinitions } from '../../functions/shared/definitions/functions';
-import { buildOpenApi, ROUTE_DOCS } from '../../functions/shared/openapi';
+import { ROUTES } from '../../functions/shared/definitions/routes';
+import { buildOpenApi } from '../../functions/shared/openapi';
 import { version } from '../../package.json';
 
 type Paths = Record<string, Record<string, { security: unknown[]; requestBody?: unknown; responses: Record<string, unknown> }>>;
 
 describe('OpenAPI description', () => {
   const document = buildOpenApi(version) as { openapi: string; paths: Paths };
-  const routes = functionDefinitions().flatMap(([, definition]) => definition.routes);
+  const routes = ROUTES;
 
   it('lists every route that exists, and no route that does not', () => {
     const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
 
     expect(documented.sort()).toEqual(routes.map((route) => `${route.method} ${route.path}`).sort());
-    expect(Object.keys(ROUTE_DOCS).sort()).toEqual(documented.sort());
+    // Every route of the table carries its documentation (the table is the only place it is written).
+    for (const route of routes) expect({ route: route.path, summary: route.summary.length > 0, tag: route.tag.length > 0, responses: Object.keys(route.responses).length > 0 }).toEqual({ route: route.path, summary: true, tag: true, responses: true });
   });
 
   it('is OpenAPI 3.1 with a request body schema for every POST and an error schema on every refusal', () => {

@@ -2,23 +2,34 @@
  * `__proto__` / `constructor` keys in request bodies are plain data: they neither inject nor flip
  * anything; and names a client picks (partners, alias labels) are looked up as own keys only.
  */
-import { acceptCohortChanges, validateCohortChanges, validateCohortUpsert, type IngestDeps } from '../../functions/domain/cohort-ingest';
+import { queuePublisher } from '../../functions/adapters/queue-publisher';
+import { validateCohortChanges, validateCohortUpsert } from '../../functions/domain/cohort-import-validation';
+import type { IngestDeps } from '../../functions/domain/cohort-ingest';
+import type { Outcome } from '../../functions/domain/outcomes';
+import type { WorkspaceStore } from '../../functions/domain/ports';
+import { cohortImportRoutes } from '../../functions/handlers/http/cohort-import';
 import { createAliases, identifyAliases } from '../../functions/domain/identity';
 import { groupRows, isReject, parseImportLine, type ImportRow } from '../../functions/domain/user-import';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { hashSecret } from '../../functions/shared/crypto';
-import { HubError } from '../../functions/shared/errors';
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 import { fakeLimiter, fakeSender } from './fakes/cohort-import';
 import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
 import { fakeWorkspaceStore } from './fakes/workspaces';
+import { httpRequest, respond } from './support/http-routes';
+
+/** The value of an outcome that must be valid. */
+const valid = <T>(outcome: Outcome<T>): T => {
+  if (!outcome.ok) throw new Error(`refused: ${outcome.message}`);
+  return outcome.value;
+};
 
 describe('prototype-pollution keys in cohort import bodies', () => {
   it('keeps an add an add when a change object carries "__proto__": {"should_remove": true}', () => {
     const body = JSON.parse('{"cohort_id":"c","cohort_changes":[{"user_ids":["p-1"],"__proto__":{"should_remove":true,"user_ids":["injected"]}}]}') as Record<string, unknown>;
 
-    const parsed = validateCohortChanges(body);
+    const parsed = valid(validateCohortChanges(body));
 
     expect(parsed.changes).toEqual([{ identifier: { kind: 'external_id', value: 'p-1' }, op: 'add' }]);
     expect(({} as Record<string, unknown>).should_remove).toBeUndefined();
@@ -27,7 +38,7 @@ describe('prototype-pollution keys in cohort import bodies', () => {
   it('injects no identifiers from a "__proto__" object and pollutes no prototype', () => {
     const body = JSON.parse('{"cohort_id":"c","constructor":{"prototype":{"polluted":true}},"cohort_changes":[{"__proto__":{"user_ids":["injected"]}}]}') as Record<string, unknown>;
 
-    const parsed = validateCohortChanges(body);
+    const parsed = valid(validateCohortChanges(body));
 
     expect(parsed.changes).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -36,7 +47,7 @@ describe('prototype-pollution keys in cohort import bodies', () => {
   it('reads the cohort name from the body itself, not from a "__proto__" key', () => {
     const body = JSON.parse('{"cohort_id":"c","created_at":"2026-01-01","__proto__":{"name":"from-proto"}}') as Record<string, unknown>;
 
-    expect(() => validateCohortUpsert(body)).toThrow('`name` must be a non-empty string');
+    expect(validateCohortUpsert(body)).toMatchObject({ ok: false, message: '`name` must be a non-empty string' });
   });
 });
 
@@ -46,18 +57,13 @@ describe('client-supplied names that are also Object.prototype members', () => {
   const PROTOTYPE_NAMES = ['constructor', '__proto__'];
   const post = (overrides: Partial<WorkspaceRecord>, partner: string, key = PARTNER_KEY) => {
     const store = fakeWorkspaceStore(workspaceRecord(overrides));
-    const deps: IngestDeps = { store, sender: fakeSender(), queueUrl: 'q', limiter: fakeLimiter() };
+    const deps: { store: WorkspaceStore; ingest: IngestDeps } = { store, ingest: { publisher: queuePublisher(fakeSender(), 'q'), limiter: fakeLimiter() } };
+    const routes = cohortImportRoutes(() => deps.ingest, () => store);
     const body = JSON.stringify({ client_secret: DATA_IMPORT_KEY, partner_api_key: key, cohort_id: 'c', cohort_changes: [{ user_ids: ['u1'] }] });
-    return { deps, call: (presented = key) => acceptCohortChanges(deps, { partner, rawBody: body.replace(JSON.stringify(key), JSON.stringify(presented)), receivedAt: NOW }) };
+    const request = (presented: string) => httpRequest({ pathParameters: { partner }, rawBody: body.replace(JSON.stringify(key), JSON.stringify(presented)), receivedAt: NOW });
+    return { deps, call: (presented = key) => respond(routes, 'POST /partners/{partner}/cohorts/users', request(presented)) };
   };
-  const statusOf = (call: Promise<{ status: number }>) =>
-    call.then(
-      (result) => result.status,
-      (error: unknown) => {
-        if (error instanceof HubError) return error.status;
-        throw error;
-      },
-    );
+  const statusOf = (call: Promise<{ status: number }>) => call.then((result) => result.status);
 
   it.each(PROTOTYPE_NAMES)('partner %j: accepted under policy "any", refused (401, never a crash) under "configured" and "pin"', async (partner) => {
     // Configured as an own key (only a fake can hold it: the SDK cannot store these map keys).

@@ -1,5 +1,5 @@
 /**
- * Fuzzing bad input: for every public route (from FUNCTIONS), fast-check requests — non-JSON,
+ * Fuzzing bad input: for every public route (from the route table), fast-check requests — non-JSON,
  * wrong types, huge strings and arrays, deep nesting, unicode and control characters, numbers
  * where ids go, prototype-pollution keys, 1,001 ids, oversize bodies, bad Heap-Hash headers, bad
  * path parameters and query strings — with valid, invalid, missing and other workspaces'
@@ -26,6 +26,7 @@ import fc from 'fast-check';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import { KEY_BYTES, identifierValueBytes, utf8Bytes } from '../../../functions/schemas/key-bytes';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import { CREDENTIALS, HASHED_CREDENTIAL_KINDS } from '../../../functions/shared/definitions/credentials';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import type { TableKey } from '../../../functions/shared/definitions/tables';
 import { startTestHub, type TestHub } from '../harness';
@@ -274,8 +275,8 @@ const bearerArb = (ctx: Context, mode: Mode, credential: keyof WorkspaceCredenti
   if (mode === 'none') return fc.constant({});
   if (mode === 'other') {
     return fc.constantFrom(
-      ...(['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.ws[kind]}` })),
-      ...(['apiKey', 'abTastyToken', 'currentsToken'] as const).filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.other[kind]}` })),
+      ...HASHED_CREDENTIAL_KINDS.filter((kind) => kind !== credential).map((kind) => ({ authorization: `Bearer ${ctx.ws[kind]}` })),
+      ...HASHED_CREDENTIAL_KINDS.filter((kind) => kind !== credential && CREDENTIALS[kind].presentation === 'bearer').map((kind) => ({ authorization: `Bearer ${ctx.other[kind]}` })),
     );
   }
   return fc.oneof(
@@ -481,7 +482,7 @@ describe('fuzzing every public route with bad input', () => {
     await hub.stop();
   });
 
-  it('has a fuzz entry for every public route in FUNCTIONS', () => {
+  it('has a fuzz entry for every public route in the route table', () => {
     expect(unlistedRoutes()).toEqual([]);
   });
 

@@ -1,34 +1,24 @@
 /**
- * The reliability suite's view of the hub's public routes: derived from FUNCTIONS (so a new route
- * cannot be forgotten), with, per route, how it authenticates, how it refuses, and a well-formed
- * request for a workspace. Used by the fuzz, security and load suites.
+ * The reliability suite's view of the hub's public routes. Which routes exist, who serves them,
+ * which credential each accepts and how it refuses all come from the route table and the credential
+ * registry (functions/shared/definitions/): a new route or credential kind cannot be forgotten. This
+ * file adds only what is test-specific: how to build a well-formed request per route. Used by the
+ * fuzz, security and load suites.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
-import { functionDefinitions, type FunctionDefinition } from '../../../functions/shared/definitions/functions';
-import type { HashedCredentialKind, WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import type { FunctionDefinition } from '../../../functions/shared/definitions/functions';
+import { ROUTES, functionOf, refusalStatus, routeAuth, routeKey, type RouteAuth, type RouteDefinition, type RouteKey } from '../../../functions/shared/definitions/routes';
 import { loadHandler, type HttpLambda } from '../../../scripts/local/handlers';
 import { lambdaContext } from '../../../scripts/local/lambda-context';
 
-/** `METHOD /path/{param}` exactly as in FUNCTIONS. */
-export type RouteKey = string;
+export type { RouteAuth, RouteKey };
 
-/** Every public HTTP route of the hub, from FUNCTIONS. */
-export const publicRoutes = (): { key: RouteKey; method: string; path: string; definition: FunctionDefinition }[] =>
-  functionDefinitions().flatMap(([, definition]) =>
-    definition.routes.map((route) => ({ key: `${route.method} ${route.path}`, method: route.method, path: route.path, definition })),
-  );
-
-/** How a route decides who is calling. */
-export type RouteAuth =
-  | { kind: 'public' }
-  /** Braze partner cohort import: `client_secret` (dataImportKey) + `partner_api_key` in the JSON body. */
-  | { kind: 'cohortBody' }
-  /** Heap webhook: `Heap-Hash` HMAC with the workspace's webhook secret; the workspace is in the path. */
-  | { kind: 'heapHash' }
-  /** `Authorization: Bearer <credential>`. */
-  | { kind: 'bearer'; credential: HashedCredentialKind };
+/** Every public HTTP route of the hub, from the route table. */
+export const publicRoutes = (routes: readonly RouteDefinition[] = ROUTES): { key: RouteKey; method: string; path: string; definition: FunctionDefinition; route: RouteDefinition }[] =>
+  routes.map((route) => ({ key: routeKey(route), method: route.method, path: route.path, definition: functionOf(route), route }));
 
 export interface RouteRequest {
   readonly pathParameters: Record<string, string>;
@@ -49,29 +39,15 @@ export interface Fixtures {
 }
 
 export interface RouteSpec {
+  /** From the route table: the credential the route accepts and how a request presents it. */
   readonly auth: RouteAuth;
-  /** Status of an authentication refusal in this route's convention. */
-  readonly refusal: 401 | 403 | undefined;
+  /** Status of an authentication refusal in this route's convention (from the credential registry). */
+  readonly refusal: number | undefined;
   /** Status when no credential is presented at all, where the convention differs (Heap: 400). */
-  readonly missingRefusal?: 400;
+  readonly missingRefusal?: number;
   /** A well-formed, authenticated request for workspace `ws`. */
   readonly valid: (ws: WorkspaceCredentials, fixtures: Fixtures) => RouteRequest;
 }
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-type BearerCredential = 'apiKey' | 'abTastyToken' | 'currentsToken';
-
-/** A GET route behind a bearer token: the spec of most read routes. */
-const bearerGet = (
-  credential: BearerCredential,
-  pathParameters: (fixtures: Fixtures) => Record<string, string> = () => ({}),
-  query: (fixtures: Fixtures) => Record<string, string> = () => ({}),
-): RouteSpec => ({
-  auth: { kind: 'bearer', credential },
-  refusal: 401,
-  valid: (ws, f) => ({ pathParameters: pathParameters(f), query: query(f), headers: bearer(ws[credential]) }),
-});
 
 /** A Heap sync page, signed now with `secret`. */
 export const heapSyncBody = (segmentId: string, add: string[], remove: string[] = [], page = 1, total = 1, task: string = randomUUID()) =>
@@ -108,83 +84,101 @@ export const currentsBody = (brazeId: string, externalId: string, id: string = r
 
 const json = { 'content-type': 'application/json' };
 
+/** The parts of a well-formed request that are specific to a route (a bearer credential is added from the route table). */
+type RequestParts = (ws: WorkspaceCredentials, fixtures: Fixtures) => Partial<RouteRequest>;
+
 /**
- * Per route: authentication and a valid request. Keys must cover publicRoutes() exactly — the
+ * Per route: how to build a well-formed request. Keys must cover the route table exactly — the
  * suites fail on a route missing here.
  */
-export const ROUTE_SPECS: Record<RouteKey, RouteSpec> = {
-  'GET /health': { auth: { kind: 'public' }, refusal: undefined, valid: () => ({ pathParameters: {}, query: {}, headers: {} }) },
-  'POST /partners/{partner}/cohorts': {
-    auth: { kind: 'cohortBody' },
-    refusal: 401,
-    valid: (ws, f) => ({
-      pathParameters: { partner: ws.partnerName },
-      query: {},
-      headers: { 'content-type': 'application/json' },
-      body: cohortBody(ws, { cohort_id: f.cohortId, name: 'Cohort', created_at: '2026-01-01T00:00:00Z' }),
-    }),
+const REQUESTS: Record<RouteKey, RequestParts> = {
+  'GET /health': () => ({}),
+  'POST /partners/{partner}/cohorts': (ws, f) => ({
+    pathParameters: { partner: ws.partnerName },
+    headers: { 'content-type': 'application/json' },
+    body: cohortBody(ws, { cohort_id: f.cohortId, name: 'Cohort', created_at: '2026-01-01T00:00:00Z' }),
+  }),
+  'POST /partners/{partner}/cohorts/users': (ws, f) => ({
+    pathParameters: { partner: ws.partnerName },
+    headers: { 'content-type': 'application/json' },
+    body: cohortBody(ws, { cohort_id: f.cohortId, cohort_changes: [{ user_ids: [f.externalId] }] }),
+  }),
+  'GET /v1/cohorts': () => ({}),
+  'GET /v1/cohorts/{cohortId}/members': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId } }),
+  'GET /v1/cohorts/{cohortId}/imports/{importId}': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId, importId: f.importId } }),
+  'GET /v1/users': (_ws, f) => ({ query: { external_id: f.externalId } }),
+  'POST /heap/segments/{workspaceId}': (ws, f) => {
+    const body = heapSyncBody(f.segmentId, [f.visitorId]);
+    return { pathParameters: { workspaceId: ws.workspaceId }, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
   },
-  'POST /partners/{partner}/cohorts/users': {
-    auth: { kind: 'cohortBody' },
-    refusal: 401,
-    valid: (ws, f) => ({
-      pathParameters: { partner: ws.partnerName },
-      query: {},
-      headers: { 'content-type': 'application/json' },
-      body: cohortBody(ws, { cohort_id: f.cohortId, cohort_changes: [{ user_ids: [f.externalId] }] }),
-    }),
-  },
-  'GET /v1/cohorts': bearerGet('apiKey'),
-  'GET /v1/cohorts/{cohortId}/members': bearerGet('apiKey', (f) => ({ cohortId: f.cohortId })),
-  'GET /v1/cohorts/{cohortId}/imports/{importId}': bearerGet('apiKey', (f) => ({ cohortId: f.cohortId, importId: f.importId })),
-  'GET /v1/users': bearerGet('apiKey', undefined, (f) => ({ external_id: f.externalId })),
-  'POST /heap/segments/{workspaceId}': {
-    auth: { kind: 'heapHash' },
-    refusal: 403,
-    // A missing Heap-Hash is a 400, as in Heap's reference receiver (middleware/validateHeapHeader.ts).
-    missingRefusal: 400,
-    valid: (ws, f) => {
-      const body = heapSyncBody(f.segmentId, [f.visitorId]);
-      return { pathParameters: { workspaceId: ws.workspaceId }, query: {}, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
-    },
-  },
-  'GET /abtasty/segments': bearerGet('abTastyToken'),
-  'GET /abtasty/visitors/{visitorId}/segments': bearerGet('abTastyToken', (f) => ({ visitorId: f.visitorId })),
-  'GET /abtasty/segments/{segmentId}/visitors': bearerGet('abTastyToken', (f) => ({ segmentId: f.segmentId })),
-  'GET /abtasty/segments/{segmentId}/udc.csv': bearerGet('abTastyToken', (f) => ({ segmentId: f.segmentId })),
-  'POST /currents': {
-    auth: { kind: 'bearer', credential: 'currentsToken' },
-    refusal: 401,
-    valid: (ws, f) => ({ pathParameters: {}, query: {}, headers: { ...json, ...bearer(ws.currentsToken) }, body: currentsBody(f.brazeId, f.externalId) }),
-  },
-  'POST /users/alias/new': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({
-      pathParameters: {},
-      query: {},
-      headers: { ...json, ...bearer(ws.apiKey) },
-      body: JSON.stringify({ user_aliases: [{ alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' }] }),
-    }),
-  },
-  'POST /users/identify': {
-    auth: { kind: 'bearer', credential: 'apiKey' },
-    refusal: 401,
-    valid: (ws, f) => ({
-      pathParameters: {},
-      query: {},
-      headers: { ...json, ...bearer(ws.apiKey) },
-      body: JSON.stringify({ aliases_to_identify: [{ external_id: `${f.externalId}-identified`, user_alias: { alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' } }] }),
-    }),
-  },
-  'GET /v1/users/{brazeId}/events': bearerGet('apiKey', (f) => ({ brazeId: f.brazeId })),
-  'GET /v1/events': bearerGet('apiKey', undefined, () => ({ type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) })),
-  'GET /v1/currents/rejects': bearerGet('apiKey'),
-  'GET /v1/heap/rejects': bearerGet('apiKey'),
+  'GET /abtasty/segments': () => ({}),
+  'GET /abtasty/visitors/{visitorId}/segments': (_ws, f) => ({ pathParameters: { visitorId: f.visitorId } }),
+  'GET /abtasty/segments/{segmentId}/visitors': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
+  'GET /abtasty/segments/{segmentId}/udc.csv': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
+  'POST /currents': (_ws, f) => ({ headers: json, body: currentsBody(f.brazeId, f.externalId) }),
+  'POST /users/alias/new': (_ws, f) => ({ headers: json, body: JSON.stringify({ user_aliases: [{ alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' }] }) }),
+  'POST /users/identify': (_ws, f) => ({
+    headers: json,
+    body: JSON.stringify({ aliases_to_identify: [{ external_id: `${f.externalId}-identified`, user_alias: { alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' } }] }),
+  }),
+  'GET /v1/users/{brazeId}/events': (_ws, f) => ({ pathParameters: { brazeId: f.brazeId } }),
+  'GET /v1/events': () => ({ query: { type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) } }),
+  'GET /v1/currents/rejects': () => ({}),
+  'GET /v1/heap/rejects': () => ({}),
 };
 
-/** Routes in FUNCTIONS that the suites do not cover (must be empty). */
-export const unlistedRoutes = (): RouteKey[] => publicRoutes().map((route) => route.key).filter((key) => !(key in ROUTE_SPECS));
+/** The credential a bearer route presents, as a header. */
+const presented = (auth: RouteAuth, ws: WorkspaceCredentials): Record<string, string> =>
+  auth.kind === 'bearer' ? { authorization: `Bearer ${ws[auth.credential]}` } : {};
+
+/** A route's spec: its auth and refusals from the tables; `valid` from REQUESTS (undefined for a route missing there). */
+export const routeSpec = (route: RouteDefinition): RouteSpec | undefined => {
+  const parts = REQUESTS[routeKey(route)];
+  if (!parts) return undefined;
+  const auth = routeAuth(route);
+  const { refusal, missing } = refusalStatus(route);
+  return {
+    auth,
+    refusal,
+    ...(missing !== undefined ? { missingRefusal: missing } : {}),
+    valid: (ws, fixtures) => {
+      const request = parts(ws, fixtures);
+      return {
+        pathParameters: request.pathParameters ?? {},
+        query: request.query ?? {},
+        headers: { ...request.headers, ...presented(auth, ws) },
+        ...(request.body === undefined ? {} : { body: request.body }),
+      };
+    },
+  };
+};
+
+/** Every route of the table that has a request builder, by key. */
+export const ROUTE_SPECS: Partial<Record<RouteKey, RouteSpec>> = Object.fromEntries(
+  ROUTES.flatMap((route) => {
+    const spec = routeSpec(route);
+    return spec ? [[routeKey(route), spec]] : [];
+  }),
+);
+
+/** The cells of the authentication matrix: who presents what. */
+export const AUTH_CELLS = ['no credential', 'wrong', "another workspace's", 'rotated-out'] as const;
+export type AuthCell = (typeof AUTH_CELLS)[number];
+
+/**
+ * The authentication matrix: every authenticated route of `routes` × every cell, with the status
+ * its refusal must have — all from the route table and the credential registry.
+ */
+export const authMatrix = (routes: readonly RouteDefinition[] = ROUTES): { key: RouteKey; auth: RouteAuth; cell: AuthCell; status: number }[] =>
+  routes.flatMap((route) => {
+    const auth = routeAuth(route);
+    const { refusal, missing } = refusalStatus(route);
+    if (auth.kind === 'public' || refusal === undefined) return [];
+    return AUTH_CELLS.map((cell) => ({ key: routeKey(route), auth, cell, status: cell === 'no credential' && missing !== undefined ? missing : refusal }));
+  });
+
+/** Routes of the table that the suites cannot build a request for (must be empty). */
+export const unlistedRoutes = (): RouteKey[] => publicRoutes().map((route) => route.key).filter((key) => !(key in REQUESTS));
 
 /** The concrete path of a route for some path parameters (URL-encoded). */
 export const fillPath = (path: string, parameters: Record<string, string>) =>
@@ -203,9 +197,9 @@ const wellFormedRecord = (record: Record<string, string>) =>
  * API Gateway) build: the same modules Lambda runs, without HTTP in between.
  */
 export const routeInvoker = async () => {
-  const handlers = new Map<RouteKey, HttpLambda>();
+  const handlers = new Map<string, HttpLambda>();
   for (const route of publicRoutes()) handlers.set(route.key, await loadHandler<HttpLambda>(route.definition));
-  return async (key: RouteKey, given: RouteRequest): Promise<APIGatewayProxyResult> => {
+  return async (key: string, given: RouteRequest): Promise<APIGatewayProxyResult> => {
     const request = {
       pathParameters: wellFormedRecord(given.pathParameters),
       query: wellFormedRecord(given.query),

@@ -1,6 +1,7 @@
 /**
- * Security: an authentication matrix over every public route (from FUNCTIONS) × {no credential,
- * wrong, another workspace's, rotated-out}; tenant isolation between two workspaces (reads, writes,
+ * Security: an authentication matrix over every public route × {no credential, wrong, another
+ * workspace's, rotated-out}, generated from the route table and the credential registry
+ * (functions/shared/definitions/); tenant isolation between two workspaces (reads, writes,
  * guessed ids, replayed and tampered cursors); and no secret in anything the hub logs while all of
  * this runs with the Powertools logger at DEBUG.
  */
@@ -11,14 +12,16 @@ import { localSecretBox } from '../../../functions/adapters/secret-box';
 import { dynamoWorkspaceStore } from '../../../functions/adapters/workspace-store';
 import { rotateCredential } from '../../../functions/domain/workspaces';
 import type { CredentialKind, WorkspaceCredentials } from '../../../functions/schemas/workspace';
+import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS } from '../../../functions/shared/definitions/credentials';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
-import { ROUTE_SPECS, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
+import { AUTH_CELLS, ROUTE_SPECS, authMatrix, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type AuthCell, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
 
-type Cell = 'no credential' | 'wrong' | "another workspace's" | 'rotated-out';
-const CELLS: Cell[] = ['no credential', 'wrong', "another workspace's", 'rotated-out'];
-const OTHER_KINDS = ['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey'] as const;
+type Cell = AuthCell;
+const CELLS = AUTH_CELLS;
+/** Credentials compared by hash: each one is tried where another is expected. */
+const OTHER_KINDS = HASHED_CREDENTIAL_KINDS;
 
 describe('security: authentication, tenant isolation, secrets in logs', () => {
   let hub: TestHub;
@@ -115,7 +118,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     const deps = { store: dynamoWorkspaceStore(hub.doc, hub.tables.workspaces), secrets: localSecretBox(hub.secretKey) };
     rotatedOut = { ...r };
     const fresh: Partial<Record<CredentialKind, string>> = {};
-    for (const kind of ['apiKey', 'abTastyToken', 'currentsToken', 'dataImportKey', 'partnerApiKey', 'heapWebhookSecret'] as const) {
+    for (const kind of CREDENTIAL_KINDS) {
       fresh[kind] = (await rotateCredential(deps, rName, kind)).value;
     }
     r = { ...r, ...fresh };
@@ -126,7 +129,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     if (summary) console.log(summary);
   });
 
-  it('has an authentication row for every public route in FUNCTIONS', () => {
+  it('has an authentication row for every public route in the route table', () => {
     expect(unlistedRoutes()).toEqual([]);
   });
 
@@ -164,9 +167,11 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     throw new Error(`${key} is public`);
   };
 
-  const authenticated = publicRoutes().filter((route) => ROUTE_SPECS[route.key]?.auth.kind !== 'public');
+  // The matrix: every authenticated route of the table × every cell, with the refusal its credential's convention sets.
+  const matrix = authMatrix();
+  const authenticated = publicRoutes().filter((route) => matrix.some((entry) => entry.key === route.key));
   describe.each(authenticated.map((route) => [route.key]))('%s', (key) => {
-    it.each(CELLS.map((cell) => [cell]))('refuses a request with credential: %s, in the route\'s own convention, and queues nothing', async (cell) => {
+    it.each(matrix.filter((entry) => entry.key === key).map((entry) => [entry.cell]))('refuses a request with credential: %s, in the route\'s own convention, and queues nothing', async (cell) => {
       const spec = ROUTE_SPECS[key]!;
       const before = { cohortImport: await queueDepth('cohortImport'), heapSync: await queueDepth('heapSync'), currents: await queueDepth('currents') };
 
@@ -363,7 +368,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
 
   it('never logs a credential, a webhook secret or the local encryption key (Powertools at DEBUG, all routes exercised)', () => {
     const text = captured.join('');
-    const secrets = [a, b, r, rotatedOut].flatMap((ws) => [ws.partnerApiKey, ws.dataImportKey, ws.currentsToken, ws.heapWebhookSecret, ws.abTastyToken, ws.apiKey]);
+    const secrets = [a, b, r, rotatedOut].flatMap((ws) => CREDENTIAL_KINDS.map((kind) => ws[kind]));
     secrets.push(hub.secretKey);
 
     const leaked = secrets.filter((secret) => text.includes(secret));

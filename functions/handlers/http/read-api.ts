@@ -1,0 +1,30 @@
+/**
+ * The read API's routes (Bearer workspace `apiKey`): cohorts, a cohort's members, an import report,
+ * a user. Every route reads `?limit=` first (400 when it is not a positive integer), then one domain
+ * function (domain/cohort-reads.ts) whose outcome is the answer.
+ */
+import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../../domain/cohort-reads';
+import type { WorkspaceStore } from '../../domain/ports';
+import type { WorkspaceRecord } from '../../schemas/workspace';
+import type { RouteKeyOf } from '../../shared/definitions/routes';
+import type { RouteHandlers } from '../../shared/router';
+import { bearerAuth } from './auth';
+import { pagedRoute } from './responses';
+
+
+export const readApiRoutes = (deps: () => ReadDeps, workspaces: () => WorkspaceStore): RouteHandlers<WorkspaceRecord, RouteKeyOf<'readApi'>> => ({
+  authenticate: { bearer: bearerAuth(workspaces) },
+  routes: {
+    'GET /v1/cohorts': pagedRoute((request, workspace, limit) => listCohorts(deps(), workspace, { limit, cursor: request.query.cursor })),
+    'GET /v1/cohorts/{cohortId}/members': pagedRoute((request, workspace, limit) =>
+      listCohortMembers(deps(), workspace, request.pathParameters.cohortId ?? '', { limit, cursor: request.query.cursor }),
+    ),
+    'GET /v1/cohorts/{cohortId}/imports/{importId}': pagedRoute((request, workspace) =>
+      getImportReport(deps(), workspace, request.pathParameters.cohortId ?? '', request.pathParameters.importId ?? ''),
+    ),
+    'GET /v1/users': pagedRoute(async (request, workspace) => {
+      const query = parseUserQuery(request.query);
+      return query.ok ? findUser(deps(), workspace, query.value) : query;
+    }),
+  },
+});
