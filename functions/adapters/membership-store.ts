@@ -16,7 +16,9 @@
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  addApplyResult,
   decide,
+  emptyApplyResult,
   tally,
   type ApplyResult,
   type MemberKind,
@@ -123,7 +125,7 @@ const metaAction = ({ table, set, now }: Chunk, floor: SetFloor, delta: number) 
 
 /** Decides every change of a chunk against what was read: the counts, and the member puts to write. */
 const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], states: Map<string, MemberState>, floor: SetFloor) => {
-  const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+  const result = emptyApplyResult();
   const puts = [];
   for (const change of changes) {
     const current = states.get(change.memberId);
@@ -164,14 +166,8 @@ export const dynamoMembershipStore = (
 ): MembershipStore & { counter: RequestCounter } => ({
   counter,
   async apply(set, memberKind, changes, version, now) {
-    const total: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
-    for (const part of chunk(changes, MEMBERS_PER_TRANSACTION)) {
-      const result = await applyChunk(db, { table, set, memberKind, version, now }, part, counter);
-      total.added += result.added;
-      total.removed += result.removed;
-      total.unchanged += result.unchanged;
-      total.stale += result.stale;
-    }
+    const total = emptyApplyResult();
+    for (const part of chunk(changes, MEMBERS_PER_TRANSACTION)) addApplyResult(total, await applyChunk(db, { table, set, memberKind, version, now }, part, counter));
     return total;
   },
 });

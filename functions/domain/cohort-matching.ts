@@ -16,7 +16,7 @@ import type { Claim, Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage, type ReceivedCounts } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
 import type { ImportFailureCode } from './import-failures';
-import { changeVersion, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { changeVersion, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
 import { isoNow, type Clock } from './ports';
 
 export interface ClaimResolver {
@@ -216,7 +216,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   });
   const match = await matchIdentifiers(deps, message.workspaceId, message.changes);
   const versions = importVersions(message.receivedAt, message.importId);
-  const empty: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
+  const empty = emptyApplyResult();
   const removed =
     match.removes.length > 0
       ? await deps.membership.apply(set, 'profile', match.removes.map((memberId) => ({ memberId, op: 'remove' })), versions.remove, now)
@@ -268,7 +268,7 @@ export const applyCohortUpsert = async (deps: WorkerDeps, message: CohortUpsertM
       matched: 0,
       unmatched: 0,
       unmatchedSamples: [],
-      result: { added: 0, removed: 0, unchanged: 0, stale: 0 },
+      result: emptyApplyResult(),
       now,
     },
   );

@@ -6,7 +6,7 @@
  * message for very large segments. Progress of each sync run is recorded per segment.
  */
 import type { HeapSyncMessage } from '../schemas/heap';
-import { collapseChanges, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { addApplyResult, collapseChanges, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
 import { isoNow, type Clock } from './ports';
 
 /** Port: Heap-specific bookkeeping next to the membership items (cohorts table). */
@@ -50,14 +50,7 @@ export const DRAIN_PAGE_SIZE = 1000;
 
 export type HeapWorkResult = ApplyResult & { continued: boolean };
 
-const addInto = (total: ApplyResult, part: ApplyResult) => {
-  total.added += part.added;
-  total.removed += part.removed;
-  total.unchanged += part.unchanged;
-  total.stale += part.stale;
-};
-
-const emptyResult = (): HeapWorkResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0, continued: false });
+const emptyResult = (): HeapWorkResult => ({ ...emptyApplyResult(), continued: false });
 
 const nameOf = (message: HeapSyncMessage) => (message.segmentName !== undefined ? { name: message.segmentName } : {});
 
@@ -73,7 +66,7 @@ const applySyncPage = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyn
     ...message.add.map((memberId) => ({ memberId, op: 'add' as const })),
     ...message.remove.map((memberId) => ({ memberId, op: 'remove' as const })),
   ]);
-  if (changes.length > 0) addInto(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
+  if (changes.length > 0) addApplyResult(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
   await deps.segments.recordSyncPage(set, {
     ...nameOf(message),
     version: message.version,
@@ -95,7 +88,7 @@ const removeMemberPages = async (deps: HeapWorkerDeps, set: SetRef, message: Hea
     const { memberIds, nextKey } = await deps.segments.currentMembers(set, DRAIN_PAGE_SIZE, startKey);
     if (memberIds.length > 0) {
       const removals = memberIds.map((memberId) => ({ memberId, op: 'remove' as const }));
-      addInto(result, await deps.membership.apply(set, 'visitor', removals, message.version, now));
+      addApplyResult(result, await deps.membership.apply(set, 'visitor', removals, message.version, now));
     }
     if (!nextKey) return undefined;
     startKey = nextKey;

@@ -100,6 +100,17 @@ export interface ApplyResult {
   stale: number;
 }
 
+/** An empty result, to add parts into. */
+export const emptyApplyResult = (): ApplyResult => ({ added: 0, removed: 0, unchanged: 0, stale: 0 });
+
+/** Adds `part` into `total` (the results of several chunks or messages of one change). */
+export const addApplyResult = (total: ApplyResult, part: ApplyResult): void => {
+  total.added += part.added;
+  total.removed += part.removed;
+  total.unchanged += part.unchanged;
+  total.stale += part.stale;
+};
+
 /** Port implemented by the DynamoDB membership store. */
 export interface MembershipStore {
   /**

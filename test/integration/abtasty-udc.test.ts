@@ -16,6 +16,7 @@ import { systemClock } from '../../functions/domain/ports';
 import { logger } from '../../functions/shared/powertools';
 import { startFakeAbTasty, type FakeAbTasty } from '../support/fake-abtasty';
 import { startTestHub, type TestHub } from './harness';
+import { captureProcessOutput } from '../support/capture-output';
 
 const CLIENT_ID = `client-${randomBytes(4).toString('hex')}`;
 const CLIENT_SECRET = randomBytes(24).toString('base64url');
@@ -30,13 +31,7 @@ describe('AB Tasty delivery against a fake AB Tasty', () => {
   const reports: DeliveryReport[] = [];
 
   beforeAll(async () => {
-    const capture = (chunk: unknown) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void capture(args.map(String).join(' ')));
+    captureProcessOutput(captured);
     logger.setLogLevel('DEBUG');
 
     hub = await startTestHub({ pollers: false });

@@ -13,6 +13,7 @@ import { dynamoMembershipStore } from '../../functions/adapters/membership-store
 import { applyHeapMessage, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { HeapSyncMessage } from '../../functions/schemas/heap';
+import { heapSyncMessage } from '../support/heap-sync-message';
 import { endpoints, startTestHub, type TestHub } from './harness';
 
 class InjectedCrash extends Error {}
@@ -26,23 +27,9 @@ describe('a drain wins over every change received before it', () => {
 
   const pageVersion = changeVersion(1000, 'task-1#000000');
   const drainVersion = changeVersion(2000, 'drain');
-  const message = (segmentId: string, fields: Partial<HeapSyncMessage>): HeapSyncMessage => ({
-    dedupeKey: `heap#ws#${segmentId}`,
-    type: 'sync',
-    workspaceId: 'ws-race',
-    segmentId,
-    version: pageVersion,
-    receivedAt: new Date(1000).toISOString(),
-    syncTaskId: 'task-1',
-    pageNumber: 0,
-    totalPages: 1,
-    part: 0,
-    parts: 1,
-    add: [],
-    remove: [],
-    round: 0,
-    ...fields,
-  });
+  const message = (segmentId: string, fields: Partial<HeapSyncMessage>): HeapSyncMessage =>
+    heapSyncMessage({ dedupeKey: `heap#ws#${segmentId}`, workspaceId: 'ws-race', segmentId, version: pageVersion, receivedAt: new Date(1000).toISOString(), syncTaskId: 'task-1', pageNumber: 0, ...fields });
+
   const page = (segmentId: string, add: string[], version = pageVersion) => message(segmentId, { add, version });
   const drain = (segmentId: string) => message(segmentId, { type: 'drain', version: drainVersion, dedupeKey: `heap#ws#drain#${segmentId}` });
 

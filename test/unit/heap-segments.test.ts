@@ -1,25 +1,9 @@
 import { applyHeapMessage, DRAIN_PAGE_SIZE, DRAIN_PAGES_PER_MESSAGE, type HeapSegmentStore, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
 import { changeVersion, type MembershipChange, type MembershipStore } from '../../functions/domain/membership';
 import type { HeapSyncMessage } from '../../functions/schemas/heap';
+import { heapSyncMessage } from '../support/heap-sync-message';
 
-const syncMessage = (overrides: Partial<HeapSyncMessage> = {}): HeapSyncMessage => ({
-  dedupeKey: 'heap#ws#run#1#0',
-  type: 'sync',
-  workspaceId: 'ws',
-  segmentId: '42',
-  segmentName: 'Segment',
-  version: changeVersion(2000, 'run#000001'),
-  receivedAt: '2026-01-01T00:00:02.000Z',
-  syncTaskId: 'run',
-  pageNumber: 1,
-  totalPages: 1,
-  part: 0,
-  parts: 1,
-  add: [],
-  remove: [],
-  round: 0,
-  ...overrides,
-});
+const syncMessage = heapSyncMessage;
 
 const setup = (options: { members?: string[] } = {}) => {
   const applied: { changes: readonly MembershipChange[]; version: string }[] = [];

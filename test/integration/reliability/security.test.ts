@@ -17,6 +17,7 @@ import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
 import { AUTH_CELLS, ROUTE_SPECS, authMatrix, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type AuthCell, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
+import { captureProcessOutput } from '../../support/capture-output';
 
 type Cell = AuthCell;
 const CELLS = AUTH_CELLS;
@@ -80,13 +81,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
 
   beforeAll(async () => {
     // Everything the process writes while the suite runs is kept (and searched at the end).
-    const capture = (chunk: unknown) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void capture(args.map(String).join(' ')));
+    captureProcessOutput(captured);
 
     hub = await startTestHub({ visibilitySeconds: 10 });
     logger.setLogLevel('DEBUG');
