@@ -26,6 +26,30 @@ export const canHoldPartnerKey = (partner: string): boolean => partnerNameSchema
 export const PARTNER_KEY_POLICIES = ['any', 'pin', 'configured'] as const;
 export type PartnerKeyPolicy = (typeof PARTNER_KEY_POLICIES)[number];
 
+/**
+ * A workspace's AB Tasty Universal Data Connector destination (issue 13, docs/abtasty-delivery.md).
+ * The client secret is kept encrypted like the Heap webhook secret (KMS in AWS); it is an outbound
+ * secret, so it authenticates no route of the hub.
+ */
+export const abTastyDestinationSchema = z.object({
+  /** AB Tasty's `account_identifier`. */
+  account: z.string(),
+  /** The `partner_name` AB Tasty provisions when it enables the UDC. */
+  partner: z.string(),
+  /** Public API client id (client-credentials grant). */
+  clientId: z.string(),
+  /** The Public API client secret, encrypted with the workspace's secret context. */
+  clientSecretCiphertext: z.string(),
+  /** `all`: every non-empty Heap segment; or the listed Heap segment ids. */
+  segments: z.union([z.literal('all'), z.array(z.string())]),
+  /** A fixed UDC `value` for every row, or none. */
+  value: z.optional(z.string()),
+  /** False after `--abtasty-disable`: nothing is pushed, the settings are kept. */
+  enabled: z.boolean(),
+});
+
+export type AbTastyDestinationRecord = z.infer<typeof abTastyDestinationSchema>;
+
 export const workspaceRecordSchema = z.object({
   workspaceId: z.string(),
   name: z.string(),
@@ -43,6 +67,8 @@ export const workspaceRecordSchema = z.object({
   /** Heap `id_token`s seen on signed webhooks, and the pinned one if any. */
   heapIdTokensSeen: z._default(z.array(z.string()), []),
   heapIdTokenPinned: z.optional(z.string()),
+  /** Where Heap segments are pushed in AB Tasty, if configured. */
+  abTasty: z.optional(abTastyDestinationSchema),
 });
 
 export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
