@@ -3,6 +3,7 @@
  * SQS and KMS; unit tests pass in-memory fakes.
  */
 import type { HashedCredentialKind, WorkspaceRecord } from '../schemas/workspace';
+import type { DeliveryReport } from './abtasty-delivery';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */
@@ -91,4 +92,27 @@ export interface EventReads {
   typeEvents(workspaceId: string, type: string, day: string, range: { fromMs: number; toMs: number }, limit: number, startKey?: Record<string, unknown>): Promise<Page<unknown>>;
   currentsRejects(workspaceId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Record<string, unknown>>>;
   heapRejects(workspaceId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<Record<string, unknown>>>;
+}
+
+/** One stored AB Tasty push: its id (sortable by start time) and the report `deliver` returned. */
+export interface StoredDelivery {
+  readonly deliveryId: string;
+  readonly report: DeliveryReport;
+}
+
+/** A page of stored deliveries, newest first. */
+export interface DeliveryPage {
+  readonly deliveries: readonly StoredDelivery[];
+  readonly nextKey?: Record<string, unknown>;
+}
+
+/**
+ * Where AB Tasty delivery reports are kept (issue 13): written by the delivery worker after each
+ * push, read newest first by `GET /v1/destinations/abtasty/deliveries`, for the whole workspace or
+ * for one Heap segment. `put` is idempotent per (workspace, deliveryId): a redelivered message
+ * overwrites its own report, never adds a second one.
+ */
+export interface DeliveryReportStore {
+  put(workspaceId: string, delivery: StoredDelivery): Promise<void>;
+  list(workspaceId: string, options: { readonly segmentId?: string; readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<DeliveryPage>;
 }
