@@ -17,6 +17,7 @@ import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage, type Re
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
 import type { ImportFailureCode } from './import-failures';
 import { changeVersion, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { followMergeChains } from './merge-chains';
 import { isoNow, type Clock } from './ports';
 
 export interface ClaimResolver {
@@ -81,33 +82,9 @@ export interface WorkerDeps {
   readonly clock: Clock;
 }
 
-/** How many `mergedInto` hops are followed before a chain is treated as broken. */
-const MAX_MERGE_HOPS = 5;
-
-/** Reads profiles and follows `mergedInto` to the survivor; absent when a profile is missing. */
-export const resolveSurvivors = async (
-  reader: ProfileReader,
-  workspaceId: string,
-  brazeIds: readonly string[],
-): Promise<Map<string, Profile>> => {
-  const survivors = new Map<string, Profile>();
-  let pending = new Map<string, string[]>([...new Set(brazeIds)].map((id) => [id, [id]]));
-  for (let hop = 0; hop <= MAX_MERGE_HOPS && pending.size > 0; hop += 1) {
-    const found = await reader.getProfiles(workspaceId, [...pending.keys()]);
-    const next = new Map<string, string[]>();
-    for (const [id, origins] of pending) {
-      const profile = found.get(id);
-      if (!profile) continue;
-      if (profile.mergedInto === undefined || profile.mergedInto === id) {
-        for (const origin of origins) survivors.set(origin, profile);
-      } else {
-        next.set(profile.mergedInto, [...(next.get(profile.mergedInto) ?? []), ...origins]);
-      }
-    }
-    pending = next;
-  }
-  return survivors;
-};
+/** Reads profiles and follows `mergedInto` to the survivor (`followMergeChains`); absent when a profile is missing. */
+export const resolveSurvivors = (reader: ProfileReader, workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>> =>
+  followMergeChains((batch) => reader.getProfiles(workspaceId, batch), brazeIds);
 
 /** BatchGetItem's key limit: one resolveClaims call per chunk. */
 const CLAIM_CHUNK = 100;

@@ -13,6 +13,7 @@
  */
 import { identifierKey, type Identifier } from './identifiers';
 import type { MemberKind, MembershipChange, MembershipStore, SetRef } from './membership';
+import { followMergeChains, type ProfileLookup } from './merge-chains';
 import { isLive, newProfile, type Claim, type Profile } from '../schemas/directory';
 
 export type ClaimOutcome = 'claimed' | 'held-by-other' | 'label-taken' | 'external-id-differs' | 'no-profile';
@@ -66,16 +67,18 @@ export type FactsOutcome = 'created' | 'updated' | 'unchanged' | 'late' | 'delet
 /** Granularity of identityVersion confirmations (see applyUserFacts). */
 export const IDENTITY_BUMP_MS = 3_600_000;
 
-/** Longest merge chain followed (a survivor merged again later). */
-const MAX_MERGE_HOPS = 5;
-
-/** The live profile a (possibly merged) braze id ends at, if any. */
+/** The live profile a (possibly merged) braze id ends at (`followMergeChains`, one `getProfile` per hop), if any. */
 export const resolveLive = async (deps: DirectoryDeps, workspaceId: string, brazeId: string): Promise<Profile | undefined> => {
-  let current = await deps.directory.getProfile(workspaceId, brazeId);
-  for (let hop = 0; current?.mergedInto !== undefined && hop < MAX_MERGE_HOPS; hop += 1) {
-    current = await deps.directory.getProfile(workspaceId, current.mergedInto);
-  }
-  return current && isLive(current) ? current : undefined;
+  const readOne: ProfileLookup = async (ids) => {
+    const found = new Map<string, Profile>();
+    for (const id of ids) {
+      const profile = await deps.directory.getProfile(workspaceId, id);
+      if (profile) found.set(id, profile);
+    }
+    return found;
+  };
+  const end = (await followMergeChains(readOne, [brazeId])).get(brazeId);
+  return end && isLive(end) ? end : undefined;
 };
 
 type ExternalIdFact = NonNullable<UserFacts['externalId']>;
