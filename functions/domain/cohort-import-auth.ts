@@ -4,6 +4,7 @@
  * the workspace, then the workspace's partner rules apply. Refusals carry Braze's own texts.
  */
 import { constantTimeEqual, hashSecret } from '../shared/crypto';
+import { parseJsonObject, type JsonProblem } from '../shared/json';
 import { BRAZE_ERRORS } from '../schemas/cohort-import';
 import { partnerNameSchema, type WorkspaceRecord } from '../schemas/workspace';
 import type { WorkspaceStore } from './ports';
@@ -27,16 +28,10 @@ export type ImportAuthOutcome =
   | { readonly ok: false; readonly refusal: 'invalid-body'; readonly message: string }
   | { readonly ok: false; readonly refusal: 'unauthorized'; readonly message: string };
 
-/** Parses the body: a JSON object, or why not. */
-export const parseJsonBody = (rawBody: string): { ok: true; body: Record<string, unknown> } | { ok: false; message: string } => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rawBody);
-  } catch {
-    return { ok: false, message: 'Request body must be valid JSON' };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, message: 'Request body must be a JSON object' };
-  return { ok: true, body: parsed as Record<string, unknown> };
+/** Why a body carries no credentials, in the words of the 400 answer. */
+const BODY_PROBLEMS: Record<JsonProblem, string> = {
+  'not-json': 'Request body must be valid JSON',
+  'not-object': 'Request body must be a JSON object',
 };
 
 /**
@@ -70,9 +65,9 @@ export const authorizeImport = async (
 /** The partner name checked, the body parsed, the credentials in it authorized. */
 export const authenticateImport = async (store: WorkspaceStore, partner: string, rawBody: string): Promise<ImportAuthOutcome> => {
   if (!partnerNameSchema.safeParse(partner).success) return { ok: false, refusal: 'unknown-partner' };
-  const parsed = parseJsonBody(rawBody);
-  if (!parsed.ok) return { ok: false, refusal: 'invalid-body', message: parsed.message };
-  const authorized = await authorizeImport(store, partner, parsed.body);
+  const parsed = parseJsonObject(rawBody);
+  if (!parsed.ok) return { ok: false, refusal: 'invalid-body', message: BODY_PROBLEMS[parsed.problem] };
+  const authorized = await authorizeImport(store, partner, parsed.value);
   if (!authorized.ok) return { ok: false, refusal: 'unauthorized', message: authorized.message };
-  return { ok: true, caller: { workspace: authorized.workspace, fingerprint: authorized.fingerprint, body: parsed.body } };
+  return { ok: true, caller: { workspace: authorized.workspace, fingerprint: authorized.fingerprint, body: parsed.value } };
 };

@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { MAX_MESSAGE_BYTES } from '../shared/definitions/queues';
+import { parseJsonObject } from '../shared/json';
 import { MAX_EVENT_TIME_SECONDS, MAX_ID_LENGTH, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
 import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage } from '../schemas/key-bytes';
 import type { WorkspaceRecord } from '../schemas/workspace';
@@ -28,22 +29,12 @@ export type ParsedBody = { readonly kind: 'credential-check' } | { readonly kind
 
 const BAD_BODY = 'Body must be a JSON object with an "events" array';
 
-const parseJson = (rawBody: string): Outcome<unknown> => {
-  try {
-    return ok(JSON.parse(rawBody));
-  } catch {
-    return invalid(BAD_BODY, ['body is not valid JSON']);
-  }
-};
-
 /** Parses the body; `invalid` only when it is not a JSON object with an `events` array. */
 export const parseCurrentsBody = (rawBody: string): Outcome<ParsedBody> => {
   if (rawBody.trim() === '') return ok({ kind: 'credential-check' });
-  const parsed = parseJson(rawBody);
-  if (!parsed.ok) return parsed;
-  const body = parsed.value;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid(BAD_BODY);
-  const events = (body as Record<string, unknown>).events;
+  const body = parseJsonObject(rawBody);
+  if (!body.ok) return body.problem === 'not-json' ? invalid(BAD_BODY, ['body is not valid JSON']) : invalid(BAD_BODY);
+  const events = body.value.events;
   if (!Array.isArray(events)) return invalid(BAD_BODY);
   return ok(events.length === 0 ? { kind: 'credential-check' } : { kind: 'batch', items: events });
 };

@@ -7,6 +7,7 @@
  */
 import { heapDrainDataSchema, heapEnvelopeSchema, heapSyncDataSchema, type HeapEnvelope } from '../schemas/heap';
 import type { WorkspaceRecord } from '../schemas/workspace';
+import { parseJson } from '../shared/json';
 import type { HeapAuthDeps, RefusalReason, Verified } from './heap-webhook-auth';
 import { MAX_NAME_LENGTH, drainKey, drainMessage, syncPageMessages } from './heap-messages';
 import { collapseChanges } from './membership';
@@ -76,13 +77,9 @@ type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false
 
 /** The verified body's envelope, or why it is not one Heap could mean. */
 const parseEnvelope = (rawBody: string): Parsed<HeapEnvelope> => {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody) as unknown;
-  } catch {
-    return { ok: false, reason: 'Body is not valid JSON' };
-  }
-  const envelope = heapEnvelopeSchema.safeParse(json);
+  const json = parseJson(rawBody);
+  if (!json.ok) return { ok: false, reason: 'Body is not valid JSON' };
+  const envelope = heapEnvelopeSchema.safeParse(json.value);
   return envelope.success ? { ok: true, value: envelope.data } : { ok: false, reason: `Invalid webhook body: ${issues(envelope.error)}` };
 };
 

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type * as z from 'zod/mini';
+import { isJsonObject, parseJson } from '../shared/json';
 import { ownValue } from '../shared/own';
 import { isIdentified, type Profile } from '../schemas/directory';
 import { mergeProfiles, resolveLive, type DirectoryDeps } from './directory';
@@ -32,19 +33,11 @@ export interface AliasResult {
   readonly errors?: ItemError[];
 }
 
-const parseJson = (rawBody: string): Outcome<unknown> => {
-  try {
-    return ok(JSON.parse(rawBody));
-  } catch {
-    return invalid('Invalid JSON body');
-  }
-};
-
 /** Parses a JSON body against a schema, with the 1…50 item limit; an `invalid` outcome with readable reasons otherwise. */
 export const parseAliasBody = <T>(rawBody: string, schema: z.ZodMiniType<T>, arrayName: string): Outcome<T> => {
   const parsed = parseJson(rawBody);
-  if (!parsed.ok) return parsed;
-  const items = (parsed.value as Record<string, unknown> | null)?.[arrayName];
+  if (!parsed.ok) return invalid('Invalid JSON body');
+  const items = isJsonObject(parsed.value) ? parsed.value[arrayName] : undefined;
   if (!Array.isArray(items) || items.length === 0) return invalid(`${arrayName} must be a non-empty array`);
   if (items.length > MAX_ALIASES_PER_REQUEST) return invalid(`${arrayName} can hold at most ${MAX_ALIASES_PER_REQUEST} objects`);
   const result = schema.safeParse(parsed.value);

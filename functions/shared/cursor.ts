@@ -11,6 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WorkspaceRecord } from '../schemas/workspace';
+import { parseJsonObject } from './json';
 
 /** Signing key: per workspace (its stored apiKey hash, never shown to callers) and per route. */
 export interface CursorScope {
@@ -33,12 +34,8 @@ export const encodeCursor = (scope: CursorScope, key: Record<string, unknown> | 
 const INVALID: DecodedCursor = { ok: false };
 
 const parsePayload = (payload: string): DecodedCursor => {
-  try {
-    const key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    return typeof key === 'object' && key !== null && !Array.isArray(key) ? { ok: true, key: key as Record<string, unknown> } : INVALID;
-  } catch {
-    return INVALID;
-  }
+  const key = parseJsonObject(Buffer.from(payload, 'base64url').toString('utf8'));
+  return key.ok ? { ok: true, key: key.value } : INVALID;
 };
 
 export const decodeCursor = (scope: CursorScope, cursor: string | undefined): DecodedCursor => {
