@@ -33,6 +33,16 @@ const LAYERS = {
     ],
   },
 };
+/** A named import of zod/mini (defeats tree-shaking). */
+const ZOD_NAMED_IMPORT = {
+  selector: "ImportDeclaration[source.value='zod/mini'] > ImportSpecifier",
+  message: "Use `import * as z from 'zod/mini'`: named imports of `z` defeat tree-shaking.",
+};
+/** An interface with a method returning a Promise: a port, which belongs in domain/ports.ts or domain/ports/. */
+const PORT_OUTSIDE_PORTS = {
+  selector: "TSInterfaceDeclaration > TSInterfaceBody > TSMethodSignature > TSTypeAnnotation > TSTypeReference[typeName.name='Promise']",
+  message: 'Ports (interfaces whose methods return a Promise) are declared in functions/domain/ports.ts or functions/domain/ports/.',
+};
 const restrictImports = (...groups) => [
   'error',
   {
@@ -55,13 +65,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': restrictImports(),
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "ImportDeclaration[source.value='zod/mini'] > ImportSpecifier",
-          message: "Use `import * as z from 'zod/mini'`: named imports of `z` defeat tree-shaking.",
-        },
-      ],
+      'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT],
     },
   },
   // Layers (docs/architecture.md). Nothing under functions/ imports CDK.
@@ -83,6 +87,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrictImports(LAYERS.cdk, LAYERS.sdk, LAYERS.adapters, LAYERS.handlers, LAYERS.transport),
     },
+  },
+  // Every port is declared in domain/ports.ts (or domain/ports/, which it re-exports).
+  {
+    files: ['functions/domain/**/*.ts'],
+    // TODO(issue 13): the AB Tasty delivery ports (TokenProvider, UdcSender) move to ports/ with that work.
+    ignores: ['functions/domain/ports.ts', 'functions/domain/ports/**', 'functions/domain/abtasty-delivery.ts'],
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, PORT_OUTSIDE_PORTS] },
   },
   // One config reader: only shared/config.ts reads the environment.
   {

@@ -7,7 +7,6 @@
  * after its owner was identified.
  */
 import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClaimOutcome, MoveOutcome } from '../domain/directory';
 import { identifierKey, type Identifier } from '../domain/identifiers';
 import { ownValue } from '../shared/own';
 import { claimSchema, isIdentified, isLive, type Claim, type Profile } from '../schemas/directory';
@@ -18,6 +17,7 @@ import { claimListingItem, decodeAll } from './dynamo/items';
 import { claimKey, claimsOfProfilePk, identifierFromKey, profileKey } from './dynamo/keys';
 import { queryAll } from './dynamo/query';
 import { getProfile } from './profile-store';
+import type { ClaimOutcome, MoveOutcome } from '../domain/ports';
 
 export interface DirectoryTables {
   readonly users: string;

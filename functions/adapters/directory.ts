@@ -2,12 +2,12 @@
  * The user directory the identity rules work on (domain/directory.ts `DirectoryPort`): the profile
  * store (users table), the claim store (aliases table), and the writes that change both at once.
  */
-import type { DirectoryPort } from '../domain/directory';
 import { dynamoClaimStore, type DirectoryTables } from './claim-store';
 import type { BatchWriteCounter } from './dynamo/batch-write';
 import { createProfileWithIdentifiers, putNewProfiles, renameExternalId, type NewProfileRecord } from './profile-claims';
 import { dynamoProfileStore } from './profile-store';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DirectoryPort } from '../domain/ports';
 
 export type { DirectoryTables } from './claim-store';
 

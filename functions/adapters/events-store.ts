@@ -13,13 +13,13 @@
  */
 import { gzipSync, gunzipSync } from 'node:zlib';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventsPort } from '../domain/currents';
 import type { CurrentsEvent, CurrentsReject } from '../schemas/currents';
 import { batchGetAll } from './dynamo/batch-get';
 import { batchWriteAll, deleteRequests, putRequests } from './dynamo/batch-write';
 import { decodeAll, eventKeyItem, eventMarkerItem } from './dynamo/items';
 import { currentsEventMarkerId, currentsRejectKey, eventSk, typeDayPk, userEventsPk, utcDay } from './dynamo/keys';
 import { forEachPage } from './dynamo/query';
+import type { EventsPort } from '../domain/ports';
 
 export interface EventTables {
   readonly events: string;

@@ -7,12 +7,12 @@
  *   applied (`<page>:<part>/<parts>`), so a run's progress is visible (pages seen of `total_pages`).
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { HeapSegmentStore } from '../domain/heap-segments';
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
 import { decodeAll, memberIdItem, syncRunItem } from './dynamo/items';
 import { memberSk, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
 import { queryPage, type StartKey } from './dynamo/query';
+import type { HeapSegmentStore } from '../domain/ports';
 
 type SyncPage = Parameters<HeapSegmentStore['recordSyncPage']>[1];
 type Drain = Parameters<HeapSegmentStore['recordDrain']>[1];

@@ -6,16 +6,15 @@
  * part and are simply SET. The item carries no GSI keys, so member and set listings never see it.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ImportReportKey, ImportReports, PartOutcome } from '../domain/cohort-matching';
-import type { StoredImportReport } from '../domain/cohort-reads';
 import type { ImportFailureCode } from '../domain/import-failures';
 import { whenCondition } from './dynamo/conditions';
 import { importReportItem } from './dynamo/items';
 import { importReportKey } from './dynamo/keys';
 import { assignments, expressionParts } from './dynamo/update-expression';
+import type { ImportReportKey, ImportReports, PartOutcome, StoredImportReport } from '../domain/ports';
 
 /** The stored report, as read back (missing counters read as 0): the domain's type. */
-export type { StoredImportReport } from '../domain/cohort-reads';
+export type { StoredImportReport } from '../domain/ports';
 
 const reportKey = (key: ImportReportKey) => importReportKey(key.set, key.importId);
 

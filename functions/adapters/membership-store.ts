@@ -24,10 +24,10 @@ import {
   type MemberKind,
   type MemberState,
   type MembershipChange,
-  type MembershipStore,
   type SetFloor,
   type SetRef,
 } from '../domain/membership';
+import type { MembershipStore } from '../domain/ports';
 import { batchGetAll } from './dynamo/batch-get';
 import { isContention } from './dynamo/conditions';
 import { memberStateItem, setFloorItem } from './dynamo/items';

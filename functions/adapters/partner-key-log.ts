@@ -4,10 +4,10 @@
  * workspace's META item. Only a 64-bit SHA-256 fingerprint is stored, never the key.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PartnerKeyLog } from '../domain/cohort-matching';
 import { decodeAll, partnerKeySeenItem } from './dynamo/items';
 import { PARTNER_KEY_SK_PREFIX, partnerKeySeenKey, workspaceKey } from './dynamo/keys';
 import { queryAll } from './dynamo/query';
+import type { PartnerKeyLog } from '../domain/ports';
 
 export const dynamoPartnerKeyLog = (db: DynamoDBDocumentClient, table: string) => {
   const log: PartnerKeyLog & {

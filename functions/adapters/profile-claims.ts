@@ -3,7 +3,6 @@
  * a new profile with all its identifiers, an external_id rename, and the bulk load of a first setup.
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RenameOutcome } from '../domain/directory';
 import { identifierKey } from '../domain/identifiers';
 import { newProfile } from '../schemas/directory';
 import { claimItem, profileIdentifierKeys } from './claim-items';
@@ -12,6 +11,7 @@ import { batchWriteAll, putRequests, type BatchWriteCounter } from './dynamo/bat
 import { anyConditionFailedFrom, conditionFailedAt } from './dynamo/conditions';
 import { claimKey, profileKey } from './dynamo/keys';
 import { LIVE_PROFILE, profileItem } from './profile-store';
+import type { RenameOutcome } from '../domain/ports';
 
 /** BatchWriteItem calls in flight during a bulk import. */
 const IMPORT_WRITE_CONCURRENCY = 4;

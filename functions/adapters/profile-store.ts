@@ -4,12 +4,12 @@
  * The writes that also move identifier claims live in claim-store.ts (one transaction each).
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ProfileReader } from '../domain/cohort-matching';
 import { newProfile, profileSchema, type Profile } from '../schemas/directory';
 import { batchGetAll, type Consistency } from './dynamo/batch-get';
 import { whenCondition } from './dynamo/conditions';
 import { decodeAll } from './dynamo/items';
 import { profileKey } from './dynamo/keys';
+import type { ProfileReader } from '../domain/ports';
 
 /** Condition of every write to a live profile. */
 export const LIVE_PROFILE = 'attribute_exists(pk) AND attribute_not_exists(mergedInto) AND attribute_not_exists(deletedAt)';

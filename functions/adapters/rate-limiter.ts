@@ -6,10 +6,11 @@
  * other ids (`<function>#<hash>`), so the two never collide.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { rateWindow, type RateLimiter, type RateLimitSettings } from '../domain/rate-limit';
+import { rateWindow, type RateLimitSettings } from '../domain/rate-limit';
 import { isConditionFailure } from './dynamo/conditions';
 import { windowCountItem } from './dynamo/items';
 import { rateWindowId } from './dynamo/keys';
+import type { RateLimiter } from '../domain/ports';
 
 export const dynamoRateLimiter = (db: DynamoDBDocumentClient, table: string, settings: RateLimitSettings): RateLimiter => ({
   async hit(workspaceId, nowMs) {

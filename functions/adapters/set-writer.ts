@@ -4,11 +4,11 @@
  * state by heap-segment-store.ts.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SetWriter } from '../domain/cohort-matching';
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
 import { setListPk, setMetaKey } from './dynamo/keys';
 import { assignments, expressionParts } from './dynamo/update-expression';
+import type { SetWriter } from '../domain/ports';
 
 type SetFields = Parameters<SetWriter['upsertSet']>[1];
 

@@ -5,27 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { WorkspaceRecord } from '../schemas/workspace';
-import type { MemberKind, SetKind, SetRef } from './membership';
+import type { SetRef } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { CursorCodec } from './ports';
+import type { CursorCodec, SegmentMeta, SegmentReads } from './ports';
 import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 
-/** Set metadata as the reads return it (META item). */
-export interface SegmentMeta {
-  readonly setId: string;
-  readonly name?: string;
-  readonly memberCount: number;
-  readonly [extra: string]: unknown;
-}
-
-/** Port: the membership reads this API needs (implemented by `membershipReads`). */
-export interface SegmentReads {
-  listSets(workspaceId: string, kind: SetKind, limit: number, startKey?: Record<string, unknown>): Promise<{ sets: SegmentMeta[]; nextKey?: Record<string, unknown> }>;
-  getSet(set: SetRef): Promise<SegmentMeta | undefined>;
-  listMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>): Promise<{ members: { memberId: string }[]; nextKey?: Record<string, unknown> }>;
-  setsOfMember(workspaceId: string, memberKind: MemberKind, memberId: string, kind: SetKind): Promise<{ setId: string }[]>;
-}
+/** The ports live in ports/sets.ts; re-exported because abtasty-delivery.ts imports them from here. */
+export type { SegmentMeta, SegmentReads } from './ports';
 
 export interface LastSync {
   readonly sync_task_id: string;

@@ -10,8 +10,8 @@ import { collapseIdentifierChanges, validateCohortChanges, validateCohortUpsert,
 import { issueImportId } from './import-ids';
 import { chunkToFit } from './message-chunks';
 import type { Outcome, Refusal } from './outcomes';
-import type { PublishOutcome, QueuePublisher } from './ports';
-import { retryAfterSeconds, type RateLimitDecision, type RateLimiter } from './rate-limit';
+import type { PublishOutcome, QueuePublisher, RateLimitDecision, RateLimiter } from './ports';
+import { retryAfterSeconds } from './rate-limit';
 
 export interface IngestDeps {
   readonly publisher: QueuePublisher;

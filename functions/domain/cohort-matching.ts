@@ -12,65 +12,12 @@
  * remove always outranks an add of the same profile, even when they arrive in different message
  * parts or through different identifiers of one profile.
  */
-import type { Claim, Profile } from '../schemas/directory';
-import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage, type ReceivedCounts } from '../schemas/cohort-import';
+import type { Profile } from '../schemas/directory';
+import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import type { ImportFailureCode } from './import-failures';
-import { changeVersion, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
+import { changeVersion, emptyApplyResult, type ApplyResult, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
-import { isoNow, type Clock } from './ports';
-
-export interface ClaimResolver {
-  resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
-}
-
-export interface ProfileReader {
-  /** Profiles by braze id (missing ids are absent from the map). */
-  getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>>;
-}
-
-export interface SetWriter {
-  upsertSet(
-    set: SetRef,
-    fields: { name?: string; createdAt: string; now: string; extra?: Record<string, unknown>; keepName?: boolean },
-  ): Promise<void>;
-  /** Sets the name if `version` is newer than the one that set the current name. */
-  renameSet(set: SetRef, name: string, version: string, now: string): Promise<boolean>;
-}
-
-export interface ImportReportKey {
-  readonly set: SetRef;
-  readonly importId: string;
-}
-
-export interface PartOutcome {
-  readonly kind: 'members' | 'cohort';
-  readonly partner: string;
-  readonly receivedAt: string;
-  readonly part: number;
-  readonly parts: number;
-  readonly received: ReceivedCounts;
-  readonly duplicate: number;
-  readonly conflicts: number;
-  readonly conflictSamples: string[];
-  readonly matched: number;
-  readonly unmatched: number;
-  readonly unmatchedSamples: string[];
-  readonly result: ApplyResult;
-  readonly now: string;
-}
-
-export interface ImportReports {
-  /** Adds one part's outcome to the report; a part already recorded is ignored (idempotent). */
-  recordPart(key: ImportReportKey, outcome: PartOutcome): Promise<boolean>;
-  /** Marks the import failed (the part will not be retried any more). */
-  markFailed(key: ImportReportKey, part: number, code: ImportFailureCode, now: string): Promise<void>;
-}
-
-export interface PartnerKeyLog {
-  /** Remembers that a partner presented a key with this fingerprint to this workspace. */
-  record(workspaceId: string, partner: string, fingerprint: string, now: string): Promise<void>;
-}
+import { isoNow, type ClaimResolver, type Clock, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
 
 export interface WorkerDeps {
   readonly claims: ClaimResolver;

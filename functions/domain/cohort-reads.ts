@@ -4,66 +4,24 @@
  * Pages use signed cursors bound to the workspace and route (the `CursorCodec` port); unknown ids are
  * `not-found` outcomes, bad queries and cursors `invalid` ones.
  */
-import { MAX_ID_LENGTH, type ReceivedCounts } from '../schemas/cohort-import';
+import { MAX_ID_LENGTH } from '../schemas/cohort-import';
 import { fitsKey, identifierBytesMessage, identifierFits, keyBytesMessage, type KeyInput } from '../schemas/key-bytes';
 import type { Profile } from '../schemas/directory';
 import type { WorkspaceRecord } from '../schemas/workspace';
-import { resolveSurvivors, cohortRef, type ClaimResolver, type ImportReportKey, type ProfileReader } from './cohort-matching';
+import { resolveSurvivors, cohortRef } from './cohort-matching';
 import { identifierKey, type Identifier } from './identifiers';
 import { publicFailureReason } from './import-failures';
 import { importIdTime, verifyImportId } from './import-ids';
-import type { MemberKind, SetKind, SetRef } from './membership';
+import type { SetKind } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { CursorCodec } from './ports';
+import type { ClaimResolver, CursorCodec, ImportReportReader, ProfileReader, SetMetaView, SetReads, StoredImportReport } from './ports';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
 export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
 
-export interface SetMetaView {
-  readonly setId: string;
-  readonly name?: string;
-  readonly memberCount: number;
-  readonly createdAt?: string;
-  readonly updatedAt?: string;
-  readonly [extra: string]: unknown;
-}
-
-/** Port: set and member reads (membershipReads in adapters/membership-store.ts). */
-export interface SetReads {
-  getSet(set: SetRef): Promise<SetMetaView | undefined>;
-  listSets(workspaceId: string, kind: SetKind, limit: number, startKey?: Record<string, unknown>): Promise<{ sets: SetMetaView[]; nextKey?: Record<string, unknown> }>;
-  listMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>): Promise<{ members: { memberId: string }[]; nextKey?: Record<string, unknown> }>;
-  setsOfMember(workspaceId: string, memberKind: MemberKind, memberId: string, kind: SetKind): Promise<{ setId: string }[]>;
-}
-
-/** An import report as stored (adapters/import-reports.ts). */
-export interface StoredImportReport {
-  readonly importId: string;
-  readonly cohortId: string;
-  readonly kind?: 'members' | 'cohort';
-  readonly partner?: string;
-  readonly receivedAt?: string;
-  readonly parts?: number;
-  readonly partsApplied: number[];
-  readonly received: ReceivedCounts;
-  readonly duplicate: number;
-  readonly conflicts: number;
-  readonly conflictSamples: string[];
-  readonly matched: number;
-  readonly unmatched: number;
-  readonly unmatchedSamples: string[];
-  readonly added: number;
-  readonly removed: number;
-  readonly unchanged: number;
-  readonly stale: number;
-  readonly failed: boolean;
-  readonly failureReason?: string;
-  readonly updatedAt?: string;
-}
-
 export interface ReadDeps {
   readonly sets: SetReads;
-  readonly reports: { get(key: ImportReportKey): Promise<StoredImportReport | undefined> };
+  readonly reports: ImportReportReader;
   readonly profiles: ProfileReader;
   readonly claims: ClaimResolver;
   readonly cursors: CursorCodec;

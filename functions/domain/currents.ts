@@ -13,25 +13,14 @@
 import { gunzipSync } from 'node:zlib';
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type FactsOutcome, type UserFacts } from './directory';
 import { changeVersion } from './membership';
-import type { Clock } from './ports';
-import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage, type CurrentsReject } from '../schemas/currents';
+import type { Clock, EventsPort } from './ports';
+import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage } from '../schemas/currents';
 
 export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
 
 /** Dedupe markers outlive Braze's 5 days of retries plus 7 days of its retention. */
 export const MARKER_DAYS = 14;
 const DAY_SECONDS = 86_400;
-
-/** What the worker needs from the events storage (adapters/events-store.ts). */
-export interface EventsPort {
-  processed(workspaceId: string, eventIds: readonly string[], nowSeconds: number): Promise<Set<string>>;
-  markProcessed(workspaceId: string, eventIds: readonly string[], expiration: number, now: string): Promise<void>;
-  putEvents(
-    events: readonly { workspaceId: string; brazeId: string | undefined; event: CurrentsEvent; receivedAt: number; expiresAt: number }[],
-  ): Promise<void>;
-  putRejects(rejects: readonly { workspaceId: string; receivedAt: number; batchId: string; reject: CurrentsReject; expiresAt: number }[]): Promise<void>;
-  deleteUserEvents(workspaceId: string, brazeId: string, keep?: (eventId: string) => boolean): Promise<number>;
-}
 
 export interface CurrentsWorkerDeps extends DirectoryDeps {
   readonly events: EventsPort;

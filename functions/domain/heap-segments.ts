@@ -6,35 +6,8 @@
  * message for very large segments. Progress of each sync run is recorded per segment.
  */
 import type { HeapSyncMessage } from '../schemas/heap';
-import { addApplyResult, collapseChanges, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
-import { isoNow, type Clock } from './ports';
-
-/** Port: Heap-specific bookkeeping next to the membership items (cohorts table). */
-export interface HeapSegmentStore {
-  /** Records a sync page (segment name, list entry, run progress); newer versions win for name and last sync. */
-  recordSyncPage(
-    set: SetRef,
-    page: {
-      name?: string;
-      version: string;
-      receivedAt: string;
-      syncTaskId: string;
-      pageNumber: number;
-      totalPages: number;
-      /** Which queue message of the page this is (a page is seen once all its parts are applied). */
-      part: number;
-      parts: number;
-      now: string;
-    },
-  ): Promise<void>;
-  /**
-   * Records a drain: raises the segment's floor to the drain version (never lowers it), so every
-   * change received before the drain is stale from then on (see `decide`).
-   */
-  recordDrain(set: SetRef, drain: { name?: string; version: string; receivedAt: string; now: string }): Promise<void>;
-  /** Current members read from the base table with a consistent read (one page). */
-  currentMembers(set: SetRef, limit: number, startKey?: Record<string, unknown>): Promise<{ memberIds: string[]; nextKey?: Record<string, unknown> }>;
-}
+import { addApplyResult, collapseChanges, emptyApplyResult, type ApplyResult, type SetRef } from './membership';
+import { isoNow, type Clock, type HeapSegmentStore, type MembershipStore } from './ports';
 
 export interface HeapWorkerDeps {
   readonly membership: MembershipStore;

@@ -110,13 +110,3 @@ export const addApplyResult = (total: ApplyResult, part: ApplyResult): void => {
   total.unchanged += part.unchanged;
   total.stale += part.stale;
 };
-
-/** Port implemented by the DynamoDB membership store. */
-export interface MembershipStore {
-  /**
-   * Applies changes (already collapsed) at one version; returns what happened, counts exact.
-   * Decisions are taken against the members' items and the set's floor, read together, and written
-   * only if neither changed meanwhile (a clear recorded concurrently makes the write re-decide).
-   */
-  apply(set: SetRef, memberKind: MemberKind, changes: readonly MembershipChange[], version: string, now: string): Promise<ApplyResult>;
-}

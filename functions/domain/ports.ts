@@ -1,9 +1,15 @@
 /**
  * Ports: what domain functions need from the outside world. Adapters implement them over DynamoDB,
- * SQS and KMS; unit tests pass in-memory fakes.
+ * SQS and KMS; unit tests pass in-memory fakes. Every port is declared here or in `ports/` (one file
+ * per area, re-exported below), so `domain/ports` is the one import path for all of them.
  */
 import type { HashedCredentialKind, WorkspaceRecord } from '../schemas/workspace';
 import type { DeliveryReport } from './abtasty-delivery';
+
+export * from './ports/directory';
+export * from './ports/sets';
+export * from './ports/cohort-import';
+export * from './ports/events';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */

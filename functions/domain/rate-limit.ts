@@ -3,19 +3,7 @@
  * (Braze: 250,000 requests per hour). The decision goes with every answer (the handler shows it as
  * `X-RateLimit-*` headers, and a refusal as 429 + Retry-After).
  */
-
-export interface RateLimitDecision {
-  readonly allowed: boolean;
-  readonly limit: number;
-  readonly remaining: number;
-  /** When the current window ends, epoch seconds (Braze's `X-RateLimit-Reset`). */
-  readonly resetAt: number;
-}
-
-/** Port: counts one request of a workspace in the window containing `nowMs`. */
-export interface RateLimiter {
-  hit(workspaceId: string, nowMs: number): Promise<RateLimitDecision>;
-}
+import type { RateLimitDecision } from './ports';
 
 export interface RateLimitSettings {
   readonly limit: number;

@@ -1,4 +1,5 @@
-import { csvField, csvTextCell, etagMatches, etagOf, heapSegmentsOfAlias, parseVisitorId, responseBytes, segmentNameCache, segmentUdcCsv as udcOutcome, type SegmentReads } from '../../functions/domain/abtasty';
+import { csvField, csvTextCell, etagMatches, etagOf, heapSegmentsOfAlias, parseVisitorId, responseBytes, segmentNameCache, segmentUdcCsv as udcOutcome } from '../../functions/domain/abtasty';
+import type { SegmentReads } from '../../functions/domain/ports';
 
 /** A part of the UDC CSV of a segment that exists. */
 const segmentUdcCsv = async (...args: Parameters<typeof udcOutcome>) => {

@@ -1,7 +1,8 @@
-import { getImportReport, listCohortMembers, parseUserQuery, reportStatus, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
+import { getImportReport, listCohortMembers, parseUserQuery, reportStatus, type ReadDeps } from '../../functions/domain/cohort-reads';
 import type { Outcome } from '../../functions/domain/outcomes';
 import { answer } from '../../functions/handlers/http/responses';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
+import type { StoredImportReport } from '../../functions/domain/ports';
 
 const report = (fields: Partial<StoredImportReport>): StoredImportReport => ({
   importId: 'imp_1',

@@ -1,8 +1,9 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
-import { processCurrentsMessage, type EventsPort } from '../../functions/domain/currents';
+import { processCurrentsMessage } from '../../functions/domain/currents';
 import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
+import type { EventsPort } from '../../functions/domain/ports';
 
 const WS = 'ws1';
 

@@ -1,7 +1,8 @@
-import { applyHeapMessage, DRAIN_PAGE_SIZE, DRAIN_PAGES_PER_MESSAGE, type HeapSegmentStore, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
-import { changeVersion, type MembershipChange, type MembershipStore } from '../../functions/domain/membership';
+import { applyHeapMessage, DRAIN_PAGE_SIZE, DRAIN_PAGES_PER_MESSAGE, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
+import { changeVersion, type MembershipChange } from '../../functions/domain/membership';
 import type { HeapSyncMessage } from '../../functions/schemas/heap';
 import { heapSyncMessage } from '../support/heap-sync-message';
+import type { HeapSegmentStore, MembershipStore } from '../../functions/domain/ports';
 
 const syncMessage = heapSyncMessage;
 

@@ -1,8 +1,9 @@
 /** `failure_reason` of an import report is a stable code; the error's own message stays in the log. */
-import { getImportReport, type ReadDeps, type StoredImportReport } from '../../functions/domain/cohort-reads';
+import { getImportReport, type ReadDeps } from '../../functions/domain/cohort-reads';
 import { IMPORT_FAILURE_CODES, importFailureCode, publicFailureReason } from '../../functions/domain/import-failures';
 import type { Outcome } from '../../functions/domain/outcomes';
 import { workspaceRecord } from './fakes/workspace-record';
+import type { StoredImportReport } from '../../functions/domain/ports';
 
 /** What the read API answers: the value of an outcome, or its refusal. */
 const answered = <T>(outcome: Outcome<T>) => (outcome.ok ? outcome.value : outcome);

@@ -77,6 +77,23 @@ const FIXTURES = {
     filePath: 'lib/x.ts',
     source: "import { Duration } from 'aws-cdk-lib';\nexport const d = Duration.seconds(1);\n",
   },
+  domainDeclaresPort: {
+    filePath: 'functions/domain/x.ts',
+    source: [
+      'export interface Store {',
+      '  get(id: string): Promise<string | undefined>;',
+      '}',
+      'export interface Plain {',
+      '  readonly id: string;',
+      '  size(): number;',
+      '}',
+      '',
+    ].join('\n'),
+  },
+  portsDeclarePort: {
+    filePath: 'functions/domain/ports/x.ts',
+    source: 'export interface Store {\n  get(id: string): Promise<string | undefined>;\n}\n',
+  },
 } as const;
 
 type Fixture = keyof typeof FIXTURES;
@@ -128,6 +145,11 @@ describe('layer rules in eslint.config.mjs', () => {
   it('refuses aws-cdk-lib and constructs anywhere under functions/, not in lib/', () => {
     expect(errorLines('runtimeImportsCdk')).toEqual([1, 2, 3]);
     expect(messages.libImportsCdk).toEqual([]);
+  });
+
+  it('refuses a port (an interface with a method returning a Promise) in functions/domain/ outside ports.ts and ports/', () => {
+    expect(errorLines('domainDeclaresPort', 'no-restricted-syntax')).toEqual([2]);
+    expect(messages.portsDeclarePort).toEqual([]);
   });
 
   it('refuses process.env under functions/ outside shared/config.ts', () => {

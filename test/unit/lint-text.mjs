@@ -10,7 +10,7 @@ import { ESLint } from 'eslint';
 
 const root = join(import.meta.dirname, '..', '..');
 const cases = JSON.parse(readFileSync(0, 'utf8'));
-const LAYER_RULES = new Set(['no-restricted-imports', 'no-restricted-properties']);
+const LAYER_RULES = new Set(['no-restricted-imports', 'no-restricted-properties', 'no-restricted-syntax']);
 const eslint = new ESLint({
   cwd: root,
   overrideConfigFile: join(root, 'eslint.config.mjs'),

@@ -5,8 +5,8 @@
  * - GET /abtasty/segments/{segmentId}/visitors?limit=&cursor= — members, paged;
  * - GET /abtasty/segments/{segmentId}/udc.csv?cursor=&value= — Universal Data Connector CSV.
  */
-import { etagMatches, etagOf, listActiveSegments, segmentUdcCsvPart, segmentVisitorsPage, visitorSegments, type SegmentNames, type SegmentReads, type UdcCsv } from '../../domain/abtasty';
-import type { CursorCodec, WorkspaceStore } from '../../domain/ports';
+import { etagMatches, etagOf, listActiveSegments, segmentUdcCsvPart, segmentVisitorsPage, visitorSegments, type SegmentNames, type UdcCsv } from '../../domain/abtasty';
+import type { CursorCodec, SegmentReads, WorkspaceStore } from '../../domain/ports';
 import type { WorkspaceRecord } from '../../schemas/workspace';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
 import { json, type HttpResponse } from '../../shared/http';

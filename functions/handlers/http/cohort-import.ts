@@ -6,8 +6,7 @@
  */
 import { authenticateImport, type ImportAuthOutcome, type ImportCaller } from '../../domain/cohort-import-auth';
 import { acceptCohortChanges, acceptCohortUpsert, type ImportOutcome, type IngestDeps } from '../../domain/cohort-ingest';
-import type { WorkspaceStore } from '../../domain/ports';
-import type { RateLimitDecision } from '../../domain/rate-limit';
+import type { RateLimitDecision, WorkspaceStore } from '../../domain/ports';
 import { RateLimitedError } from '../../shared/errors';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
 import { json, refusal, refusalOf, type HttpRequest, type HttpResponse } from '../../shared/http';

@@ -1,7 +1,6 @@
 /** In-memory fakes of the ports cohort import uses besides the directory and membership: queue, rate limiter, set writer, import reports, partner-key log. */
 import type { QueueSender } from '../../../functions/shared/enqueue';
-import type { RateLimiter } from '../../../functions/domain/rate-limit';
-import type { ImportReports, PartOutcome, PartnerKeyLog, SetWriter } from '../../../functions/domain/cohort-matching';
+import type { ImportReports, PartnerKeyLog, PartOutcome, RateLimiter, SetWriter } from '../../../functions/domain/ports';
 
 export const fakeSender = (failing = false) => {
   const sent: string[] = [];

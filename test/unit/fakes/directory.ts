@@ -6,8 +6,8 @@
  */
 import { identifierKey, type Identifier } from '../../../functions/domain/identifiers';
 import { ownValue } from '../../../functions/shared/own';
-import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/directory';
 import { isIdentified, isLive, newProfile, type Claim, type Profile } from '../../../functions/schemas/directory';
+import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/ports';
 
 const fromKey = (key: string): Identifier => {
   const [kind, a, b] = key.split('#') as [string, string, string | undefined];

@@ -3,17 +3,8 @@
  * The membership engine in memory (MembershipStore, and MembershipPort for the directory rules):
  * deciding and counting exactly like the DynamoDB store, with the domain's own `decide` and `tally`.
  */
-import type { MembershipPort } from '../../../functions/domain/directory';
-import {
-  decide,
-  tally,
-  type ApplyResult,
-  type MemberKind,
-  type MemberState,
-  type MembershipChange,
-  type MembershipStore,
-  type SetRef,
-} from '../../../functions/domain/membership';
+import { decide, tally, type ApplyResult, type MemberKind, type MemberState, type MembershipChange, type SetRef } from '../../../functions/domain/membership';
+import type { MembershipPort, MembershipStore } from '../../../functions/domain/ports';
 
 export class FakeMembership implements MembershipStore, MembershipPort {
   /** Member states per set key (`<ws>#<kind>#<setId>`). */
