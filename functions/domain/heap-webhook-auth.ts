@@ -63,7 +63,7 @@ export const authenticateHeapWebhook = async (deps: HeapAuthDeps, input: HeapAut
 export const cachedHeapSecrets = (secrets: SecretBox, ttlMs = 300_000, now: () => number = Date.now, maxEntries = 256) => {
   const cache = new Map<string, { secret: Promise<string>; expires: number }>();
   return (workspace: WorkspaceRecord): Promise<string> => {
-    const key = workspace.heapWebhookSecretCiphertext;
+    const key = workspace.credentialCiphertexts.heapWebhookSecret ?? '';
     const hit = cache.get(key);
     if (hit && hit.expires > now()) return hit.secret;
     if (cache.size >= maxEntries) cache.clear();

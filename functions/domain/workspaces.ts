@@ -1,7 +1,8 @@
 /**
  * Workspaces: creation, credential rotation and authentication. Plaintext credentials exist only in
- * the value returned to the admin who asked for them; the store holds hashes, and the Heap webhook
- * secret (needed in plaintext to verify HMACs) only encrypted.
+ * the value returned to the admin who asked for them; the store holds hashes, and the credentials
+ * needed in plaintext (the Heap webhook secret, to verify HMACs) only encrypted. Every step goes by
+ * the kind's registry entry (definitions/credentials.ts): no kind is handled by name here.
  */
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, generateSecret, hashSecret } from '../shared/crypto';
@@ -10,10 +11,12 @@ import { canHoldPartnerKey, type PartnerKeyPolicy, type WorkspaceCredentials, ty
 import {
   CREDENTIAL_KINDS,
   CREDENTIALS,
+  ENCRYPTED_CREDENTIAL_KINDS,
   HASHED_CREDENTIAL_KINDS,
   isHashedCredential,
   type CredentialKind,
   type CredentialValues,
+  type EncryptedCredentialKind,
   type HashedCredentialKind,
   type SuppliableCredentialKind,
 } from '../shared/definitions/credentials';
@@ -33,8 +36,12 @@ export class WorkspaceNotFoundError extends Error {
   }
 }
 
-/** Encryption context binds a ciphertext to its workspace: it cannot be replayed into another. */
-const secretContext = (workspaceId: string): Record<string, string> => ({ workspaceId, purpose: 'heapWebhookSecret' });
+/** Encryption context binds a ciphertext to its workspace and kind: it cannot be replayed into another. */
+const secretContext = (workspaceId: string, kind: EncryptedCredentialKind): Record<string, string> => ({ workspaceId, purpose: kind });
+
+/** The ciphertext of every encrypted kind's value, by kind. */
+const encryptCredentials = async (secrets: SecretBox, workspaceId: string, values: CredentialValues): Promise<WorkspaceRecord['credentialCiphertexts']> =>
+  Object.fromEntries(await Promise.all(ENCRYPTED_CREDENTIAL_KINDS.map(async (kind) => [kind, await secrets.encrypt(values[kind], secretContext(workspaceId, kind))] as const)));
 
 export interface CreateWorkspaceInput extends Partial<Record<SuppliableCredentialKind, string>> {
   name: string;
@@ -69,7 +76,7 @@ export const createWorkspace = async (
     partnerName,
     createdAt: new Date(deps.clock.now()).toISOString(),
     credentialHashes,
-    heapWebhookSecretCiphertext: await deps.secrets.encrypt(credentials.heapWebhookSecret, secretContext(workspaceId)),
+    credentialCiphertexts: await encryptCredentials(deps.secrets, workspaceId, credentials),
     partnerKeyPolicy: input.partnerKeyPolicy ?? 'any',
     // The generated partner key is the configured one for the workspace's own partner name, so a
     // sender that uses it works under every policy.
@@ -110,7 +117,7 @@ export const rotateCredential = async (
   const workspace = await requireWorkspace(deps.store, name);
   const value = generateSecret(CREDENTIALS[kind].prefix);
   if (!isHashedCredential(kind)) {
-    await ENCRYPTED_CREDENTIAL_WRITERS[kind](deps, name, value);
+    await storeEncrypted(deps, workspace, kind, value);
   } else {
     const oldHash = workspace.credentialHashes[kind] ?? '';
     const newHash = hashSecret(value);
@@ -120,25 +127,29 @@ export const rotateCredential = async (
   return { workspaceId: workspace.workspaceId, credential: kind, value };
 };
 
-/** Stores the webhook secret that Heap generated for the customer's integration. */
-export const setHeapWebhookSecret = async (
-  deps: { store: WorkspaceStore; secrets: SecretBox },
-  name: string,
-  secret: string,
-): Promise<void> => {
-  const workspace = await requireWorkspace(deps.store, name);
-  const ciphertext = await deps.secrets.encrypt(secret, secretContext(workspace.workspaceId));
-  await deps.store.update(workspace.workspaceId, { heapWebhookSecretCiphertext: ciphertext });
+/** Encrypts `value` as the workspace's credential of `kind`; the previous value stops working at once. */
+const storeEncrypted = async (deps: { store: WorkspaceStore; secrets: SecretBox }, workspace: WorkspaceRecord, kind: EncryptedCredentialKind, value: string) => {
+  const ciphertext = await deps.secrets.encrypt(value, secretContext(workspace.workspaceId, kind));
+  await deps.store.update(workspace.workspaceId, { credentialCiphertexts: { ...workspace.credentialCiphertexts, [kind]: ciphertext } });
 };
 
-/** Where each encrypted credential kind is written (its ciphertext is a field of the workspace record). */
-const ENCRYPTED_CREDENTIAL_WRITERS: Record<Exclude<CredentialKind, HashedCredentialKind>, typeof setHeapWebhookSecret> = {
-  heapWebhookSecret: (...args) => setHeapWebhookSecret(...args),
+/** Stores the value a partner issued for an encrypted credential (Heap generates the webhook secret). */
+export const setEncryptedCredential = async (deps: { store: WorkspaceStore; secrets: SecretBox }, name: string, kind: EncryptedCredentialKind, value: string): Promise<void> =>
+  storeEncrypted(deps, await requireWorkspace(deps.store, name), kind, value);
+
+/** Stores the webhook secret that Heap generated for the customer's integration. */
+export const setHeapWebhookSecret = (deps: { store: WorkspaceStore; secrets: SecretBox }, name: string, secret: string): Promise<void> =>
+  setEncryptedCredential(deps, name, 'heapWebhookSecret', secret);
+
+/** The plaintext of a workspace's encrypted credential; rejects when the workspace has none of that kind yet. */
+export const decryptCredential = async (secrets: SecretBox, workspace: WorkspaceRecord, kind: EncryptedCredentialKind): Promise<string> => {
+  const ciphertext = workspace.credentialCiphertexts[kind];
+  if (ciphertext === undefined) throw new Error(`Workspace ${workspace.workspaceId} has no ${kind} yet: rotate it to issue one`);
+  return secrets.decrypt(ciphertext, secretContext(workspace.workspaceId, kind));
 };
 
 /** The plaintext Heap webhook secret of a workspace, for HMAC verification. */
-export const heapWebhookSecret = (secrets: SecretBox, workspace: WorkspaceRecord): Promise<string> =>
-  secrets.decrypt(workspace.heapWebhookSecretCiphertext, secretContext(workspace.workspaceId));
+export const heapWebhookSecret = (secrets: SecretBox, workspace: WorkspaceRecord): Promise<string> => decryptCredential(secrets, workspace, 'heapWebhookSecret');
 
 /**
  * The workspace a presented credential belongs to, or undefined. The lookup is by hash, and the

@@ -1,9 +1,10 @@
 /** Workspace records and the credentials printed to their owner. */
 import * as z from 'zod/mini';
+import { isJsonObject } from '../shared/json';
 import { UNSTORABLE_MAP_KEYS } from '../shared/own';
-import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS, type CredentialValues } from '../shared/definitions/credentials';
+import { CREDENTIAL_KINDS, ENCRYPTED_CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS, type CredentialValues, type EncryptedCredentialKind } from '../shared/definitions/credentials';
 
-export { CREDENTIAL_KINDS, type CredentialKind, type HashedCredentialKind } from '../shared/definitions/credentials';
+export { CREDENTIAL_KINDS, type CredentialKind, type EncryptedCredentialKind, type HashedCredentialKind } from '../shared/definitions/credentials';
 
 export const credentialKindSchema = z.enum(CREDENTIAL_KINDS);
 
@@ -50,15 +51,18 @@ export const abTastyDestinationSchema = z.object({
 
 export type AbTastyDestinationRecord = z.infer<typeof abTastyDestinationSchema>;
 
-export const workspaceRecordSchema = z.object({
+const workspaceRecordObject = z.object({
   workspaceId: z.string(),
   name: z.string(),
   partnerName: z.string(),
   createdAt: z.string(),
   /** SHA-256 of each compared-only credential; a kind added to the registry later is absent from older workspaces until issued. */
   credentialHashes: z.partialRecord(z.enum(HASHED_CREDENTIALS), z.string()),
-  /** The Heap webhook secret, encrypted (KMS in AWS, AES-GCM with a local key in the local stack). */
-  heapWebhookSecretCiphertext: z.string(),
+  /**
+   * Each encrypted credential (KMS in AWS, AES-GCM with a local key in the local stack), by kind; a
+   * kind added to the registry later is absent from older workspaces until issued.
+   */
+  credentialCiphertexts: z.partialRecord(z.enum(ENCRYPTED_CREDENTIAL_KINDS), z.string()),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
   /** Per partner: hash of the pinned or configured `partner_api_key`. */
   partnerKeyHashes: z._default(z.record(z.string(), z.string()), {}),
@@ -71,7 +75,22 @@ export const workspaceRecordSchema = z.object({
   abTasty: z.optional(abTastyDestinationSchema),
 });
 
-export type WorkspaceRecord = z.infer<typeof workspaceRecordSchema>;
+/** Fields in which records written before `credentialCiphertexts` kept an encrypted credential. */
+const LEGACY_CIPHERTEXT_FIELDS: Readonly<Record<string, EncryptedCredentialKind>> = { heapWebhookSecretCiphertext: 'heapWebhookSecret' };
+
+/** A stored item with its legacy ciphertext fields read as entries of `credentialCiphertexts` (an entry already there wins). */
+const withCiphertextMap = (item: unknown): unknown => {
+  if (!isJsonObject(item)) return item;
+  const legacy = Object.entries(LEGACY_CIPHERTEXT_FIELDS).filter(([field]) => typeof item[field] === 'string');
+  if (legacy.length === 0) return item;
+  const current = isJsonObject(item.credentialCiphertexts) ? item.credentialCiphertexts : {};
+  return { ...item, credentialCiphertexts: { ...Object.fromEntries(legacy.map(([field, kind]) => [kind, item[field]])), ...current } };
+};
+
+/** A workspace record as stored, read backward-compatibly (see `withCiphertextMap`). */
+export const workspaceRecordSchema = z.pipe(z.transform(withCiphertextMap), workspaceRecordObject);
+
+export type WorkspaceRecord = z.output<typeof workspaceRecordObject>;
 
 /** What `workspace create` prints: the only time plaintext credentials leave the hub. */
 export type WorkspaceCredentials = { workspaceId: string; partnerName: string } & CredentialValues;

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { workspaceKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { authorizeImport } from '../../functions/domain/cohort-import-auth';
+import { signHeapBody } from '../../functions/domain/heap-signature';
 import { authenticate, heapWebhookSecret, rotateCredential, WorkspaceExistsError } from '../../functions/domain/workspaces';
 import { startTestHub, type TestHub } from './harness';
 
@@ -65,5 +70,29 @@ describe('workspaces on DynamoDB Local', () => {
     const record = await store().get(credentials.workspaceId);
 
     expect(await heapWebhookSecret(localSecretBox(hub.secretKey), record!)).toBe(credentials.heapWebhookSecret);
+  });
+
+  it('reads a record stored before credentialCiphertexts: its Heap secret verifies webhooks and rotates', async () => {
+    const credentials = await hub.createWorkspace({ name: 'legacy-heap' });
+    const ciphertext = (await store().get(credentials.workspaceId))!.credentialCiphertexts.heapWebhookSecret;
+    // The item as the hub wrote it before: the ciphertext in its own field, no map.
+    await hub.doc.send(
+      new UpdateCommand({
+        TableName: hub.tables.workspaces,
+        Key: workspaceKey(credentials.workspaceId),
+        UpdateExpression: 'SET heapWebhookSecretCiphertext = :c REMOVE credentialCiphertexts',
+        ExpressionAttributeValues: { ':c': ciphertext },
+      }),
+    );
+    const body = readFileSync(join(__dirname, '..', 'fixtures', 'heap', 'sync-page-1.json'), 'utf8');
+    const post = (secret: string) =>
+      hub.request('POST', `/heap/segments/${credentials.workspaceId}`, { raw: body, headers: { 'Heap-Hash': signHeapBody(secret, body, Date.now()) } });
+
+    const legacyStatus = (await post(credentials.heapWebhookSecret)).status;
+    const rotated = await rotateCredential({ store: store(), secrets: localSecretBox(hub.secretKey) }, 'legacy-heap', 'heapWebhookSecret');
+
+    expect(legacyStatus).toBe(200);
+    expect((await post(rotated.value)).status).toBe(200);
+    expect((await post(credentials.heapWebhookSecret)).status).toBe(403);
   });
 });

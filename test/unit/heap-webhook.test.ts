@@ -269,7 +269,7 @@ describe('webhook secret cache', () => {
 
     await secretOf(workspace());
     await secretOf(workspace());
-    const rotated = await secretOf(workspace({ heapWebhookSecretCiphertext: 'cipher-2' }));
+    const rotated = await secretOf(workspace({ credentialCiphertexts: { heapWebhookSecret: 'cipher-2' } }));
     clock = 2000;
     await secretOf(workspace());
 

@@ -123,5 +123,12 @@ export const isHashedCredential = (kind: CredentialKind): kind is HashedCredenti
 
 export const HASHED_CREDENTIAL_KINDS = CREDENTIAL_KINDS.filter(isHashedCredential) as [HashedCredentialKind, ...HashedCredentialKind[]];
 
+/** Credentials the hub must recover in plaintext (to verify a signature), so they are stored encrypted. */
+export type EncryptedCredentialKind = Exclude<CredentialKind, HashedCredentialKind>;
+
+export const isEncryptedCredential = (kind: CredentialKind): kind is EncryptedCredentialKind => CREDENTIALS[kind].storage === 'encrypted';
+
+export const ENCRYPTED_CREDENTIAL_KINDS = CREDENTIAL_KINDS.filter(isEncryptedCredential) as [EncryptedCredentialKind, ...EncryptedCredentialKind[]];
+
 /** The plaintext credentials of a workspace, as printed to its owner once (and kept in `.hub/credentials.json` locally). */
 export type CredentialValues = Record<CredentialKind, string>;

@@ -21,7 +21,7 @@ export const workspaceRecord = (overrides: Partial<WorkspaceRecord> = {}): Works
     currentsToken: hashSecret('hub_cur_test'),
     abTastyToken: hashSecret('hub_abt_test'),
   },
-  heapWebhookSecretCiphertext: 'cipher-1',
+  credentialCiphertexts: { heapWebhookSecret: 'cipher-1' },
   partnerKeyPolicy: 'any',
   partnerKeyHashes: {},
   heapIdTokensSeen: [],
