@@ -43,6 +43,13 @@ const PORT_OUTSIDE_PORTS = {
   selector: "TSInterfaceDeclaration > TSInterfaceBody > TSMethodSignature > TSTypeAnnotation > TSTypeReference[typeName.name='Promise']",
   message: 'Ports (interfaces whose methods return a Promise) are declared in functions/domain/ports.ts or functions/domain/ports/.',
 };
+/** `new Date()` reads the time: only `systemClock` (domain/ports.ts) may; `new Date(ms)` only converts. */
+const NEW_DATE_NOW = {
+  selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+  message: 'Read time from the injected Clock (domain/ports.ts), not `new Date()`.',
+};
+const PROCESS_ENV = { object: 'process', property: 'env', message: 'Read configuration through functions/shared/config.ts.' };
+const DATE_NOW = { object: 'Date', property: 'now', message: 'Read time from the injected Clock (domain/ports.ts): `systemClock` is the one reader of Date.now().' };
 const restrictImports = (...groups) => [
   'error',
   {
@@ -88,21 +95,21 @@ export default tseslint.config(
       'no-restricted-imports': restrictImports(LAYERS.cdk, LAYERS.sdk, LAYERS.adapters, LAYERS.handlers, LAYERS.transport),
     },
   },
+  // One clock: time comes from the injected Clock port, never from `new Date()` (see Date.now below).
+  { files: ['functions/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW] } },
   // Every port is declared in domain/ports.ts (or domain/ports/, which it re-exports).
   {
     files: ['functions/domain/**/*.ts'],
     // TODO(issue 13): the AB Tasty delivery ports (TokenProvider, UdcSender) move to ports/ with that work.
     ignores: ['functions/domain/ports.ts', 'functions/domain/ports/**', 'functions/domain/abtasty-delivery.ts'],
-    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, PORT_OUTSIDE_PORTS] },
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW, PORT_OUTSIDE_PORTS] },
   },
   // One config reader: only shared/config.ts reads the environment.
-  {
-    files: ['functions/**/*.ts'],
-    ignores: ['functions/shared/config.ts'],
-    rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through functions/shared/config.ts.' }],
-    },
-  },
+  // ... and one clock: `systemClock` (domain/ports.ts) is the one reader of Date.now().
+  { files: ['functions/**/*.ts'], rules: { 'no-restricted-properties': ['error', PROCESS_ENV, DATE_NOW] } },
+  { files: ['functions/shared/config.ts'], rules: { 'no-restricted-properties': ['error', DATE_NOW] } },
+  // TODO(issue 13): abtasty-oauth.ts defaults its token clock to Date.now; it takes the Clock port with that work.
+  { files: ['functions/domain/ports.ts', 'functions/adapters/abtasty-oauth.ts'], rules: { 'no-restricted-properties': ['error', PROCESS_ENV] } },
   {
     files: ['test/**/*.ts'],
     rules: {

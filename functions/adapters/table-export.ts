@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { systemClock, type Clock } from '../domain/ports';
 
 export type ExportFormat = 'dynamodb' | 'jsonl';
 
@@ -40,14 +41,15 @@ const writeGzipLines = async (file: string, lines: string[]): Promise<{ md5: str
 interface Scanned {
   readonly description: TableDescription | undefined;
   readonly items: Record<string, AttributeValue>[];
-  readonly started: Date;
+  /** When the scan started, epoch ms (the export's point in time). */
+  readonly started: number;
 }
 
 /** Every item of the table, 1 MB Scan pages; `onProgress` gets the items done so far. */
-const scanTable = async (client: DynamoDBClient, tableName: string, onProgress: (done: number, estimated: number) => void): Promise<Scanned> => {
+const scanTable = async (client: DynamoDBClient, tableName: string, clock: Clock, onProgress: (done: number, estimated: number) => void): Promise<Scanned> => {
   const description = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   const estimated = description?.ItemCount ?? 0;
-  const started = new Date();
+  const started = clock.now();
   const items: Record<string, AttributeValue>[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
@@ -68,8 +70,8 @@ const writeJsonl = (tableName: string, outDir: string, { items }: Scanned): Expo
 };
 
 /** ExportTableToPointInTime's layout: gzipped DynamoDB-JSON data files and the two manifests. */
-const writeDynamoExport = async (tableName: string, outDir: string, { description, items, started }: Scanned): Promise<ExportResult> => {
-  const exportId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+const writeDynamoExport = async (tableName: string, outDir: string, { description, items, started }: Scanned, clock: Clock): Promise<ExportResult> => {
+  const exportId = `${clock.now()}-${randomBytes(4).toString('hex')}`;
   const base = join('AWSDynamoDB', exportId);
   const root = join(outDir, tableName);
   mkdirSync(join(root, base, 'data'), { recursive: true });
@@ -84,20 +86,20 @@ const writeDynamoExport = async (tableName: string, outDir: string, { descriptio
     if (items.length === 0) break;
   }
   writeFileSync(join(root, base, 'manifest-files.json'), `${manifestFiles.join('\n')}\n`);
-  writeFileSync(join(root, base, 'manifest-summary.json'), JSON.stringify(manifestSummary(tableName, description, exportId, base, started, items.length)));
+  writeFileSync(join(root, base, 'manifest-summary.json'), JSON.stringify(manifestSummary(tableName, description, exportId, base, { started, ended: clock.now() }, items.length)));
   return { table: tableName, itemCount: items.length, files };
 };
 
-const manifestSummary = (tableName: string, description: TableDescription | undefined, exportId: string, base: string, started: Date, itemCount: number) => {
+const manifestSummary = (tableName: string, description: TableDescription | undefined, exportId: string, base: string, times: { started: number; ended: number }, itemCount: number) => {
   const tableArn = description?.TableArn ?? `arn:aws:dynamodb:local:000000000000:table/${tableName}`;
   return {
     version: '2020-06-30',
     exportArn: `${tableArn}/export/${exportId}`,
-    startTime: started.toISOString(),
-    endTime: new Date().toISOString(),
+    startTime: new Date(times.started).toISOString(),
+    endTime: new Date(times.ended).toISOString(),
     tableArn,
     tableId: description?.TableId ?? tableName,
-    exportTime: started.toISOString(),
+    exportTime: new Date(times.started).toISOString(),
     s3Bucket: 'local',
     s3Prefix: tableName,
     s3SseAlgorithm: 'AES256',
@@ -109,14 +111,15 @@ const manifestSummary = (tableName: string, description: TableDescription | unde
   };
 };
 
-/** Scans a table page by page (1 MB pages) and exports it; `onProgress` gets the items done so far. */
+/** Scans a table page by page (1 MB pages) and exports it; `onProgress` gets the items done so far, `clock` dates the export. */
 export const exportTable = async (
   client: DynamoDBClient,
   tableName: string,
   outDir: string,
   format: ExportFormat,
   onProgress: (done: number, estimated: number) => void = () => undefined,
+  clock: Clock = systemClock,
 ): Promise<ExportResult> => {
-  const scanned = await scanTable(client, tableName, onProgress);
-  return format === 'jsonl' ? writeJsonl(tableName, outDir, scanned) : writeDynamoExport(tableName, outDir, scanned);
+  const scanned = await scanTable(client, tableName, clock, onProgress);
+  return format === 'jsonl' ? writeJsonl(tableName, outDir, scanned) : writeDynamoExport(tableName, outDir, scanned, clock);
 };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import type { SetRef } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { CursorCodec, SegmentMeta, SegmentReads } from './ports';
+import type { Clock, CursorCodec, SegmentMeta, SegmentReads } from './ports';
 import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 
@@ -87,23 +87,22 @@ export const parseVisitorId = (raw: string | undefined): Outcome<string> => {
  * from here: one Query for the visitor's segments, and the set list only when the cache is cold,
  * expired, or misses a segment (a new one) — at most once per `missRefreshMs` per workspace.
  */
-export const segmentNameCache = (reads: SegmentReads, options: { ttlMs?: number; missRefreshMs?: number; now?: () => number; maxWorkspaces?: number } = {}) => {
+export const segmentNameCache = (reads: SegmentReads, clock: Clock, options: { ttlMs?: number; missRefreshMs?: number; maxWorkspaces?: number } = {}) => {
   const ttlMs = options.ttlMs ?? 60_000;
   const missRefreshMs = options.missRefreshMs ?? 2_000;
-  const now = options.now ?? Date.now;
   const maxWorkspaces = options.maxWorkspaces ?? 500;
   const cache = new Map<string, { names: Map<string, string>; loadedAt: number }>();
   const load = async (workspaceId: string) => {
     const names = new Map((await allSegments(reads, workspaceId)).map((meta) => [meta.setId, meta.name ?? meta.setId]));
     if (cache.size >= maxWorkspaces) cache.clear();
-    const entry = { names, loadedAt: now() };
+    const entry = { names, loadedAt: clock.now() };
     cache.set(workspaceId, entry);
     return entry;
   };
   return {
     async namesOf(workspaceId: string, setIds: readonly string[]): Promise<Map<string, string>> {
       let entry = cache.get(workspaceId);
-      const age = entry ? now() - entry.loadedAt : Infinity;
+      const age = entry ? clock.now() - entry.loadedAt : Infinity;
       const missing = entry ? setIds.some((id) => !entry?.names.has(id)) : true;
       if (!entry || age > ttlMs || (missing && age > missRefreshMs)) entry = await load(workspaceId);
       return entry.names;

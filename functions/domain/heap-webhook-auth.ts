@@ -5,7 +5,7 @@
  */
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { checkHeapHashHeader, digestMatches, type FreshnessWindow } from './heap-signature';
-import type { SecretBox, WorkspaceStore } from './ports';
+import type { Clock, SecretBox, WorkspaceStore } from './ports';
 import { heapWebhookSecret } from './workspaces';
 
 /** Why a request was refused; for the hub's own logs only — the caller learns nothing about which check failed. */
@@ -16,7 +16,7 @@ export interface HeapAuthDeps {
   /** The workspace's plaintext webhook secret (cached decryption, see `cachedHeapSecrets`). */
   readonly secretOf: (workspace: WorkspaceRecord) => Promise<string>;
   readonly window: FreshnessWindow;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 export interface HeapAuthInput {
@@ -46,7 +46,7 @@ const forbidden = (reason: RefusalReason): HeapAuthOutcome => ({ ok: false, refu
 
 export const authenticateHeapWebhook = async (deps: HeapAuthDeps, input: HeapAuthInput): Promise<HeapAuthOutcome> => {
   if (input.hashHeader === undefined || input.hashHeader === '') return { ok: false, refusal: 'missing-header' };
-  const header = checkHeapHashHeader(input.hashHeader, deps.now(), deps.window);
+  const header = checkHeapHashHeader(input.hashHeader, deps.clock.now(), deps.window);
   if (!header.ok) return header.reason === 'malformed' ? { ok: false, refusal: 'malformed-header' } : forbidden(header.reason);
   if (!input.workspaceId || !WORKSPACE_ID.test(input.workspaceId)) return forbidden('unknown-workspace');
   const workspace = await deps.workspaces.get(input.workspaceId);
@@ -60,15 +60,15 @@ export const authenticateHeapWebhook = async (deps: HeapAuthDeps, input: HeapAut
  * cost latency and money). Keyed by ciphertext, so a rotated secret is used as soon as the
  * workspace record shows the new ciphertext.
  */
-export const cachedHeapSecrets = (secrets: SecretBox, ttlMs = 300_000, now: () => number = Date.now, maxEntries = 256) => {
+export const cachedHeapSecrets = (secrets: SecretBox, clock: Clock, { ttlMs = 300_000, maxEntries = 256 } = {}) => {
   const cache = new Map<string, { secret: Promise<string>; expires: number }>();
   return (workspace: WorkspaceRecord): Promise<string> => {
     const key = workspace.credentialCiphertexts.heapWebhookSecret ?? '';
     const hit = cache.get(key);
-    if (hit && hit.expires > now()) return hit.secret;
+    if (hit && hit.expires > clock.now()) return hit.secret;
     if (cache.size >= maxEntries) cache.clear();
     const secret = heapWebhookSecret(secrets, workspace);
-    cache.set(key, { secret, expires: now() + ttlMs });
+    cache.set(key, { secret, expires: clock.now() + ttlMs });
     // A failed decryption is not cached.
     secret.catch(() => cache.delete(key));
     return secret;

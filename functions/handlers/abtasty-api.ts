@@ -1,11 +1,12 @@
 /** The AB Tasty pull API (Bearer abTastyToken), four routes in one function: routes in http/abtasty.ts. */
 import { setReads, workspaceStore } from '../adapters/stores';
 import { segmentNameCache } from '../domain/abtasty';
+import { systemClock } from '../domain/ports';
 import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
 import { abTastyRoutes, type AbTastyDeps } from './http/abtasty';
 
 let deps: AbTastyDeps | undefined;
-const abTastyDeps = (): AbTastyDeps => (deps ??= { reads: setReads(), names: segmentNameCache(setReads()), cursors: signedCursors });
+const abTastyDeps = (): AbTastyDeps => (deps ??= { reads: setReads(), names: segmentNameCache(setReads(), systemClock), cursors: signedCursors });
 
-export const handler = httpRouter('abTastyApi', abTastyRoutes(abTastyDeps, workspaceStore));
+export const handler = httpRouter('abTastyApi', abTastyRoutes(abTastyDeps, workspaceStore), { clock: systemClock });

@@ -9,6 +9,7 @@ import { dynamoRateLimiter } from '../adapters/rate-limiter';
 import { sqsSender } from '../adapters/sqs-sender';
 import { workspaceStore } from '../adapters/stores';
 import type { IngestDeps } from '../domain/cohort-ingest';
+import { systemClock } from '../domain/ports';
 import { queueUrl, settings as runtimeSettings, tableName } from '../shared/config';
 import { httpRouter } from '../shared/router';
 import { cohortImportRoutes } from './http/cohort-import';
@@ -25,4 +26,4 @@ const ingestDeps = (): IngestDeps =>
     }),
   });
 
-export const handler = httpRouter('cohortIngest', cohortImportRoutes(ingestDeps, workspaceStore), { maxBodyBytes: settings.COHORT_IMPORT_MAX_BODY_BYTES });
+export const handler = httpRouter('cohortIngest', cohortImportRoutes(ingestDeps, workspaceStore), { maxBodyBytes: settings.COHORT_IMPORT_MAX_BODY_BYTES, clock: systemClock });

@@ -2,7 +2,7 @@
 import { queuePublisher } from '../adapters/queue-publisher';
 import { sqsSender } from '../adapters/sqs-sender';
 import { workspaceStore } from '../adapters/stores';
-import type { QueuePublisher } from '../domain/ports';
+import { systemClock, type QueuePublisher } from '../domain/ports';
 import { queueUrl, settings } from '../shared/config';
 import { httpRouter } from '../shared/router';
 import { currentsRoutes } from './http/currents';
@@ -10,4 +10,4 @@ import { currentsRoutes } from './http/currents';
 let publisher: QueuePublisher | undefined;
 const currentsQueue = (): QueuePublisher => (publisher ??= queuePublisher(sqsSender(), queueUrl('currents')));
 
-export const handler = httpRouter('currentsIngest', currentsRoutes(currentsQueue, workspaceStore), { maxBodyBytes: settings().MAX_BODY_BYTES });
+export const handler = httpRouter('currentsIngest', currentsRoutes(currentsQueue, workspaceStore), { maxBodyBytes: settings().MAX_BODY_BYTES, clock: systemClock });

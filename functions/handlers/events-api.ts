@@ -2,6 +2,7 @@
 import { itemEvent } from '../adapters/events-store';
 import { eventReads, heapRejects as heapRejectStore, workspaceStore } from '../adapters/stores';
 import type { EventsReadDeps } from '../domain/events-reads';
+import { systemClock } from '../domain/ports';
 import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
 import { eventsRoutes } from './http/events';
@@ -27,4 +28,4 @@ const eventsDeps = (): EventsReadDeps => {
   return deps;
 };
 
-export const handler = httpRouter('eventsApi', eventsRoutes(eventsDeps, workspaceStore));
+export const handler = httpRouter('eventsApi', eventsRoutes(eventsDeps, workspaceStore), { clock: systemClock });

@@ -1,6 +1,7 @@
 /** GET /health (public) — 200 when every table and queue this deployment uses answers, 503 otherwise. */
 import { tableProbe, queueProbe } from '../adapters/health-probes';
 import { checkHealth, type Probe } from '../domain/health';
+import { systemClock } from '../domain/ports';
 import { optionalQueueUrl, tableName } from '../shared/config';
 import { QUEUES } from '../shared/definitions/queues';
 import { json } from '../shared/http';
@@ -23,4 +24,4 @@ export const handler = httpRouter('health', {
       return json(report.status === 'ok' ? 200 : 503, report);
     },
   },
-});
+}, { clock: systemClock });

@@ -8,6 +8,7 @@ import { sqsSender } from '../adapters/sqs-sender';
 import { workspaceStore } from '../adapters/stores';
 import { cachedHeapSecrets } from '../domain/heap-webhook-auth';
 import type { HeapWebhookDeps } from '../domain/heap-webhook';
+import { systemClock } from '../domain/ports';
 import { queueUrl, settings, tableName } from '../shared/config';
 import { httpRouter } from '../shared/router';
 import { heapWebhookRoutes } from './http/heap-webhook';
@@ -17,13 +18,13 @@ let deps: HeapWebhookDeps | undefined;
 const dependencies = (): HeapWebhookDeps =>
   (deps ??= {
     workspaces: workspaceStore(),
-    secretOf: cachedHeapSecrets(configuredSecretBox()),
+    secretOf: cachedHeapSecrets(configuredSecretBox(), systemClock),
     publisher: queuePublisher(sqsSender(), queueUrl('heapSync')),
     window: { pastSeconds: settings().HEAP_TIMESTAMP_TOLERANCE_SECONDS, futureSeconds: settings().HEAP_FUTURE_TOLERANCE_SECONDS },
-    now: Date.now,
+    clock: systemClock,
     firstReceivedAt: dynamoHeapPageLog(dynamoDocumentClient(), tableName('idempotency')),
     recordReject: (reject) => dynamoHeapRejects(dynamoDocumentClient(), tableName('events')).put(reject),
   });
 
 // A Heap page of 10,000 ids is a few hundred KB; the cap is the Lambda payload limit.
-export const handler = httpRouter('heapWebhook', heapWebhookRoutes(dependencies), { maxBodyBytes: settings().MAX_BODY_BYTES });
+export const handler = httpRouter('heapWebhook', heapWebhookRoutes(dependencies), { maxBodyBytes: settings().MAX_BODY_BYTES, clock: systemClock });

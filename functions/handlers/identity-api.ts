@@ -1,6 +1,7 @@
 /** Braze-shaped alias management (workspace `apiKey`): POST /users/alias/new and POST /users/identify; routes in http/identity.ts. */
 import { directoryStoreFor, membershipStore, setReads, workspaceStore } from '../adapters/stores';
 import type { DirectoryDeps } from '../domain/directory';
+import { systemClock } from '../domain/ports';
 import { httpRouter } from '../shared/router';
 import { identityRoutes } from './http/identity';
 
@@ -12,4 +13,4 @@ const deps = (): DirectoryDeps => ({
   },
 });
 
-export const handler = httpRouter('identityApi', identityRoutes(deps, workspaceStore));
+export const handler = httpRouter('identityApi', identityRoutes(deps, workspaceStore), { clock: systemClock });

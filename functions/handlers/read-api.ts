@@ -5,6 +5,7 @@
  */
 import { directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
+import { systemClock } from '../domain/ports';
 import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
 import { readApiRoutes } from './http/read-api';
@@ -19,4 +20,4 @@ const readDeps = (): ReadDeps =>
     cursors: signedCursors,
   });
 
-export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore));
+export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore), { clock: systemClock });

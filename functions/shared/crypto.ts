@@ -18,6 +18,6 @@ export const constantTimeEqual = (a: string, b: string): boolean => {
   return timingSafeEqual(left, right) && a.length === b.length;
 };
 
-/** Random id for imports and messages: sortable by creation time, unique across processes. */
-export const timeOrderedId = (now = Date.now()): string =>
+/** Random id for imports and messages: sortable by creation time (`now`, epoch ms, from the caller's clock), unique across processes. */
+export const timeOrderedId = (now: number): string =>
   `${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;

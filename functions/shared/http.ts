@@ -36,6 +36,11 @@ export interface HttpResponse {
 export interface HttpHandlerOptions {
   /** Requests with a larger body get 413 before any parsing. */
   readonly maxBodyBytes?: number;
+  /**
+   * The `Clock` port (domain/ports.ts; `systemClock` from the handler, the composition root): the
+   * receive time of a request whose event carries none (API Gateway always sets one).
+   */
+  readonly clock: { now(): number };
 }
 
 const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers']): Record<string, string> => {
@@ -53,14 +58,14 @@ const compact = (record: Record<string, string | undefined> | null | undefined):
 };
 
 /** Builds the handler's request view of an API Gateway (REST, proxy) event. */
-export const toHttpRequest = (event: APIGatewayProxyEvent): HttpRequest => ({
+export const toHttpRequest = (event: APIGatewayProxyEvent, clock: HttpHandlerOptions['clock']): HttpRequest => ({
   method: event.httpMethod,
   path: event.path,
   pathParameters: compact(event.pathParameters),
   query: compact(event.queryStringParameters),
   headers: lowerCaseHeaders(event.headers),
   rawBody: event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
-  receivedAt: event.requestContext?.requestTimeEpoch ?? Date.now(),
+  receivedAt: event.requestContext?.requestTimeEpoch ?? clock.now(),
 });
 
 const toResult = (response: HttpResponse): APIGatewayProxyResult => ({
@@ -112,12 +117,12 @@ const record = (route: string, response: HttpResponse): void => {
 
 /** Wraps a route function as a Lambda handler for API Gateway proxy events. */
 export const httpHandler =
-  (route: string, fn: (request: HttpRequest) => Promise<HttpResponse>, options: HttpHandlerOptions = {}) =>
+  (route: string, fn: (request: HttpRequest) => Promise<HttpResponse>, options: HttpHandlerOptions) =>
   async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
     if (context) logger.addContext(context);
     logger.appendKeys({ route });
     try {
-      const request = toHttpRequest(event);
+      const request = toHttpRequest(event, options.clock);
       const tooLarge = options.maxBodyBytes !== undefined && Buffer.byteLength(request.rawBody, 'utf8') > options.maxBodyBytes;
       const response = tooLarge ? refusalOf(new PayloadTooLargeError(options.maxBodyBytes ?? 0)) : await fn(request);
       record(route, response);

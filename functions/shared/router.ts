@@ -50,7 +50,7 @@ export interface RouterOptions extends HttpHandlerOptions {
  * The Lambda handler of function `fn`: one entry per route it serves in the table, each with the
  * route's metric name. Fails at cold start when a route of the table has no function here.
  */
-export const httpRouter = <F extends FunctionKey, A>(fn: F, handlers: RouteHandlers<A, RouteKeyOf<F>>, options: RouterOptions = {}): LambdaHandler => {
+export const httpRouter = <F extends FunctionKey, A>(fn: F, handlers: RouteHandlers<A, RouteKeyOf<F>>, options: RouterOptions): LambdaHandler => {
   const served = routesOf(fn, options.routes ?? ROUTES);
   const general = handlers as RouteHandlers<A>;
   const missing = served.filter((route) => general.routes[routeKey(route)] === undefined).map(routeKey);
@@ -60,7 +60,7 @@ export const httpRouter = <F extends FunctionKey, A>(fn: F, handlers: RouteHandl
     pattern: pathPattern(route.path),
     handle: httpHandler(route.metric ?? fn, (request) => runRoute(general, route, request), options),
   }));
-  const notFound = httpHandler(fn, () => Promise.resolve(refusal(404, 'Not found')));
+  const notFound = httpHandler(fn, () => Promise.resolve(refusal(404, 'Not found')), { clock: options.clock });
   return (event, context) => {
     const sameMethod = entries.filter((entry) => entry.route.method === event.httpMethod);
     const chosen = sameMethod.find((entry) => entry.route.path === event.resource) ?? sameMethod.find((entry) => entry.pattern.test(event.path ?? ''));

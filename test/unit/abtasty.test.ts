@@ -125,7 +125,7 @@ describe('AB Tasty pull API logic', () => {
   it('caches segment names per workspace, reloading after the TTL or for an unknown segment', async () => {
     let clock = 0;
     const { fake, listCalls } = reads([]);
-    const cache = segmentNameCache(fake, { ttlMs: 1000, missRefreshMs: 100, now: () => clock });
+    const cache = segmentNameCache(fake, { now: () => clock }, { ttlMs: 1000, missRefreshMs: 100 });
 
     await cache.namesOf('ws', ['1']);
     await cache.namesOf('ws', ['1']);

@@ -26,7 +26,7 @@ const setup = () => {
     sender: { sendBatch: (_url, bodies) => (sent.push(...bodies), Promise.resolve({ failed: [] })) },
     queueUrl: 'https://sqs/heap',
     window: { pastSeconds: 300, futureSeconds: 60 },
-    now: () => NOW,
+    clock: { now: () => NOW },
   };
   const send = (rawBody: string) => receiveHeapWebhook(deps, { workspaceId: record.workspaceId, hashHeader: signHeapBody(SECRET, rawBody, NOW), rawBody, receivedAt: NOW });
   return { send, recorded, sent, rejects };

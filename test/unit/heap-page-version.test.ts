@@ -27,7 +27,7 @@ const setup = () => {
     },
     queueUrl: 'https://sqs/heap',
     window: { pastSeconds: 300, futureSeconds: 60 },
-    now: () => NOW,
+    clock: { now: () => NOW },
     firstReceivedAt: (key, receivedAt) => {
       if (!firstSeen.has(key)) firstSeen.set(key, receivedAt);
       return Promise.resolve(firstSeen.get(key) ?? receivedAt);

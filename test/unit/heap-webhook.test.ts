@@ -40,7 +40,7 @@ const setup = (record: WorkspaceRecord | undefined = workspace(), sendFails = fa
     },
     queueUrl: 'https://sqs/heap',
     window: { pastSeconds: 300, futureSeconds: 60 },
-    now: () => NOW,
+    clock: { now: () => NOW },
   };
   const messages = () => sent.map((body) => heapSyncMessageSchema.parse(JSON.parse(body)));
   return { deps, sent, messages, recordedTokens, rejects };
@@ -223,8 +223,8 @@ describe('receiving a Heap segment sync page', () => {
     const drain = fixture('drain.json');
 
     await receiveHeapWebhook(log, request(drain));
-    await receiveHeapWebhook({ ...log, now: () => NOW + 30_000 }, { ...request(drain), receivedAt: NOW + 30_000 });
-    await receiveHeapWebhook({ ...log, now: () => NOW + 60_000 }, { ...request(drain, { header: signHeapBody(SECRET, drain, NOW + 60_000) }), receivedAt: NOW + 60_000 });
+    await receiveHeapWebhook({ ...log, clock: { now: () => NOW + 30_000 } }, { ...request(drain), receivedAt: NOW + 30_000 });
+    await receiveHeapWebhook({ ...log, clock: { now: () => NOW + 60_000 } }, { ...request(drain, { header: signHeapBody(SECRET, drain, NOW + 60_000) }), receivedAt: NOW + 60_000 });
 
     const [first, retry, next] = messages();
     expect(retry).toMatchObject({ version: first?.version, dedupeKey: first?.dedupeKey });
@@ -265,7 +265,7 @@ describe('webhook secret cache', () => {
         return Promise.resolve(`plain-${ciphertext}`);
       },
     };
-    const secretOf = cachedHeapSecrets(box, 1000, () => clock);
+    const secretOf = cachedHeapSecrets(box, { now: () => clock }, { ttlMs: 1000 });
 
     await secretOf(workspace());
     await secretOf(workspace());

@@ -8,12 +8,15 @@ import { checkHealth } from '../../functions/domain/health';
 import { constantTimeEqual } from '../../functions/shared/crypto';
 import { issueImportId, verifyImportId } from '../../functions/domain/import-ids';
 
+/** The injected clock (the events below carry API Gateway's receive time, except where a test removes it). */
+const options = { clock: { now: () => 1_764_000_000_000 } };
+
 const event = (body: string | null, extra: Partial<APIGatewayProxyEvent> = {}) =>
   ({ httpMethod: 'POST', path: '/x', headers: { 'Content-Type': 'application/json' }, body, isBase64Encoded: false, requestContext: { requestTimeEpoch: 1 }, ...extra }) as unknown as APIGatewayProxyEvent;
 
 describe('http wrapper', () => {
   it('renders a HubError as {message, errors} with its status and headers', async () => {
-    const handler = httpHandler('t', () => Promise.reject(new BadRequestError('`cohort_id` must be a valid string', ['detail'])));
+    const handler = httpHandler('t', () => Promise.reject(new BadRequestError('`cohort_id` must be a valid string', ['detail'])), options);
 
     const result = await handler(event('{}'));
 
@@ -22,8 +25,8 @@ describe('http wrapper', () => {
   });
 
   it('adds Retry-After to a 503 and hides unexpected errors behind a bare 500', async () => {
-    const unavailable = await httpHandler('t', () => Promise.reject(new QueueUnavailableError(7)))(event('{}'));
-    const crashed = await httpHandler('t', () => Promise.reject(new Error('secret detail')))(event('{}'));
+    const unavailable = await httpHandler('t', () => Promise.reject(new QueueUnavailableError(7)), options)(event('{}'));
+    const crashed = await httpHandler('t', () => Promise.reject(new Error('secret detail')), options)(event('{}'));
 
     expect(unavailable.statusCode).toBe(503);
     expect(unavailable.headers?.['Retry-After']).toBe('7');
@@ -35,7 +38,7 @@ describe('http wrapper', () => {
     const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     const failure = new QueueUnavailableError(5, { queued: 1, total: 3, cause: new Error('socket hang up') });
 
-    const result = await httpHandler('t', () => Promise.reject(failure))(event('{}'));
+    const result = await httpHandler('t', () => Promise.reject(failure), options)(event('{}'));
 
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(result.body)).toEqual({ message: failure.message });
@@ -49,7 +52,7 @@ describe('http wrapper', () => {
     const handler = httpHandler('t', () => {
       ran = true;
       return Promise.resolve(json(200, {}));
-    }, { maxBodyBytes: 10 });
+    }, { ...options, maxBodyBytes: 10 });
 
     const result = await handler(event('x'.repeat(11)));
 
@@ -62,15 +65,25 @@ describe('http wrapper', () => {
     const handler = httpHandler('t', (request) => {
       seen = { body: request.rawBody, header: request.headers['heap-hash'] };
       return Promise.resolve(json(200, {}));
-    });
+    }, options);
 
     await handler(event(Buffer.from('{"a": 1}').toString('base64'), { isBase64Encoded: true, headers: { 'Heap-Hash': 'ts:1,hmac:x' } }));
 
     expect(seen).toEqual({ body: '{"a": 1}', header: 'ts:1,hmac:x' });
   });
 
+  it("takes the receive time from API Gateway's event, or from the injected clock when the event carries none", async () => {
+    const seen: number[] = [];
+    const handler = httpHandler('t', (request) => (seen.push(request.receivedAt), Promise.resolve(json(200, {}))), options);
+
+    await handler(event('{}'));
+    await handler(event('{}', { requestContext: undefined }));
+
+    expect(seen).toEqual([1, 1_764_000_000_000]);
+  });
+
   it('keeps 401 refusals at 401', async () => {
-    const result = await httpHandler('t', () => Promise.reject(new UnauthorizedError('Invalid client secret')))(event('{}'));
+    const result = await httpHandler('t', () => Promise.reject(new UnauthorizedError('Invalid client secret')), options)(event('{}'));
     expect(result.statusCode).toBe(401);
     expect(JSON.parse(result.body)).toEqual({ message: 'Invalid client secret' });
   });

@@ -73,6 +73,14 @@ const FIXTURES = {
     filePath: 'functions/handlers/x.ts',
     source: 'export const region = process.env.AWS_REGION;\n',
   },
+  runtimeReadsTheTime: {
+    filePath: 'functions/handlers/x.ts',
+    source: 'export const now = Date.now();\nexport const today = new Date();\nexport const converted = new Date(0);\n',
+  },
+  systemClockReadsTheTime: {
+    filePath: 'functions/domain/ports.ts',
+    source: 'export const systemClock = { now: () => Date.now() };\n',
+  },
   libImportsCdk: {
     filePath: 'lib/x.ts',
     source: "import { Duration } from 'aws-cdk-lib';\nexport const d = Duration.seconds(1);\n",
@@ -154,5 +162,11 @@ describe('layer rules in eslint.config.mjs', () => {
 
   it('refuses process.env under functions/ outside shared/config.ts', () => {
     expect(errorLines('runtimeReadsEnv', 'no-restricted-properties')).toEqual([1]);
+  });
+
+  it('refuses reading the time under functions/ (Date.now(), new Date()) except in systemClock, allows converting one', () => {
+    expect(errorLines('runtimeReadsTheTime', 'no-restricted-properties')).toEqual([1]);
+    expect(errorLines('runtimeReadsTheTime', 'no-restricted-syntax')).toEqual([2]);
+    expect(messages.systemClockReadsTheTime).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RouteDefinition, RouteKeyOf } from '../../functions/shared/definitions/routes';
 import { json, refusal } from '../../functions/shared/http';
 import { httpRouter, type RouteHandlers } from '../../functions/shared/router';
+import { systemClock } from '../../functions/domain/ports';
 
 const route = (fields: Partial<RouteDefinition> & Pick<RouteDefinition, 'method' | 'path'>): RouteDefinition => ({
   function: 'readApi',
@@ -49,7 +50,7 @@ describe('httpRouter', () => {
 
   it('picks the route by method and API Gateway resource, then by the path against each template', async () => {
     const seen: string[] = [];
-    const handler = httpRouter('readApi', handlers(seen), { routes: TABLE });
+    const handler = httpRouter('readApi', handlers(seen), { routes: TABLE, clock: systemClock });
 
     const byResource = await handler(event('GET', '/things/7', { resource: '/things/{thingId}', pathParameters: { thingId: '7' }, ...authorized }));
     const byPath = await handler(event('GET', '/things', authorized));
@@ -63,7 +64,7 @@ describe('httpRouter', () => {
 
   it('answers the middleware\'s refusal without running the route, and runs public routes without middleware', async () => {
     const seen: string[] = [];
-    const handler = httpRouter('readApi', handlers(seen), { routes: TABLE });
+    const handler = httpRouter('readApi', handlers(seen), { routes: TABLE, clock: systemClock });
 
     const refused = await handler(event('GET', '/things', { resource: '/things' }));
     const open = await handler(event('GET', '/open', { resource: '/open' }));
@@ -74,7 +75,7 @@ describe('httpRouter', () => {
   });
 
   it('answers 404 for a route the function does not serve (another function\'s, or another method)', async () => {
-    const handler = httpRouter('readApi', handlers([]), { routes: TABLE });
+    const handler = httpRouter('readApi', handlers([]), { routes: TABLE, clock: systemClock });
 
     const answers = await Promise.all([handler(event('GET', '/elsewhere', { resource: '/elsewhere' })), handler(event('DELETE', '/things', authorized)), handler(event('GET', '/nowhere'))]);
 
@@ -84,6 +85,6 @@ describe('httpRouter', () => {
   it('refuses to start when a route of the table has no function in the handler', () => {
     const routes = [...TABLE, route({ method: 'GET', path: '/forgotten' })];
 
-    expect(() => httpRouter('readApi', handlers([]), { routes })).toThrow('readApi serves GET /forgotten but has no function for it');
+    expect(() => httpRouter('readApi', handlers([]), { routes, clock: systemClock })).toThrow('readApi serves GET /forgotten but has no function for it');
   });
 });
