@@ -15,9 +15,9 @@
 import type { Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { changeVersion, emptyApplyResult, type ApplyResult, type SetRef } from './membership';
+import { addApplyResult, changeVersion, emptyApplyResult, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
-import { isoNow, type ClaimResolver, type Clock, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
+import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
 
 export interface WorkerDeps {
   readonly claims: ClaimResolver;
@@ -112,11 +112,15 @@ export const importVersions = (receivedAt: number, importId: string) => ({
   remove: changeVersion(receivedAt, `${importId}#r`),
 });
 
-const sumResults = (a: ApplyResult, b: ApplyResult): ApplyResult => ({
-  added: a.added + b.added,
-  removed: a.removed + b.removed,
-  unchanged: a.unchanged + b.unchanged,
-  stale: a.stale + b.stale,
+/** The counts of a request that carried no identifiers (a cohort create or rename), to start from. */
+export const emptyImportCounts = (): ImportCounts => ({
+  received: { user_ids: 0, device_ids: 0, aliases: 0 },
+  duplicate: 0,
+  conflicts: 0,
+  conflictSamples: [],
+  matched: 0,
+  unmatched: 0,
+  unmatchedSamples: [],
 });
 
 const recordPartnerKey = async (deps: WorkerDeps, message: { workspaceId: string; partner: string; partnerKeyFingerprint?: string | undefined; part?: number }, now: string) => {
@@ -140,15 +144,13 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   });
   const match = await matchIdentifiers(deps, message.workspaceId, message.changes);
   const versions = importVersions(message.receivedAt, message.importId);
-  const empty = emptyApplyResult();
-  const removed =
-    match.removes.length > 0
-      ? await deps.membership.apply(set, 'profile', match.removes.map((memberId) => ({ memberId, op: 'remove' })), versions.remove, now)
-      : empty;
-  const added =
-    match.adds.length > 0
-      ? await deps.membership.apply(set, 'profile', match.adds.map((memberId) => ({ memberId, op: 'add' })), versions.add, now)
-      : empty;
+  const result = emptyApplyResult();
+  if (match.removes.length > 0) {
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => ({ memberId, op: 'remove' })), versions.remove, now));
+  }
+  if (match.adds.length > 0) {
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => ({ memberId, op: 'add' })), versions.add, now));
+  }
   const outcome: PartOutcome = {
     kind: 'members',
     partner: message.partner,
@@ -162,7 +164,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
     matched: match.matched,
     unmatched: match.unmatched,
     unmatchedSamples: match.unmatchedSamples,
-    result: sumResults(removed, added),
+    result,
     // The report's updatedAt says when this part finished applying.
     now: isoNow(deps.clock),
   };
@@ -185,13 +187,7 @@ export const applyCohortUpsert = async (deps: WorkerDeps, message: CohortUpsertM
       receivedAt: new Date(message.receivedAt).toISOString(),
       part: 0,
       parts: 1,
-      received: { user_ids: 0, device_ids: 0, aliases: 0 },
-      duplicate: 0,
-      conflicts: 0,
-      conflictSamples: [],
-      matched: 0,
-      unmatched: 0,
-      unmatchedSamples: [],
+      ...emptyImportCounts(),
       result: emptyApplyResult(),
       now,
     },

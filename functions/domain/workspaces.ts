@@ -43,6 +43,12 @@ const secretContext = (workspaceId: string, kind: EncryptedCredentialKind): Reco
 const encryptCredentials = async (secrets: SecretBox, workspaceId: string, values: CredentialValues): Promise<WorkspaceRecord['credentialCiphertexts']> =>
   Object.fromEntries(await Promise.all(ENCRYPTED_CREDENTIAL_KINDS.map(async (kind) => [kind, await secrets.encrypt(values[kind], secretContext(workspaceId, kind))] as const)));
 
+/** What writing and reading credentials needs: the workspace store, and the secret box for the encrypted kinds. */
+export interface CredentialDeps {
+  readonly store: WorkspaceStore;
+  readonly secrets: SecretBox;
+}
+
 export interface CreateWorkspaceInput extends Partial<Record<SuppliableCredentialKind, string>> {
   name: string;
   partnerName?: string;
@@ -60,7 +66,7 @@ const generateCredentials = (input: CreateWorkspaceInput): CredentialValues =>
 
 /** Creates a workspace with fresh random credentials and returns them (the only time they are shown). */
 export const createWorkspace = async (
-  deps: { store: WorkspaceStore; secrets: SecretBox; clock: Clock },
+  deps: CredentialDeps & { clock: Clock },
   input: CreateWorkspaceInput,
 ): Promise<WorkspaceCredentials> => {
   const workspaceId = `ws${randomBytes(8).toString('hex')}`;
@@ -110,7 +116,7 @@ const repinPartnerKeys = async (store: WorkspaceStore, workspace: WorkspaceRecor
  * stored and what else rotating it moves come from its definition (definitions/credentials.ts).
  */
 export const rotateCredential = async (
-  deps: { store: WorkspaceStore; secrets: SecretBox },
+  deps: CredentialDeps,
   name: string,
   kind: CredentialKind,
 ): Promise<{ workspaceId: string; credential: CredentialKind; value: string }> => {
@@ -128,17 +134,17 @@ export const rotateCredential = async (
 };
 
 /** Encrypts `value` as the workspace's credential of `kind`; the previous value stops working at once. */
-const storeEncrypted = async (deps: { store: WorkspaceStore; secrets: SecretBox }, workspace: WorkspaceRecord, kind: EncryptedCredentialKind, value: string) => {
+const storeEncrypted = async (deps: CredentialDeps, workspace: WorkspaceRecord, kind: EncryptedCredentialKind, value: string) => {
   const ciphertext = await deps.secrets.encrypt(value, secretContext(workspace.workspaceId, kind));
   await deps.store.update(workspace.workspaceId, { credentialCiphertexts: { ...workspace.credentialCiphertexts, [kind]: ciphertext } });
 };
 
 /** Stores the value a partner issued for an encrypted credential (Heap generates the webhook secret). */
-export const setEncryptedCredential = async (deps: { store: WorkspaceStore; secrets: SecretBox }, name: string, kind: EncryptedCredentialKind, value: string): Promise<void> =>
+export const setEncryptedCredential = async (deps: CredentialDeps, name: string, kind: EncryptedCredentialKind, value: string): Promise<void> =>
   storeEncrypted(deps, await requireWorkspace(deps.store, name), kind, value);
 
 /** Stores the webhook secret that Heap generated for the customer's integration. */
-export const setHeapWebhookSecret = (deps: { store: WorkspaceStore; secrets: SecretBox }, name: string, secret: string): Promise<void> =>
+export const setHeapWebhookSecret = (deps: CredentialDeps, name: string, secret: string): Promise<void> =>
   setEncryptedCredential(deps, name, 'heapWebhookSecret', secret);
 
 /** The plaintext of a workspace's encrypted credential; rejects when the workspace has none of that kind yet. */

@@ -3,22 +3,15 @@ import type { Outcome } from '../../functions/domain/outcomes';
 import { answer } from '../../functions/handlers/http/responses';
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import type { StoredImportReport } from '../../functions/domain/ports';
+import { emptyImportCounts } from '../../functions/domain/cohort-matching';
+import { emptyApplyResult } from '../../functions/domain/membership';
 
 const report = (fields: Partial<StoredImportReport>): StoredImportReport => ({
   importId: 'imp_1',
   cohortId: 'c',
   partsApplied: [],
-  received: { user_ids: 0, device_ids: 0, aliases: 0 },
-  duplicate: 0,
-  conflicts: 0,
-  conflictSamples: [],
-  matched: 0,
-  unmatched: 0,
-  unmatchedSamples: [],
-  added: 0,
-  removed: 0,
-  unchanged: 0,
-  stale: 0,
+  ...emptyImportCounts(),
+  ...emptyApplyResult(),
   failed: false,
   ...fields,
 });

@@ -21,13 +21,8 @@ export interface ImportReportKey {
   readonly importId: string;
 }
 
-/** What one applied message part adds to its import report. */
-export interface PartOutcome {
-  readonly kind: 'members' | 'cohort';
-  readonly partner: string;
-  readonly receivedAt: string;
-  readonly part: number;
-  readonly parts: number;
+/** What an import request received and how its identifiers matched: each part records them, the report reads them back. */
+export interface ImportCounts {
   readonly received: ReceivedCounts;
   readonly duplicate: number;
   readonly conflicts: number;
@@ -35,6 +30,15 @@ export interface PartOutcome {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
+}
+
+/** What one applied message part adds to its import report. */
+export interface PartOutcome extends ImportCounts {
+  readonly kind: 'members' | 'cohort';
+  readonly partner: string;
+  readonly receivedAt: string;
+  readonly part: number;
+  readonly parts: number;
   readonly result: ApplyResult;
   readonly now: string;
 }
@@ -47,8 +51,8 @@ export interface ImportReports {
   markFailed(key: ImportReportKey, part: number, code: ImportFailureCode, now: string): Promise<void>;
 }
 
-/** An import report as stored (adapters/import-reports.ts). */
-export interface StoredImportReport {
+/** An import report as stored (adapters/import-reports.ts): the counts of its parts, summed. */
+export interface StoredImportReport extends ImportCounts, Readonly<ApplyResult> {
   readonly importId: string;
   readonly cohortId: string;
   readonly kind?: 'members' | 'cohort';
@@ -56,17 +60,6 @@ export interface StoredImportReport {
   readonly receivedAt?: string;
   readonly parts?: number;
   readonly partsApplied: number[];
-  readonly received: ReceivedCounts;
-  readonly duplicate: number;
-  readonly conflicts: number;
-  readonly conflictSamples: string[];
-  readonly matched: number;
-  readonly unmatched: number;
-  readonly unmatchedSamples: string[];
-  readonly added: number;
-  readonly removed: number;
-  readonly unchanged: number;
-  readonly stale: number;
   readonly failed: boolean;
   readonly failureReason?: string;
   readonly updatedAt?: string;
