@@ -1,8 +1,9 @@
 /**
  * Workspaces: creation, credential rotation and authentication. Plaintext credentials exist only in
  * the value returned to the admin who asked for them; the store holds hashes, and the credentials
- * needed in plaintext (the Heap webhook secret, to verify HMACs) only encrypted. Every step goes by
- * the kind's registry entry (definitions/credentials.ts): no kind is handled by name here.
+ * needed in plaintext (the Heap webhook secret, to verify HMACs) only encrypted. Creation, rotation
+ * and decryption go by the kind's registry entry (definitions/credentials.ts), so a new kind needs
+ * no code here; `setHeapWebhookSecret` and `heapWebhookSecret` only name the Heap kind for callers.
  */
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, generateSecret, hashSecret } from '../shared/crypto';
