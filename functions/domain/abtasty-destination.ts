@@ -72,8 +72,8 @@ const updateProblems = (merged: Omit<AbTastyDestinationRecord, 'clientSecretCiph
   if (missing.length > 0) return [`a new AB Tasty destination needs ${missing.map((field) => `--abtasty-${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`];
   const suggestion = merged.value === undefined || isUdcValue(merged.value) ? undefined : normaliseUdcValue(merged.value);
   return [
-    ...destinationProblems(merged),
-    ...(suggestion === undefined ? [] : [`value: AB Tasty would refuse it; "${suggestion}" is the nearest it accepts`]),
+    ...destinationProblems(merged).filter((problem) => suggestion === undefined || !problem.startsWith('value')),
+    ...(suggestion === undefined ? [] : [`value has characters AB Tasty refuses; "${suggestion}" is the nearest value it accepts`]),
     ...(CLIENT_ID.test(merged.clientId) ? [] : ['client id must be 1-256 printable characters without spaces']),
     ...(update.clientSecret === undefined || (update.clientSecret.length > 0 && update.clientSecret.length <= MAX_SECRET_LENGTH) ? [] : [`client secret must be 1-${MAX_SECRET_LENGTH} characters`]),
     ...(merged.segments === 'all' ? [] : merged.segments.filter((id) => !SEGMENT_ID_PATTERN.test(id)).map((id) => `segment id ${JSON.stringify(id)} is not a Heap segment id`)),
