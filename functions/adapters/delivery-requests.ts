@@ -7,7 +7,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryRequests } from '../domain/ports';
 import type { AbTastyPushMessage } from '../schemas/abtasty-delivery';
-import { planBatches } from '../shared/enqueue';
+import { planBatches, sqsSafeJson } from '../shared/enqueue';
 
 const ATTEMPTS = 3;
 
@@ -41,7 +41,8 @@ const sendBatch = async (options: DeliveryRequestsOptions, bodies: readonly stri
 
 export const sqsDeliveryRequests = (options: DeliveryRequestsOptions): DeliveryRequests => ({
   async request(requests, { coalesce }) {
-    const bodies = requests.map((request): string => JSON.stringify({ type: 'push', ...request } satisfies AbTastyPushMessage));
+    // Escaped as every queued body is (a dedupe key may carry a Heap sync_task_id with any character).
+    const bodies = requests.map((request): string => sqsSafeJson(JSON.stringify({ type: 'push', ...request } satisfies AbTastyPushMessage)));
     for (const batch of planBatches(bodies)) await sendBatch(options, batch, coalesce ? options.coalesceSeconds : 0);
   },
 });
