@@ -107,7 +107,10 @@ describe('AB Tasty delivery wired: Heap sync → queue → worker → fake AB Ta
     fake.failUploads({ status: 429, retryAfter: '1', message: 'rate limited' });
 
     const answers = [await sendHeap(syncBody('run-1', 1, 2, page1)), await sendHeap(syncBody('run-1', 2, 2, page2, removed))];
+    const answeredAt = Date.now();
     const accepted = await eventually(() => Promise.resolve(fake.accepted[0]), 60_000, 'the push to arrive at the fake AB Tasty');
+    const [rateLimited, arrived] = fake.uploads();
+    console.log(`[measure] last Heap page answered → first upload ${rateLimited!.at - answeredAt} ms, → accepted upload ${arrived!.at - answeredAt} ms (coalescing delay 20 s, Retry-After 1 s)`);
 
     expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
     const [grant] = fake.grants();
