@@ -103,8 +103,9 @@ const pushHoldingLease = async (deps: PushDeps, workspace: WorkspaceRecord, key:
 /**
  * A push request: claims the partner's lease (or hands the request to the running push), skips
  * when a settled push already covers it, else pushes. Requests recorded as pending during the push
- * that it does not cover get one follow-up request, so none is lost. `exhausted` comes back as a
- * report: the caller lets the queue retry the message.
+ * that it does not cover get one follow-up request, so none is lost (a request handed over may have
+ * been the same message, redelivered while it ran). `exhausted` comes back as a report: the caller
+ * lets the queue retry the message.
  */
 export const pushRequested = async (deps: PushDeps, message: AbTastyPushMessage, limits: PushLimits): Promise<PushOutcome> => {
   const workspace = await deps.workspaces.get(message.workspaceId);
@@ -120,10 +121,11 @@ export const pushRequested = async (deps: PushDeps, message: AbTastyPushMessage,
   }
   const pushed = await pushHoldingLease(deps, workspace, key, lease, limits);
   const pending = pushed.left.pendingSince;
-  const followUp = pushed.settledFrom !== undefined && pending !== undefined && !isCovered(pushed.settledFrom, pending);
+  const followUp = pending !== undefined && !isCovered(pushed.settledFrom, pending);
   if (followUp) {
+    // After an exhausted push (AB Tasty failing) the follow-up waits like a coalesced request.
     const dedupeKey = `abtasty#${workspace.workspaceId}#follow-up#${pending}`;
-    await deps.requests.request([{ workspaceId: workspace.workspaceId, requestedAt: pending, reason: 'follow-up', dedupeKey }], { coalesce: false });
+    await deps.requests.request([{ workspaceId: workspace.workspaceId, requestedAt: pending, reason: 'follow-up', dedupeKey }], { coalesce: pushed.settledFrom === undefined });
   }
   return { kind: 'pushed', deliveryId: pushed.deliveryId, report: pushed.report, followUp };
 };

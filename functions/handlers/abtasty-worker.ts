@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { abTastyTokenProvider } from '../adapters/abtasty-oauth';
 import { abTastyUdcSender, DEFAULT_UDC_TIMEOUT_MS } from '../adapters/abtasty-udc';
-import { dynamoClient } from '../adapters/dynamo-client';
 import { configuredSecretBox } from '../adapters/secret-box';
 import { deliveryLeases, deliveryReports, deliveryRequests, setReads, workspaceStore } from '../adapters/stores';
 import { processDeliveryMessage, type DeliveryWorkOutcome, type PushDeps } from '../domain/abtasty-push';
@@ -61,7 +60,11 @@ const account = (message: AbTastyDeliveryMessage, outcome: DeliveryWorkOutcome):
 };
 
 export const handler = sqsWorker({
-  idempotencyClient: dynamoClient,
+  // No Powertools idempotency: the worker is idempotent by construction (a request already covered
+  // by a settled push pushes nothing; one arriving during a push is handed to it), and a duplicate
+  // arriving while the first copy runs must be handed over, not failed as "in progress" (which
+  // would count receives towards the DLQ).
+  idempotency: false,
   queue: 'abTastyDelivery',
   schema: abTastyDeliveryMessageSchema,
   process: async (message) => {

@@ -139,6 +139,19 @@ describe('an AB Tasty push request', () => {
     expect([...leases.items.values()][0]?.leaseId).toBeUndefined();
   });
 
+  it('exhausted with a request handed over meanwhile: the request goes on in a delayed follow-up (its message may be gone)', async () => {
+    const { deps, requests } = await setup({ script: [answer(503, 'down'), answer(503, 'down'), answer(503, 'down')] });
+    const handingOver: PushDeps = { ...deps, sleep: async (ms) => {
+      await processDeliveryMessage(deps, push(START - 20_000, { dedupeKey: 'redelivered copy' }), limits);
+      return deps.sleep(ms);
+    } };
+
+    const outcome = pushed(await processDeliveryMessage(handingOver, push(START - 20_000), limits));
+
+    expect(outcome).toMatchObject({ report: { outcome: 'exhausted' }, followUp: true });
+    expect(requests.calls).toEqual([{ coalesce: true, requests: [expect.objectContaining({ requestedAt: START - 20_000, reason: 'follow-up' })] }]);
+  });
+
   it('a refused push (4xx) settles: AB Tasty would refuse the same file again, so the same change is not pushed twice', async () => {
     const { deps, upload } = await setup({ script: [answer(400, 'unknown partner')] });
 
