@@ -11,7 +11,7 @@
  *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
  *                 [--abtasty-segments all|id,id] [--abtasty-value <v>] [--abtasty-disable | --abtasty-enable]
  *   (secrets: the value, `-` to read stdin, or `@<file>`)
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync>
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
  *   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
@@ -49,7 +49,7 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
                 [--abtasty-value <value>|''] [--abtasty-disable | --abtasty-enable]
                 (a secret may be given as -, read from stdin, or @<file>)
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync>
+  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]`;
 
 const fail = (message: string): never => {
