@@ -69,7 +69,7 @@ export const handler = sqsWorker({
   schema: abTastyDeliveryMessageSchema,
   process: async (message) => {
     // One message per invocation (batch size 1): its time limit starts about now.
-    const start = Date.now();
+    const start = systemClock.now();
     const outcome = await processDeliveryMessage(dependencies(), message, { leaseMs: LEASE_MS, lastAttemptBy: start + WORKER_TIMEOUT_MS - ATTEMPT_BUDGET_MS });
     account(message, outcome);
   },
