@@ -12,7 +12,9 @@ import {
   RestApi,
   type IResource,
 } from 'aws-cdk-lib/aws-apigateway';
+import { ServicePrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
@@ -21,6 +23,9 @@ import { HubFunction } from './constructs/hub-function';
 import { Operations } from './constructs/operations';
 import type { StatefulStack } from './stateful-stack';
 import type { StageConfig } from './stage-config';
+
+/** EventBridge Scheduler replaces this keyword in a target's input with the invocation's scheduled time (ISO 8601). */
+const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
@@ -70,6 +75,8 @@ export class ServiceStack extends Stack {
       this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
+    this.scheduleAbTastyRefresh(config, stateful);
+
     this.operations = new Operations(this, 'Operations', {
       config,
       api: this.api,
@@ -100,6 +107,29 @@ export class ServiceStack extends Stack {
         .reduce<IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
       resource.addMethod(route.method, integration);
     }
+  }
+
+  /**
+   * The AB Tasty refresh: EventBridge Scheduler sends the sweep message (its scheduled time filled in
+   * by Scheduler) to the delivery queue, whose worker asks for a push of every configured workspace.
+   */
+  private scheduleAbTastyRefresh(config: StageConfig, stateful: StatefulStack) {
+    const { queue } = stateful.queues.abTastyDelivery;
+    const role = new Role(this, 'AbTastyRefreshSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    queue.grantSendMessages(role);
+    new CfnSchedule(this, 'AbTastyRefreshSchedule', {
+      name: `${config.prefix}-abtasty-refresh`,
+      description: 'Re-pushes every configured workspace to AB Tasty, well inside its 30-day retention',
+      scheduleExpression: config.abTastyRefreshSchedule,
+      flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 60 },
+      target: {
+        arn: queue.queueArn,
+        roleArn: role.roleArn,
+        // The abTastySweepMessageSchema shape (functions/schemas/abtasty-delivery.ts; the infra test parses it).
+        input: JSON.stringify({ type: 'sweep', dedupeKey: `abtasty-sweep#${SCHEDULED_TIME}`, scheduledAt: SCHEDULED_TIME }),
+        retryPolicy: { maximumRetryAttempts: 10 },
+      },
+    });
   }
 
   /** Every cdk-nag finding that stays, with the reason it is acceptable here. */

@@ -21,6 +21,8 @@ export interface StageConfig {
   readonly alarmEmail?: string;
   /** EventBridge Scheduler expression for the analyst exports. */
   readonly exportSchedule: string;
+  /** EventBridge Scheduler expression of the AB Tasty refresh sweep (well inside AB Tasty's 30-day retention). */
+  readonly abTastyRefreshSchedule: string;
   readonly exportRetention: Duration;
   readonly eventRetentionDays: number;
   /** Braze's documented limit for cohort imports, per workspace. */
@@ -38,6 +40,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 100, burstLimit: 200 },
     exportSchedule: 'rate(1 day)',
+    abTastyRefreshSchedule: 'rate(1 day)',
     exportRetention: Duration.days(30),
     eventRetentionDays: 30,
     cohortRequestsPerHour: 250_000,
@@ -52,6 +55,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     logRetention: RetentionDays.THREE_MONTHS,
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
     exportSchedule: 'cron(0 3 * * ? *)',
+    abTastyRefreshSchedule: 'cron(0 4 * * ? *)',
     exportRetention: Duration.days(400),
     eventRetentionDays: 400,
     cohortRequestsPerHour: 250_000,

@@ -5,15 +5,20 @@
  *   workspace create --name <n> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
  *   workspace list [--json]
  *   workspace rotate --name <n> --credential <kind>
+ *   workspace show --name <n> [--json]
  *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
  *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync>
+ *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
+ *                 [--abtasty-segments all|id,id] [--abtasty-value <v>] [--abtasty-disable | --abtasty-enable]
+ *   (secrets: the value, `-` to read stdin, or `@<file>`)
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
  *   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
 import { systemClock } from '../functions/domain/ports';
 import { createWorkspace, rotateCredential, setHeapWebhookSecret, WorkspaceNotFoundError } from '../functions/domain/workspaces';
+import { configureAbTasty, describeAbTasty } from '../functions/domain/abtasty-destination';
 import { hashSecret } from '../functions/shared/crypto';
 import {
   CREDENTIAL_KINDS,
@@ -26,6 +31,7 @@ import {
   type PartnerKeyPolicy,
   type WorkspaceRecord,
 } from '../functions/schemas/workspace';
+import { abTastyUpdateFrom, readSecretOption } from './lib/abtasty-options';
 import { parsePartnerKeyOption } from './lib/partner-key-option';
 import { resolveTarget, type Target } from './lib/target';
 import { dlqCommand } from './lib/dlq';
@@ -35,10 +41,15 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
   workspace list [--json]
   workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}>
+  workspace show --name <name> [--json]
   workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
+                [--abtasty-account <account_identifier> --abtasty-partner <partner_name>
+                 --abtasty-client-id <id> --abtasty-client-secret <value>] [--abtasty-segments all|<id>,<id>]
+                [--abtasty-value <value>|''] [--abtasty-disable | --abtasty-enable]
+                (a secret may be given as -, read from stdin, or @<file>)
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync>
+  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]`;
 
 const fail = (message: string): never => {
@@ -57,6 +68,14 @@ const parseCli = () =>
       'allowed-partners': { type: 'string' },
       'heap-webhook-secret': { type: 'string' },
       'heap-id-token-pin': { type: 'string' },
+      'abtasty-account': { type: 'string' },
+      'abtasty-partner': { type: 'string' },
+      'abtasty-client-id': { type: 'string' },
+      'abtasty-client-secret': { type: 'string' },
+      'abtasty-segments': { type: 'string' },
+      'abtasty-value': { type: 'string' },
+      'abtasty-disable': { type: 'boolean' },
+      'abtasty-enable': { type: 'boolean' },
       credential: { type: 'string' },
       queue: { type: 'string' },
       workspace: { type: 'string' },
@@ -141,15 +160,39 @@ const settingsChanges = (values: Values, workspace: WorkspaceRecord): Parameters
   return changes;
 };
 
+/** Everything `workspace set` was asked to change is checked before anything is written. */
 const workspaceSet = async ({ values, target, store }: Cli) => {
   const name = requireName(values);
   const workspace = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
-  if (values['heap-webhook-secret'] !== undefined) {
-    if (values['heap-webhook-secret'].length < 8) fail('--heap-webhook-secret looks too short');
-    await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, values['heap-webhook-secret']);
+  const changes = settingsChanges(values, workspace);
+  const heapSecret = values['heap-webhook-secret'] === undefined ? undefined : await readSecretOption(values['heap-webhook-secret']);
+  if (heapSecret !== undefined && heapSecret.length < 8) fail('--heap-webhook-secret looks too short');
+  const abTasty = await abTastyUpdateFrom(values).catch((error: Error) => fail(error.message));
+  if (abTasty) {
+    const configured = await configureAbTasty({ store, secrets: target.secrets() }, workspace, abTasty);
+    if (!configured.ok) fail(`AB Tasty destination not changed:\n  - ${configured.problems.join('\n  - ')}`);
   }
-  await store.update(workspace.workspaceId, settingsChanges(values, workspace));
+  if (heapSecret !== undefined) await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, heapSecret);
+  await store.update(workspace.workspaceId, changes);
   console.log(`Workspace ${name} updated.`);
+};
+
+/** A workspace's settings, without hashes, ciphertexts or secrets. */
+const workspaceShow = async ({ values, store }: Cli) => {
+  const name = requireName(values);
+  const w = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
+  const shown = {
+    workspaceId: w.workspaceId,
+    name: w.name,
+    partnerName: w.partnerName,
+    createdAt: w.createdAt,
+    partnerKeyPolicy: w.partnerKeyPolicy,
+    partnersWithKeys: Object.keys(w.partnerKeyHashes),
+    allowedPartners: w.allowedPartners ?? '*',
+    heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
+    abTasty: w.abTasty ? describeAbTasty(w.abTasty) : null,
+  };
+  console.log(values.json ? JSON.stringify(shown) : JSON.stringify(shown, null, 2));
 };
 
 const usersImport = async ({ values, positionals, target }: Cli) => {
@@ -170,6 +213,7 @@ const COMMANDS: Record<string, (cli: Cli) => Promise<void>> = {
   'workspace list': workspaceList,
   'workspace rotate': workspaceRotate,
   'workspace set': workspaceSet,
+  'workspace show': workspaceShow,
   'users import': usersImport,
 };
 

@@ -5,6 +5,7 @@
  * function reuses it until shortly before it expires; concurrent callers share one grant; a token
  * AB Tasty answered 401 to is replaced once. Neither the token nor the secret is ever logged.
  */
+import { systemClock } from '../domain/ports';
 import { logger } from '../shared/powertools';
 import type { TokenProvider, TokenResult } from '../domain/abtasty-delivery';
 import { abTastyTokenAnswerSchema } from '../schemas/abtasty-oauth';
@@ -38,12 +39,13 @@ export interface AbTastyTokenOptions {
   /** Default: `ABTASTY_TOKEN_URL`, else AB Tasty's documented URL. */
   readonly tokenUrl?: string;
   readonly timeoutMs?: number;
+  /** Epoch ms; default the system clock. */
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
 }
 
 const grant = async (options: AbTastyTokenOptions, tokenUrl: string, key: string): Promise<TokenResult> => {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => systemClock.now());
   const secrets = [options.clientSecret];
   let response: Response;
   try {
@@ -79,7 +81,7 @@ const grant = async (options: AbTastyTokenOptions, tokenUrl: string, key: string
 export const abTastyTokenProvider = (options: AbTastyTokenOptions): TokenProvider => {
   const tokenUrl = options.tokenUrl ?? abTastyUrls().tokenUrl;
   const key = `${tokenUrl}\n${options.clientId}`;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => systemClock.now());
   const fresh = (): CachedToken | undefined => {
     const entry = cache.get(key);
     return entry && now() < entry.refreshAt ? entry : undefined;

@@ -5,9 +5,13 @@
  * never build adapters themselves. Tests and scripts build the same adapters with their own
  * client and tables through the `dynamo…` factories.
  */
-import { tableName } from '../shared/config';
+import { queueUrl, settings, tableName } from '../shared/config';
+import { logger } from '../shared/powertools';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import type { WorkspaceStore } from '../domain/ports';
+import type { DeliveryReportStore, WorkspaceStore } from '../domain/ports';
+import { dynamoDeliveryLeases } from './delivery-leases';
+import { sqsDeliveryRequests } from './delivery-requests';
+import { sqsClient } from './sqs-sender';
 import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoDocumentClient } from './dynamo-client';
 import { dynamoEventReads, type EventReads } from './event-reads';
@@ -55,6 +59,23 @@ export const eventStore = once((): EventStore => dynamoEventStore(db(), { events
 export const eventReads = once((): EventReads => dynamoEventReads(db(), tableName('events')));
 export const heapRejects = once((): HeapRejects => dynamoHeapRejects(db(), tableName('events')));
 export const heapPageLog = once(() => dynamoHeapPageLog(db(), tableName('idempotency')));
+
+export const deliveryLeases = once(() => dynamoDeliveryLeases(db(), tableName('idempotency')));
+
+/** AB Tasty delivery reports until the report store is wired: logged (reports hold no secret), never read back. */
+const loggedDeliveryReports: DeliveryReportStore = {
+  put: (workspaceId, { deliveryId, report }) =>
+    Promise.resolve(logger.info('AB Tasty delivery report', { workspaceId, deliveryId, outcome: report.outcome, status: report.status, rows: report.rows, attempts: report.attempts.length })),
+  list: () => Promise.resolve({ deliveries: [] }),
+};
+// TODO(abtasty-reads): wire the DynamoDB DeliveryReportStore here (functions/adapters/delivery-reports.ts) once that branch is on main.
+export const deliveryReports = once((): DeliveryReportStore => loggedDeliveryReports);
+
+// abTastyDelivery queue
+/** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */
+export const deliveryRequests = once(() =>
+  sqsDeliveryRequests({ sqs: sqsClient(), queueUrl: queueUrl('abTastyDelivery'), coalesceSeconds: settings().ABTASTY_PUSH_DELAY_SECONDS }),
+);
 
 /** The cohort import rate limiter (one per process: its settings come from the ingest function's config). */
 let limiter: ReturnType<typeof dynamoRateLimiter> | undefined;

@@ -198,9 +198,10 @@ const verdictFor = (step: 'token' | 'upload', outcome: HttpOutcome, state: PushS
 /**
  * Pushes the plan: attempts until AB Tasty takes the file, refuses it, or the retry policy ends
  * it; every answer is recorded. A retry re-reads the members (a stream cannot be replayed), so
- * each attempt carries the membership current at that moment.
+ * each attempt carries the membership current at that moment. `lastAttemptBy` (epoch ms): no retry
+ * starts later than this (the worker's time limit, less one attempt's budget); it ends `exhausted`.
  */
-export const deliver = async (ports: DeliveryPorts, plan: DeliveryPlan, policy: RetryPolicy = DEFAULT_RETRY_POLICY): Promise<DeliveryReport> => {
+export const deliver = async (ports: DeliveryPorts, plan: DeliveryPlan, policy: RetryPolicy = DEFAULT_RETRY_POLICY, lastAttemptBy = Infinity): Promise<DeliveryReport> => {
   const iso = () => new Date(ports.clock.now()).toISOString();
   const startedAt = iso();
   const attempts: DeliveryAttempt[] = [];
@@ -223,7 +224,7 @@ export const deliver = async (ports: DeliveryPorts, plan: DeliveryPlan, policy: 
       continue;
     }
     const next = nextRetry(outcome, tries, policy, ports.clock.now(), ports.random);
-    if (!next.retry) return report('exhausted', outcome);
+    if (!next.retry || ports.clock.now() + next.delayMs > lastAttemptBy) return report('exhausted', outcome);
     tries += 1;
     await ports.sleep(next.delayMs);
   }

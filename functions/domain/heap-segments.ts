@@ -7,13 +7,15 @@
  */
 import type { HeapSyncMessage } from '../schemas/heap';
 import { addApplyResult, collapseChanges, emptyApplyResult, type ApplyResult, type SetRef } from './membership';
-import { isoNow, type Clock, type HeapSegmentStore, type MembershipStore } from './ports';
+import { isoNow, type Clock, type DeliveryRequests, type HeapSegmentStore, type MembershipStore } from './ports';
 
 export interface HeapWorkerDeps {
   readonly membership: MembershipStore;
   readonly segments: HeapSegmentStore;
   /** Queues a follow-up message (drain continuation). */
   readonly requeue: (body: string) => Promise<void>;
+  /** Asks for an AB Tasty push after membership changed (docs/abtasty-delivery.md, "Wiring"). */
+  readonly deliveries: DeliveryRequests;
   readonly clock: Clock;
 }
 
@@ -87,9 +89,27 @@ const applyDrain = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyncMe
   return result;
 };
 
-/** Applies one heapSync message. Idempotent: replays are stale under the version guard. */
+/**
+ * Whether applying a message asks for an AB Tasty push: a drain, or a page that added or removed
+ * members. Stale changes count too: a message is only re-run after it failed, perhaps after its
+ * changes were applied but before its push request was queued, and the request must not be lost.
+ * A page that changed nothing needs no push (the daily refresh keeps AB Tasty's copy alive).
+ */
+export const asksForPush = (message: HeapSyncMessage, result: ApplyResult): boolean =>
+  message.type === 'drain' || result.added + result.removed + result.stale > 0;
+
+/**
+ * Applies one heapSync message, then (if it changed membership) asks for an AB Tasty push, coalesced
+ * with the rest of the run. Idempotent: replays are stale under the version guard; a failed request
+ * fails the message, whose retry writes nothing new and asks again.
+ */
 export const applyHeapMessage = async (deps: HeapWorkerDeps, message: HeapSyncMessage): Promise<HeapWorkResult> => {
   const set: SetRef = { workspaceId: message.workspaceId, kind: 'segment', setId: message.segmentId };
   const now = isoNow(deps.clock);
-  return message.type === 'sync' ? applySyncPage(deps, set, message, now) : applyDrain(deps, set, message, now);
+  const result = message.type === 'sync' ? await applySyncPage(deps, set, message, now) : await applyDrain(deps, set, message, now);
+  if (asksForPush(message, result)) {
+    const request = { workspaceId: message.workspaceId, requestedAt: deps.clock.now(), reason: 'change', dedupeKey: `abtasty#${message.dedupeKey}` } as const;
+    await deps.deliveries.request([request], { coalesce: true });
+  }
+  return result;
 };

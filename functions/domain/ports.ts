@@ -4,7 +4,8 @@
  * per area, re-exported below), so `domain/ports` is the one import path for all of them.
  */
 import type { HashedCredentialKind, WorkspaceRecord } from '../schemas/workspace';
-import type { DeliveryReport } from './abtasty-delivery';
+import type { PushReason } from '../schemas/abtasty-delivery';
+import type { DeliveryReport, TokenProvider, UdcSender } from './abtasty-delivery';
 
 export * from './ports/directory';
 export * from './ports/sets';
@@ -122,3 +123,47 @@ export interface DeliveryReportStore {
   put(workspaceId: string, delivery: StoredDelivery): Promise<void>;
   list(workspaceId: string, options: { readonly segmentId?: string; readonly limit: number; readonly startKey?: Record<string, unknown> }): Promise<DeliveryPage>;
 }
+
+/** A request for an AB Tasty push of one workspace (docs/abtasty-delivery.md, "Wiring"). */
+export interface DeliveryRequest {
+  readonly workspaceId: string;
+  /** When the data to push last changed (epoch ms); a push that started after it covers the request. */
+  readonly requestedAt: number;
+  readonly reason: PushReason;
+  /** Same key for the same cause, so a retried sender does not ask twice. */
+  readonly dedupeKey: string;
+}
+
+/**
+ * Asks the AB Tasty delivery worker for pushes (the abTastyDelivery queue). `coalesce`: wait a
+ * little first (SQS delay), so the other pages of the same Heap run land before the push starts.
+ * Resolves once every request is queued; throws otherwise (the caller's message is then retried).
+ */
+export interface DeliveryRequests {
+  request(requests: readonly DeliveryRequest[], options: { readonly coalesce: boolean }): Promise<void>;
+}
+
+/** What the per-partner coordination item says. */
+export interface DeliveryState {
+  /** Start (epoch ms) of the newest push that settled: delivered, refused, or with nothing to send. */
+  readonly settledFrom?: number;
+  /** The newest request recorded while another push held the lease (epoch ms of its change). */
+  readonly pendingSince?: number;
+}
+
+export type LeaseClaim = { readonly kind: 'claimed'; readonly state: DeliveryState } | { readonly kind: 'busy' };
+
+/**
+ * One push per AB Tasty partner at a time, and which changes a push covered. `claim` takes the
+ * lease unless a live one is held; when one is, it records `requestedAt` as pending for the holder
+ * instead (atomically: either the holder sees it on release, or the claim finds the lease free).
+ * `release` gives the lease back (if still held by `id`), records a settled push's start, and
+ * returns the state left, pending requests included.
+ */
+export interface DeliveryLeases {
+  claim(key: string, lease: { readonly id: string; readonly now: number; readonly until: number; readonly requestedAt: number }): Promise<LeaseClaim>;
+  release(key: string, lease: { readonly id: string; readonly settledFrom?: number }): Promise<DeliveryState>;
+}
+
+/** Builds the AB Tasty clients for one Public API client (token cache shared per client id in a warm process). */
+export type AbTastyConnector = (client: { readonly clientId: string; readonly clientSecret: string }) => { readonly tokens: TokenProvider; readonly sender: UdcSender };

@@ -5,7 +5,7 @@
  */
 import { dynamoClient } from '../adapters/dynamo-client';
 import { sqsSender } from '../adapters/sqs-sender';
-import { heapSegmentStore, membershipStore } from '../adapters/stores';
+import { deliveryRequests, heapSegmentStore, membershipStore } from '../adapters/stores';
 import { applyHeapMessage, type HeapWorkerDeps } from '../domain/heap-segments';
 import { systemClock } from '../domain/ports';
 import { heapSyncMessageSchema } from '../schemas/heap';
@@ -21,6 +21,7 @@ const dependencies = (): HeapWorkerDeps => {
     membership: membershipStore(),
     segments: heapSegmentStore(),
     requeue: (body) => enqueueAll(sqsSender(), queueUrl('heapSync'), [body]),
+    deliveries: deliveryRequests(),
     clock: systemClock,
   };
   return deps;

@@ -38,6 +38,11 @@ const settingsSchema = z.object({
   HEAP_FUTURE_TOLERANCE_SECONDS: z._default(z.coerce.number(), 60),
   EVENT_RETENTION_DAYS: z._default(z.coerce.number(), 400),
   MAX_BODY_BYTES: z._default(z.coerce.number(), 6_000_000),
+  /**
+   * How long a push request from the Heap worker waits in the delivery queue (SQS DelaySeconds), so
+   * the pages of one sync run coalesce into one AB Tasty push; well under the 60 s promise.
+   */
+  ABTASTY_PUSH_DELAY_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(900)), 20),
   SECRET_KMS_KEY_ID: z.optional(nonEmpty),
   HUB_LOCAL_SECRET_KEY: z.optional(nonEmpty),
 });

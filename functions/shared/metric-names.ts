@@ -26,6 +26,12 @@ export const METRICS = {
   currentsDuplicates: 'CurrentsDuplicates',
   /** Currents worker: rejects stored. */
   currentsRejectsStored: 'CurrentsRejectsStored',
+  /** AB Tasty worker: a push AB Tasty took. */
+  abTastyDelivered: 'AbTastyDelivered',
+  /** AB Tasty worker: a push AB Tasty refused (4xx, recorded with its answer; alarmed). */
+  abTastyDeliveryFailed: 'AbTastyDeliveryFailed',
+  /** AB Tasty worker: a push whose transient failures outlasted the retries (the queue retries it). */
+  abTastyDeliveryExhausted: 'AbTastyDeliveryExhausted',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

@@ -40,7 +40,10 @@ export type WorkerOptions<T extends QueuedMessage> = {
       readonly idempotency?: undefined;
     }
   | {
-      /** Turn off the idempotency layer (tests of the record logic). */
+      /**
+       * Turn off the idempotency layer: tests of the record logic, and a worker idempotent by
+       * construction whose duplicates must not fail while the first copy runs (the AB Tasty worker).
+       */
       readonly idempotency: false;
     }
 );

@@ -102,7 +102,7 @@ export class HubFunction extends Construct {
 
   /**
    * Each table the definition lists: its name in the environment, and explicit actions on the table
-   * and each of its named indexes — no `index/*` wildcard, and no Scan (no handler needs one).
+   * and each of its named indexes — no `index/*` wildcard, and Scan only on the tables listed in `scansTables`.
    */
   private grantTables({ definition, tables }: HubFunctionProps): void {
     for (const [table, access] of Object.entries(definition.tables) as [TableKey, 'read' | 'write'][]) {
@@ -115,6 +115,10 @@ export class HubFunction extends Construct {
           resources: [resource.tableArn, ...indexes.map((index) => `${resource.tableArn}/index/${index.indexName}`)],
         }),
       );
+    }
+    // Scan only where a definition asks for it, on the table alone (the AB Tasty refresh lists every workspace).
+    for (const table of definition.scansTables ?? []) {
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [tables[table].tableArn] }));
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * Operations for the deployed hub: alarms (DLQ depth > 0, oldest message age, Lambda errors and
- * throttles, API 5xx, DynamoDB throttles) wired to an SNS topic, and one CloudWatch dashboard.
+ * throttles, API 5xx, DynamoDB throttles, AB Tasty refusing a push) wired to an SNS topic, and one
+ * CloudWatch dashboard.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -58,6 +59,7 @@ export class Operations extends Construct {
     this.resourceAlarms(props);
     const dynamoThrottles = this.dynamoThrottles(props.tables);
     this.alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
+    this.alarm('abtasty-delivery-failed', hubMetric(METRICS.abTastyDeliveryFailed, 'refused pushes'), 0, 'AB Tasty refused a push (4xx): its answer is in the delivery report');
     this.dashboard(props, dynamoThrottles);
   }
 
@@ -144,6 +146,13 @@ export class Operations extends Construct {
         width: 12,
       }),
       new GraphWidget({ title: 'Worker record failures', left: [hubMetric(METRICS.recordFailed, 'failed records'), hubMetric(METRICS.poisonMessage, 'poison messages')], width: 12 }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'AB Tasty pushes',
+        left: [hubMetric(METRICS.abTastyDelivered, 'delivered'), hubMetric(METRICS.abTastyDeliveryFailed, 'refused'), hubMetric(METRICS.abTastyDeliveryExhausted, 'retries exhausted')],
+        width: 24,
+      }),
     );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Assembles the local hub on running DynamoDB Local and SQS emulator endpoints: provisions tables
  * and queues from the shared definitions, exports the same environment variables the CDK stack
- * gives each Lambda, then starts the HTTP server and one poller per worker queue.
+ * gives each Lambda, then starts the HTTP server, one poller per worker queue and the AB Tasty
+ * refresh timer.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -13,6 +14,7 @@ import { buildOpenApi } from '../../functions/shared/openapi';
 import { loadHandler, type SqsLambda } from './handlers';
 import { startHttpServer, type ExtraRoute } from './http-server';
 import { startPoller, type Poller } from './poller';
+import { startAbTastyRefreshTimer } from './schedule';
 import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
 import { LOCAL_AWS_ENV } from './services';
 
@@ -31,6 +33,8 @@ export interface HubOptions {
   readonly extraRoutes?: ExtraRoute[];
   /** Extra environment (log level, tunables) applied before handlers load. */
   readonly env?: Record<string, string>;
+  /** Period of the AB Tasty refresh sweep (EventBridge Scheduler in AWS); default a day, 0 turns it off. */
+  readonly abTastyRefreshMs?: number;
   /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
   readonly beforeListen?: (resources: { tables: Record<TableKey, string>; dynamo: DynamoDBClient }) => Promise<void>;
 }
@@ -114,6 +118,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
   const pollers = options.pollers !== false ? await startPollers(sqs, queues, options.pollerConcurrency ?? 2) : [];
+  const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
 
   return {
     url: server.url,
@@ -123,6 +128,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
     dynamo,
     sqs,
     stop: async () => {
+      refresh?.stop();
       await Promise.all(pollers.map((poller) => poller.stop()));
       await server.stop();
     },

@@ -16,6 +16,8 @@ import { startDynamoLocal, startSqsEmulator, type RunningService } from './servi
 import { startHub, type LocalHub } from './hub';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { credentialsFile, hubDir, localSecretKey, readCredentials, runtimeFile, writePrivate } from '../lib/local-state';
+import { abTastyUrls } from '../../functions/adapters/abtasty-http';
+import { abTastyEndpointOverrides } from '../../functions/shared/config';
 
 const DEV_WORKSPACE = 'dev';
 
@@ -69,6 +71,8 @@ const main = async () => {
       sqsEndpoint: sqs.endpoint,
       port,
       secretKey,
+      // The workers push to AB Tasty at ABTASTY_TOKEN_URL / ABTASTY_UDC_URL when set (a local fake), else at AB Tasty's own URLs.
+      env: Object.fromEntries(Object.entries(abTastyEndpointOverrides()).filter((entry): entry is [string, string] => Boolean(entry[1]))),
       beforeListen: async (resources) => {
         credentials = await ensureDevWorkspace(resources, secretKey);
         writePrivate(credentialsFile(), credentials);
@@ -77,11 +81,13 @@ const main = async () => {
     writePrivate(runtimeFile(), { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint, prefix: 'hub-local', url: hub.url, pid: process.pid });
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const urls = abTastyUrls();
     console.log(`
 Audience hub is running on ${hub.url}  (ready in ${seconds} s${inMemory ? ', in memory' : ''})
   DynamoDB Local  ${dynamo.endpoint}
   SQS emulator    ${sqs.endpoint}
   Health          ${hub.url}/health
+  AB Tasty        token ${urls.tokenUrl}, UDC ${urls.udcUrl} (ABTASTY_TOKEN_URL / ABTASTY_UDC_URL)
 
 Dev workspace "${DEV_WORKSPACE}" (also in ${credentialsFile()}):
 ${JSON.stringify(credentials, null, 2)}

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, functionDefinitions } from '../../functions/shared/definitions/functions';
 import { ROUTES } from '../../functions/shared/definitions/routes';
 import { QUEUES, visibilityTimeoutSeconds } from '../../functions/shared/definitions/queues';
+import { abTastyDeliveryMessageSchema } from '../../functions/schemas/abtasty-delivery';
 import { TABLES } from '../../functions/shared/definitions/tables';
 import { METRICS, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
 import { ServiceStack } from '../../lib/service-stack';
@@ -158,6 +159,45 @@ describe('service stack', () => {
     expect([...new Set(actions.filter((a: string) => a.startsWith('sqs:')))]).toEqual(['sqs:GetQueueAttributes']);
   });
 
+  it('gives the AB Tasty worker least privilege: reads, Scan on the workspaces table only, its own queue, the secrets key to decrypt', () => {
+    const statements = Object.values(service.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('abTastyWorkerFn'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const withAction = (action: string) => statements.filter((statement) => [statement.Action].flat().includes(action));
+    const resources = (action: string) => JSON.stringify(withAction(action).map((statement) => statement.Resource));
+
+    expect(withAction('dynamodb:Scan')).toHaveLength(1);
+    expect(resources('dynamodb:Scan')).toContain('workspacesTable');
+    expect(resources('dynamodb:Scan')).not.toMatch(/cohortsTable|idempotencyTable|index/);
+    // Writes only to the idempotency table (processed messages, the per-partner lease).
+    expect(resources('dynamodb:PutItem')).toContain('idempotencyTable');
+    expect(resources('dynamodb:PutItem')).not.toMatch(/workspacesTable|cohortsTable/);
+    expect(resources('sqs:SendMessage')).toContain('abTastyDeliveryQueue');
+    expect(withAction('kms:Decrypt')).toHaveLength(1);
+    expect(withAction('kms:Encrypt')).toHaveLength(0);
+  });
+
+  it('lets the heap worker ask for AB Tasty pushes (send to the delivery queue)', () => {
+    const sends = Object.values(service.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('heapWorkerFn'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+
+    expect(JSON.stringify(sends)).toContain('abTastyDeliveryQueue');
+  });
+
+  it('schedules the AB Tasty refresh sweep into the delivery queue, daily, with the shape the worker parses', () => {
+    const [schedule, ...others] = Object.values(service.findResources('AWS::Scheduler::Schedule'));
+    const input = (schedule?.Properties.Target.Input as string).replaceAll('<aws.scheduler.scheduled-time>', '2026-11-25T04:00:00Z');
+
+    expect(others).toEqual([]);
+    expect(schedule?.Properties.ScheduleExpression).toBe(STAGES.prod.abTastyRefreshSchedule);
+    expect(JSON.stringify(schedule?.Properties.Target.Arn)).toContain('abTastyDeliveryQueue');
+    expect(abTastyDeliveryMessageSchema.parse(JSON.parse(input))).toEqual({ type: 'sweep', dedupeKey: 'abtasty-sweep#2026-11-25T04:00:00Z', scheduledAt: '2026-11-25T04:00:00Z' });
+    const role = Object.values(service.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('AbTastyRefreshSchedulerRole'));
+    expect(JSON.stringify(role)).toContain('sqs:SendMessage');
+  });
+
   it('alarms on DLQ depth, oldest message age, Lambda errors and throttles, and API 5xx', () => {
     const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName as string);
     for (const queue of Object.keys(QUEUES)) {
@@ -169,6 +209,7 @@ describe('service stack', () => {
       expect(alarms).toContain(`hub-prod-${fn}-throttles`);
     }
     expect(alarms).toContain('hub-prod-api-5xx');
+    expect(alarms).toContain('hub-prod-abtasty-delivery-failed');
     service.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [Match.anyValue()] });
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

@@ -37,6 +37,7 @@ describe('a drain wins over every change received before it', () => {
     membership: dynamoMembershipStore(doc, hub.tables.cohorts),
     segments: dynamoHeapSegmentStore(doc, hub.tables.cohorts),
     requeue: () => Promise.reject(new Error('no continuation expected')),
+    deliveries: { request: () => Promise.resolve() },
     clock: { now: () => 3000 },
   });
 

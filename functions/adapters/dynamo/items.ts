@@ -94,6 +94,13 @@ export const rejectItem = z.looseObject({
 
 export const firstReceivedItem = z.object({ firstReceivedAt: z.number() });
 export const windowCountItem = z.object({ count: z.number() });
+/** The AB Tasty push lease and coverage item (epoch ms throughout). */
+export const deliveryStateItem = z.object({
+  leaseId: z.optional(z.string()),
+  leaseUntil: z.optional(z.number()),
+  settledFrom: z.optional(z.number()),
+  pendingSince: z.optional(z.number()),
+});
 
 // ── workspaces table ─────────────────────────────────────────────────────────────────────────────
 

@@ -122,6 +122,8 @@ export const heapRejectsPk = (workspaceId: string): string => `${workspaceId}#HE
 export const currentsEventMarkerId = (workspaceId: string, eventId: string): string => `${workspaceId}#currents-event#${eventId}`;
 /** `heappage#<pageKey>`: the first receive time of a Heap page or drain delivery. */
 export const heapPageId = (pageKey: string): string => `heappage#${pageKey}`;
+/** `abtasty#<ws>#<account>#<partner>`: the AB Tasty push lease and coverage of one workspace's partner. */
+export const abTastyDeliveryStateId = (leaseKey: string): string => `abtasty#${leaseKey}`;
 /** `rate#<ws>#<windowStart>`: a fixed-window request counter. */
 export const rateWindowId = (workspaceId: string, windowStart: number): string => `rate#${workspaceId}#${windowStart}`;
 

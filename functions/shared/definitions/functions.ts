@@ -19,6 +19,8 @@ export interface FunctionDefinition {
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
   readonly tables: Partial<Record<TableKey, Access>>;
+  /** Tables it may Scan (granted on the table only): listing every workspace for the AB Tasty refresh. */
+  readonly scansTables?: readonly TableKey[];
   /** Needs to decrypt workspace webhook secrets (KMS in AWS). */
   readonly decryptsSecrets?: boolean;
   readonly timeoutSeconds?: number;
@@ -30,7 +32,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/health.ts',
     description: 'Reports whether the hub can reach its tables and queues',
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery'],
     tables: { workspaces: 'read' },
   },
   cohortIngest: {
@@ -66,8 +68,8 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/heap-worker.ts',
     description: 'Applies queued Heap segment pages and drains to segment membership',
     consumes: 'heapSync',
-    // sendsTo: a drain of a very large segment continues in a follow-up message.
-    sendsTo: ['heapSync'],
+    // sendsTo: a drain of a very large segment continues in a follow-up message; applied changes request an AB Tasty push.
+    sendsTo: ['heapSync', 'abTastyDelivery'],
     tables: { cohorts: 'write', idempotency: 'write' },
   },
   abTastyApi: {
@@ -100,6 +102,17 @@ export const FUNCTIONS = {
     description: "Reads stored Currents events (by user, by type) and the Currents rejects store",
     sendsTo: [],
     tables: { workspaces: 'read', events: 'read' },
+  },
+  abTastyWorker: {
+    entry: 'functions/handlers/abtasty-worker.ts',
+    description: "Pushes a workspace's Heap segments to AB Tasty's Universal Data Connector, one push per partner at a time",
+    consumes: 'abTastyDelivery',
+    // sendsTo: the daily refresh fans out one push request per workspace, and a push asks for a follow-up.
+    sendsTo: ['abTastyDelivery'],
+    // idempotency: processed messages, and the per-partner lease and coverage item.
+    tables: { workspaces: 'read', cohorts: 'read', idempotency: 'write' },
+    scansTables: ['workspaces'],
+    decryptsSecrets: true,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -39,6 +39,16 @@ export const QUEUES = {
     batchSize: 10,
     maxConcurrency: 10,
   },
+  abTastyDelivery: {
+    // AB Tasty pushes on their own queue: a slow or failing AB Tasty never delays imports or syncs.
+    // One push per invocation (it streams whole segments, retrying within the Lambda's 15 minutes).
+    name: 'abtasty-delivery',
+    envVar: 'QUEUE_ABTASTY_DELIVERY',
+    workerTimeoutSeconds: 900,
+    maxReceiveCount: 5,
+    batchSize: 1,
+    maxConcurrency: 5,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type QueueKey = keyof typeof QUEUES;
