@@ -13,7 +13,18 @@ export type MembershipOp = 'add' | 'remove';
 export interface MembershipChange {
   readonly memberId: string;
   readonly op: MembershipOp;
+  /** This change's own version, overriding the one the whole apply call carries (Segment events each have one). */
+  readonly version?: string;
 }
+
+/**
+ * Whether change `a` wins over `b` for the same member within one message: the newer own version
+ * when both carry one (Segment: the later event), otherwise the removal (Braze: remove wins).
+ */
+export const outranks = (a: { op: MembershipOp; version?: string | undefined }, b: { op: MembershipOp; version?: string | undefined }): boolean => {
+  if (a.version !== undefined && b.version !== undefined && a.version !== b.version) return a.version > b.version;
+  return a.op === 'remove' && b.op !== 'remove';
+};
 
 export interface SetRef {
   readonly workspaceId: string;
@@ -114,7 +125,8 @@ export const addApplyResult = (total: ApplyResult, part: ApplyResult): void => {
 /** Port implemented by the DynamoDB membership store. */
 export interface MembershipStore {
   /**
-   * Applies changes (already collapsed) at one version; returns what happened, counts exact.
+   * Applies changes (already collapsed) at one version (a change's own `version` overrides it);
+   * returns what happened, counts exact.
    * Decisions are taken against the members' items and the set's floor, read together, and written
    * only if neither changed meanwhile (a clear recorded concurrently makes the write re-decide).
    */

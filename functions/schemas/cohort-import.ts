@@ -101,7 +101,11 @@ export const membershipMessageSchema = z.object({
     conflicts: z.number(),
     conflictSamples: z.array(z.string()),
   }),
-  changes: z.array(z.object({ identifier: identifierSchema, op: z.enum(['add', 'remove']) })),
+  /**
+   * `version`: the change's own membership version, for sources whose changes each carry a time
+   * (Segment Engage events, domain/segment-audiences.ts); without it the import's versions apply.
+   */
+  changes: z.array(z.object({ identifier: identifierSchema, op: z.enum(['add', 'remove']), version: z.optional(z.string()) })),
 });
 
 export const cohortImportMessageSchema = z.discriminatedUnion('type', [cohortUpsertMessageSchema, membershipMessageSchema]);
