@@ -26,6 +26,10 @@ export const METRICS = {
   currentsDuplicates: 'CurrentsDuplicates',
   /** Currents worker: rejects stored. */
   currentsRejectsStored: 'CurrentsRejectsStored',
+  /** Segment ingest: Engage audience membership changes queued. */
+  segmentAudienceChangesQueued: 'SegmentAudienceChangesQueued',
+  /** Segment ingest: events accepted and ignored (not audience membership, or no identifier). */
+  segmentEventsIgnored: 'SegmentEventsIgnored',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */
