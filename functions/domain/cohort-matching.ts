@@ -216,7 +216,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   await deps.sets.upsertSet(set, {
     name: message.cohortId,
     keepName: true,
-    createdAt: receivedAtIso,
+    createdAt: message.createdAt ?? receivedAtIso,
     now,
     extra: { sourcePartner: message.partner },
   });

@@ -239,7 +239,8 @@ export const planSegmentMessages = (workspace: WorkspaceRecord, receivedAt: numb
     const nameImportId = issueImportId(workspace, delta.cohortId, receivedAt);
     const importId = issueImportId(workspace, delta.cohortId, receivedAt);
     const upsert: CohortUpsertMessage = { ...base, dedupeKey: `${nameImportId}#0`, type: 'cohort', importId: nameImportId, name: delta.name, createdAt: delta.createdAt };
-    const members = planMembershipMessages({ ...base, importId }, delta, delta.received, fits);
+    // The delta carries the cohort's creation time too: whichever message the worker applies first, the cohort gets it.
+    const members = planMembershipMessages({ ...base, importId, createdAt: delta.createdAt }, delta, delta.received, fits);
     if (!members) return undefined;
     bodies.push(JSON.stringify(upsert), ...members);
     imports.push({ cohortId: delta.cohortId, importId, nameImportId });

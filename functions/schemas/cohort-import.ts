@@ -92,6 +92,8 @@ export const cohortUpsertMessageSchema = z.object({
 export const membershipMessageSchema = z.object({
   ...messageBase,
   type: z.literal('members'),
+  /** The cohort's creation time when the source knows it (Segment: its earliest event), for a cohort first seen here. */
+  createdAt: z.optional(z.string()),
   part: z.number(),
   parts: z.number(),
   /** Request-level facts, repeated in every part so any part can write them idempotently. */

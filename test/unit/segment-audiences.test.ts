@@ -171,7 +171,7 @@ describe('collapsing and planning: the same queue messages as a Braze cohort imp
     const [upsert, members] = messages as [Extract<CohortImportMessage, { type: 'cohort' }>, Extract<CohortImportMessage, { type: 'members' }>];
     expect(upsert).toMatchObject({ name: 'high_intent', createdAt: '2025-06-03T09:00:00.000Z', receivedAt: NOW });
     expect(members.changes[0]).toEqual({ identifier: { kind: 'external_id', value: 'user-1' }, op: 'remove', version: changeVersion(Date.parse('2025-06-03T09:05:00.000Z'), 'seg#personas_batch_0004') });
-    expect(members).toMatchObject({ part: 0, parts: 1, stats: { received: { user_ids: 3, device_ids: 1, aliases: 0 }, duplicate: 1, conflicts: 1 } });
+    expect(members).toMatchObject({ createdAt: '2025-06-03T09:00:00.000Z', part: 0, parts: 1, stats: { received: { user_ids: 3, device_ids: 1, aliases: 0 }, duplicate: 1, conflicts: 1 } });
     expect(planned!.imports.every((entry) => verifyImportId(record, entry.cohortId, entry.importId) && verifyImportId(record, entry.cohortId, entry.nameImportId))).toBe(true);
   });
 });
