@@ -354,11 +354,34 @@ const segmentEventArb = (ctx: Context): fc.Arbitrary<Record<string, unknown>> =>
   );
 };
 
+/** Well-formed Engage audience events whose ids are aimed at the key byte limits: often accepted, so the worker sees them. */
+const keyedSegmentEvent = (ctx: Context): fc.Arbitrary<Record<string, unknown>> =>
+  fc
+    .record({
+      track: fc.boolean(),
+      member: fc.boolean(),
+      userId: fc.oneof({ weight: 2, arbitrary: fc.constant(ctx.fixtures.externalId) }, { weight: 2, arbitrary: keyedId(ctx.fixtures.externalId) }, { weight: 1, arbitrary: fc.constant(null) }),
+      deviceId: keyedId('device-1'),
+      messageId: fc.uuid(),
+      second: fc.integer({ min: 0, max: 86_400 }),
+      cohortId: fc.oneof(fc.constant(ctx.fixtures.cohortId), keyedId(ctx.fixtures.cohortId)),
+      key: fc.oneof({ weight: 3, arbitrary: fc.constant('fuzz_audience') }, { weight: 1, arbitrary: keyedId('fuzz_audience') }),
+    })
+    .map(({ track, member, userId, deviceId, messageId, second, cohortId, key }) => ({
+      type: track ? 'track' : 'identify',
+      ...(track ? { event: member ? 'Audience Entered' : 'Audience Exited', properties: { audience_key: key, [key]: member } } : { traits: { [key]: member } }),
+      userId,
+      messageId,
+      timestamp: new Date(Date.UTC(2025, 5, 1) + second * 1000).toISOString(),
+      context: { device: { id: deviceId }, personas: { computation_class: 'audience', computation_id: cohortId, computation_key: key } },
+    }));
+
 /** Segment Webhooks (Actions) bodies: one event, a batch (JSON array), or not a batch at all. */
 const segmentBodyArb = (ctx: Context): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 4, arbitrary: serialise(segmentEventArb(ctx)) },
-    { weight: 4, arbitrary: fc.tuple(fc.array(segmentEventArb(ctx), { maxLength: 8 }), fc.boolean()).map(([events, proto]) => (proto ? withProtoKeys(JSON.stringify(events)) : JSON.stringify(events))) },
+    { weight: 3, arbitrary: serialise(segmentEventArb(ctx)) },
+    { weight: 3, arbitrary: fc.tuple(fc.array(segmentEventArb(ctx), { maxLength: 8 }), fc.boolean()).map(([events, proto]) => (proto ? withProtoKeys(JSON.stringify(events)) : JSON.stringify(events))) },
+    { weight: 3, arbitrary: fc.array(keyedSegmentEvent(ctx), { minLength: 1, maxLength: 6 }).map((events) => JSON.stringify(events.length === 1 ? events[0] : events)) },
     { weight: 1, arbitrary: nonJson },
     { weight: 1, arbitrary: jsonScalarOrArray },
     { weight: 1, arbitrary: deepNesting },
