@@ -87,8 +87,9 @@ export class ServiceStack extends Stack {
 
     const base = this.api.url;
     new CfnOutput(this, 'ApiUrl', { value: base });
-    new CfnOutput(this, 'CohortImportBaseUrl', { value: `${base}partners/<partner>`, description: 'Braze cohort import base: paste the API URL (without /partners) into Segment/Heap/Mixpanel as the Braze REST endpoint' });
+    new CfnOutput(this, 'CohortImportBaseUrl', { value: `${base}partners/<partner>`, description: 'Braze cohort import base: paste the API URL (without /partners) into Heap/Mixpanel as the Braze REST endpoint (Segment cannot: see SegmentAudiencesUrl)' });
     new CfnOutput(this, 'CurrentsUrl', { value: `${base}currents`, description: "Braze Currents Custom HTTP connector URL (bearer token: the workspace's currentsToken)" });
+    new CfnOutput(this, 'SegmentAudiencesUrl', { value: `${base}segment/audiences/<workspaceId>`, description: "Segment Webhooks (Actions) mapping URL for Engage audiences: replace <workspaceId>; header Authorization: Bearer <segmentToken>" });
     new CfnOutput(this, 'HeapWebhookUrl', { value: `${base}heap/segments/<workspaceId>`, description: "Heap Developer Hub webhook URL: replace <workspaceId>" });
     new CfnOutput(this, 'AbTastyPullBaseUrl', { value: `${base}abtasty`, description: "AB Tasty pull API base (bearer token: the workspace's abTastyToken)" });
     new CfnOutput(this, 'SecretsKeyArn', { value: stateful.secretsKey.keyArn, description: 'Set HUB_SECRET_KMS_KEY_ID to this for the admin CLI' });

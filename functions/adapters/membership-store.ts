@@ -74,7 +74,7 @@ const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memb
 };
 
 /** The member item as it becomes, conditioned on the exact state the decision was made on. */
-const memberPut = ({ table, set, memberKind, version, now }: Chunk, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
+const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
   const pk = setPk(set);
   const isMember = status === 'member';
   return {
@@ -129,8 +129,9 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], state
   const puts = [];
   for (const change of changes) {
     const current = states.get(change.memberId);
-    const status = tally(result, decide(current, change.op, chunkOf.version, floor), current);
-    if (status !== undefined) puts.push(memberPut(chunkOf, change.memberId, status, current));
+    const version = change.version ?? chunkOf.version;
+    const status = tally(result, decide(current, change.op, version, floor), current);
+    if (status !== undefined) puts.push(memberPut(chunkOf, version, change.memberId, status, current));
   }
   return { result, puts };
 };

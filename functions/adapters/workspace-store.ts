@@ -61,20 +61,20 @@ const list = async (db: DynamoDBDocumentClient, table: string): Promise<Workspac
   return records.sort((a, b) => a.name.localeCompare(b.name));
 };
 
-const replaceCredentialHash = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, kind: HashedCredentialKind, oldHash: string, newHash: string) => {
+const replaceCredentialHash = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, kind: HashedCredentialKind, oldHash: string | undefined, newHash: string) => {
   const guardedUpdate = {
     TableName: table,
     Key: workspaceKey(workspaceId),
     UpdateExpression: 'SET credentialHashes.#kind = :new',
-    // Guards against two concurrent rotations both "succeeding" and leaving an orphan.
-    ConditionExpression: 'credentialHashes.#kind = :old',
+    // Guards against two concurrent rotations both "succeeding" and leaving an orphan (or two first issues of a kind the workspace lacked).
+    ConditionExpression: oldHash === undefined ? 'attribute_not_exists(credentialHashes.#kind)' : 'credentialHashes.#kind = :old',
     ExpressionAttributeNames: { '#kind': kind },
-    ExpressionAttributeValues: { ':new': newHash, ':old': oldHash },
+    ExpressionAttributeValues: { ':new': newHash, ...(oldHash === undefined ? {} : { ':old': oldHash }) },
   };
   await db.send(
     new TransactWriteCommand({
       TransactItems: [
-        { Delete: { TableName: table, Key: credentialKey(kind, oldHash) } },
+        ...(oldHash === undefined ? [] : [{ Delete: { TableName: table, Key: credentialKey(kind, oldHash) } }]),
         { Put: { TableName: table, Item: { ...credentialKey(kind, newHash), workspaceId }, ConditionExpression: NOT_EXISTS } },
         { Update: guardedUpdate },
       ],

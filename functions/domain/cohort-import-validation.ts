@@ -62,6 +62,8 @@ export const validateCohortUpsert = (body: Record<string, unknown>): Outcome<Coh
 export interface IdentifierChange {
   readonly identifier: Identifier;
   readonly op: MembershipOp;
+  /** The change's own membership version (Segment events); Braze deltas carry none. */
+  readonly version?: string;
 }
 
 export interface CohortChangesInput {

@@ -10,12 +10,14 @@
  * Ordering: adds are written at version `<receivedAt>#<importId>#a` and removes at
  * `<receivedAt>#<importId>#r`. Across requests the receive time decides; within one request a
  * remove always outranks an add of the same profile, even when they arrive in different message
- * parts or through different identifiers of one profile.
+ * parts or through different identifiers of one profile. A change that carries its own version
+ * (Segment Engage events: event time, then messageId) is written at that version instead, and
+ * between two such changes of one profile the newer one wins.
  */
 import type { Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { addApplyResult, changeVersion, emptyApplyResult, type SetRef } from './membership';
+import { addApplyResult, changeVersion, emptyApplyResult, outranks, type MembershipOp, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
 import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
 
@@ -55,20 +57,22 @@ export interface MatchOutcome {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
+  /** Profile → the own version of its winning change, for changes that carry one (Segment events). */
+  readonly versions: ReadonlyMap<string, string>;
 }
 
 /** Resolves identifiers to surviving profiles by Braze's matching rules. Creates nothing. */
 export const matchIdentifiers = async (
   deps: Pick<WorkerDeps, 'claims' | 'profiles'>,
   workspaceId: string,
-  changes: readonly { identifier: Identifier; op: 'add' | 'remove' }[],
+  changes: readonly { identifier: Identifier; op: MembershipOp; version?: string | undefined }[],
 ): Promise<MatchOutcome> => {
   const claims = await resolveClaimsConcurrently(
     deps.claims,
     workspaceId,
     changes.map((change) => identifierKey(change.identifier)),
   );
-  const candidates: { identifier: Identifier; op: 'add' | 'remove'; profileId: string }[] = [];
+  const candidates: { identifier: Identifier; op: MembershipOp; version?: string | undefined; profileId: string }[] = [];
   const unmatchedIds: Identifier[] = [];
   for (const change of changes) {
     const claim = claims.get(identifierKey(change.identifier));
@@ -81,7 +85,7 @@ export const matchIdentifiers = async (
     workspaceId,
     candidates.map((candidate) => candidate.profileId),
   );
-  const ops = new Map<string, 'add' | 'remove'>();
+  const ops = new Map<string, { op: MembershipOp; version?: string | undefined }>();
   let matched = 0;
   for (const candidate of candidates) {
     const profile = survivors.get(candidate.profileId);
@@ -92,12 +96,14 @@ export const matchIdentifiers = async (
       continue;
     }
     matched += 1;
-    if (ops.get(profile.brazeId) !== 'remove') ops.set(profile.brazeId, candidate.op);
+    const previous = ops.get(profile.brazeId);
+    if (!previous || outranks(candidate, previous)) ops.set(profile.brazeId, { op: candidate.op, version: candidate.version });
   }
   const entries = [...ops];
   return {
-    adds: entries.filter(([, op]) => op === 'add').map(([id]) => id),
-    removes: entries.filter(([, op]) => op === 'remove').map(([id]) => id),
+    adds: entries.filter(([, change]) => change.op === 'add').map(([id]) => id),
+    removes: entries.filter(([, change]) => change.op === 'remove').map(([id]) => id),
+    versions: new Map(entries.flatMap(([id, change]) => (change.version === undefined ? [] : [[id, change.version]]))),
     matched,
     unmatched: unmatchedIds.length,
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
@@ -138,18 +144,20 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   await deps.sets.upsertSet(set, {
     name: message.cohortId,
     keepName: true,
-    createdAt: receivedAtIso,
+    createdAt: message.createdAt ?? receivedAtIso,
     now,
     extra: { sourcePartner: message.partner },
   });
   const match = await matchIdentifiers(deps, message.workspaceId, message.changes);
   const versions = importVersions(message.receivedAt, message.importId);
   const result = emptyApplyResult();
+  // A change that carries its own version (a Segment event's) is applied at it.
+  const change = (memberId: string, op: MembershipOp) => ({ memberId, op, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
   if (match.removes.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => ({ memberId, op: 'remove' })), versions.remove, now));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now));
   }
   if (match.adds.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => ({ memberId, op: 'add' })), versions.add, now));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now));
   }
   const outcome: PartOutcome = {
     kind: 'members',

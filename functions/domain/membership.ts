@@ -13,7 +13,18 @@ export type MembershipOp = 'add' | 'remove';
 export interface MembershipChange {
   readonly memberId: string;
   readonly op: MembershipOp;
+  /** This change's own version, overriding the one the whole apply call carries (Segment events each have one). */
+  readonly version?: string;
 }
+
+/**
+ * Whether change `a` wins over `b` for the same member within one message: the newer own version
+ * when both carry one (Segment: the later event), otherwise the removal (Braze: remove wins).
+ */
+export const outranks = (a: { op: MembershipOp; version?: string | undefined }, b: { op: MembershipOp; version?: string | undefined }): boolean => {
+  if (a.version !== undefined && b.version !== undefined && a.version !== b.version) return a.version > b.version;
+  return a.op === 'remove' && b.op !== 'remove';
+};
 
 export interface SetRef {
   readonly workspaceId: string;

@@ -20,8 +20,11 @@ export interface WorkspaceStore {
   /** The workspace whose credential of this kind hashes to `hash`. */
   findByCredentialHash(kind: HashedCredentialKind, hash: string): Promise<WorkspaceRecord | undefined>;
   list(): Promise<WorkspaceRecord[]>;
-  /** Swaps one credential hash; the old credential stops working in the same transaction. */
-  replaceCredentialHash(workspaceId: string, kind: HashedCredentialKind, oldHash: string, newHash: string): Promise<void>;
+  /**
+   * Swaps one credential hash; the old credential stops working in the same transaction. `oldHash`
+   * undefined: the workspace has none of this kind yet (created before the kind existed), and this issues it.
+   */
+  replaceCredentialHash(workspaceId: string, kind: HashedCredentialKind, oldHash: string | undefined, newHash: string): Promise<void>;
   /** Applies a partial update of the record's non-credential settings. */
   update(workspaceId: string, changes: Partial<Omit<WorkspaceRecord, 'workspaceId' | 'credentialHashes'>>): Promise<void>;
   /**

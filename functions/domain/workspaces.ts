@@ -113,8 +113,9 @@ const repinPartnerKeys = async (store: WorkspaceStore, workspace: WorkspaceRecor
 };
 
 /**
- * Replaces one credential with a new random value; the old one stops working at once. How it is
- * stored and what else rotating it moves come from its definition (definitions/credentials.ts).
+ * Replaces one credential with a new random value; the old one stops working at once (or, for a
+ * kind the workspace does not have yet, issues it). How it is stored and what else rotating it
+ * moves come from its definition (definitions/credentials.ts).
  */
 export const rotateCredential = async (
   deps: CredentialDeps,
@@ -126,10 +127,11 @@ export const rotateCredential = async (
   if (!isHashedCredential(kind)) {
     await storeEncrypted(deps, workspace, kind, value);
   } else {
-    const oldHash = workspace.credentialHashes[kind] ?? '';
+    // Absent for a kind added to the registry after the workspace was created: rotating issues it.
+    const oldHash = workspace.credentialHashes[kind];
     const newHash = hashSecret(value);
     await deps.store.replaceCredentialHash(workspace.workspaceId, kind, oldHash, newHash);
-    if (CREDENTIALS[kind].rotation === 'replace-and-repin-partner-keys') await repinPartnerKeys(deps.store, workspace, oldHash, newHash);
+    if (oldHash !== undefined && CREDENTIALS[kind].rotation === 'replace-and-repin-partner-keys') await repinPartnerKeys(deps.store, workspace, oldHash, newHash);
   }
   return { workspaceId: workspace.workspaceId, credential: kind, value };
 };

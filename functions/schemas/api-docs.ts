@@ -8,6 +8,7 @@ import { cohortChangesSchema, cohortIdSchema, cohortNameSchema } from './cohort-
 import { currentsEventSchema } from './currents';
 import { heapEnvelopeSchema, heapSyncDataSchema } from './heap';
 import { aliasNewSchema, identifySchema } from './identity';
+import { segmentAudiencesBodySchema } from './segment';
 import type { BodySchemaName } from '../shared/definitions/routes';
 
 export { aliasNewSchema, identifySchema };
@@ -49,4 +50,5 @@ export const BODY_SCHEMAS = {
   currents: currentsBodySchema,
   aliasNew: aliasNewSchema,
   identify: identifySchema,
+  segmentAudiences: segmentAudiencesBodySchema,
 } as const satisfies Record<BodySchemaName, z.ZodMiniType>;

@@ -92,6 +92,8 @@ export const cohortUpsertMessageSchema = z.object({
 export const membershipMessageSchema = z.object({
   ...messageBase,
   type: z.literal('members'),
+  /** The cohort's creation time when the source knows it (Segment: its earliest event), for a cohort first seen here. */
+  createdAt: z.optional(z.string()),
   part: z.number(),
   parts: z.number(),
   /** Request-level facts, repeated in every part so any part can write them idempotently. */
@@ -101,7 +103,11 @@ export const membershipMessageSchema = z.object({
     conflicts: z.number(),
     conflictSamples: z.array(z.string()),
   }),
-  changes: z.array(z.object({ identifier: identifierSchema, op: z.enum(['add', 'remove']) })),
+  /**
+   * `version`: the change's own membership version, for sources whose changes each carry a time
+   * (Segment Engage events, domain/segment-audiences.ts); without it the import's versions apply.
+   */
+  changes: z.array(z.object({ identifier: identifierSchema, op: z.enum(['add', 'remove']), version: z.optional(z.string()) })),
 });
 
 export const cohortImportMessageSchema = z.discriminatedUnion('type', [cohortUpsertMessageSchema, membershipMessageSchema]);

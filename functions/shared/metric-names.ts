@@ -32,6 +32,10 @@ export const METRICS = {
   abTastyDeliveryFailed: 'AbTastyDeliveryFailed',
   /** AB Tasty worker: a push whose transient failures outlasted the retries (the queue retries it). */
   abTastyDeliveryExhausted: 'AbTastyDeliveryExhausted',
+  /** Segment ingest: Engage audience membership changes queued. */
+  segmentAudienceChangesQueued: 'SegmentAudienceChangesQueued',
+  /** Segment ingest: events accepted and ignored (not audience membership, or no identifier). */
+  segmentEventsIgnored: 'SegmentEventsIgnored',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

@@ -29,11 +29,12 @@ const ensureDevWorkspace = async (
   const secrets = localSecretBox(secretKey);
   const saved = readCredentials<WorkspaceCredentials>();
   const existing = await store.getByName(DEV_WORKSPACE);
-  if (existing && saved?.workspaceId === existing.workspaceId) return saved;
   if (!existing) return createWorkspace({ store, secrets, clock: systemClock }, { name: DEV_WORKSPACE });
-  // The data survived but the plaintext credentials did not: issue a fresh one of every kind in the registry.
-  const fresh: Record<string, string> = { workspaceId: existing.workspaceId, partnerName: existing.partnerName };
-  for (const kind of CREDENTIAL_KINDS) fresh[kind] = (await rotateCredential({ store, secrets }, DEV_WORKSPACE, kind)).value;
+  // The data survived but the plaintext credentials did not (all of them, or the kinds added to the
+  // registry since they were saved): issue a fresh one of each missing kind.
+  const known = saved?.workspaceId === existing.workspaceId ? saved : undefined;
+  const fresh: Record<string, string> = { ...known, workspaceId: existing.workspaceId, partnerName: existing.partnerName };
+  for (const kind of CREDENTIAL_KINDS.filter((each) => known?.[each] === undefined)) fresh[kind] = (await rotateCredential({ store, secrets }, DEV_WORKSPACE, kind)).value;
   return fresh as unknown as WorkspaceCredentials;
 };
 

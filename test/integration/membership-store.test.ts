@@ -43,6 +43,20 @@ describe('version-guarded membership on DynamoDB Local', () => {
     expect(await members(set)).toEqual([]);
   });
 
+  it('applies a change at its own version when it carries one (Segment events), and stores that version', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'c3' };
+    await store().apply(set, 'profile', [{ memberId: 'p1', op: 'add', version: changeVersion(3000, 'seg#m1') }, { memberId: 'p2', op: 'add' }], changeVersion(1000, 'call'), now);
+
+    // The call's version (9000) would beat both; each change's own (2000) decides: p1 (at 3000) stays, p2 (at the call's 1000) goes.
+    const older = await store().apply(set, 'profile', [{ memberId: 'p1', op: 'remove', version: changeVersion(2000, 'seg#m0') }, { memberId: 'p2', op: 'remove', version: changeVersion(2000, 'seg#m0') }], changeVersion(9000, 'call'), now);
+    const stored = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'M#p1' } }));
+
+    expect(older).toEqual({ added: 0, removed: 1, unchanged: 0, stale: 1 });
+    expect(stored.Item?.version).toBe(changeVersion(3000, 'seg#m1'));
+    expect(await members(set)).toEqual(['p1']);
+    expect(await memberCount(set)).toBe(1);
+  });
+
   it('keeps the member count exact when two workers apply overlapping changes at once', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 's1' };
     const ids = Array.from({ length: 150 }, (_, index) => `v${index}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { workspaceKey } from '../../functions/adapters/dynamo/keys';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { credentialKey, workspaceKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { authorizeImport } from '../../functions/domain/cohort-import-auth';
@@ -45,6 +45,23 @@ describe('workspaces on DynamoDB Local', () => {
 
     expect(await authenticate(store(), 'apiKey', credentials.apiKey)).toBeUndefined();
     expect((await authenticate(store(), 'apiKey', rotated.value))?.workspaceId).toBe(credentials.workspaceId);
+  });
+
+  it('a workspace created before segmentToken existed refuses every token until rotation issues one, then only that one works', async () => {
+    const credentials = await hub.createWorkspace({ name: 'older' });
+    const record = await store().get(credentials.workspaceId);
+    // The record and index as they were before the kind was in the registry.
+    await hub.doc.send(new UpdateCommand({ TableName: hub.tables.workspaces, Key: workspaceKey(credentials.workspaceId), UpdateExpression: 'REMOVE credentialHashes.segmentToken' }));
+    await hub.doc.send(new DeleteCommand({ TableName: hub.tables.workspaces, Key: credentialKey('segmentToken', record!.credentialHashes.segmentToken!) }));
+    const deps = { store: store(), secrets: localSecretBox(hub.secretKey) };
+
+    const before = await authenticate(store(), 'segmentToken', credentials.segmentToken);
+    const issued = await rotateCredential(deps, 'older', 'segmentToken');
+    const rotated = await rotateCredential(deps, 'older', 'segmentToken');
+
+    expect(before).toBeUndefined();
+    expect(await authenticate(store(), 'segmentToken', issued.value)).toBeUndefined();
+    expect((await authenticate(store(), 'segmentToken', rotated.value))?.workspaceId).toBe(credentials.workspaceId);
   });
 
   it('refuses partner names that cannot be partner-key map keys under "pin", writes nothing, and rotation keeps working', async () => {

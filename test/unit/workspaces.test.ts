@@ -15,8 +15,9 @@ describe('workspaces', () => {
 
     const credentials = await createWorkspace({ store, secrets: fakeSecretBox, clock }, { name: 'acme' });
 
-    const values = [credentials.partnerApiKey, credentials.dataImportKey, credentials.currentsToken, credentials.heapWebhookSecret, credentials.abTastyToken, credentials.apiKey];
-    expect(new Set(values).size).toBe(6);
+    const values = [credentials.partnerApiKey, credentials.dataImportKey, credentials.currentsToken, credentials.heapWebhookSecret, credentials.abTastyToken, credentials.segmentToken, credentials.apiKey];
+    expect(new Set(values).size).toBe(7);
+    expect(credentials.segmentToken).toMatch(/^hub_seg_[A-Za-z0-9_-]{43}$/);
     expect(credentials.dataImportKey).toMatch(/^hub_dik_[A-Za-z0-9_-]{43}$/);
     expect(credentials.apiKey).toMatch(/^hub_api_[A-Za-z0-9_-]{43}$/);
   });
@@ -56,6 +57,20 @@ describe('workspaces', () => {
 
     expect(await authenticate(store, 'dataImportKey', credentials.dataImportKey)).toBeUndefined();
     expect((await authenticate(store, 'dataImportKey', rotated.value))?.name).toBe('acme');
+  });
+
+  it('a workspace created before a credential kind existed refuses it until rotation issues it', async () => {
+    const store = memoryWorkspaceStore();
+    const credentials = await createWorkspace({ store, secrets: fakeSecretBox, clock }, { name: 'acme' });
+    // As a record written before `segmentToken` was in the registry: no hash of that kind.
+    delete store.records.get(credentials.workspaceId)!.credentialHashes.segmentToken;
+
+    const before = await authenticate(store, 'segmentToken', credentials.segmentToken);
+    const issued = await rotateCredential({ store, secrets: fakeSecretBox }, 'acme', 'segmentToken');
+
+    expect(before).toBeUndefined();
+    expect((await authenticate(store, 'segmentToken', issued.value))?.name).toBe('acme');
+    expect(await authenticate(store, 'segmentToken', credentials.segmentToken)).toBeUndefined();
   });
 
   it('replaces the Heap webhook secret with the one Heap generated', async () => {

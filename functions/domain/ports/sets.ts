@@ -4,7 +4,8 @@ import type { ApplyResult, MemberKind, MembershipChange, SetKind, SetRef } from 
 /** The membership engine (implemented by the DynamoDB membership store). */
 export interface MembershipStore {
   /**
-   * Applies changes (already collapsed) at one version; returns what happened, counts exact.
+   * Applies changes (already collapsed) at one version (a change's own `version` overrides it);
+   * returns what happened, counts exact.
    * Decisions are taken against the members' items and the set's floor, read together, and written
    * only if neither changed meanwhile (a clear recorded concurrently makes the write re-decide).
    */

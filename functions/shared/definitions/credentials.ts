@@ -96,6 +96,14 @@ export const CREDENTIALS = {
     presentation: 'bearer',
     openApi: { scheme: 'abTastyToken', securityScheme: { type: 'http', scheme: 'bearer', description: "The workspace's abTastyToken" } },
   },
+  segmentToken: {
+    description: "Bearer token of Segment's Webhooks (Actions) destination sending Engage audiences (`Authorization: Bearer <segmentToken>` header of its mapping)",
+    prefix: 'hub_seg',
+    storage: 'hashed',
+    rotation: 'replace',
+    presentation: 'bearer',
+    openApi: { scheme: 'segmentToken', securityScheme: { type: 'http', scheme: 'bearer', description: "The workspace's segmentToken (a header of Segment's Webhooks (Actions) mapping)" } },
+  },
   apiKey: {
     description: "Bearer token of the hub's own read and identity APIs",
     prefix: 'hub_api',

@@ -84,6 +84,12 @@ export const FUNCTIONS = {
     sendsTo: ['currents'],
     tables: { workspaces: 'read' },
   },
+  segmentIngest: {
+    entry: 'functions/handlers/segment-ingest.ts',
+    description: "Receives Segment Engage audience events (Webhooks (Actions) destination) and queues them as cohort import messages",
+    sendsTo: ['cohortImport'],
+    tables: { workspaces: 'read' },
+  },
   currentsWorker: {
     entry: 'functions/handlers/currents-worker.ts',
     description: 'Stores Currents events and rejects, and builds the user directory from them',

@@ -9,7 +9,7 @@ import { CREDENTIALS, PRESENTATIONS, type CredentialKind, type Presentation } fr
 import { FUNCTIONS, type FunctionDefinition, type FunctionKey, type HttpMethod } from './functions';
 
 /** Request body schemas, by name (registry: `BODY_SCHEMAS` in schemas/api-docs.ts). */
-export type BodySchemaName = 'cohortUpsert' | 'cohortUsers' | 'heapWebhook' | 'currents' | 'aliasNew' | 'identify';
+export type BodySchemaName = 'cohortUpsert' | 'cohortUsers' | 'heapWebhook' | 'currents' | 'aliasNew' | 'identify' | 'segmentAudiences';
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -132,6 +132,22 @@ export const ROUTES = [
       '400': 'Not a JSON object with an events array',
       '401': 'Missing or wrong bearer token (also on an empty batch)',
       '413': 'Body too large: Braze splits the batch',
+      '503': UNAVAILABLE,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/segment/audiences/{workspaceId}',
+    function: 'segmentIngest',
+    auth: 'segmentToken',
+    summary: "Segment Engage audiences from Segment's Webhooks (Actions) destination: one event or a JSON array (batching) of audience identify (traits.<audience_key>) and track (Audience Entered / Exited) events",
+    tag: 'segment',
+    body: 'segmentAudiences',
+    responses: {
+      '200': 'Every audience change queued (other events counted and ignored), with the import ids per audience',
+      '400': 'Not a Segment event or array of events, more than 4,000 events, or a malformed audience event (nothing queued)',
+      '401': 'Missing or wrong bearer token, or a path naming another workspace',
+      '413': 'Body too large: lower the batch size',
       '503': UNAVAILABLE,
     },
   },

@@ -324,8 +324,74 @@ const keyedAliases = (identify: boolean): fc.Arbitrary<Record<string, unknown>> 
     : fc.record({ user_aliases: fc.array(fc.record({ external_id: keyedId('user-1'), alias_name: keyedId('n-1'), alias_label: keyedId('crm_id') }, { requiredKeys: ['alias_name', 'alias_label'] }), { minLength: 1, maxLength: 5 }) });
 };
 
-/** Bodies for the Bearer-authenticated POST routes (Currents, alias management). */
+/** Segment events: mostly shaped like Engage audience events, each field sometimes weird or aimed at a key limit. */
+const segmentEventArb = (ctx: Context): fc.Arbitrary<Record<string, unknown>> => {
+  const personas = fc.record(
+    {
+      computation_class: fc.oneof({ weight: 4, arbitrary: fc.constant('audience') }, { weight: 1, arbitrary: weirdValue }),
+      computation_id: fc.oneof(keyedId(ctx.fixtures.cohortId), idValue(ctx.fixtures.cohortId)),
+      computation_key: fc.oneof({ weight: 3, arbitrary: fc.constant('fuzz_audience') }, { weight: 1, arbitrary: keyedId('fuzz_audience') }, { weight: 1, arbitrary: weirdValue }),
+    },
+    { requiredKeys: [] },
+  );
+  const member = fc.oneof(fc.boolean(), fc.constantFrom('true', 'false'), weirdValue);
+  return fc.record(
+    {
+      type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('identify', 'track') }, { weight: 1, arbitrary: weirdValue }),
+      event: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('Audience Entered', 'Audience Exited') }, { weight: 1, arbitrary: weirdValue }),
+      userId: fc.oneof(keyedId(ctx.fixtures.externalId), idValue(ctx.fixtures.externalId), fc.constant(null)),
+      messageId: fc.oneof({ weight: 3, arbitrary: fc.uuid() }, { weight: 1, arbitrary: idValue('m-1') }),
+      timestamp: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('2025-06-01T10:00:00Z', '2099-01-01T00:00:00Z', '1970-01-01', '2025-02-30T00:00:00Z') }, { weight: 1, arbitrary: weirdValue }),
+      traits: fc.oneof(fc.record({ fuzz_audience: member }, { requiredKeys: [] }), weirdValue),
+      properties: fc.oneof(fc.record({ audience_key: fc.constant('fuzz_audience'), fuzz_audience: member }, { requiredKeys: [] }), weirdValue),
+      user_alias: fc.oneof(fc.record({ alias_name: keyedId('n-1'), alias_label: keyedId('email') }), weirdValue),
+      context: fc.oneof(
+        { weight: 4, arbitrary: fc.record({ personas: fc.oneof({ weight: 4, arbitrary: personas }, { weight: 1, arbitrary: weirdValue }), device: fc.oneof(fc.record({ id: keyedId('device-1') }), weirdValue) }, { requiredKeys: [] }) },
+        { weight: 1, arbitrary: weirdValue },
+      ),
+    },
+    { requiredKeys: ['type'] },
+  );
+};
+
+/** Well-formed Engage audience events whose ids are aimed at the key byte limits: often accepted, so the worker sees them. */
+const keyedSegmentEvent = (ctx: Context): fc.Arbitrary<Record<string, unknown>> =>
+  fc
+    .record({
+      track: fc.boolean(),
+      member: fc.boolean(),
+      userId: fc.oneof({ weight: 2, arbitrary: fc.constant(ctx.fixtures.externalId) }, { weight: 2, arbitrary: keyedId(ctx.fixtures.externalId) }, { weight: 1, arbitrary: fc.constant(null) }),
+      deviceId: keyedId('device-1'),
+      messageId: fc.uuid(),
+      second: fc.integer({ min: 0, max: 86_400 }),
+      cohortId: fc.oneof(fc.constant(ctx.fixtures.cohortId), keyedId(ctx.fixtures.cohortId)),
+      key: fc.oneof({ weight: 3, arbitrary: fc.constant('fuzz_audience') }, { weight: 1, arbitrary: keyedId('fuzz_audience') }),
+    })
+    .map(({ track, member, userId, deviceId, messageId, second, cohortId, key }) => ({
+      type: track ? 'track' : 'identify',
+      ...(track ? { event: member ? 'Audience Entered' : 'Audience Exited', properties: { audience_key: key, [key]: member } } : { traits: { [key]: member } }),
+      userId,
+      messageId,
+      timestamp: new Date(Date.UTC(2025, 5, 1) + second * 1000).toISOString(),
+      context: { device: { id: deviceId }, personas: { computation_class: 'audience', computation_id: cohortId, computation_key: key } },
+    }));
+
+/** Segment Webhooks (Actions) bodies: one event, a batch (JSON array), or not a batch at all. */
+const segmentBodyArb = (ctx: Context): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 3, arbitrary: serialise(segmentEventArb(ctx)) },
+    { weight: 3, arbitrary: fc.tuple(fc.array(segmentEventArb(ctx), { maxLength: 8 }), fc.boolean()).map(([events, proto]) => (proto ? withProtoKeys(JSON.stringify(events)) : JSON.stringify(events))) },
+    { weight: 3, arbitrary: fc.array(keyedSegmentEvent(ctx), { minLength: 1, maxLength: 6 }).map((events) => JSON.stringify(events.length === 1 ? events[0] : events)) },
+    { weight: 1, arbitrary: nonJson },
+    { weight: 1, arbitrary: jsonScalarOrArray },
+    { weight: 1, arbitrary: deepNesting },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify(Array.from({ length: 4001 }, (_, index) => ({ type: 'identify', userId: `u-${index}` })))) },
+    { weight: 1, arbitrary: fc.constant(ctx.oversize.json) },
+  );
+
+/** Bodies for the Bearer-authenticated POST routes (Currents, Segment, alias management). */
 const bearerBodyArb = (ctx: Context, key: RouteKey): fc.Arbitrary<string> => {
+  if (key === 'POST /segment/audiences/{workspaceId}') return segmentBodyArb(ctx);
   const shaped: fc.Arbitrary<Record<string, unknown>> =
     key === 'POST /currents'
       ? fc.record({

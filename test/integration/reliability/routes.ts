@@ -82,6 +82,22 @@ export const currentsBody = (brazeId: string, externalId: string, id: string = r
     ],
   });
 
+/**
+ * One Engage audience identify as Segment's Webhooks (Actions) destination sends it (default
+ * mapping: the whole event); `name` is the audience key, so an existing cohort keeps its name.
+ */
+export const segmentBody = (cohortId: string, userId: string, options: { member?: boolean; name?: string; messageId?: string } = {}) => {
+  const name = options.name ?? `Cohort ${cohortId}`;
+  return JSON.stringify({
+    type: 'identify',
+    userId,
+    messageId: options.messageId ?? randomUUID(),
+    timestamp: new Date().toISOString(),
+    traits: { [name]: options.member ?? true },
+    context: { personas: { computation_class: 'audience', computation_id: cohortId, computation_key: name } },
+  });
+};
+
 const json = { 'content-type': 'application/json' };
 
 /** The parts of a well-formed request that are specific to a route (a bearer credential is added from the route table). */
@@ -116,6 +132,7 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /abtasty/segments/{segmentId}/visitors': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
   'GET /abtasty/segments/{segmentId}/udc.csv': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
   'POST /currents': (_ws, f) => ({ headers: json, body: currentsBody(f.brazeId, f.externalId) }),
+  'POST /segment/audiences/{workspaceId}': (ws, f) => ({ pathParameters: { workspaceId: ws.workspaceId }, headers: json, body: segmentBody(f.cohortId, f.externalId) }),
   'POST /users/alias/new': (_ws, f) => ({ headers: json, body: JSON.stringify({ user_aliases: [{ alias_name: `alias-${f.externalId}`, alias_label: 'crm_id' }] }) }),
   'POST /users/identify': (_ws, f) => ({
     headers: json,

@@ -16,7 +16,7 @@ import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS } from '../../../functions/sh
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
-import { AUTH_CELLS, ROUTE_SPECS, authMatrix, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, unlistedRoutes, type AuthCell, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
+import { AUTH_CELLS, ROUTE_SPECS, authMatrix, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, segmentBody, unlistedRoutes, type AuthCell, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
 import { captureProcessOutput } from '../../support/capture-output';
 
 type Cell = AuthCell;
@@ -156,8 +156,12 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
       const others = [...OTHER_KINDS.filter((kind) => kind !== auth.credential).map((kind) => withToken(b[kind])), withToken(b.heapWebhookSecret)];
       // Currents: A's own token with `?workspace=` naming B.
       if (cell === "another workspace's" && key === 'POST /currents') return [...others, { ...withToken(a.currentsToken), query: { workspace: b.workspaceId } }];
+      // A path that names the workspace (Segment): B's own token on A's path, and A's token on B's path.
+      const pathNamesWorkspace = 'workspaceId' in valid.pathParameters;
+      const onPathOf = (ws: WorkspaceCredentials, token: string): RouteRequest => ({ ...withToken(token), pathParameters: { workspaceId: ws.workspaceId } });
+      if (cell === "another workspace's" && pathNamesWorkspace) return [...others, withToken(b[auth.credential]), onPathOf(b, a[auth.credential])];
       if (cell === "another workspace's") return others;
-      return [withToken(rotatedOut[auth.credential])];
+      return [pathNamesWorkspace ? onPathOf(r, rotatedOut[auth.credential]) : withToken(rotatedOut[auth.credential])];
     }
     throw new Error(`${key} is public`);
   };
@@ -200,8 +204,11 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     const upsert = await hub.request('POST', `/partners/${r.partnerName}/cohorts`, { raw: cohortBody(r, { cohort_id: 'r-cohort', name: 'R', created_at: '2026-01-01T00:00:00Z' }) });
     const reads = await Promise.all([read(r, '/v1/cohorts'), abTasty(r, '/abtasty/segments')]);
 
+    const segment = await hub.request('POST', `/segment/audiences/${r.workspaceId}`, { raw: segmentBody('r-cohort', 'u-1', { name: 'R' }), headers: { Authorization: `Bearer ${r.segmentToken}` } });
+
     expect(upsert.status).toBe(201);
     expect(reads.map((response) => response.status)).toEqual([200, 200]);
+    expect(segment.status).toBe(200);
     await drained();
   });
 

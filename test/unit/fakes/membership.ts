@@ -40,8 +40,9 @@ export class FakeMembership implements MembershipStore, MembershipPort {
     const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
     for (const change of changes) {
       const current = members.get(change.memberId);
-      const status = tally(result, decide(current, change.op, version), current);
-      if (status !== undefined) members.set(change.memberId, { status, version });
+      const own = change.version ?? version;
+      const status = tally(result, decide(current, change.op, own), current);
+      if (status !== undefined) members.set(change.memberId, { status, version: own });
     }
     return result;
   }

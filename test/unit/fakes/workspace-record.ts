@@ -4,6 +4,8 @@ import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
 /** The data import key and the partner's own key whose hashes the test workspace record holds. */
 export const DATA_IMPORT_KEY = 'hub_dik_test-data-import-key';
 export const PARTNER_KEY = 'braze-issued-partner-key';
+/** The Segment Webhooks (Actions) bearer token whose hash the test workspace record holds. */
+export const SEGMENT_TOKEN = 'hub_seg_test-segment-token';
 
 /**
  * The one stored workspace record of the unit tests: its credential hashes are the hashes of known
@@ -20,6 +22,7 @@ export const workspaceRecord = (overrides: Partial<WorkspaceRecord> = {}): Works
     partnerApiKey: hashSecret('hub_pk_test'),
     currentsToken: hashSecret('hub_cur_test'),
     abTastyToken: hashSecret('hub_abt_test'),
+    segmentToken: hashSecret(SEGMENT_TOKEN),
   },
   credentialCiphertexts: { heapWebhookSecret: 'cipher-1' },
   partnerKeyPolicy: 'any',
