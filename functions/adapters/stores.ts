@@ -7,7 +7,8 @@
  */
 import { tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import type { WorkspaceStore } from '../domain/ports';
+import type { DeliveryReportStore, WorkspaceStore } from '../domain/ports';
+import { dynamoDeliveryReports } from './delivery-reports';
 import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoDocumentClient } from './dynamo-client';
 import { dynamoEventReads, type EventReads } from './event-reads';
@@ -55,6 +56,10 @@ export const eventStore = once((): EventStore => dynamoEventStore(db(), { events
 export const eventReads = once((): EventReads => dynamoEventReads(db(), tableName('events')));
 export const heapRejects = once((): HeapRejects => dynamoHeapRejects(db(), tableName('events')));
 export const heapPageLog = once(() => dynamoHeapPageLog(db(), tableName('idempotency')));
+
+// deliveries table
+/** AB Tasty delivery reports (the `DeliveryReportStore` port). */
+export const deliveryReports = once((): DeliveryReportStore => dynamoDeliveryReports(db(), tableName('deliveries')));
 
 /** The cohort import rate limiter (one per process: its settings come from the ingest function's config). */
 let limiter: ReturnType<typeof dynamoRateLimiter> | undefined;

@@ -1,9 +1,9 @@
 /**
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
- * /v1/cohorts/{cohortId}/imports/{importId} and /v1/users. Read-only; routes in http/read-api.ts,
+ * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users and /v1/destinations/abtasty/deliveries. Read-only; routes in http/read-api.ts,
  * logic in domain/cohort-reads.ts.
  */
-import { directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { deliveryReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
@@ -17,6 +17,7 @@ const readDeps = (): ReadDeps =>
     profiles: profileReader(),
     claims: directoryStoreFor(),
     cursors: signedCursors,
+    deliveries: deliveryReports(),
   });
 
 export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore));

@@ -50,9 +50,9 @@ export const FUNCTIONS = {
   },
   readApi: {
     entry: 'functions/handlers/read-api.ts',
-    description: 'Read API: cohorts, cohort members, import reports and user profiles with their cohorts and Heap segments',
+    description: 'Read API: cohorts, cohort members, import reports, user profiles with their cohorts and Heap segments, and AB Tasty delivery reports',
     sendsTo: [],
-    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read' },
+    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', deliveries: 'read' },
   },
   heapWebhook: {
     entry: 'functions/handlers/heap-webhook.ts',
