@@ -6,12 +6,12 @@
  * client and tables through the `dynamo…` factories.
  */
 import { queueUrl, settings, tableName } from '../shared/config';
-import { logger } from '../shared/powertools';
 import type { RateLimitSettings } from '../domain/rate-limit';
 import type { DeliveryReportStore, WorkspaceStore } from '../domain/ports';
 import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
+import { dynamoDeliveryReports } from './delivery-reports';
 import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoDocumentClient } from './dynamo-client';
 import { dynamoEventReads, type EventReads } from './event-reads';
@@ -62,14 +62,9 @@ export const heapPageLog = once(() => dynamoHeapPageLog(db(), tableName('idempot
 
 export const deliveryLeases = once(() => dynamoDeliveryLeases(db(), tableName('idempotency')));
 
-/** AB Tasty delivery reports until the report store is wired: logged (reports hold no secret), never read back. */
-const loggedDeliveryReports: DeliveryReportStore = {
-  put: (workspaceId, { deliveryId, report }) =>
-    Promise.resolve(logger.info('AB Tasty delivery report', { workspaceId, deliveryId, outcome: report.outcome, status: report.status, rows: report.rows, attempts: report.attempts.length })),
-  list: () => Promise.resolve({ deliveries: [] }),
-};
-// TODO(abtasty-reads): wire the DynamoDB DeliveryReportStore here (functions/adapters/delivery-reports.ts) once that branch is on main.
-export const deliveryReports = once((): DeliveryReportStore => loggedDeliveryReports);
+// deliveries table
+/** AB Tasty delivery reports (the `DeliveryReportStore` port). */
+export const deliveryReports = once((): DeliveryReportStore => dynamoDeliveryReports(db(), tableName('deliveries')));
 
 // abTastyDelivery queue
 /** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */

@@ -5,7 +5,8 @@
  * - `CRED#<kind>#<sha256>` / `CRED`: credential index, so authentication is one GetItem by hash.
  */
 import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { WorkspaceStore } from '../domain/ports';
+import { systemClock, type WorkspaceStore } from '../domain/ports';
+import { constantTimeEqual } from '../shared/crypto';
 import { ownValue } from '../shared/own';
 import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type WorkspaceRecord } from '../schemas/workspace';
 import { conditionFailedAt, whenCondition } from './dynamo/conditions';
@@ -27,6 +28,38 @@ const get = async (db: DynamoDBDocumentClient, table: string, workspaceId: strin
 const followPointer = async (db: DynamoDBDocumentClient, table: string, key: ItemKey, consistent: boolean): Promise<WorkspaceRecord | undefined> => {
   const pointer = await db.send(new GetCommand({ TableName: table, Key: key, ...(consistent ? { ConsistentRead: true } : {}) }));
   return pointer.Item ? get(db, table, workspacePointerItem.parse(pointer.Item).workspaceId) : undefined;
+};
+
+/** Credential index hits kept per warm process (the `kind#hash` → workspace id pointer, not the record). */
+export const CREDENTIAL_POINTER_TTL_MS = 10 * 60_000;
+const MAX_CREDENTIAL_POINTERS = 10_000;
+const credentialPointers = new Map<string, { readonly workspaceId: string; readonly at: number }>();
+
+/** Forgets every cached credential pointer (tests). */
+export const forgetCredentialPointers = (): void => credentialPointers.clear();
+
+/**
+ * The workspace a credential hash belongs to. A hit of the credential index is remembered per warm
+ * process (credential → workspace id), so authentication is one GetItem of the record instead of
+ * two. The pointer is only a hint: the record is read (strongly consistent) every time and must
+ * still hold this hash for this kind, so a rotated-out credential is refused at once, exactly as
+ * without the cache; on a mismatch the pointer is dropped and the index read again.
+ */
+const findByCredentialHash = async (db: DynamoDBDocumentClient, table: string, kind: HashedCredentialKind, hash: string): Promise<WorkspaceRecord | undefined> => {
+  const cacheKey = `${table}#${kind}#${hash}`;
+  const cached = credentialPointers.get(cacheKey);
+  if (cached && systemClock.now() - cached.at < CREDENTIAL_POINTER_TTL_MS) {
+    const record = await get(db, table, cached.workspaceId);
+    const stored = record?.credentialHashes[kind];
+    if (record && stored !== undefined && constantTimeEqual(stored, hash)) return record;
+    credentialPointers.delete(cacheKey);
+  }
+  const record = await followPointer(db, table, credentialKey(kind, hash), false);
+  if (record) {
+    if (credentialPointers.size >= MAX_CREDENTIAL_POINTERS) credentialPointers.clear();
+    credentialPointers.set(cacheKey, { workspaceId: record.workspaceId, at: systemClock.now() });
+  }
+  return record;
 };
 
 /** The record, its name claim and its credential index entries, all new, in one transaction; false when the name is taken. */
@@ -125,7 +158,7 @@ export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string):
   get: (workspaceId) => get(db, table, workspaceId),
   create: (record) => create(db, table, record),
   getByName: (name) => followPointer(db, table, workspaceNameKey(name), true),
-  findByCredentialHash: (kind, hash) => followPointer(db, table, credentialKey(kind, hash), false),
+  findByCredentialHash: (kind, hash) => findByCredentialHash(db, table, kind, hash),
   list: () => list(db, table),
   replaceCredentialHash: (workspaceId, kind, oldHash, newHash) => replaceCredentialHash(db, table, workspaceId, kind, oldHash, newHash),
   update: (workspaceId, changes) => update(db, table, workspaceId, changes),

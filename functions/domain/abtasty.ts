@@ -10,6 +10,7 @@ import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes'
 import type { Clock, CursorCodec, SegmentMeta, SegmentReads } from './ports';
 import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
+import { normaliseUdcValue, segmentToken } from './abtasty-udc-file';
 
 /** The ports live in ports/sets.ts; re-exported because abtasty-delivery.ts imports them from here. */
 export type { SegmentMeta, SegmentReads } from './ports';
@@ -163,16 +164,20 @@ export const segmentVisitorsPage = async (
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
 export const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
-/** A cell a spreadsheet would read as a formula (or DDE command): CSV/formula injection. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Leading characters a spreadsheet would start a formula with (all inside AB Tasty's value charset). */
+const FORMULA_LEAD = /^[=+\-@]+/;
 
 /**
- * A free-text CSV cell (the segment name or `?value=`): neutralised with a leading `'` when it
- * starts like a formula, then quoted as RFC 4180 needs. Visitor ids are not text: they match
- * `^[a-z0-9-]{1,32}$` (no function call can be written with those) and AB Tasty matches them byte
- * for byte, so they are written unchanged.
+ * The `value` cell of the pull CSV, by the push's rules (domain/abtasty-udc-file.ts): the segment
+ * name or `?value=` normalised into AB Tasty's value charset (`normaliseUdcValue`: no space, comma,
+ * quote or line break, so never quoted), then stripped of leading `=`, `+`, `-`, `@` so no cell
+ * starts like a formula (a `'` prefix would be outside the charset and refused by AB Tasty).
+ * Undefined when nothing is left.
  */
-export const csvTextCell = (value: string): string => csvField(FORMULA_START.test(value) ? `'${value}` : value);
+export const pullCsvValue = (text: string): string | undefined => {
+  const value = normaliseUdcValue(text)?.replace(FORMULA_LEAD, '');
+  return value ? value : undefined;
+};
 
 /**
  * Bytes a piece of the body adds to the Lambda response: UTF-8, escaped as a JSON string (API
@@ -191,7 +196,7 @@ const maxRowBytes = (value: string): number => responseBytes(`${'x'.repeat(MAX_V
 
 /**
  * GET /abtasty/segments/{segmentId}/udc.csv: `visitor_id,value`, one row per member, read page by
- * page. `value` is the segment name unless the caller picks one. When the segment is larger than
+ * page. `value` is the segment name unless the caller picks one, either as `pullCsvValue` writes it. When the segment is larger than
  * one response can hold, `nextKey` says where the next request (with `cursor`) continues; the
  * header row is only in the first part, so the parts concatenate into one file. Sizes are counted
  * in response bytes per row (a non-ASCII value takes up to 3 bytes a character), and each page is
@@ -207,7 +212,8 @@ export const segmentUdcCsv = async (
   if (!found.ok) return found;
   const { set, meta } = found.value;
   const segment = summary(meta);
-  const value = csvTextCell(options.value ?? segment.name);
+  // A name with no usable character is written as its segment token (always a valid value).
+  const value = pullCsvValue(options.value ?? segment.name) ?? segmentToken(segment.id);
   const maxBytes = options.maxBytes ?? UDC_MAX_BYTES;
   const pageLimit = Math.max(1, Math.min(options.pageSize ?? 1000, Math.floor((options.pageMaxBytes ?? UDC_PAGE_MAX_BYTES) / maxRowBytes(value))));
   const lines: string[] = options.startKey ? [] : ['visitor_id,value'];
@@ -248,6 +254,7 @@ export const segmentUdcCsvPart = async (
 ): Promise<Outcome<UdcCsv & { nextCursor: string | undefined }>> => {
   const { value } = query;
   if (value !== undefined && (value.length === 0 || value.length > 256)) return invalid('value must be 1 to 256 characters');
+  if (value !== undefined && pullCsvValue(value) === undefined) return invalid('value has no character AB Tasty accepts');
   const route = `abtasty-udc:${segmentId ?? ''}`;
   const cursor = deps.cursors.decode(workspace, route, query.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);

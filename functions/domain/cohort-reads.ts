@@ -14,7 +14,7 @@ import { publicFailureReason } from './import-failures';
 import { importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { ClaimResolver, CursorCodec, ImportReportReader, ProfileReader, SetMetaView, SetReads, StoredImportReport } from './ports';
+import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, StoredImportReport } from './ports';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
 export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
@@ -25,6 +25,8 @@ export interface ReadDeps {
   readonly profiles: ProfileReader;
   readonly claims: ClaimResolver;
   readonly cursors: CursorCodec;
+  /** AB Tasty delivery reports (`GET /v1/destinations/abtasty/deliveries`). */
+  readonly deliveries: DeliveryReportStore;
 }
 
 export interface PageRequest {

@@ -108,6 +108,8 @@ export interface EventReads {
 export interface StoredDelivery {
   readonly deliveryId: string;
   readonly report: DeliveryReport;
+  /** Entries of `report.segments` / `report.skipped` a stored item left out (a very large push; see docs/data-model.md). */
+  readonly omitted?: { readonly segments: number; readonly skipped: number };
 }
 
 /** A page of stored deliveries, newest first. */

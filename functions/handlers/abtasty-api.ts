@@ -1,4 +1,4 @@
-/** The AB Tasty pull API (Bearer abTastyToken), four routes in one function: routes in http/abtasty.ts. */
+/** The AB Tasty pull API (Bearer abTastyToken), five routes in one function: routes in http/abtasty.ts. */
 import { setReads, workspaceStore } from '../adapters/stores';
 import { segmentNameCache } from '../domain/abtasty';
 import { systemClock } from '../domain/ports';

@@ -1,9 +1,9 @@
 /**
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
- * /v1/cohorts/{cohortId}/imports/{importId} and /v1/users. Read-only; routes in http/read-api.ts,
+ * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users and /v1/destinations/abtasty/deliveries. Read-only; routes in http/read-api.ts,
  * logic in domain/cohort-reads.ts.
  */
-import { directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { deliveryReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { systemClock } from '../domain/ports';
 import { signedCursors } from '../shared/cursor';
@@ -18,6 +18,7 @@ const readDeps = (): ReadDeps =>
     profiles: profileReader(),
     claims: directoryStoreFor(),
     cursors: signedCursors,
+    deliveries: deliveryReports(),
   });
 
 export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore), { clock: systemClock });

@@ -11,11 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import * as stores from '../../functions/adapters/stores';
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { startFakeAbTasty, type FakeAbTasty } from '../support/fake-abtasty';
-import { memoryDeliveryReports } from '../unit/fakes/abtasty-delivery';
 import { eventually, startTestHub, type TestHub } from './harness';
 
 const CLIENT_ID = `client-${randomBytes(4).toString('hex')}`;
@@ -37,13 +35,9 @@ describe('AB Tasty delivery wired: Heap sync → queue → worker → fake AB Ta
   let fake: FakeAbTasty;
   let ws: WorkspaceCredentials;
   let hubDir: string;
-  // The DeliveryReportStore the worker writes to, read back through the port.
-  // TODO(abtasty-reads): read through the DynamoDB adapter (or the deliveries route) once it is on main.
-  const reports = memoryDeliveryReports();
 
   beforeAll(async () => {
     fake = await startFakeAbTasty({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
-    jest.spyOn(stores, 'deliveryReports').mockReturnValue(reports);
     hub = await startTestHub({ prefix: PREFIX, env: { POWERTOOLS_LOG_LEVEL: 'SILENT', ABTASTY_TOKEN_URL: fake.tokenUrl, ABTASTY_UDC_URL: fake.udcUrl } });
     ws = await hub.createWorkspace({ name: NAME });
     // What `npm start` leaves for the admin CLI: the running stack's endpoints and the local secret key.
@@ -123,20 +117,26 @@ describe('AB Tasty delivery wired: Heap sync → queue → worker → fake AB Ta
     expect(accepted.rows.map((row) => row.visitor_id).sort()).toEqual(members);
     expect(new Set(accepted.rows.map((row) => row.segment))).toEqual(new Set(['heap_4242']));
 
-    const [stored] = await eventually(async () => {
-      const page = await stores.deliveryReports().list(ws.workspaceId, { segmentId: '4242', limit: 10 });
-      return page.deliveries.length > 0 ? page.deliveries : undefined;
+    // The delivery report, read as a user would: GET /v1/destinations/abtasty/deliveries (Bearer apiKey).
+    const readReports = async () => {
+      const response = await fetch(`${hub.url}/v1/destinations/abtasty/deliveries?segment_id=4242`, { headers: { authorization: `Bearer ${ws.apiKey}` } });
+      return { status: response.status, text: await response.text() };
+    };
+    const listed = await eventually(async () => {
+      const answer = await readReports();
+      return answer.status === 200 && (JSON.parse(answer.text) as { deliveries: unknown[] }).deliveries.length > 0 ? answer : undefined;
     }, 10_000, 'the delivery report');
-    expect(stored!.report).toMatchObject({ outcome: 'delivered', status: 200, rows: members.length, segments: [{ id: '4242', name: 'Engaged shoppers', token: 'heap_4242' }] });
-    expect(stored!.report.attempts.map((attempt) => [attempt.step, attempt.status, attempt.verdict])).toEqual([
+    const [stored] = (JSON.parse(listed.text) as { deliveries: { outcome: string; status: number; rows: number; segments: unknown[]; attempts: { step: string; status: number; verdict: string }[] }[] }).deliveries;
+    expect(stored).toMatchObject({ outcome: 'delivered', status: 200, rows: members.length, segments: [{ id: '4242', name: 'Engaged shoppers', token: 'heap_4242' }] });
+    expect(stored!.attempts.map((attempt) => [attempt.step, attempt.status, attempt.verdict])).toEqual([
       ['upload', 429, 'retry'],
       ['upload', 200, 'success'],
     ]);
-
     // Both pages asked for a push; once every request is processed, there was still only the one.
     await eventually(deliveryQueueEmpty, 60_000, 'the delivery queue to drain');
     expect(fake.accepted).toHaveLength(1);
-    expect(JSON.stringify(reports.all(ws.workspaceId))).not.toContain(CLIENT_SECRET);
+    expect(listed.text).not.toContain(CLIENT_SECRET);
+    expect(listed.text).not.toContain(fake.issued[0]);
   }, 180_000);
 
   it('the refresh sweep re-pushes a configured workspace whose last push is over a day old', async () => {

@@ -26,7 +26,7 @@ describe('npm run bench -- --quick', () => {
       );
     }
     expect(Object.keys(report.scenarios.requestPath)).toEqual(
-      expect.arrayContaining(['cohortIngest1000InProcess', 'currentsIngest100InProcess', 'abTastyVisitorSegmentsHttp']),
+      expect.arrayContaining(['cohortIngest1000InProcess', 'currentsIngest100InProcess', 'abTastyVisitorSegmentsHttp', 'abTastyVisitorContextHttp', 'abTastyVisitorSegmentsHttpNoPointerCache', 'abTastyVisitorContextHttpNoPointerCache']),
     );
     expect(report.scenarios.bundles.map((b: { function: string }) => b.function).sort()).toEqual(functionDefinitions().map(([key]) => key).sort());
     expect(readFileSync(join(outDir, 'throughput.quick.svg'), 'utf8')).toContain('<svg');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { signHeapBody } from '../../functions/domain/heap-signature';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { eventually, startTestHub, type TestHub } from './harness';
@@ -101,6 +102,26 @@ describe('Heap segment sync to AB Tasty, end to end through the local hub (HTTP 
     }
   });
 
+  it("answers a visitor's delivered segments as Flagship context <partner>::<token>, with ETag revalidation; 404 without a destination", async () => {
+    const before = await abTasty('/abtasty/visitors/visitor-upper-01/context');
+    const workspaces = dynamoWorkspaceStore(hub.doc, hub.tables.workspaces);
+    const destination = { account: 'acc-1', partner: 'heapsync', clientId: 'client-1', clientSecretCiphertext: 'not-read-here', segments: 'all' as const, enabled: true };
+    await workspaces.update(ws.workspaceId, { abTasty: destination });
+
+    const context = await abTasty('/abtasty/visitors/VISITOR-UPPER-01/context');
+    const revalidated = await abTasty('/abtasty/visitors/visitor-upper-01/context', { 'If-None-Match': context.headers.get('etag') ?? '' });
+    await workspaces.update(ws.workspaceId, { abTasty: { ...destination, segments: ['777'], value: 'vip' } });
+    const notDelivered = await abTasty('/abtasty/visitors/visitor-upper-01/context');
+
+    expect(before.status).toBe(404);
+    expect(before.body).toEqual({ message: 'No AB Tasty destination is configured for this workspace' });
+    expect(context.status).toBe(200);
+    expect(context.body).toEqual({ 'heapsync::heap_4242': 'true' });
+    expect(context.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(revalidated.status).toBe(304);
+    expect(notDelivered.body).toEqual({});
+  });
+
   it('writes the segment as a UDC CSV with one row per member', async () => {
     const response = await abTasty('/abtasty/segments/4242/udc.csv');
 
@@ -109,7 +130,7 @@ describe('Heap segment sync to AB Tasty, end to end through the local hub (HTTP 
     const [header, ...rows] = response.text.trimEnd().split('\n');
     expect(header).toBe('visitor_id,value');
     expect(rows.map((row) => row.split(',')[0]).sort()).toEqual(expectedMembers);
-    expect(new Set(rows.map((row) => row.slice(row.indexOf(',') + 1)))).toEqual(new Set(['Engaged shoppers (renamed)']));
+    expect(new Set(rows.map((row) => row.slice(row.indexOf(',') + 1)))).toEqual(new Set(['Engaged_shoppers_(renamed)']));
     expect(response.headers.get('x-next-cursor')).toBeNull();
   });
 

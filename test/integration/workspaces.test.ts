@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { credentialKey, workspaceKey } from '../../functions/adapters/dynamo/keys';
-import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
+import { dynamoWorkspaceStore, forgetCredentialPointers } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { authorizeImport } from '../../functions/domain/cohort-import-auth';
 import { signHeapBody } from '../../functions/domain/heap-signature';
@@ -62,6 +62,32 @@ describe('workspaces on DynamoDB Local', () => {
     expect(before).toBeUndefined();
     expect(await authenticate(store(), 'segmentToken', issued.value)).toBeUndefined();
     expect((await authenticate(store(), 'segmentToken', rotated.value))?.workspaceId).toBe(credentials.workspaceId);
+  });
+
+  it('remembers a credential\'s workspace in a warm process (one GetItem), yet refuses it on the very next request after rotation', async () => {
+    const credentials = await hub.createWorkspace({ name: 'rotating-warm' });
+    const deps = { store: store(), secrets: localSecretBox(hub.secretKey) };
+    const reads: string[] = [];
+    hub.doc.middlewareStack.add((next, context) => (args) => {
+      reads.push(String((context as { commandName?: string }).commandName));
+      return next(args);
+    }, { step: 'initialize', name: 'countWorkspaceReads' });
+    forgetCredentialPointers();
+
+    await authenticate(store(), 'apiKey', credentials.apiKey);
+    const cold = reads.splice(0);
+    const warm = await authenticate(store(), 'apiKey', credentials.apiKey);
+    const warmReads = reads.splice(0);
+    const rotated = await rotateCredential(deps, 'rotating-warm', 'apiKey');
+    const old = await authenticate(store(), 'apiKey', credentials.apiKey);
+    const fresh = await authenticate(store(), 'apiKey', rotated.value);
+    hub.doc.middlewareStack.remove('countWorkspaceReads');
+
+    expect(cold).toEqual(['GetItemCommand', 'GetItemCommand']);
+    expect(warmReads).toEqual(['GetItemCommand']);
+    expect(warm?.workspaceId).toBe(credentials.workspaceId);
+    expect(old).toBeUndefined();
+    expect(fresh?.workspaceId).toBe(credentials.workspaceId);
   });
 
   it('refuses partner names that cannot be partner-key map keys under "pin", writes nothing, and rotation keeps working', async () => {

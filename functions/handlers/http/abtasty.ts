@@ -2,10 +2,12 @@
  * The AB Tasty pull API's routes (Bearer abTastyToken); logic in domain/abtasty.ts:
  * - GET /abtasty/segments — non-empty segments with counts and last sync;
  * - GET /abtasty/visitors/{visitorId}/segments — the hot path (one Query), ETag + Cache-Control;
+ * - GET /abtasty/visitors/{visitorId}/context — the same visitor as Flagship context (domain/abtasty-context.ts), ETag;
  * - GET /abtasty/segments/{segmentId}/visitors?limit=&cursor= — members, paged;
  * - GET /abtasty/segments/{segmentId}/udc.csv?cursor=&value= — Universal Data Connector CSV.
  */
 import { etagMatches, etagOf, listActiveSegments, segmentUdcCsvPart, segmentVisitorsPage, visitorSegments, type SegmentNames, type UdcCsv } from '../../domain/abtasty';
+import { visitorContext } from '../../domain/abtasty-context';
 import type { CursorCodec, SegmentReads, WorkspaceStore } from '../../domain/ports';
 import type { WorkspaceRecord } from '../../schemas/workspace';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
@@ -23,7 +25,7 @@ export interface AbTastyDeps {
 /** Visitors' segments may be cached briefly by the caller, then revalidated with If-None-Match. */
 const VISITOR_CACHE_CONTROL = 'private, max-age=30';
 
-/** The visitor's segments with a strong ETag; 304 when If-None-Match names it. */
+/** A visitor's answer (segments or context) with a strong ETag; 304 when If-None-Match names it. */
 const withEtag = (body: unknown, ifNoneMatch: string | undefined): HttpResponse => {
   const text = JSON.stringify(body);
   const etag = etagOf(text);
@@ -53,6 +55,8 @@ export const abTastyRoutes = (deps: () => AbTastyDeps, workspaces: () => Workspa
       answer(await visitorSegments(deps().reads, deps().names, workspace.workspaceId, request.pathParameters.visitorId), (body) =>
         withEtag(body, request.headers['if-none-match']),
       ),
+    'GET /abtasty/visitors/{visitorId}/context': async (request, workspace) =>
+      answer(await visitorContext(deps().reads, workspace, request.pathParameters.visitorId), (body) => withEtag(body, request.headers['if-none-match'])),
     'GET /abtasty/segments/{segmentId}/visitors': async (request, workspace) => {
       const limit = limitOf(request);
       if (!limit.ok) return limit.response;

@@ -1,8 +1,9 @@
 /**
  * The read API's routes (Bearer workspace `apiKey`): cohorts, a cohort's members, an import report,
- * a user. Every route reads `?limit=` first (400 when it is not a positive integer), then one domain
+ * a user, AB Tasty delivery reports. Every route reads `?limit=` first (400 when it is not a positive integer), then one domain
  * function (domain/cohort-reads.ts) whose outcome is the answer.
  */
+import { listDeliveries } from '../../domain/abtasty-deliveries';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../../domain/cohort-reads';
 import type { WorkspaceStore } from '../../domain/ports';
 import type { WorkspaceRecord } from '../../schemas/workspace';
@@ -26,5 +27,8 @@ export const readApiRoutes = (deps: () => ReadDeps, workspaces: () => WorkspaceS
       const query = parseUserQuery(request.query);
       return query.ok ? findUser(deps(), workspace, query.value) : query;
     }),
+    'GET /v1/destinations/abtasty/deliveries': pagedRoute((request, workspace, limit) =>
+      listDeliveries(deps(), workspace, { ...(request.query.segment_id !== undefined ? { segmentId: request.query.segment_id } : {}), limit, ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}) }),
+    ),
   },
 });

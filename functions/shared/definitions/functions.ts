@@ -52,9 +52,9 @@ export const FUNCTIONS = {
   },
   readApi: {
     entry: 'functions/handlers/read-api.ts',
-    description: 'Read API: cohorts, cohort members, import reports and user profiles with their cohorts and Heap segments',
+    description: 'Read API: cohorts, cohort members, import reports, user profiles with their cohorts and Heap segments, and AB Tasty delivery reports',
     sendsTo: [],
-    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read' },
+    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', deliveries: 'read' },
   },
   heapWebhook: {
     entry: 'functions/handlers/heap-webhook.ts',
@@ -116,7 +116,7 @@ export const FUNCTIONS = {
     // sendsTo: the daily refresh fans out one push request per workspace, and a push asks for a follow-up.
     sendsTo: ['abTastyDelivery'],
     // idempotency: processed messages, and the per-partner lease and coverage item.
-    tables: { workspaces: 'read', cohorts: 'read', idempotency: 'write' },
+    tables: { workspaces: 'read', cohorts: 'read', idempotency: 'write', deliveries: 'write' },
     scansTables: ['workspaces'],
     decryptsSecrets: true,
   },

@@ -63,6 +63,15 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_EVENTS',
   },
+  deliveries: {
+    // AB Tasty delivery reports (adapters/delivery-reports.ts): per workspace and per Heap segment, newest first.
+    name: 'deliveries',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [],
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_DELIVERIES',
+  },
   idempotency: {
     // Powertools idempotency layout: partition key `id`, expiry in `expiration`.
     name: 'idempotency',

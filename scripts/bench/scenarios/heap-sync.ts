@@ -11,6 +11,7 @@ import { memberCount, summarise, waitForPipeline } from './common';
 const PAGE = 10_000;
 
 export interface HeapScenarioState {
+  workspaceId?: string;
   workspaceToken?: string;
   visitorIds?: string[];
 }
@@ -59,6 +60,7 @@ export const heapSyncScenario: Scenario = {
     const expected = adds - removes.length;
     await waitForPipeline(context, 'heapSync', async () => (await memberCount(context, { workspaceId: workspace.workspaceId, kind: 'segment', setId: '1' })) === expected);
     const seconds = (performance.now() - started) / 1000;
+    heapState.workspaceId = workspace.workspaceId;
     heapState.workspaceToken = workspace.abTastyToken;
     heapState.visitorIds = visitors.slice(removes.length);
 

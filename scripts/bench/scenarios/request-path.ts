@@ -1,13 +1,13 @@
 /**
  * Request path: latency of the ingest handlers called in process (as Lambda calls them) for a
- * 1,000-identifier cohort request, and of GET /abtasty/visitors/{id}/segments over HTTP on the local
- * server under concurrent load. Real DynamoDB Local and SQS emulator behind both.
+ * 1,000-identifier cohort request, and of the AB Tasty visitor routes (segments, context) over HTTP
+ * on the local server under concurrent load (abtasty-reads.ts). Real DynamoDB Local and SQS emulator.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext } from '../../local/lambda-context';
 import type { Scenario } from '../run';
 import { percentile, round, timedLoad } from '../stats';
-import { heapState } from './heap-sync';
+import { abTastyReadResults } from './abtasty-reads';
 import { benchEvent } from './currents';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -63,17 +63,7 @@ export const requestPathScenario: Scenario = {
       currentsIngest100InProcess: summary(currentsLatencies),
     };
 
-    if (heapState.visitorIds && heapState.workspaceToken) {
-      const visitors = heapState.visitorIds;
-      const token = heapState.workspaceToken;
-      const reads = Math.max(100, Math.round(2000 * context.scale));
-      const readLatencies = await timedLoad(reads, 8, async (index) => {
-        const response = await fetch(`${context.hub.url}/abtasty/visitors/${visitors[index % visitors.length]}/segments`, { headers: { Authorization: `Bearer ${token}` } });
-        await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`visitor segments answered ${response.status}`);
-      });
-      results.abTastyVisitorSegmentsHttp = { ...summary(readLatencies), concurrency: 8 };
-    }
+    Object.assign(results, await abTastyReadResults(context));
     return results;
   },
 };

@@ -123,12 +123,14 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /v1/cohorts/{cohortId}/members': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId } }),
   'GET /v1/cohorts/{cohortId}/imports/{importId}': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId, importId: f.importId } }),
   'GET /v1/users': (_ws, f) => ({ query: { external_id: f.externalId } }),
+  'GET /v1/destinations/abtasty/deliveries': (_ws, f) => ({ query: { segment_id: f.segmentId } }),
   'POST /heap/segments/{workspaceId}': (ws, f) => {
     const body = heapSyncBody(f.segmentId, [f.visitorId]);
     return { pathParameters: { workspaceId: ws.workspaceId }, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
   },
   'GET /abtasty/segments': () => ({}),
   'GET /abtasty/visitors/{visitorId}/segments': (_ws, f) => ({ pathParameters: { visitorId: f.visitorId } }),
+  'GET /abtasty/visitors/{visitorId}/context': (_ws, f) => ({ pathParameters: { visitorId: f.visitorId } }),
   'GET /abtasty/segments/{segmentId}/visitors': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
   'GET /abtasty/segments/{segmentId}/udc.csv': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId } }),
   'POST /currents': (_ws, f) => ({ headers: json, body: currentsBody(f.brazeId, f.externalId) }),

@@ -3,13 +3,21 @@
  * workspace's, rotated-out}, generated from the route table and the credential registry
  * (functions/shared/definitions/); tenant isolation between two workspaces (reads, writes,
  * guessed ids, replayed and tampered cursors); and no secret in anything the hub logs while all of
- * this runs with the Powertools logger at DEBUG.
+ * this runs with the Powertools logger at DEBUG — including an AB Tasty push (the real OAuth and UDC
+ * adapters against the fake AB Tasty) whose report is then read through the API.
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { abTastyTokenProvider, forgetAbTastyTokens } from '../../../functions/adapters/abtasty-oauth';
+import { abTastyUdcSender } from '../../../functions/adapters/abtasty-udc';
+import { dynamoDeliveryReports } from '../../../functions/adapters/delivery-reports';
 import { directoryStore } from '../../../functions/adapters/directory';
+import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import { localSecretBox } from '../../../functions/adapters/secret-box';
 import { dynamoWorkspaceStore } from '../../../functions/adapters/workspace-store';
+import { allSegments } from '../../../functions/domain/abtasty';
+import { candidatesOf, deliver, membershipMemberSource, planDelivery } from '../../../functions/domain/abtasty-delivery';
+import { systemClock } from '../../../functions/domain/ports';
 import { rotateCredential } from '../../../functions/domain/workspaces';
 import type { CredentialKind, WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS } from '../../../functions/shared/definitions/credentials';
@@ -18,6 +26,11 @@ import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
 import { AUTH_CELLS, ROUTE_SPECS, authMatrix, cohortBody, currentsBody, fillPath, heapHeaders, heapSyncBody, publicRoutes, segmentBody, unlistedRoutes, type AuthCell, type Fixtures, type RouteKey, type RouteRequest, type RouteSpec } from './routes';
 import { captureProcessOutput } from '../../support/capture-output';
+import { startFakeAbTasty, type FakeAbTasty } from '../../support/fake-abtasty';
+
+/** The AB Tasty Public API client the destinations use (the fake AB Tasty knows it). */
+const AB_TASTY_CLIENT_ID = `client-${randomBytes(4).toString('hex')}`;
+const AB_TASTY_CLIENT_SECRET = randomBytes(24).toString('base64url');
 
 type Cell = AuthCell;
 const CELLS = AUTH_CELLS;
@@ -37,6 +50,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     r: { cohortId: 'r-cohort', importId: 'imp_x', segmentId: '4242', visitorId: 'v-r-1', externalId: 'u-1', brazeId: 'ccccccccccccccccccccccc1' },
   };
   let bOnlyImport = '';
+  let fakeAbTasty: FakeAbTasty;
   const captured: string[] = [];
   let matrixCells = 0;
   let matrixRequests = 0;
@@ -85,6 +99,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
 
     hub = await startTestHub({ visibilitySeconds: 10 });
     logger.setLogLevel('DEBUG');
+    fakeAbTasty = await startFakeAbTasty({ clients: { [AB_TASTY_CLIENT_ID]: AB_TASTY_CLIENT_SECRET } });
+    process.env.ABTASTY_TOKEN_URL = fakeAbTasty.tokenUrl;
+    process.env.ABTASTY_UDC_URL = fakeAbTasty.udcUrl;
     a = await hub.createWorkspace({ partnerName: 'segment', partnerKeyPolicy: 'configured' });
     b = await hub.createWorkspace({ partnerName: 'segment', partnerKeyPolicy: 'configured' });
     const rName = `rot-${randomBytes(3).toString('hex')}`;
@@ -111,6 +128,11 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
 
     // R's credentials, then every one of them rotated: the old values must be refused.
     const deps = { store: dynamoWorkspaceStore(hub.doc, hub.tables.workspaces), secrets: localSecretBox(hub.secretKey) };
+    // Every workspace pushes to AB Tasty (so the context route has a destination); the client secret is kept encrypted.
+    for (const ws of [a, b, r]) {
+      const clientSecretCiphertext = await deps.secrets.encrypt(AB_TASTY_CLIENT_SECRET, { workspaceId: ws.workspaceId, purpose: 'abTastyClientSecret' });
+      await deps.store.update(ws.workspaceId, { abTasty: { account: 'acc-1', partner: 'heapsync', clientId: AB_TASTY_CLIENT_ID, clientSecretCiphertext, segments: 'all', enabled: true } });
+    }
     rotatedOut = { ...r };
     const fresh: Partial<Record<CredentialKind, string>> = {};
     for (const kind of CREDENTIAL_KINDS) {
@@ -119,6 +141,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     r = { ...r, ...fresh };
   });
   afterAll(async () => {
+    delete process.env.ABTASTY_TOKEN_URL;
+    delete process.env.ABTASTY_UDC_URL;
+    await fakeAbTasty?.close();
     await hub.stop();
     jest.restoreAllMocks();
     if (summary) console.log(summary);
@@ -368,10 +393,45 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     });
   });
 
-  it('never logs a credential, a webhook secret or the local encryption key (Powertools at DEBUG, all routes exercised)', () => {
+  it('pushes A\'s segments to AB Tasty through the real adapters, then serves the report and A\'s visitor context (nothing of B)', async () => {
+    forgetAbTastyTokens();
+    // A grant failure whose answer echoes the client secret (redacted before it is logged or kept), then a revoked token (one refresh).
+    fakeAbTasty.failGrants({ status: 503, message: `try later, client_secret=${AB_TASTY_CLIENT_SECRET}` });
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
+    const plan = planDelivery({ account: 'acc-1', partner: 'heapsync', segments: 'all' }, candidatesOf(await allSegments(reads, a.workspaceId)));
+    const ports = {
+      tokens: abTastyTokenProvider({ clientId: AB_TASTY_CLIENT_ID, clientSecret: AB_TASTY_CLIENT_SECRET }),
+      sender: abTastyUdcSender({ timeoutMs: 10_000 }),
+      members: membershipMemberSource(reads, a.workspaceId),
+      clock: systemClock,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+    };
+    const policy = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 1_000 };
+    const first = await deliver(ports, plan, policy);
+    fakeAbTasty.revokeTokens();
+    const second = await deliver(ports, plan, policy);
+    const store = dynamoDeliveryReports(hub.doc, hub.tables.deliveries);
+    for (const [index, report] of [first, second].entries()) await store.put(a.workspaceId, { deliveryId: `${report.startedAt}#${index}`, report });
+
+    const listed = await read(a, '/v1/destinations/abtasty/deliveries?segment_id=4242');
+    const context = await abTasty(a, '/abtasty/visitors/v-a-1/context');
+    const contextOfB = await abTasty(a, '/abtasty/visitors/v-b-1/context');
+
+    expect([first.outcome, second.outcome]).toEqual(['delivered', 'delivered']);
+    expect(first.attempts.map((attempt) => attempt.step)).toEqual(['token', 'upload']);
+    expect(second.attempts.map((attempt) => attempt.status)).toEqual([401, 200]);
+    expect(listed.body.deliveries).toHaveLength(2);
+    expect((await read(b, '/v1/destinations/abtasty/deliveries')).body.deliveries).toEqual([]);
+    expect(context.body).toEqual({ 'heapsync::heap_4242': 'true' });
+    expect(contextOfB.body).toEqual({});
+    for (const secret of [AB_TASTY_CLIENT_SECRET, ...fakeAbTasty.issued]) expect(JSON.stringify([first, second, listed.body])).not.toContain(secret);
+  });
+
+  it('never logs a credential, a webhook secret, the local encryption key, the AB Tasty client secret or its tokens (Powertools at DEBUG, all routes exercised)', () => {
     const text = captured.join('');
     const secrets = [a, b, r, rotatedOut].flatMap((ws) => CREDENTIAL_KINDS.map((kind) => ws[kind]));
-    secrets.push(hub.secretKey);
+    secrets.push(hub.secretKey, AB_TASTY_CLIENT_SECRET, ...fakeAbTasty.issued);
 
     const leaked = secrets.filter((secret) => text.includes(secret));
 
@@ -379,6 +439,11 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     expect(text).toContain('request refused');
     expect(text).toContain('cohort import part applied');
     expect(text).toContain('heap segment message applied');
+    // …and the AB Tasty push: grants (DEBUG), the refused grant, the UDC's answers.
+    expect(text).toContain('AB Tasty token granted');
+    expect(text).toContain('AB Tasty token grant refused');
+    expect(text).toContain('AB Tasty UDC answered');
+    expect(fakeAbTasty.issued.length).toBeGreaterThanOrEqual(2);
     expect(leaked).toEqual([]);
     summary = (`security: auth matrix ${authenticated.length} routes x ${CELLS.length} cells = ${matrixCells} cells (${matrixRequests} refused requests); ${captured.length} log writes (${text.length} chars) searched for ${secrets.length} secrets: 0 found`);
   });
