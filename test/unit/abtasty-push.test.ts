@@ -2,7 +2,8 @@ import { COVER_MARGIN_MS, processDeliveryMessage, REFRESH_WINDOW_MS, type PushDe
 import { configureAbTasty } from '../../functions/domain/abtasty-destination';
 import type { UdcUpload } from '../../functions/domain/abtasty-delivery';
 import type { AbTastyPushMessage } from '../../functions/schemas/abtasty-delivery';
-import { fakeDeliveryRequests, fakeSegmentReads, memoryDeliveryLeases, memoryDeliveryReports } from './fakes/abtasty-delivery';
+import { fakeDeliveryRequests, fakeSegmentReads, memoryDeliveryLeases } from './fakes/abtasty-delivery';
+import { memoryDeliveryReports } from './fakes/delivery-reports';
 import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspaces';
 import { workspaceRecord } from './fakes/workspace-record';
 import { answer, fakeSender, fakeTime, fakeTokens } from './support/abtasty-fakes';

@@ -1,30 +1,9 @@
 /**
- * In-memory fakes of the AB Tasty wiring ports: the delivery report store (idempotent per delivery
- * id, newest first), the per-partner lease with the same rules as adapters/delivery-leases.ts, the
+ * In-memory fakes of the AB Tasty wiring ports (the report store is in delivery-reports.ts): the per-partner lease with the same rules as adapters/delivery-leases.ts, the
  * push-request publisher, and segment reads over a map of segment → members.
  */
 import type { SegmentReads } from '../../../functions/domain/abtasty';
-import type { DeliveryLeases, DeliveryReportStore, DeliveryRequest, DeliveryRequests, LeaseClaim, StoredDelivery } from '../../../functions/domain/ports';
-
-export const memoryDeliveryReports = (): DeliveryReportStore & { all: (workspaceId: string) => StoredDelivery[] } => {
-  const byWorkspace = new Map<string, Map<string, StoredDelivery>>();
-  const all = (workspaceId: string) => [...(byWorkspace.get(workspaceId)?.values() ?? [])].sort((a, b) => b.deliveryId.localeCompare(a.deliveryId));
-  return {
-    all,
-    put: (workspaceId, delivery) => {
-      const stored = byWorkspace.get(workspaceId) ?? new Map<string, StoredDelivery>();
-      stored.set(delivery.deliveryId, structuredClone(delivery));
-      byWorkspace.set(workspaceId, stored);
-      return Promise.resolve();
-    },
-    list: (workspaceId, { segmentId, limit, startKey }) => {
-      const matching = all(workspaceId).filter((delivery) => segmentId === undefined || delivery.report.segments.some((segment) => segment.id === segmentId));
-      const from = (startKey?.index as number | undefined) ?? 0;
-      const page = matching.slice(from, from + limit);
-      return Promise.resolve({ deliveries: page, ...(from + limit < matching.length ? { nextKey: { index: from + limit } } : {}) });
-    },
-  };
-};
+import type { DeliveryLeases, DeliveryRequest, DeliveryRequests, LeaseClaim } from '../../../functions/domain/ports';
 
 interface LeaseItem {
   leaseId?: string;

@@ -1,7 +1,11 @@
 /** In-memory DeliveryReportStore with the DynamoDB adapter's semantics (idempotent per delivery id, newest first, per segment). */
 import type { DeliveryReportStore, StoredDelivery } from '../../../functions/domain/ports';
 
-export const memoryDeliveryReports = (): DeliveryReportStore & { items: Map<string, Map<string, StoredDelivery>> } => {
+export const memoryDeliveryReports = (): DeliveryReportStore & {
+  items: Map<string, Map<string, StoredDelivery>>;
+  /** Every stored delivery of a workspace, newest first. */
+  all: (workspaceId: string) => StoredDelivery[];
+} => {
   const items = new Map<string, Map<string, StoredDelivery>>();
   const partition = (pk: string) => {
     const found = items.get(pk) ?? new Map<string, StoredDelivery>();
@@ -10,6 +14,7 @@ export const memoryDeliveryReports = (): DeliveryReportStore & { items: Map<stri
   };
   return {
     items,
+    all: (workspaceId) => [...(items.get(`${workspaceId}#DLV`)?.values() ?? [])].sort((a, b) => b.deliveryId.localeCompare(a.deliveryId)),
     put: (workspaceId, delivery) => {
       partition(`${workspaceId}#DLV`).set(delivery.deliveryId, structuredClone(delivery));
       const { report } = delivery;
