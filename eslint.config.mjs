@@ -100,16 +100,14 @@ export default tseslint.config(
   // Every port is declared in domain/ports.ts (or domain/ports/, which it re-exports).
   {
     files: ['functions/domain/**/*.ts'],
-    // TODO(issue 13): the AB Tasty delivery ports (TokenProvider, UdcSender) move to ports/ with that work.
-    ignores: ['functions/domain/ports.ts', 'functions/domain/ports/**', 'functions/domain/abtasty-delivery.ts'],
+    ignores: ['functions/domain/ports.ts', 'functions/domain/ports/**'],
     rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW, PORT_OUTSIDE_PORTS] },
   },
   // One config reader: only shared/config.ts reads the environment.
   // ... and one clock: `systemClock` (domain/ports.ts) is the one reader of Date.now().
   { files: ['functions/**/*.ts'], rules: { 'no-restricted-properties': ['error', PROCESS_ENV, DATE_NOW] } },
   { files: ['functions/shared/config.ts'], rules: { 'no-restricted-properties': ['error', DATE_NOW] } },
-  // TODO(issue 13): abtasty-oauth.ts defaults its token clock to Date.now; it takes the Clock port with that work.
-  { files: ['functions/domain/ports.ts', 'functions/adapters/abtasty-oauth.ts'], rules: { 'no-restricted-properties': ['error', PROCESS_ENV] } },
+  { files: ['functions/domain/ports.ts'], rules: { 'no-restricted-properties': ['error', PROCESS_ENV] } },
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -5,7 +5,9 @@
  * only through the ports below. Contract and sources: docs/abtasty-delivery.md.
  */
 import type { SegmentMeta, SegmentReads } from './abtasty';
-import type { Clock } from './ports';
+import type { Clock, MemberSource, TokenProvider, UdcSender } from './ports';
+
+export type { MemberSource, TokenProvider, TokenResult, UdcSender, UdcUpload } from './ports';
 import { DEFAULT_RETRY_POLICY, nextRetry, statusOf, verdictOf, type HttpOutcome, type RetryPolicy, type Verdict } from './abtasty-retry';
 import { emptyCount, isUdcValue, segmentToken, udcCsvChunks, UDC_CONTENT_TYPE, type BodyCount, type UdcRow } from './abtasty-udc-file';
 
@@ -76,34 +78,6 @@ export const planDelivery = (destination: AbTastyDestination, candidates: readon
   const base = { account: destination.account, partner: destination.partner, segments, skipped };
   return destination.value === undefined ? base : { ...base, value: destination.value };
 };
-
-/** Port: a valid bearer token, or how the grant failed. */
-export type TokenResult = { readonly kind: 'token'; readonly token: string } | { readonly kind: 'failed'; readonly outcome: HttpOutcome };
-
-export interface TokenProvider {
-  /** The cached token while it is fresh, else a new grant. */
-  token(): Promise<TokenResult>;
-  /** After AB Tasty answered 401 to `rejected`: forget it and grant a new one (unless already replaced). */
-  refresh(rejected: string): Promise<TokenResult>;
-}
-
-export interface UdcUpload {
-  readonly account: string;
-  readonly partner: string;
-  readonly token: string;
-  readonly contentType: typeof UDC_CONTENT_TYPE;
-  readonly body: AsyncIterable<Uint8Array>;
-}
-
-/** Port: one POST to the UDC; never throws for an HTTP status. */
-export interface UdcSender {
-  send(upload: UdcUpload): Promise<HttpOutcome>;
-}
-
-/** Port: a segment's current members, page by page (visitor ids). */
-export interface MemberSource {
-  pages(segmentId: string): AsyncIterable<readonly string[]>;
-}
 
 export interface DeliveryPorts {
   readonly tokens: TokenProvider;

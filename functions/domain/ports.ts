@@ -11,6 +11,7 @@ export * from './ports/directory';
 export * from './ports/sets';
 export * from './ports/cohort-import';
 export * from './ports/events';
+export * from './ports/abtasty';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */
