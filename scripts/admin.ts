@@ -7,8 +7,10 @@
  *   workspace rotate --name <n> --credential <kind>
  *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
  *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync>
- *   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]
+ *                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <id>]
+ *                 [--braze-export-every 24h] [--braze-export-disable | --braze-export-enable]
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|brazeExport>
+ *   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
@@ -30,6 +32,10 @@ import { parsePartnerKeyOption } from './lib/partner-key-option';
 import { resolveTarget, type Target } from './lib/target';
 import { dlqCommand } from './lib/dlq';
 import { formatImportSummary, runUsersImport } from './lib/users-import';
+import { dynamoBrazeExportRegistry } from '../functions/adapters/braze-export-registry';
+import { brazeExportProblems, configureBrazeExport } from '../functions/domain/braze-export-settings';
+import { IMPORT_FILE_FORMATS, type ImportFileFormat } from '../functions/domain/directory-import';
+import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-options';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -37,9 +43,11 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}>
   workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
+                [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <segment id>]
+                [--braze-export-every <period, default 24h>] [--braze-export-disable | --braze-export-enable]
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync>
-  users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]`;
+  dlq redrive --queue <cohortImport|currents|heapSync|brazeExport>
+  users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]`;
 
 const fail = (message: string): never => {
   console.error(message);
@@ -61,6 +69,8 @@ const parseCli = () =>
       queue: { type: 'string' },
       workspace: { type: 'string' },
       rejects: { type: 'string' },
+      format: { type: 'string' },
+      ...BRAZE_EXPORT_FLAGS,
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -144,22 +154,34 @@ const settingsChanges = (values: Values, workspace: WorkspaceRecord): Parameters
 const workspaceSet = async ({ values, target, store }: Cli) => {
   const name = requireName(values);
   const workspace = (await store.getByName(name)) ?? fail(`No workspace named "${name}"`);
+  // The Braze flags are checked before anything is written (configureBrazeExport checks them again, whole).
+  const braze = await brazeExportUpdateFrom(values).catch((error: Error) => fail(error.message));
+  const brazeProblems = braze ? brazeExportProblems(workspace.brazeExport, braze) : [];
+  if (brazeProblems.length > 0) fail(`Braze export not changed:\n  - ${brazeProblems.join('\n  - ')}`);
   if (values['heap-webhook-secret'] !== undefined) {
     if (values['heap-webhook-secret'].length < 8) fail('--heap-webhook-secret looks too short');
     await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, values['heap-webhook-secret']);
+  }
+  if (braze) {
+    const registry = dynamoBrazeExportRegistry(target.doc, target.table('workspaces'));
+    const configured = await configureBrazeExport({ store, secrets: target.secrets(), registry }, workspace, braze);
+    if (!configured.ok) fail(`Braze export not changed:\n  - ${configured.problems.join('\n  - ')}`);
   }
   await store.update(workspace.workspaceId, settingsChanges(values, workspace));
   console.log(`Workspace ${name} updated.`);
 };
 
 const usersImport = async ({ values, positionals, target }: Cli) => {
-  const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl> --workspace <name>');
+  const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name>');
   const workspaceName = values.workspace ?? fail('--workspace is required');
+  const format = values.format;
+  if (format !== undefined && !(IMPORT_FILE_FORMATS as readonly string[]).includes(format)) fail(`--format must be one of ${IMPORT_FILE_FORMATS.join(', ')}`);
   const summary = await runUsersImport({
     file,
     workspaceName,
     doc: target.doc,
-    tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases') },
+    tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases'), cohorts: target.table('cohorts') },
+    ...(format ? { format: format as ImportFileFormat } : {}),
     ...(values.rejects ? { rejectsFile: values.rejects } : {}),
   });
   console.log(formatImportSummary(summary));

@@ -8,6 +8,8 @@
 import { tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
 import type { WorkspaceStore } from '../domain/ports';
+import { dynamoBrazeExportRegistry } from './braze-export-registry';
+import { dynamoDirectoryImportReports } from './directory-import-reports';
 import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoDocumentClient } from './dynamo-client';
 import { dynamoEventReads, type EventReads } from './event-reads';
@@ -59,3 +61,7 @@ export const heapPageLog = once(() => dynamoHeapPageLog(db(), tableName('idempot
 /** The cohort import rate limiter (one per process: its settings come from the ingest function's config). */
 let limiter: ReturnType<typeof dynamoRateLimiter> | undefined;
 export const rateLimiter = (settings: RateLimitSettings) => (limiter ??= dynamoRateLimiter(db(), tableName('idempotency'), settings));
+
+// Braze export (issue 14): the registry (workspaces table) and directory import reports (cohorts table).
+export const brazeExportRegistry = once(() => dynamoBrazeExportRegistry(db(), tableName('workspaces')));
+export const directoryImportReports = once(() => dynamoDirectoryImportReports(db(), tableName('cohorts')));

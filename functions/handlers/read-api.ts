@@ -1,9 +1,9 @@
 /**
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
- * /v1/cohorts/{cohortId}/imports/{importId} and /v1/users. Read-only; routes in http/read-api.ts,
- * logic in domain/cohort-reads.ts.
+ * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users and /v1/directory/imports. Read-only; routes in
+ * http/read-api.ts, logic in domain/cohort-reads.ts and domain/directory-import-reports.ts.
  */
-import { directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { directoryImportReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
@@ -19,4 +19,7 @@ const readDeps = (): ReadDeps =>
     cursors: signedCursors,
   });
 
-export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore));
+export const handler = httpRouter(
+  'readApi',
+  readApiRoutes(readDeps, workspaceStore, () => ({ directoryImports: directoryImportReports(), cursors: signedCursors })),
+);

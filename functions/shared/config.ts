@@ -70,3 +70,13 @@ export const abTastyEndpointOverrides = (): Record<'ABTASTY_TOKEN_URL' | 'ABTAST
   ABTASTY_TOKEN_URL: process.env.ABTASTY_TOKEN_URL,
   ABTASTY_UDC_URL: process.env.ABTASTY_UDC_URL,
 });
+
+/**
+ * Braze export overrides (docs/braze-export.md): `BRAZE_REST_URL` replaces every workspace's Braze
+ * REST endpoint (the local stack and tests point it at a fake); `HUB_LOCAL_S3_DIR` is the local
+ * stack's watched folder standing in for the import bucket. Both unset in AWS.
+ */
+export const brazeExportOverrides = (): { restUrl?: string; localS3Dir?: string } => ({
+  ...(process.env.BRAZE_REST_URL ? { restUrl: process.env.BRAZE_REST_URL.replace(/\/+$/, '') } : {}),
+  ...(process.env.HUB_LOCAL_S3_DIR ? { localS3Dir: process.env.HUB_LOCAL_S3_DIR } : {}),
+});

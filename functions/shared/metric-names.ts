@@ -26,6 +26,10 @@ export const METRICS = {
   currentsDuplicates: 'CurrentsDuplicates',
   /** Currents worker: rejects stored. */
   currentsRejectsStored: 'CurrentsRejectsStored',
+  /** Braze export worker: users of an export file applied to the directory (created or changed). */
+  directoryImportApplied: 'DirectoryImportApplied',
+  /** Braze export worker: identifiers of an export file another user holds (not applied). */
+  directoryImportConflicts: 'DirectoryImportConflicts',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

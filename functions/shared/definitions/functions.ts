@@ -101,6 +101,25 @@ export const FUNCTIONS = {
     sendsTo: [],
     tables: { workspaces: 'read', events: 'read' },
   },
+  brazeExportWorker: {
+    entry: 'functions/handlers/braze-export-worker.ts',
+    description: "Applies Braze's user export files (import bucket objects and download URLs) to the user directory",
+    consumes: 'brazeExport',
+    // sendsTo: a download that is not ready yet comes back later. Reads the import bucket (lib/service-stack.ts).
+    sendsTo: ['brazeExport'],
+    // cohorts: a merge moves cohort memberships, and the import reports live there.
+    tables: { users: 'write', aliases: 'write', cohorts: 'write', workspaces: 'read', idempotency: 'write' },
+    memoryMb: 1024,
+  },
+  brazeExportRequester: {
+    entry: 'functions/handlers/braze-export-requester.ts',
+    description: 'Asks Braze for the user export of every workspace whose period is up (EventBridge Scheduler)',
+    sendsTo: ['brazeExport'],
+    // write: the registry item records each run.
+    tables: { workspaces: 'write' },
+    decryptsSecrets: true,
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
