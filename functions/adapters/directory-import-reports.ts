@@ -11,6 +11,11 @@ import { decodeAll } from './dynamo/items';
 import { directoryImportKey, directoryImportsPk } from './dynamo/keys';
 import { queryPage } from './dynamo/query';
 
+/**
+ * Stored attribute names: counts and samples get their own names (`importCounts`, …), since the
+ * cohorts table's import reports already use `conflictSamples` for a list of strings (Athena reads
+ * one column type per name: docs/athena.sql).
+ */
 const reportItem = z.object({
   workspaceId: z.string(),
   importId: z.string(),
@@ -22,16 +27,18 @@ const reportItem = z.object({
   startedAt: z.string(),
   updatedAt: z.string(),
   status: z.enum(['running', 'applied', 'failed']),
-  counts: z._default(z.record(z.string(), z.number()), {}),
-  conflictSamples: z._default(z.array(z.object({ line: z.number(), identifier: z.string(), reason: z.string() })), []),
-  rejectSamples: z._default(z.array(z.object({ line: z.number(), reason: z.string() })), []),
+  importCounts: z._default(z.record(z.string(), z.number()), {}),
+  importConflictSamples: z._default(z.array(z.object({ line: z.number(), identifier: z.string(), reason: z.string() })), []),
+  importRejectSamples: z._default(z.array(z.object({ line: z.number(), reason: z.string() })), []),
   failureReason: z.optional(z.string()),
 });
 
 export const dynamoDirectoryImportReports = (db: DynamoDBDocumentClient, table: string): DirectoryImportReports => ({
   async put(report) {
+    const { counts, conflictSamples, rejectSamples, ...fields } = report;
     const key = directoryImportKey(report.workspaceId, Date.parse(report.exportStartedAt), report.importId);
-    await db.send(new PutCommand({ TableName: table, Item: { ...key, ...report } }));
+    const item = { ...key, ...fields, importCounts: counts, importConflictSamples: conflictSamples, importRejectSamples: rejectSamples };
+    await db.send(new PutCommand({ TableName: table, Item: item }));
   },
 
   async list(workspaceId, limit, startKey) {
@@ -41,7 +48,12 @@ export const dynamoDirectoryImportReports = (db: DynamoDBDocumentClient, table: 
       limit,
       startKey,
     );
-    const items: DirectoryImportReport[] = decodeAll(reportItem, page.items);
+    const items: DirectoryImportReport[] = decodeAll(reportItem, page.items).map(({ importCounts, importConflictSamples, importRejectSamples, ...fields }) => ({
+      ...fields,
+      counts: importCounts,
+      conflictSamples: importConflictSamples,
+      rejectSamples: importRejectSamples,
+    }));
     return { items, ...(page.nextKey ? { nextKey: page.nextKey } : {}) };
   },
 });

@@ -18,6 +18,7 @@ import { describeIdentifier, identifierKey, type Identifier } from './identifier
 import type { ImportFailureCode } from './import-failures';
 import { changeVersion, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
 import { isoNow, type Clock } from './ports';
+import { isMalformed, unmatchedTally, type UnmatchedByReason, type UnmatchedSamplesByReason } from './unmatched-reasons';
 
 export interface ClaimResolver {
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
@@ -55,6 +56,9 @@ export interface PartOutcome {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
+  /** Unmatched identifiers per kind and reason, with samples per reason (unmatched-reasons.ts). */
+  readonly unmatchedByReason?: UnmatchedByReason;
+  readonly unmatchedSamplesByReason?: UnmatchedSamplesByReason;
   readonly result: ApplyResult;
   readonly now: string;
 }
@@ -131,6 +135,8 @@ export interface MatchOutcome {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
+  readonly unmatchedByReason: UnmatchedByReason;
+  readonly unmatchedSamplesByReason: UnmatchedSamplesByReason;
 }
 
 /** Resolves identifiers to surviving profiles by Braze's matching rules. Creates nothing. */
@@ -146,11 +152,16 @@ export const matchIdentifiers = async (
   );
   const candidates: { identifier: Identifier; op: 'add' | 'remove'; profileId: string }[] = [];
   const unmatchedIds: Identifier[] = [];
+  const reasons = unmatchedTally();
   for (const change of changes) {
     const claim = claims.get(identifierKey(change.identifier));
+    if (claim && !(change.identifier.kind === 'device_id' && claim.ownerIdentified)) {
+      candidates.push({ ...change, profileId: claim.profileId });
+      continue;
+    }
+    unmatchedIds.push(change.identifier);
     // A device id stops matching once its profile is identified.
-    if (!claim || (change.identifier.kind === 'device_id' && claim.ownerIdentified)) unmatchedIds.push(change.identifier);
-    else candidates.push({ ...change, profileId: claim.profileId });
+    reasons.add(change.identifier, claim ? 'device_of_identified_profile' : isMalformed(change.identifier) ? 'malformed' : 'unknown_identifier');
   }
   const survivors = await resolveSurvivors(
     deps.profiles,
@@ -159,12 +170,14 @@ export const matchIdentifiers = async (
   );
   const ops = new Map<string, 'add' | 'remove'>();
   let matched = 0;
+  const merged = await mergedWithoutSurvivor(deps, workspaceId, candidates.map((candidate) => candidate.profileId).filter((id) => !survivors.has(id)));
   for (const candidate of candidates) {
     const profile = survivors.get(candidate.profileId);
     // Checked on the profile too: a device claim whose flag was not yet updated, or whose profile
     // was merged into an identified survivor, must still match nothing.
     if (!profile || (candidate.identifier.kind === 'device_id' && profile.externalId !== undefined)) {
       unmatchedIds.push(candidate.identifier);
+      reasons.add(candidate.identifier, profile ? 'device_of_identified_profile' : merged.has(candidate.profileId) ? 'merged_profile_followed' : 'unknown_identifier');
       continue;
     }
     matched += 1;
@@ -177,7 +190,16 @@ export const matchIdentifiers = async (
     matched,
     unmatched: unmatchedIds.length,
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
+    unmatchedByReason: reasons.counts,
+    unmatchedSamplesByReason: reasons.samples,
   };
+};
+
+/** Of profiles that resolved to no survivor, those that were merged (the chain was followed, and ended nowhere). */
+const mergedWithoutSurvivor = async (deps: Pick<WorkerDeps, 'profiles'>, workspaceId: string, ids: readonly string[]): Promise<Set<string>> => {
+  if (ids.length === 0) return new Set();
+  const profiles = await deps.profiles.getProfiles(workspaceId, ids);
+  return new Set([...profiles.values()].filter((profile) => profile.mergedInto !== undefined).map((profile) => profile.brazeId));
 };
 
 export const cohortRef = (workspaceId: string, cohortId: string): SetRef => ({ workspaceId, kind: 'cohort', setId: cohortId });
@@ -238,6 +260,8 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
     matched: match.matched,
     unmatched: match.unmatched,
     unmatchedSamples: match.unmatchedSamples,
+    unmatchedByReason: match.unmatchedByReason,
+    unmatchedSamplesByReason: match.unmatchedSamplesByReason,
     result: sumResults(removed, added),
     // The report's updatedAt says when this part finished applying.
     now: isoNow(deps.clock),

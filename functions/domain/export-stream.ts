@@ -44,13 +44,12 @@ class LineSplitter {
     this.decoder = new StringDecoder('utf8');
     this.partial = '';
     const last = rest === '' && !this.cut ? [] : [this.finish(rest, true)];
-    this.cut = false;
     return last;
   }
 
   private finish(line: string, continuesPartial: boolean): string {
-    const text = continuesPartial && this.cut ? line.slice(0, MAX_LINE_CHARS) : line;
     if (continuesPartial) this.cut = false;
+    const text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
     return text.endsWith('\r') ? text.slice(0, -1) : text;
   }
 }
