@@ -9,9 +9,7 @@ import { createReadStream } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { GetObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ExportObjectSource } from '../domain/ports';
-
-/** The tag the lifecycle rule of the import bucket matches (lib/stateful-stack.ts). */
-export const APPLIED_TAG = { Key: 'hub-import', Value: 'applied' } as const;
+import { IMPORT_APPLIED_TAG } from '../shared/definitions/buckets';
 
 export const s3ObjectSource = (s3: S3Client = new S3Client({})): ExportObjectSource => ({
   async open(bucket, key) {
@@ -20,7 +18,7 @@ export const s3ObjectSource = (s3: S3Client = new S3Client({})): ExportObjectSou
     return result.Body as AsyncIterable<Uint8Array>;
   },
   async markApplied(bucket, key) {
-    await s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [APPLIED_TAG] } }));
+    await s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: IMPORT_APPLIED_TAG.key, Value: IMPORT_APPLIED_TAG.value }] } }));
   },
 });
 

@@ -7,7 +7,7 @@ const WS = 'ws1';
 const HOUR = 3_600_000;
 const T0 = 1_700_000_000_000;
 
-const runExport = async (setup: ReturnType<typeof importDeps>, users: object[], version = T0) => {
+const runExport = async (setup: ReturnType<typeof importDeps>, users: (string | object)[], version = T0) => {
   const recorded = recordingSink();
   const counts = await importUserFile(setup.deps, { workspaceId: WS, format: 'braze-export', lines: linesOf(users), version, importId: 'file-1' }, recorded.sink);
   return { counts, ...recorded };
