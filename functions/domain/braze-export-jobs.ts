@@ -26,6 +26,8 @@ export interface BrazeExportJobDeps extends DirectoryImportDeps {
   readonly objects: ExportObjectSource;
   readonly downloads: ExportDownloader;
   readonly queue: DelayedQueue;
+  /** Delay before a download that was not ready is tried again (default DOWNLOAD_RETRY_SECONDS). */
+  readonly retryDelaySeconds?: number;
 }
 
 export type JobOutcome =
@@ -77,7 +79,7 @@ const applyObject = async (deps: BrazeExportJobDeps, object: ExportObjectRef): P
 /** The same job, one attempt later, delivered after DOWNLOAD_RETRY_SECONDS. */
 const retryLater = (deps: BrazeExportJobDeps, job: DownloadJob): Promise<void> => {
   const next: DownloadJob = { ...job, attempt: job.attempt + 1, dedupeKey: `${job.dedupeKey.replace(/#attempt\d+$/, '')}#attempt${job.attempt + 1}` };
-  return deps.queue.sendLater(JSON.stringify(next), DOWNLOAD_RETRY_SECONDS);
+  return deps.queue.sendLater(JSON.stringify(next), deps.retryDelaySeconds ?? DOWNLOAD_RETRY_SECONDS);
 };
 
 /** A download job: the URL once it answers, else again later (never logged: it is a bearer secret). */

@@ -26,6 +26,8 @@ export interface ExportRequesterDeps {
   readonly clock: Clock;
   /** Replaces every workspace's REST URL (a local fake: `BRAZE_REST_URL`). */
   readonly restUrlOverride?: string;
+  /** Delay of a download job's first try (default FIRST_DOWNLOAD_DELAY_SECONDS). */
+  readonly firstDownloadDelaySeconds?: number;
 }
 
 export interface RequestOutcome {
@@ -57,7 +59,7 @@ const requestExport = async (deps: ExportRequesterDeps, entry: BrazeExportEntry,
   const answer = await deps.braze.exportSegment(deps.restUrlOverride ?? settings.restUrl, apiKey, exportRequestBody(settings.segmentId));
   if (!answer.ok) return { workspaceId, outcome: 'refused', detail: `HTTP ${answer.status}: ${answer.message.slice(0, 200)}` };
   if (answer.url === undefined) return { workspaceId, outcome: 'bucket', ...(answer.objectPrefix ? { detail: answer.objectPrefix } : {}) };
-  await deps.queue.sendLater(JSON.stringify(downloadJob({ ...entry, segmentId: settings.segmentId }, answer.url, now, answer.objectPrefix)), FIRST_DOWNLOAD_DELAY_SECONDS);
+  await deps.queue.sendLater(JSON.stringify(downloadJob({ ...entry, segmentId: settings.segmentId }, answer.url, now, answer.objectPrefix)), deps.firstDownloadDelaySeconds ?? FIRST_DOWNLOAD_DELAY_SECONDS);
   return { workspaceId, outcome: 'download', ...(answer.objectPrefix ? { detail: answer.objectPrefix } : {}) };
 };
 

@@ -18,7 +18,7 @@ import { describeIdentifier, identifierKey, type Identifier } from './identifier
 import type { ImportFailureCode } from './import-failures';
 import { changeVersion, emptyApplyResult, type ApplyResult, type MembershipStore, type SetRef } from './membership';
 import { isoNow, type Clock } from './ports';
-import { isMalformed, unmatchedTally, type UnmatchedByReason, type UnmatchedSamplesByReason } from './unmatched-reasons';
+import { isMalformed, mergedWithoutSurvivor, unmatchedTally, type UnmatchedByReason, type UnmatchedSamplesByReason } from './unmatched-reasons';
 
 export interface ClaimResolver {
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
@@ -170,7 +170,7 @@ export const matchIdentifiers = async (
   );
   const ops = new Map<string, 'add' | 'remove'>();
   let matched = 0;
-  const merged = await mergedWithoutSurvivor(deps, workspaceId, candidates.map((candidate) => candidate.profileId).filter((id) => !survivors.has(id)));
+  const merged = await mergedWithoutSurvivor(deps.profiles, workspaceId, candidates.map((candidate) => candidate.profileId).filter((id) => !survivors.has(id)));
   for (const candidate of candidates) {
     const profile = survivors.get(candidate.profileId);
     // Checked on the profile too: a device claim whose flag was not yet updated, or whose profile
@@ -193,13 +193,6 @@ export const matchIdentifiers = async (
     unmatchedByReason: reasons.counts,
     unmatchedSamplesByReason: reasons.samples,
   };
-};
-
-/** Of profiles that resolved to no survivor, those that were merged (the chain was followed, and ended nowhere). */
-const mergedWithoutSurvivor = async (deps: Pick<WorkerDeps, 'profiles'>, workspaceId: string, ids: readonly string[]): Promise<Set<string>> => {
-  if (ids.length === 0) return new Set();
-  const profiles = await deps.profiles.getProfiles(workspaceId, ids);
-  return new Set([...profiles.values()].filter((profile) => profile.mergedInto !== undefined).map((profile) => profile.brazeId));
 };
 
 export const cohortRef = (workspaceId: string, cohortId: string): SetRef => ({ workspaceId, kind: 'cohort', setId: cohortId });

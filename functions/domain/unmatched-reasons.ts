@@ -11,6 +11,7 @@
  * other samples).
  */
 import { SAMPLE_LIMIT } from '../schemas/cohort-import';
+import type { Profile } from '../schemas/directory';
 import { describeIdentifier, type Identifier } from './identifiers';
 
 export const UNMATCHED_REASONS = ['unknown_identifier', 'device_of_identified_profile', 'malformed', 'merged_profile_followed'] as const;
@@ -58,4 +59,15 @@ export const fullUnmatchedByReason = (stored: UnmatchedByReason | undefined): Re
   return Object.fromEntries(
     fields.map((field) => [field, Object.fromEntries(reasonsOf(field).map((reason) => [reason, stored?.[field]?.[reason] ?? 0]))]),
   ) as Record<IdentifierField, Partial<Record<UnmatchedReason, number>>>;
+};
+
+/** Of profiles that resolved to no survivor, those that were merged (the chain was followed, and ended nowhere). */
+export const mergedWithoutSurvivor = async (
+  reader: { getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>> },
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Set<string>> => {
+  if (ids.length === 0) return new Set();
+  const profiles = await reader.getProfiles(workspaceId, ids);
+  return new Set([...profiles.values()].filter((profile) => profile.mergedInto !== undefined).map((profile) => profile.brazeId));
 };

@@ -16,7 +16,7 @@ import { logger } from '../shared/powertools';
 let deps: ExportRequesterDeps | undefined;
 const requesterDeps = (): ExportRequesterDeps => {
   if (deps) return deps;
-  const { restUrl } = brazeExportOverrides();
+  const { restUrl, downloadDelaySeconds } = brazeExportOverrides();
   deps = {
     registry: brazeExportRegistry(),
     workspaces: workspaceStore(),
@@ -25,6 +25,7 @@ const requesterDeps = (): ExportRequesterDeps => {
     queue: sqsDelayedQueue(queueUrl('brazeExport')),
     clock: systemClock,
     ...(restUrl ? { restUrlOverride: restUrl } : {}),
+    ...(downloadDelaySeconds !== undefined ? { firstDownloadDelaySeconds: downloadDelaySeconds } : {}),
   };
   return deps;
 };

@@ -20,7 +20,7 @@ import { sqsWorker } from '../shared/sqs-worker';
 let deps: BrazeExportJobDeps | undefined;
 const workerDeps = (): BrazeExportJobDeps => {
   if (deps) return deps;
-  const { localS3Dir } = brazeExportOverrides();
+  const { localS3Dir, downloadDelaySeconds } = brazeExportOverrides();
   const reads = setReads();
   deps = {
     directory: directoryStoreFor(),
@@ -31,6 +31,7 @@ const workerDeps = (): BrazeExportJobDeps => {
     objects: localS3Dir ? folderObjectSource(localS3Dir) : s3ObjectSource(),
     downloads: httpDownloader(),
     queue: sqsDelayedQueue(queueUrl('brazeExport')),
+    ...(downloadDelaySeconds !== undefined ? { retryDelaySeconds: downloadDelaySeconds } : {}),
   };
   return deps;
 };

@@ -69,6 +69,8 @@ const main = async () => {
       sqsEndpoint: sqs.endpoint,
       port,
       secretKey,
+      s3Dir: join(hubDir(), 's3'), // the Braze import bucket, as a watched folder (docs/braze-export.md)
+      ...(process.env.BRAZE_EXPORT_CHECK_SECONDS ? { brazeExportCheckMs: Number(process.env.BRAZE_EXPORT_CHECK_SECONDS) * 1000 } : {}),
       beforeListen: async (resources) => {
         credentials = await ensureDevWorkspace(resources, secretKey);
         writePrivate(credentialsFile(), credentials);
@@ -82,6 +84,7 @@ Audience hub is running on ${hub.url}  (ready in ${seconds} s${inMemory ? ', in 
   DynamoDB Local  ${dynamo.endpoint}
   SQS emulator    ${sqs.endpoint}
   Health          ${hub.url}/health
+  Braze import    drop Braze export files under ${hub.importBucketDir}/segment-export/<segment id>/… (S3 events to the worker)
 
 Dev workspace "${DEV_WORKSPACE}" (also in ${credentialsFile()}):
 ${JSON.stringify(credentials, null, 2)}
