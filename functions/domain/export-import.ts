@@ -62,7 +62,10 @@ const conflictReason = (identifier: Identifier, live: Profile | undefined, outco
 /** Counts one user: what its live profile gained, and which of its identifiers it does not hold. */
 const tally = (run: ImportRun, row: ImportRow, before: Profile | undefined, live: Profile | undefined, outcome: FactsOutcome): void => {
   const { counts } = run;
-  if (outcome === 'deleted') return void (counts.deleted += 1);
+  if (outcome === 'deleted') {
+    counts.deleted += 1;
+    return;
+  }
   if (outcome === 'merged' || outcome === 'followed-merge') counts.merged += 1;
   if (outcome === 'late') counts.stale += 1;
   const has = (identifier: Identifier, profile: Profile | undefined): boolean => {
