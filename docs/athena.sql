@@ -78,7 +78,30 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
     syncTaskId: struct<S: string>,
     totalPages: struct<N: string>,
     firstPageAt: struct<S: string>,
-    lastPageAt: struct<S: string>
+    lastPageAt: struct<S: string>,
+    unmatched_user_ids_unknown_identifier: struct<N: string>,
+    unmatched_user_ids_malformed: struct<N: string>,
+    unmatched_user_ids_merged_profile_followed: struct<N: string>,
+    unmatched_device_ids_unknown_identifier: struct<N: string>,
+    unmatched_device_ids_device_of_identified_profile: struct<N: string>,
+    unmatched_device_ids_malformed: struct<N: string>,
+    unmatched_device_ids_merged_profile_followed: struct<N: string>,
+    unmatched_aliases_unknown_identifier: struct<N: string>,
+    unmatched_aliases_malformed: struct<N: string>,
+    unmatched_aliases_merged_profile_followed: struct<N: string>,
+    unmatchedSamples_unknown_identifier: struct<L: array<struct<S: string>>>,
+    unmatchedSamples_device_of_identified_profile: struct<L: array<struct<S: string>>>,
+    unmatchedSamples_malformed: struct<L: array<struct<S: string>>>,
+    unmatchedSamples_merged_profile_followed: struct<L: array<struct<S: string>>>,
+    file: struct<S: string>,
+    source: struct<S: string>,
+    format: struct<S: string>,
+    segmentId: struct<S: string>,
+    exportStartedAt: struct<S: string>,
+    startedAt: struct<S: string>,
+    importCounts: struct<M: map<string, struct<N: string>>>,
+    importConflictSamples: struct<L: array<struct<M: struct<line: struct<N: string>, identifier: struct<S: string>, reason: struct<S: string>>>>>,
+    importRejectSamples: struct<L: array<struct<M: struct<line: struct<N: string>, reason: struct<S: string>>>>>
   >
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

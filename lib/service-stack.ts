@@ -12,13 +12,15 @@ import {
   RestApi,
   type IResource,
 } from 'aws-cdk-lib/aws-apigateway';
-import { ServicePrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { SEGMENT_EXPORT_PREFIX } from '../functions/shared/definitions/buckets';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
 import { ROUTES, routesOf, type RouteDefinition } from '../functions/shared/definitions/routes';
+import { importBucketArn, nagArn } from './constructs/braze-import';
 import { HubFunction } from './constructs/hub-function';
 import { Operations } from './constructs/operations';
 import type { StatefulStack } from './stateful-stack';
@@ -76,6 +78,7 @@ export class ServiceStack extends Stack {
     }
 
     this.scheduleAbTastyRefresh(config, stateful);
+    this.wireBrazeExport(config);
 
     this.operations = new Operations(this, 'Operations', {
       config,
@@ -130,6 +133,32 @@ export class ServiceStack extends Stack {
         input: JSON.stringify({ type: 'sweep', dedupeKey: `abtasty-sweep#${SCHEDULED_TIME}`, scheduledAt: SCHEDULED_TIME }),
         retryPolicy: { maximumRetryAttempts: 10 },
       },
+    });
+  }
+
+  /**
+   * Braze export (docs/braze-export.md): the worker reads and tags objects under `segment-export/` of
+   * the import bucket, nothing else of it; EventBridge Scheduler invokes the requester on its schedule.
+   */
+  private wireBrazeExport(config: StageConfig) {
+    const worker = this.functions.brazeExportWorker;
+    const requester = this.functions.brazeExportRequester;
+    if (!worker || !requester) throw new Error('the Braze export functions are missing from the function definitions');
+    // The ARN by its fixed name (constructs/braze-import.ts): no cross-stack reference to the bucket.
+    const objects = importBucketArn(config.prefix, `${SEGMENT_EXPORT_PREFIX}*`);
+    worker.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:GetObject', 's3:PutObjectTagging'], resources: [objects] }));
+    const role = new Role(this, 'BrazeExportSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [requester.functionArn] }));
+    new CfnSchedule(this, 'BrazeExportSchedule', {
+      name: `${config.prefix}-braze-export`,
+      description: "Asks Braze for the user export of every workspace whose period is up",
+      scheduleExpression: config.brazeExportCheckSchedule,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: { arn: requester.functionArn, roleArn: role.roleArn, input: '{}', retryPolicy: { maximumRetryAttempts: 2 } },
+    });
+    Validations.of(worker).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(config.prefix, `${SEGMENT_EXPORT_PREFIX}*`)}]`,
+      reason: 'The worker reads (and tags as applied) the export files Braze writes under segment-export/ of the import bucket, whose keys Braze chooses.',
     });
   }
 

@@ -30,6 +30,17 @@ export interface StageConfig {
   readonly heapTimestampToleranceSeconds: number;
   readonly heapFutureToleranceSeconds: number;
   readonly lambdaMemoryMb: number;
+  /** Braze export (docs/braze-export.md): how often the requester checks for due exports (EventBridge Scheduler). */
+  readonly brazeExportCheckSchedule: string;
+  /** Import bucket objects are deleted this long after being applied (tag `hub-import=applied`)… */
+  readonly brazeImportRetention: Duration;
+  /** …and any object (unapplied, or another Braze export) after this long. */
+  readonly brazeImportMaxAge: Duration;
+  /** Segment ids whose `segment-export/<id>/` prefix notifies the worker (`-c brazeExportSegments=a,b`); none: all of `segment-export/`. */
+  readonly brazeExportSegments?: readonly string[];
+  /** Braze's AWS account id and external id (Braze → Technology Partners → Amazon S3, "AWS Role ARN"): the stack then creates the role Braze assumes. */
+  readonly brazeAwsAccountId?: string;
+  readonly brazeExternalId?: string;
 }
 
 export const STAGES: Record<StageName, StageConfig> = {
@@ -47,6 +58,9 @@ export const STAGES: Record<StageName, StageConfig> = {
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,
     lambdaMemoryMb: 512,
+    brazeExportCheckSchedule: 'rate(1 hour)',
+    brazeImportRetention: Duration.days(3),
+    brazeImportMaxAge: Duration.days(30),
   },
   prod: {
     stage: 'prod',
@@ -62,6 +76,9 @@ export const STAGES: Record<StageName, StageConfig> = {
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,
     lambdaMemoryMb: 1024,
+    brazeExportCheckSchedule: 'rate(1 hour)',
+    brazeImportRetention: Duration.days(7),
+    brazeImportMaxAge: Duration.days(30),
   },
 };
 
@@ -70,9 +87,17 @@ export const stageConfig = (stage: StageName, context: (key: string) => unknown)
   const base = STAGES[stage];
   const alarmTopicArn = context('alarmTopicArn');
   const alarmEmail = context('alarmEmail');
+  const text = (key: string) => {
+    const value = context(key);
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  };
+  const segments = text('brazeExportSegments')?.split(',').map((segment) => segment.trim()).filter(Boolean);
   return {
     ...base,
     ...(typeof alarmTopicArn === 'string' ? { alarmTopicArn } : {}),
     ...(typeof alarmEmail === 'string' ? { alarmEmail } : {}),
+    ...(segments?.length ? { brazeExportSegments: segments } : {}),
+    ...(text('brazeAwsAccountId') ? { brazeAwsAccountId: text('brazeAwsAccountId') } : {}),
+    ...(text('brazeExternalId') ? { brazeExternalId: text('brazeExternalId') } : {}),
   };
 };

@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
 import { TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
 import type { StageConfig } from './stage-config';
+import { BrazeImport } from './constructs/braze-import';
 
 export interface HubQueues {
   readonly queue: Queue;
@@ -29,6 +30,8 @@ export class StatefulStack extends Stack {
   readonly queues: Record<QueueKey, HubQueues>;
   readonly secretsKey: Key;
   readonly exportBucket: Bucket;
+  /** The Braze import bucket, its notification to the brazeExport queue, and Braze's access (docs/braze-export.md). */
+  readonly brazeImport: BrazeImport;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -43,6 +46,7 @@ export class StatefulStack extends Stack {
     });
     this.exportBucket = this.createExportBucket(config, removalPolicy);
     this.scheduleExports(config);
+    this.brazeImport = new BrazeImport(this, 'BrazeImport', { config, queue: this.queues.brazeExport.queue, removalPolicy });
   }
 
   /** One on-demand table per shared table definition: PITR, encryption, TTL and GSIs as defined. */

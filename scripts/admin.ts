@@ -11,8 +11,10 @@
  *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
  *                 [--abtasty-segments all|id,id] [--abtasty-value <v>] [--abtasty-disable | --abtasty-enable]
  *   (secrets: the value, `-` to read stdin, or `@<file>`)
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
- *   users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]
+ *                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <id>]
+ *                 [--braze-export-every 24h] [--braze-export-disable | --braze-export-enable]
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+ *   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
@@ -36,6 +38,10 @@ import { parsePartnerKeyOption } from './lib/partner-key-option';
 import { resolveTarget, type Target } from './lib/target';
 import { dlqCommand } from './lib/dlq';
 import { formatImportSummary, runUsersImport } from './lib/users-import';
+import { dynamoBrazeExportRegistry } from '../functions/adapters/braze-export-registry';
+import { brazeExportProblems, configureBrazeExport } from '../functions/domain/braze-export-settings';
+import { IMPORT_FILE_FORMATS, type ImportFileFormat } from '../functions/domain/directory-import';
+import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-options';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -48,9 +54,11 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
                  --abtasty-client-id <id> --abtasty-client-secret <value>] [--abtasty-segments all|<id>,<id>]
                 [--abtasty-value <value>|''] [--abtasty-disable | --abtasty-enable]
                 (a secret may be given as -, read from stdin, or @<file>)
+                [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <segment id>]
+                [--braze-export-every <period, default 24h>] [--braze-export-disable | --braze-export-enable]
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery>
-  users import <file.csv|file.jsonl> --workspace <name> [--rejects <file>]`;
+  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+  users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]`;
 
 const fail = (message: string): never => {
   console.error(message);
@@ -80,6 +88,8 @@ const parseCli = () =>
       queue: { type: 'string' },
       workspace: { type: 'string' },
       rejects: { type: 'string' },
+      format: { type: 'string' },
+      ...BRAZE_EXPORT_FLAGS,
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -168,11 +178,20 @@ const workspaceSet = async ({ values, target, store }: Cli) => {
   const heapSecret = values['heap-webhook-secret'] === undefined ? undefined : await readSecretOption(values['heap-webhook-secret']);
   if (heapSecret !== undefined && heapSecret.length < 8) fail('--heap-webhook-secret looks too short');
   const abTasty = await abTastyUpdateFrom(values).catch((error: Error) => fail(error.message));
+  // The Braze flags are checked before anything is written (configureBrazeExport checks them again, whole).
+  const braze = await brazeExportUpdateFrom(values).catch((error: Error) => fail(error.message));
+  const brazeProblems = braze ? brazeExportProblems(workspace.brazeExport, braze) : [];
+  if (brazeProblems.length > 0) fail(`Braze export not changed:\n  - ${brazeProblems.join('\n  - ')}`);
   if (abTasty) {
     const configured = await configureAbTasty({ store, secrets: target.secrets() }, workspace, abTasty);
     if (!configured.ok) fail(`AB Tasty destination not changed:\n  - ${configured.problems.join('\n  - ')}`);
   }
   if (heapSecret !== undefined) await setHeapWebhookSecret({ store, secrets: target.secrets() }, name, heapSecret);
+  if (braze) {
+    const registry = dynamoBrazeExportRegistry(target.doc, target.table('workspaces'));
+    const configured = await configureBrazeExport({ store, secrets: target.secrets(), registry }, workspace, braze);
+    if (!configured.ok) fail(`Braze export not changed:\n  - ${configured.problems.join('\n  - ')}`);
+  }
   await store.update(workspace.workspaceId, changes);
   console.log(`Workspace ${name} updated.`);
 };
@@ -196,13 +215,16 @@ const workspaceShow = async ({ values, store }: Cli) => {
 };
 
 const usersImport = async ({ values, positionals, target }: Cli) => {
-  const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl> --workspace <name>');
+  const file = positionals[2] ?? fail('users import takes a file: users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name>');
   const workspaceName = values.workspace ?? fail('--workspace is required');
+  const format = values.format;
+  if (format !== undefined && !(IMPORT_FILE_FORMATS as readonly string[]).includes(format)) fail(`--format must be one of ${IMPORT_FILE_FORMATS.join(', ')}`);
   const summary = await runUsersImport({
     file,
     workspaceName,
     doc: target.doc,
-    tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases') },
+    tables: { workspaces: target.table('workspaces'), users: target.table('users'), aliases: target.table('aliases'), cohorts: target.table('cohorts') },
+    ...(format ? { format: format as ImportFileFormat } : {}),
     ...(values.rejects ? { rejectsFile: values.rejects } : {}),
   });
   console.log(formatImportSummary(summary));

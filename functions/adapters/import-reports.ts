@@ -12,11 +12,45 @@ import { importReportItem } from './dynamo/items';
 import { importReportKey } from './dynamo/keys';
 import { assignments, expressionParts } from './dynamo/update-expression';
 import type { ImportReportKey, ImportReports, PartOutcome, StoredImportReport } from '../domain/ports';
+import { IDENTIFIER_FIELDS, UNMATCHED_REASONS, type UnmatchedByReason, type UnmatchedSamplesByReason } from '../domain/unmatched-reasons';
 
 /** The stored report, as read back (missing counters read as 0): the domain's type. */
 export type { StoredImportReport } from '../domain/ports';
 
 const reportKey = (key: ImportReportKey) => importReportKey(key.set, key.importId);
+
+/** Unmatched counts by kind and reason as flat counters (`unmatched_<kind>_<reason>`: ADD needs no parent map). */
+const reasonCounters = (byReason: UnmatchedByReason = {}): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(byReason).flatMap(([field, reasons]) => Object.entries(reasons ?? {}).map(([reason, count]) => [`unmatched_${field}_${reason}`, count ?? 0])),
+  );
+
+/** `#rN = list_append(if_not_exists(#rN, :empty), :rN)` per reason with samples (`unmatchedSamples_<reason>`). */
+const reasonSamples = (samples: UnmatchedSamplesByReason = {}) => {
+  const entries = Object.entries(samples).filter(([, list]) => (list ?? []).length > 0);
+  return {
+    clauses: entries.map((_, index) => `, #r${index} = list_append(if_not_exists(#r${index}, :empty), :r${index})`).join(''),
+    names: Object.fromEntries(entries.map(([reason], index) => [`#r${index}`, `unmatchedSamples_${reason}`])),
+    values: Object.fromEntries(entries.map(([, list], index) => [`:r${index}`, list])),
+  };
+};
+
+/** The unmatched counts and samples by reason of a stored item (attributes absent until a part adds them). */
+export const reasonsOfItem = (item: Record<string, unknown>): { unmatchedByReason: UnmatchedByReason; unmatchedSamplesByReason: UnmatchedSamplesByReason } => {
+  const unmatchedByReason: UnmatchedByReason = {};
+  const unmatchedSamplesByReason: UnmatchedSamplesByReason = {};
+  for (const field of Object.values(IDENTIFIER_FIELDS)) {
+    for (const reason of UNMATCHED_REASONS) {
+      const count = item[`unmatched_${field}_${reason}`];
+      if (typeof count === 'number') (unmatchedByReason[field] ??= {})[reason] = count;
+    }
+  }
+  for (const reason of UNMATCHED_REASONS) {
+    const list = item[`unmatchedSamples_${reason}`];
+    if (Array.isArray(list)) unmatchedSamplesByReason[reason] = list.filter((value): value is string => typeof value === 'string');
+  }
+  return { unmatchedByReason, unmatchedSamplesByReason };
+};
 
 /** Adds one part's outcome to the report, once per part number. */
 const recordPart = (db: DynamoDBDocumentClient, table: string, key: ImportReportKey, outcome: PartOutcome): Promise<boolean> => {
@@ -44,19 +78,21 @@ const recordPart = (db: DynamoDBDocumentClient, table: string, key: ImportReport
       removed: outcome.result.removed,
       unchanged: outcome.result.unchanged,
       stale: outcome.result.stale,
+      ...reasonCounters(outcome.unmatchedByReason),
     },
     'add',
   );
+  const samples = reasonSamples(outcome.unmatchedSamplesByReason);
   const partsApplied = adds.nameOf('partsApplied');
   return whenCondition(() =>
     db.send(
       new UpdateCommand({
         TableName: table,
         Key: reportKey(key),
-        UpdateExpression: `SET ${sets.clause}, #unmatchedSamples = list_append(if_not_exists(#unmatchedSamples, :empty), :samples) ADD ${adds.clause}`,
+        UpdateExpression: `SET ${sets.clause}, #unmatchedSamples = list_append(if_not_exists(#unmatchedSamples, :empty), :samples)${samples.clauses} ADD ${adds.clause}`,
         // The part's counts are added once: a redelivered part finds its number in the set.
         ConditionExpression: `attribute_not_exists(${partsApplied}) OR NOT contains(${partsApplied}, :part)`,
-        ...expressionParts(sets, adds, {
+        ...expressionParts(sets, adds, samples, {
           names: { '#unmatchedSamples': 'unmatchedSamples' },
           values: { ':empty': [], ':samples': outcome.unmatchedSamples, ':part': outcome.part },
         }),
@@ -76,7 +112,7 @@ const getReport = async (db: DynamoDBDocumentClient, table: string, key: ImportR
   const result = await db.send(new GetCommand({ TableName: table, Key: reportKey(key), ConsistentRead: true }));
   if (!result.Item) return undefined;
   const { partsApplied, ...report } = importReportItem.parse(result.Item);
-  return { ...report, partsApplied: [...(partsApplied ?? [])].sort((a, b) => a - b) };
+  return { ...report, ...reasonsOfItem(result.Item), partsApplied: [...(partsApplied ?? [])].sort((a, b) => a - b) };
 };
 
 export const dynamoImportReports = (db: DynamoDBDocumentClient, table: string) => {

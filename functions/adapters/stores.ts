@@ -12,6 +12,8 @@ import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
 import { dynamoDeliveryReports } from './delivery-reports';
+import { dynamoBrazeExportRegistry } from './braze-export-registry';
+import { dynamoDirectoryImportReports } from './directory-import-reports';
 import { directoryStore, type DirectoryStore } from './directory';
 import { dynamoDocumentClient } from './dynamo-client';
 import { dynamoEventReads, type EventReads } from './event-reads';
@@ -75,3 +77,7 @@ export const deliveryRequests = once(() =>
 /** The cohort import rate limiter (one per process: its settings come from the ingest function's config). */
 let limiter: ReturnType<typeof dynamoRateLimiter> | undefined;
 export const rateLimiter = (settings: RateLimitSettings) => (limiter ??= dynamoRateLimiter(db(), tableName('idempotency'), settings));
+
+// Braze export (issue 14): the registry (workspaces table) and directory import reports (cohorts table).
+export const brazeExportRegistry = once(() => dynamoBrazeExportRegistry(db(), tableName('workspaces')));
+export const directoryImportReports = once(() => dynamoDirectoryImportReports(db(), tableName('cohorts')));

@@ -20,6 +20,8 @@ import { describeIdentifier, identifierKey, type Identifier } from './identifier
 import { addApplyResult, changeVersion, emptyApplyResult, outranks, type MembershipOp, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
 import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
+import { isMalformed, mergedWithoutSurvivor, unmatchedTally } from './unmatched-reasons';
+import type { UnmatchedByReason, UnmatchedSamplesByReason } from './unmatched-reasons';
 
 export interface WorkerDeps {
   readonly claims: ClaimResolver;
@@ -59,6 +61,8 @@ export interface MatchOutcome {
   readonly unmatchedSamples: string[];
   /** Profile → the own version of its winning change, for changes that carry one (Segment events). */
   readonly versions: ReadonlyMap<string, string>;
+  readonly unmatchedByReason: UnmatchedByReason;
+  readonly unmatchedSamplesByReason: UnmatchedSamplesByReason;
 }
 
 /** Resolves identifiers to surviving profiles by Braze's matching rules. Creates nothing. */
@@ -74,11 +78,16 @@ export const matchIdentifiers = async (
   );
   const candidates: { identifier: Identifier; op: MembershipOp; version?: string | undefined; profileId: string }[] = [];
   const unmatchedIds: Identifier[] = [];
+  const reasons = unmatchedTally();
   for (const change of changes) {
     const claim = claims.get(identifierKey(change.identifier));
+    if (claim && !(change.identifier.kind === 'device_id' && claim.ownerIdentified)) {
+      candidates.push({ ...change, profileId: claim.profileId });
+      continue;
+    }
+    unmatchedIds.push(change.identifier);
     // A device id stops matching once its profile is identified.
-    if (!claim || (change.identifier.kind === 'device_id' && claim.ownerIdentified)) unmatchedIds.push(change.identifier);
-    else candidates.push({ ...change, profileId: claim.profileId });
+    reasons.add(change.identifier, claim ? 'device_of_identified_profile' : isMalformed(change.identifier) ? 'malformed' : 'unknown_identifier');
   }
   const survivors = await resolveSurvivors(
     deps.profiles,
@@ -87,12 +96,14 @@ export const matchIdentifiers = async (
   );
   const ops = new Map<string, { op: MembershipOp; version?: string | undefined }>();
   let matched = 0;
+  const merged = await mergedWithoutSurvivor(deps.profiles, workspaceId, candidates.map((candidate) => candidate.profileId).filter((id) => !survivors.has(id)));
   for (const candidate of candidates) {
     const profile = survivors.get(candidate.profileId);
     // Checked on the profile too: a device claim whose flag was not yet updated, or whose profile
     // was merged into an identified survivor, must still match nothing.
     if (!profile || (candidate.identifier.kind === 'device_id' && profile.externalId !== undefined)) {
       unmatchedIds.push(candidate.identifier);
+      reasons.add(candidate.identifier, profile ? 'device_of_identified_profile' : merged.has(candidate.profileId) ? 'merged_profile_followed' : 'unknown_identifier');
       continue;
     }
     matched += 1;
@@ -107,6 +118,8 @@ export const matchIdentifiers = async (
     matched,
     unmatched: unmatchedIds.length,
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
+    unmatchedByReason: reasons.counts,
+    unmatchedSamplesByReason: reasons.samples,
   };
 };
 
@@ -172,6 +185,8 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
     matched: match.matched,
     unmatched: match.unmatched,
     unmatchedSamples: match.unmatchedSamples,
+    unmatchedByReason: match.unmatchedByReason,
+    unmatchedSamplesByReason: match.unmatchedSamplesByReason,
     result,
     // The report's updatedAt says when this part finished applying.
     now: isoNow(deps.clock),

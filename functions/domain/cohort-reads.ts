@@ -15,6 +15,7 @@ import { importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
 import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, StoredImportReport } from './ports';
+import { fullUnmatchedByReason } from './unmatched-reasons';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
 export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
@@ -127,6 +128,8 @@ const reportView = (report: StoredImportReport, cohortId: string, importId: stri
     matched: report.matched,
     unmatched: report.unmatched,
     unmatched_samples: report.unmatchedSamples.slice(0, 100),
+    unmatched_by_reason: fullUnmatchedByReason(report.unmatchedByReason),
+    unmatched_samples_by_reason: Object.fromEntries(Object.entries(report.unmatchedSamplesByReason ?? {}).map(([reason, list]) => [reason, (list ?? []).slice(0, 100)])),
     added: report.added,
     removed: report.removed,
     unchanged: report.unchanged,

@@ -173,3 +173,96 @@ export interface DeliveryLeases {
 
 /** Builds the AB Tasty clients for one Public API client (token cache shared per client id in a warm process). */
 export type AbTastyConnector = (client: { readonly clientId: string; readonly clientSecret: string }) => { readonly tokens: TokenProvider; readonly sender: UdcSender };
+// ── Directory bootstrap from Braze's user exports (issue 14; docs/braze-export.md) ─────────────
+
+/** A brand-new profile with its identifiers, as a bulk load writes it (no conditions: the caller checked). */
+export interface NewProfileInput {
+  readonly brazeId: string;
+  readonly externalId?: string;
+  readonly aliases: Record<string, string>;
+  readonly deviceIds: readonly string[];
+}
+
+/** What applying a user file needs from the directory beyond the identity rules' `DirectoryPort`. */
+export interface BulkProfileWriter {
+  /** Writes new profiles and their claims in batches (first setup of CSV / JSONL files). */
+  putNewProfiles(workspaceId: string, records: readonly NewProfileInput[], now: string): Promise<void>;
+}
+
+/** One stored import of a user file (CLI, S3 object or download), as `GET /v1/directory/imports` lists it. */
+export interface DirectoryImportReport {
+  readonly workspaceId: string;
+  /** Stable per file: a redelivered or re-run file overwrites its own report. */
+  readonly importId: string;
+  readonly file: string;
+  readonly source: 'cli' | 's3' | 'url';
+  readonly format: string;
+  readonly segmentId?: string;
+  /** The version of every fact in the file: the export's start (or request) time, ISO-8601. */
+  readonly exportStartedAt: string;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly status: 'running' | 'applied' | 'failed';
+  readonly counts: Readonly<Record<string, number>>;
+  readonly conflictSamples: readonly { line: number; identifier: string; reason: string }[];
+  readonly rejectSamples: readonly { line: number; reason: string }[];
+  readonly failureReason?: string;
+}
+
+/** Where directory import reports are kept: newest export first. `put` overwrites by (workspace, export time, importId). */
+export interface DirectoryImportReports {
+  put(report: DirectoryImportReport): Promise<void>;
+  list(workspaceId: string, limit: number, startKey?: Record<string, unknown>): Promise<Page<DirectoryImportReport>>;
+}
+
+/** A workspace's scheduled Braze export, as the registry lists it (no secret: that stays in the workspace record). */
+export interface BrazeExportEntry {
+  readonly workspaceId: string;
+  readonly segmentId: string;
+  readonly everyMs: number;
+  readonly lastRequestedAt?: number;
+  readonly lastOutcome?: string;
+}
+
+/**
+ * Which workspaces export which Braze segment: one small item per configured workspace, so the
+ * scheduled requester lists them with one Query and the import worker finds a file's workspace by
+ * its segment id, neither scanning the workspaces.
+ */
+export interface BrazeExportRegistry {
+  put(entry: Pick<BrazeExportEntry, 'workspaceId' | 'segmentId' | 'everyMs'>): Promise<void>;
+  list(): Promise<BrazeExportEntry[]>;
+  /** Takes this period's run (conditional: not requested since `dueBefore`); false when another run took it. */
+  claimRun(workspaceId: string, dueBefore: number, now: number): Promise<boolean>;
+  /** Records what the run did; `lastRequestedAt` is the run's time, or the previous one to give a failed period back. */
+  recordOutcome(workspaceId: string, outcome: string, lastRequestedAt: number | undefined): Promise<void>;
+}
+
+/** Bytes of one object in the import bucket (S3 in AWS, a watched folder locally). */
+export interface ExportObjectSource {
+  open(bucket: string, key: string): Promise<AsyncIterable<Buffer | Uint8Array>>;
+  /** Tags the object as applied, so the bucket's lifecycle deletes it after its retention. */
+  markApplied(bucket: string, key: string): Promise<void>;
+}
+
+/** A Braze download URL: its body once the export is ready, or the HTTP status that says it is not yet. */
+export type DownloadOutcome = { readonly ready: true; readonly body: AsyncIterable<Buffer | Uint8Array> } | { readonly ready: false; readonly status: number };
+
+export interface ExportDownloader {
+  get(url: string): Promise<DownloadOutcome>;
+}
+
+/** Braze's answer to `POST /users/export/segment`. */
+export type SegmentExportAnswer =
+  | { readonly ok: true; readonly objectPrefix?: string; readonly url?: string }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** Braze's REST API, as far as the hub calls it. */
+export interface BrazeRestApi {
+  exportSegment(restUrl: string, apiKey: string, body: { segment_id: string; fields_to_export: string[] }): Promise<SegmentExportAnswer>;
+}
+
+/** A work queue that takes one message to deliver later (SQS `DelaySeconds`, at most 900). */
+export interface DelayedQueue {
+  sendLater(body: string, delaySeconds: number): Promise<void>;
+}

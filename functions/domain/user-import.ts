@@ -77,7 +77,8 @@ export const csvHeader = (line: string): string[] => {
   return columns;
 };
 
-const text = (value: unknown, name: string): string | undefined => {
+/** A trimmed identifier value, or undefined when absent or blank; throws when it is not a string or too long. */
+export const text = (value: unknown, name: string): string | undefined => {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new Error(`${name} must be a string`);
   const trimmed = value.trim();
@@ -86,7 +87,8 @@ const text = (value: unknown, name: string): string | undefined => {
   return trimmed;
 };
 
-const aliasPair = (label: unknown, name: unknown): { label: string; name: string } | undefined => {
+/** An alias from a label and a name (both or neither); throws for half an alias or an unstorable label. */
+export const aliasPair = (label: unknown, name: unknown): { label: string; name: string } | undefined => {
   const l = text(label, 'alias_label');
   const n = text(name, 'alias_name');
   if ((l === undefined) !== (n === undefined)) throw new Error('alias_label and alias_name go together');
@@ -168,8 +170,8 @@ export const importBrazeId = (workspaceId: string, row: ImportRow): string => {
   return aliasOnlyBrazeId(workspaceId, alias.label, alias.name);
 };
 
-/** Every identifier a record claims. */
-export const recordIdentifiers = (record: ImportRecord): Identifier[] => [
+/** Every identifier a record (or a profile: same fields) claims. */
+export const recordIdentifiers = (record: Pick<ImportRecord, 'externalId' | 'aliases' | 'deviceIds'>): Identifier[] => [
   ...(record.externalId !== undefined ? [{ kind: 'external_id' as const, value: record.externalId }] : []),
   ...Object.entries(record.aliases).map(([label, name]) => ({ kind: 'alias' as const, label, name })),
   ...record.deviceIds.map((value) => ({ kind: 'device_id' as const, value })),

@@ -1,9 +1,10 @@
 /**
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
- * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users and /v1/destinations/abtasty/deliveries. Read-only; routes in http/read-api.ts,
- * logic in domain/cohort-reads.ts.
+ * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users, /v1/destinations/abtasty/deliveries and
+ * /v1/directory/imports. Read-only; routes in http/read-api.ts, logic in domain/cohort-reads.ts,
+ * domain/abtasty-deliveries.ts and domain/directory-import-reports.ts.
  */
-import { deliveryReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { deliveryReports, directoryImportReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { systemClock } from '../domain/ports';
 import { signedCursors } from '../shared/cursor';
@@ -21,4 +22,8 @@ const readDeps = (): ReadDeps =>
     deliveries: deliveryReports(),
   });
 
-export const handler = httpRouter('readApi', readApiRoutes(readDeps, workspaceStore), { clock: systemClock });
+export const handler = httpRouter(
+  'readApi',
+  readApiRoutes(readDeps, workspaceStore, () => ({ directoryImports: directoryImportReports(), cursors: signedCursors })),
+  { clock: systemClock },
+);

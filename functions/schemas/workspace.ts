@@ -51,6 +51,24 @@ export const abTastyDestinationSchema = z.object({
 
 export type AbTastyDestinationRecord = z.infer<typeof abTastyDestinationSchema>;
 
+/**
+ * Where the hub asks Braze for the workspace's user export (issue 14, docs/braze-export.md): the
+ * REST endpoint, a REST API key with `users.export.segment` (an outbound secret, encrypted like the
+ * AB Tasty client secret), the segment to export, and how often.
+ */
+export const brazeExportSettingsSchema = z.object({
+  /** Braze REST endpoint, e.g. `https://rest.iad-01.braze.com`. */
+  restUrl: z.string(),
+  /** The REST API key, encrypted with the workspace's secret context (purpose `brazeApiKey`). */
+  apiKeyCiphertext: z.string(),
+  segmentId: z.string(),
+  /** Period of the scheduled export request, ms. */
+  everyMs: z.number(),
+  enabled: z.boolean(),
+});
+
+export type BrazeExportSettings = z.infer<typeof brazeExportSettingsSchema>;
+
 const workspaceRecordObject = z.object({
   workspaceId: z.string(),
   name: z.string(),
@@ -73,6 +91,8 @@ const workspaceRecordObject = z.object({
   heapIdTokenPinned: z.optional(z.string()),
   /** Where Heap segments are pushed in AB Tasty, if configured. */
   abTasty: z.optional(abTastyDestinationSchema),
+  /** Where and how often Braze's user export is requested, if configured. */
+  brazeExport: z.optional(brazeExportSettingsSchema),
 });
 
 /** Fields in which records written before `credentialCiphertexts` kept an encrypted credential. */

@@ -75,3 +75,18 @@ export const abTastyEndpointOverrides = (): Record<'ABTASTY_TOKEN_URL' | 'ABTAST
   ABTASTY_TOKEN_URL: process.env.ABTASTY_TOKEN_URL,
   ABTASTY_UDC_URL: process.env.ABTASTY_UDC_URL,
 });
+
+/**
+ * Braze export overrides (docs/braze-export.md): `BRAZE_REST_URL` replaces every workspace's Braze
+ * REST endpoint (the local stack and tests point it at a fake); `HUB_LOCAL_S3_DIR` is the local
+ * stack's watched folder standing in for the import bucket; `BRAZE_DOWNLOAD_DELAY_SECONDS` how long
+ * a download job waits before each try (a local fake's URL is ready at once). All unset in AWS.
+ */
+export const brazeExportOverrides = (): { restUrl?: string; localS3Dir?: string; downloadDelaySeconds?: number } => {
+  const delay = Number(process.env.BRAZE_DOWNLOAD_DELAY_SECONDS);
+  return {
+    ...(process.env.BRAZE_REST_URL ? { restUrl: process.env.BRAZE_REST_URL.replace(/\/+$/, '') } : {}),
+    ...(process.env.HUB_LOCAL_S3_DIR ? { localS3Dir: process.env.HUB_LOCAL_S3_DIR } : {}),
+    ...(process.env.BRAZE_DOWNLOAD_DELAY_SECONDS && Number.isInteger(delay) && delay >= 0 ? { downloadDelaySeconds: delay } : {}),
+  };
+};

@@ -36,6 +36,10 @@ export const METRICS = {
   segmentAudienceChangesQueued: 'SegmentAudienceChangesQueued',
   /** Segment ingest: events accepted and ignored (not audience membership, or no identifier). */
   segmentEventsIgnored: 'SegmentEventsIgnored',
+  /** Braze export worker: users of an export file applied to the directory (created or changed). */
+  directoryImportApplied: 'DirectoryImportApplied',
+  /** Braze export worker: identifiers of an export file another user holds (not applied). */
+  directoryImportConflicts: 'DirectoryImportConflicts',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

@@ -16,6 +16,8 @@ import { startHttpServer, type ExtraRoute } from './http-server';
 import { startPoller, type Poller } from './poller';
 import { startAbTastyRefreshTimer } from './schedule';
 import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
+import { startBrazeExportTimer } from './braze-export-timer';
+import { startS3Folder } from './s3-folder';
 import { LOCAL_AWS_ENV } from './services';
 
 export interface HubOptions {
@@ -35,6 +37,10 @@ export interface HubOptions {
   readonly env?: Record<string, string>;
   /** Period of the AB Tasty refresh sweep (EventBridge Scheduler in AWS); default a day, 0 turns it off. */
   readonly abTastyRefreshMs?: number;
+  /** Braze import bucket as a watched folder (`<s3Dir>/<prefix>-braze-import/…`): S3 events to the brazeExport queue. Off when unset. */
+  readonly s3Dir?: string;
+  /** Period of the Braze export check (EventBridge Scheduler in AWS); default an hour, 0 turns it off. */
+  readonly brazeExportCheckMs?: number;
   /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
   readonly beforeListen?: (resources: { tables: Record<TableKey, string>; dynamo: DynamoDBClient }) => Promise<void>;
 }
@@ -46,6 +52,8 @@ export interface LocalHub {
   readonly queues: Record<QueueKey, ProvisionedQueue>;
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
+  /** The watched folder standing for the Braze import bucket, when `s3Dir` was given. */
+  readonly importBucketDir: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -113,12 +121,15 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
   const tables = await provisionTables(dynamo, prefix);
   const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
-  exportLambdaEnvironment(options, tables, queues);
+  exportLambdaEnvironment({ ...options, env: { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), ...options.env } }, tables, queues);
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
   const pollers = options.pollers !== false ? await startPollers(sqs, queues, options.pollerConcurrency ?? 2) : [];
   const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
+  const importBucket = `${prefix}-braze-import`;
+  const s3Folder = options.s3Dir ? startS3Folder({ root: options.s3Dir, bucket: importBucket, sqs, queueUrl: queues.brazeExport.url }) : undefined;
+  const brazeTimer = options.brazeExportCheckMs === 0 ? undefined : await startBrazeExportTimer(options.brazeExportCheckMs);
 
   return {
     url: server.url,
@@ -127,8 +138,11 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
     queues,
     dynamo,
     sqs,
+    importBucketDir: s3Folder?.dir,
     stop: async () => {
       refresh?.stop();
+      s3Folder?.stop();
+      brazeTimer?.stop();
       await Promise.all(pollers.map((poller) => poller.stop()));
       await server.stop();
     },

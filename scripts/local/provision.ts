@@ -17,6 +17,7 @@ import {
   physicalQueueName,
   QUEUES,
   visibilityTimeoutSeconds,
+  type QueueDefinition,
   type QueueKey,
 } from '../../functions/shared/definitions/queues';
 import { physicalTableName, TABLES, type TableDefinition, type TableKey } from '../../functions/shared/definitions/tables';
@@ -80,6 +81,14 @@ export interface ProvisionedQueue {
 }
 
 /**
+ * The visibility timeout a local queue gets: the override, except that a worker allowed more than a
+ * minute per message (the Braze export worker: a whole file) keeps at least its timeout, so a
+ * message is not delivered again while it is still being processed.
+ */
+const localVisibility = (queue: QueueDefinition, override: number | undefined): number =>
+  override === undefined ? visibilityTimeoutSeconds(queue) : Math.max(override, queue.workerTimeoutSeconds > 60 ? queue.workerTimeoutSeconds : 0);
+
+/**
  * Creates every work queue with its DLQ. `visibilitySeconds` overrides the deployed visibility
  * timeout (6× the worker timeout) so that local redelivery is observable in seconds.
  */
@@ -103,7 +112,7 @@ export const provisionQueues = async (
       new CreateQueueCommand({
         QueueName: physicalQueueName(prefix, key),
         Attributes: {
-          VisibilityTimeout: String(visibilitySeconds ?? visibilityTimeoutSeconds(queue)),
+          VisibilityTimeout: String(localVisibility(queue, visibilitySeconds)),
           MaximumMessageSize: String(MAX_MESSAGE_BYTES),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: queue.maxReceiveCount }),
         },

@@ -16,7 +16,7 @@ const cjk = (bytes: number, tag = '') => `${tag}${'漢'.repeat(Math.floor((bytes
 /** A string that escapes (`#` → `%23`) to exactly `bytes` bytes. */
 const hashes = (bytes: number, tag = '') => `${tag}${'#'.repeat(Math.floor((bytes - tag.length) / 3))}${'b'.repeat((bytes - tag.length) % 3)}`;
 
-const NO_DLQ = { cohortImport: 0, currents: 0, heapSync: 0, abTastyDelivery: 0 };
+const NO_DLQ = { cohortImport: 0, currents: 0, heapSync: 0, abTastyDelivery: 0, brazeExport: 0 };
 
 describe('DynamoDB key byte limits at the edge', () => {
   let hub: TestHub;

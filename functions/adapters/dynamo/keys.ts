@@ -148,3 +148,16 @@ export const partnerKeySeenKey = (workspaceId: string, partner: string, fingerpr
   pk: workspaceKey(workspaceId).pk,
   sk: `${PARTNER_KEY_SK_PREFIX}${partner}#${fingerprint}`,
 });
+
+// ── Braze export registry (workspaces table) and directory import reports (cohorts table) ──────
+
+/** `BRAZEEXPORT` / `WS#<id>`: a workspace that exports a Braze segment (one Query lists them all). */
+export const BRAZE_EXPORT_PK = 'BRAZEEXPORT';
+export const brazeExportEntryKey = (workspaceId: string): ItemKey => ({ pk: BRAZE_EXPORT_PK, sk: `WS#${workspaceId}` });
+
+/** `<ws>#DIRIMPORTS` / `<export start ms, 15 digits>#<importId>`: one directory import's report, newest export last. */
+export const directoryImportsPk = (workspaceId: string): string => `${workspaceId}#DIRIMPORTS`;
+export const directoryImportKey = (workspaceId: string, exportStartedAtMs: number, importId: string): ItemKey => ({
+  pk: directoryImportsPk(workspaceId),
+  sk: `${padMs(exportStartedAtMs)}#${importId}`,
+});

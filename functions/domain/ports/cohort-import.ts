@@ -2,6 +2,7 @@
 import type { ReceivedCounts } from '../../schemas/cohort-import';
 import type { ImportFailureCode } from '../import-failures';
 import type { ApplyResult, SetRef } from '../membership';
+import type { UnmatchedByReason, UnmatchedSamplesByReason } from '../unmatched-reasons';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -30,6 +31,9 @@ export interface ImportCounts {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
+  /** Unmatched identifiers per kind and reason, with samples per reason (unmatched-reasons.ts). */
+  readonly unmatchedByReason?: UnmatchedByReason;
+  readonly unmatchedSamplesByReason?: UnmatchedSamplesByReason;
 }
 
 /** What one applied message part adds to its import report. */

@@ -32,7 +32,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/health.ts',
     description: 'Reports whether the hub can reach its tables and queues',
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
     tables: { workspaces: 'read' },
   },
   cohortIngest: {
@@ -119,6 +119,25 @@ export const FUNCTIONS = {
     tables: { workspaces: 'read', cohorts: 'read', idempotency: 'write', deliveries: 'write' },
     scansTables: ['workspaces'],
     decryptsSecrets: true,
+  },
+  brazeExportWorker: {
+    entry: 'functions/handlers/braze-export-worker.ts',
+    description: "Applies Braze's user export files (import bucket objects and download URLs) to the user directory",
+    consumes: 'brazeExport',
+    // sendsTo: a download that is not ready yet comes back later. Reads the import bucket (lib/service-stack.ts).
+    sendsTo: ['brazeExport'],
+    // cohorts: a merge moves cohort memberships, and the import reports live there.
+    tables: { users: 'write', aliases: 'write', cohorts: 'write', workspaces: 'read', idempotency: 'write' },
+    memoryMb: 1024,
+  },
+  brazeExportRequester: {
+    entry: 'functions/handlers/braze-export-requester.ts',
+    description: 'Asks Braze for the user export of every workspace whose period is up (EventBridge Scheduler)',
+    sendsTo: ['brazeExport'],
+    // write: the registry item records each run.
+    tables: { workspaces: 'write' },
+    decryptsSecrets: true,
+    timeoutSeconds: 120,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -49,6 +49,16 @@ export const QUEUES = {
     batchSize: 1,
     maxConcurrency: 5,
   },
+  brazeExport: {
+    // Braze user export files (S3 notifications of the import bucket, and download jobs): one file
+    // of ~5,000 users per invocation, a quarter hour at most; few receives, as each is long.
+    name: 'braze-export',
+    envVar: 'QUEUE_BRAZE_EXPORT',
+    workerTimeoutSeconds: 900,
+    maxReceiveCount: 3,
+    batchSize: 1,
+    maxConcurrency: 4,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type QueueKey = keyof typeof QUEUES;

@@ -177,6 +177,17 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/users/{brazeId}/events', function: 'eventsApi', auth: 'apiKey', summary: "A user's stored Currents events in a time range", tag: 'read-api', query: ['from', 'to', 'type', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': UNAUTHORIZED, '404': 'Unknown user' } },
   { method: 'GET', path: '/v1/events', function: 'eventsApi', auth: 'apiKey', summary: 'Events of one type in a time range (day-sharded type index)', tag: 'read-api', query: ['type', 'from', 'to', 'limit', 'cursor'], responses: { '200': 'A page of events', '400': 'Bad range or cursor', '401': UNAUTHORIZED } },
   { method: 'GET', path: '/v1/currents/rejects', function: 'eventsApi', auth: 'apiKey', summary: 'Currents events that failed the envelope, with the reason', tag: 'read-api', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': UNAUTHORIZED } },
+  {
+    method: 'GET',
+    path: '/v1/directory/imports',
+    function: 'readApi',
+    auth: 'apiKey',
+    metric: 'directoryImports',
+    summary: 'Directory imports (Braze user exports from the import bucket or a download URL, and admin CLI files), newest export first: file, users, applied, conflicts, rejects',
+    tag: 'read-api',
+    query: ['limit', 'cursor'],
+    responses: { '200': 'A page of import reports', '400': 'Bad limit or cursor', '401': UNAUTHORIZED },
+  },
   { method: 'GET', path: '/v1/heap/rejects', function: 'eventsApi', auth: 'apiKey', summary: 'Heap deliveries whose signature verified but whose body the hub could not use, with the reason', tag: 'read-api', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': UNAUTHORIZED } },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -144,6 +144,7 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /v1/events': () => ({ query: { type: 'users.behaviors.CustomEvent', from: String(Math.floor(Date.now() / 1000) - 86_400) } }),
   'GET /v1/currents/rejects': () => ({}),
   'GET /v1/heap/rejects': () => ({}),
+  'GET /v1/directory/imports': () => ({}),
 };
 
 /** The credential a bearer route presents, as a header. */
