@@ -78,7 +78,7 @@ describe('Braze export functions', () => {
 
   it('invokes the requester from an EventBridge Scheduler schedule, hourly', () => {
     service.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'hub-prod-braze-export', ScheduleExpression: 'rate(1 hour)', Target: Match.objectLike({ Arn: Match.anyValue() }) });
-    const [schedule] = Object.values(service.findResources('AWS::Scheduler::Schedule'));
+    const [schedule] = Object.values(service.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'hub-prod-braze-export' } }));
     expect(text(schedule?.Properties.Target.Arn)).toContain('brazeExportRequesterFn');
   });
 });

@@ -187,7 +187,7 @@ describe('service stack', () => {
   });
 
   it('schedules the AB Tasty refresh sweep into the delivery queue, daily, with the shape the worker parses', () => {
-    const [schedule, ...others] = Object.values(service.findResources('AWS::Scheduler::Schedule'));
+    const [schedule, ...others] = Object.values(service.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'hub-prod-abtasty-refresh' } }));
     const input = (schedule?.Properties.Target.Input as string).replaceAll('<aws.scheduler.scheduled-time>', '2026-11-25T04:00:00Z');
 
     expect(others).toEqual([]);
