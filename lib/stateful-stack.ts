@@ -6,13 +6,14 @@
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
 import { TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
+import { accessLogBucket } from './constructs/access-log-bucket';
 import type { StageConfig } from './stage-config';
 import { BrazeImport } from './constructs/braze-import';
 
@@ -102,15 +103,7 @@ export class StatefulStack extends Stack {
 
   /** The analyst export bucket (private, SSL only, expiring), with its access-log bucket. */
   private createExportBucket(config: StageConfig, removalPolicy: RemovalPolicy): Bucket {
-    const accessLogs = new Bucket(this, 'ExportAccessLogs', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy,
-    });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the export bucket access logs; logging it again would recurse.' });
+    const accessLogs = accessLogBucket(this, 'ExportAccessLogs', removalPolicy, 'export bucket');
     return new Bucket(this, 'ExportBucket', {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,

@@ -17,6 +17,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IMPORT_APPLIED_TAG, SEGMENT_EXPORT_PREFIX } from '../../functions/shared/definitions/buckets';
 import type { StageConfig } from '../stage-config';
+import { accessLogBucket } from './access-log-bucket';
 
 export interface BrazeImportProps {
   readonly config: StageConfig;
@@ -68,15 +69,7 @@ export class BrazeImport extends Construct {
   }
 
   private createBucket(config: StageConfig, removalPolicy: RemovalPolicy): Bucket {
-    const accessLogs = new Bucket(this, 'AccessLogs', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy,
-    });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the import bucket access logs; logging it again would recurse.' });
+    const accessLogs = accessLogBucket(this, 'AccessLogs', removalPolicy, 'import bucket');
     return new Bucket(this, 'Bucket', {
       bucketName: importBucketName(config.prefix),
       encryption: BucketEncryption.S3_MANAGED,
