@@ -8,7 +8,7 @@
  */
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { parseVisitorId, type SegmentReads } from './abtasty';
-import { segmentToken } from './abtasty-udc-file';
+import { udcSegmentToken } from './abtasty-udc-file';
 import { notFound, ok, type Outcome } from './outcomes';
 
 /** Without a `value` on the destination, every context key says "true" (a string: UDC values are strings). */
@@ -32,5 +32,5 @@ export const visitorContext = async (
   const delivered = destination.segments === 'all' ? undefined : new Set(destination.segments);
   const value = destination.value ?? DEFAULT_CONTEXT_VALUE;
   const ids = sets.map((set) => set.setId).filter((id) => delivered === undefined || delivered.has(id)).sort();
-  return ok(Object.fromEntries(ids.map((id) => [`${destination.partner}::${segmentToken(id)}`, value])));
+  return ok(Object.fromEntries(ids.map((id) => [`${destination.partner}::${udcSegmentToken(id)}`, value])));
 };

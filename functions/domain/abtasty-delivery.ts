@@ -9,7 +9,7 @@ import type { Clock, MemberSource, TokenProvider, UdcSender } from './ports';
 
 export type { MemberSource, TokenProvider, TokenResult, UdcSender, UdcUpload } from './ports';
 import { DEFAULT_RETRY_POLICY, nextRetry, statusOf, verdictOf, type HttpOutcome, type RetryPolicy, type Verdict } from './abtasty-retry';
-import { emptyCount, isUdcValue, segmentToken, udcCsvChunks, UDC_CONTENT_TYPE, type BodyCount, type UdcRow } from './abtasty-udc-file';
+import { emptyCount, isUdcValue, udcSegmentToken, udcCsvChunks, UDC_CONTENT_TYPE, type BodyCount, type UdcRow } from './abtasty-udc-file';
 
 /** A workspace's AB Tasty destination (the client credentials live with the token provider). */
 export interface AbTastyDestination {
@@ -73,7 +73,7 @@ export const planDelivery = (destination: AbTastyDestination, candidates: readon
     const candidate = byId.get(id);
     if (!candidate) skipped.push({ id, reason: 'unknown' });
     else if (candidate.memberCount <= 0) skipped.push({ id, reason: 'empty' });
-    else segments.push({ id, name: candidate.name, token: segmentToken(id) });
+    else segments.push({ id, name: candidate.name, token: udcSegmentToken(id) });
   }
   const base = { account: destination.account, partner: destination.partner, segments, skipped };
   return destination.value === undefined ? base : { ...base, value: destination.value };

@@ -54,7 +54,7 @@ export const SEGMENT_TOKEN = /^heapx?_[A-Za-z0-9_]{1,58}$/;
  * The two prefixes never meet, so two segments never share a token. A token is a valid UDC value
  * too (letters, digits, `_`) and holds no `:`, which Flagship uses as its key separator.
  */
-export const segmentToken = (segmentId: string): string =>
+export const udcSegmentToken = (segmentId: string): string =>
   PLAIN_SEGMENT_ID.test(segmentId) ? `heap_${segmentId}` : `heapx_${createHash('sha256').update(segmentId, 'utf8').digest('hex').slice(0, 32)}`;
 
 /** One line of the file: a visitor in a segment, with an optional value. */

@@ -10,7 +10,7 @@ import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes'
 import type { Clock, CursorCodec, SegmentMeta, SegmentReads } from './ports';
 import { MAX_VISITOR_ID_LENGTH, normaliseVisitorId } from './visitor-ids';
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
-import { normaliseUdcValue, segmentToken } from './abtasty-udc-file';
+import { normaliseUdcValue, udcSegmentToken } from './abtasty-udc-file';
 
 /** The ports live in ports/sets.ts; re-exported because abtasty-delivery.ts imports them from here. */
 export type { SegmentMeta, SegmentReads } from './ports';
@@ -213,7 +213,7 @@ export const segmentUdcCsv = async (
   const { set, meta } = found.value;
   const segment = summary(meta);
   // A name with no usable character is written as its segment token (always a valid value).
-  const value = pullCsvValue(options.value ?? segment.name) ?? segmentToken(segment.id);
+  const value = pullCsvValue(options.value ?? segment.name) ?? udcSegmentToken(segment.id);
   const maxBytes = options.maxBytes ?? UDC_MAX_BYTES;
   const pageLimit = Math.max(1, Math.min(options.pageSize ?? 1000, Math.floor((options.pageMaxBytes ?? UDC_PAGE_MAX_BYTES) / maxRowBytes(value))));
   const lines: string[] = options.startKey ? [] : ['visitor_id,value'];

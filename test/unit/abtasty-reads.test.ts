@@ -1,7 +1,7 @@
 import { listDeliveries } from '../../functions/domain/abtasty-deliveries';
 import { NO_DESTINATION, visitorContext } from '../../functions/domain/abtasty-context';
 import type { SegmentReads } from '../../functions/domain/abtasty';
-import { segmentToken } from '../../functions/domain/abtasty-udc-file';
+import { udcSegmentToken } from '../../functions/domain/abtasty-udc-file';
 import { signedCursors } from '../../functions/shared/cursor';
 import type { AbTastyDestinationRecord } from '../../functions/schemas/workspace';
 import { memoryDeliveryReports } from './fakes/delivery-reports';
@@ -38,9 +38,9 @@ describe('visitor context for Flagship', () => {
 
     expect(context).toEqual({
       ok: true,
-      value: { 'heapsync::heap_17': 'true', 'heapsync::heap_4242': 'true', [`heapsync::${segmentToken('a-b')}`]: 'true' },
+      value: { 'heapsync::heap_17': 'true', 'heapsync::heap_4242': 'true', [`heapsync::${udcSegmentToken('a-b')}`]: 'true' },
     });
-    expect(segmentToken('a-b')).toMatch(/^heapx_[0-9a-f]{32}$/);
+    expect(udcSegmentToken('a-b')).toMatch(/^heapx_[0-9a-f]{32}$/);
     expect(calls).toEqual(['visitor-1']);
   });
 

@@ -6,7 +6,7 @@ import {
   MAX_VALUE_LENGTH,
   normaliseUdcValue,
   SEGMENT_TOKEN,
-  segmentToken,
+  udcSegmentToken,
   UDC_CSV_HEADER,
   UDC_VISITOR_ID,
   udcCsvChunks,
@@ -62,27 +62,27 @@ describe('UDC value charset', () => {
 
 describe('segment tokens', () => {
   it('names integer Heap segments readably', () => {
-    expect(segmentToken('4242')).toBe('heap_4242');
-    expect(segmentToken('seg_A1')).toBe('heap_seg_A1');
+    expect(udcSegmentToken('4242')).toBe('heap_4242');
+    expect(udcSegmentToken('seg_A1')).toBe('heap_seg_A1');
   });
 
   it('hashes ids with characters outside the token charset into a distinct prefix', () => {
-    const token = segmentToken('a:b.c-d');
+    const token = udcSegmentToken('a:b.c-d');
     expect(token).toMatch(/^heapx_[0-9a-f]{32}$/);
-    expect(segmentToken('a:b.c-d')).toBe(token);
-    expect(segmentToken('a:b.c-e')).not.toBe(token);
-    expect(segmentToken('x'.repeat(59))).toMatch(/^heapx_/);
-    expect(segmentToken('x'.repeat(58))).toBe(`heap_${'x'.repeat(58)}`);
+    expect(udcSegmentToken('a:b.c-d')).toBe(token);
+    expect(udcSegmentToken('a:b.c-e')).not.toBe(token);
+    expect(udcSegmentToken('x'.repeat(59))).toMatch(/^heapx_/);
+    expect(udcSegmentToken('x'.repeat(58))).toBe(`heap_${'x'.repeat(58)}`);
   });
 
   it('every token is a valid UDC value without ":" (the Flagship key separator), and distinct ids never share one', () => {
     fc.assert(
       fc.property(fc.stringMatching(SEGMENT_ID_PATTERN), fc.stringMatching(SEGMENT_ID_PATTERN), (a, b) => {
-        const token = segmentToken(a);
+        const token = udcSegmentToken(a);
         expect(token).toMatch(SEGMENT_TOKEN);
         expect(isUdcValue(token)).toBe(true);
         expect(token).not.toContain(':');
-        if (a !== b) expect(segmentToken(b)).not.toBe(token);
+        if (a !== b) expect(udcSegmentToken(b)).not.toBe(token);
       }),
     );
   });

@@ -10,12 +10,12 @@ import { ingestCurrents, type CurrentsIngestOutcome } from '../../domain/current
 import type { QueuePublisher, WorkspaceStore } from '../../domain/ports';
 import type { WorkspaceRecord } from '../../schemas/workspace';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
-import { json, refusal, type HttpResponse } from '../../shared/http';
+import { json, type HttpResponse } from '../../shared/http';
 import { METRICS } from '../../shared/metric-names';
 import { logger, metrics } from '../../shared/powertools';
 import type { RouteHandlers } from '../../shared/router';
-import { UNAUTHORIZED, bearerAuth } from './auth';
-import { messageTooLarge, queueUnavailable, refused } from './responses';
+import { bearerAuth } from './auth';
+import { ingestRefusal } from './responses';
 
 /** A queued batch: counted, its rejects logged (never their content), answered 200. */
 const queued = (workspaceId: string, outcome: Extract<CurrentsIngestOutcome, { kind: 'queued' }>): HttpResponse => {
@@ -28,20 +28,8 @@ const queued = (workspaceId: string, outcome: Extract<CurrentsIngestOutcome, { k
 };
 
 const currentsResponse = (workspaceId: string, outcome: CurrentsIngestOutcome): HttpResponse => {
-  switch (outcome.kind) {
-    case 'wrong-workspace':
-      return refusal(401, UNAUTHORIZED);
-    case 'invalid':
-      return refused(outcome.refusal);
-    case 'credential-check':
-      return json(200, { message: 'success', events: 0 });
-    case 'too-large':
-      return messageTooLarge();
-    case 'unavailable':
-      return queueUnavailable(outcome.publish);
-    case 'queued':
-      return queued(workspaceId, outcome);
-  }
+  if (outcome.kind === 'credential-check') return json(200, { message: 'success', events: 0 });
+  return outcome.kind === 'queued' ? queued(workspaceId, outcome) : ingestRefusal(outcome);
 };
 
 export const currentsRoutes = (publisher: () => QueuePublisher, workspaces: () => WorkspaceStore): RouteHandlers<WorkspaceRecord, RouteKeyOf<'currentsIngest'>> => ({

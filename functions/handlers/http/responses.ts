@@ -12,6 +12,7 @@ import { PayloadTooLargeError, QueueUnavailableError } from '../../shared/errors
 import { json, refusal, refusalOf, type HttpRequest, type HttpResponse } from '../../shared/http';
 import type { RouteFn } from '../../shared/router';
 import type { WorkspaceRecord } from '../../schemas/workspace';
+import { UNAUTHORIZED } from './auth';
 
 /** A read API refusal. */
 export const refused = (outcome: Refusal): HttpResponse =>
@@ -31,6 +32,30 @@ export const queueUnavailable = (outcome: Extract<PublishOutcome, { ok: false }>
 export const messageTooLarge = (headers: Readonly<Record<string, string>> = {}): HttpResponse => {
   const response = refusalOf(new PayloadTooLargeError(MAX_MESSAGE_BYTES));
   return { ...response, headers: { ...headers, ...response.headers } };
+};
+
+/** The refusals every bearer-authenticated ingest route shares (Currents, Segment audiences). */
+export type IngestRefusal =
+  | { readonly kind: 'wrong-workspace' }
+  | { readonly kind: 'invalid'; readonly refusal: Refusal }
+  | { readonly kind: 'too-large' }
+  | { readonly kind: 'unavailable'; readonly publish: Extract<PublishOutcome, { ok: false }> };
+
+/**
+ * An ingest refusal as HTTP: 401 for a path or `?workspace=` naming another workspace (the same
+ * answer as a wrong token, so it tells nothing), 400 with the reason, 413, or 503 + Retry-After.
+ */
+export const ingestRefusal = (outcome: IngestRefusal): HttpResponse => {
+  switch (outcome.kind) {
+    case 'wrong-workspace':
+      return refusal(401, UNAUTHORIZED);
+    case 'invalid':
+      return refused(outcome.refusal);
+    case 'too-large':
+      return messageTooLarge();
+    case 'unavailable':
+      return queueUnavailable(outcome.publish);
+  }
 };
 
 /** The page size of `?limit=` (default 100, at most 1,000), or the 400 to answer. */

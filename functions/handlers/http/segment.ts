@@ -12,12 +12,12 @@ import type { QueuePublisher, WorkspaceStore } from '../../domain/ports';
 import { acceptSegmentAudiences, type SegmentAccepted, type SegmentOutcome } from '../../domain/segment-ingest';
 import type { WorkspaceRecord } from '../../schemas/workspace';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
-import { json, refusal, type HttpResponse } from '../../shared/http';
+import { json, type HttpResponse } from '../../shared/http';
 import { METRICS } from '../../shared/metric-names';
 import { logger, metrics } from '../../shared/powertools';
 import type { RouteHandlers } from '../../shared/router';
-import { UNAUTHORIZED, bearerAuth } from './auth';
-import { messageTooLarge, queueUnavailable, refused } from './responses';
+import { bearerAuth } from './auth';
+import { ingestRefusal } from './responses';
 
 /** A queued request: counted, logged (never its content), answered with what became of it. */
 const accepted = (workspaceId: string, outcome: SegmentAccepted): HttpResponse => {
@@ -34,20 +34,8 @@ const accepted = (workspaceId: string, outcome: SegmentAccepted): HttpResponse =
   });
 };
 
-export const segmentResponse = (workspaceId: string, outcome: SegmentOutcome): HttpResponse => {
-  switch (outcome.kind) {
-    case 'wrong-workspace':
-      return refusal(401, UNAUTHORIZED);
-    case 'invalid':
-      return refused(outcome.refusal);
-    case 'too-large':
-      return messageTooLarge();
-    case 'unavailable':
-      return queueUnavailable(outcome.publish);
-    case 'accepted':
-      return accepted(workspaceId, outcome);
-  }
-};
+export const segmentResponse = (workspaceId: string, outcome: SegmentOutcome): HttpResponse =>
+  outcome.kind === 'accepted' ? accepted(workspaceId, outcome) : ingestRefusal(outcome);
 
 export const segmentRoutes = (publisher: () => QueuePublisher, workspaces: () => WorkspaceStore): RouteHandlers<WorkspaceRecord, RouteKeyOf<'segmentIngest'>> => ({
   authenticate: { bearer: bearerAuth(workspaces) },
