@@ -3,7 +3,7 @@
  * throttles, API 5xx, DynamoDB throttles, AB Tasty refusing a push) wired to an SNS topic, and one
  * CloudWatch dashboard.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -20,6 +20,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { QueueKey } from '../../functions/shared/definitions/queues';
@@ -63,14 +64,26 @@ export class Operations extends Construct {
     this.dashboard(props, dynamoThrottles);
   }
 
-  /** The stage's alarm topic if it names one, else a new encrypted topic (with an email subscription if configured). */
+  /**
+   * The stage's alarm topic if it names one (its key policy is then the owner's business), else a new
+   * topic encrypted with a key CloudWatch may use: without that grant CloudWatch cannot publish to an
+   * encrypted topic and every alarm stays silent.
+   */
   private alarmTopic(config: StageConfig): ITopic {
     if (config.alarmTopicArn) return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
-    const topic = new Topic(this, 'AlarmTopic', {
-      displayName: `Audience hub ${config.stage} alarms`,
-      enforceSSL: true,
-      masterKey: new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' }),
-    });
+    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        // Only CloudWatch acting for this account's alarms (confused-deputy guard).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const topic = new Topic(this, 'AlarmTopic', { displayName: `Audience hub ${config.stage} alarms`, enforceSSL: true, masterKey: key });
     if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
     return topic;
   }
