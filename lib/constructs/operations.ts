@@ -34,6 +34,8 @@ export interface OperationsProps {
   readonly functions: Record<string, NodejsFunction>;
   readonly queues: Record<QueueKey, HubQueues>;
   readonly tables: Record<string, ITableV2>;
+  /** The flood guard's web ACL: any request it refuses raises an alarm (an attack, or a partner above its documented peak). */
+  readonly webAclName?: string;
 }
 
 /** Oldest-message age beyond which a worker is considered stuck (seconds). */
@@ -60,6 +62,7 @@ export class Operations extends Construct {
     this.resourceAlarms(props);
     const dynamoThrottles = this.dynamoThrottles(props.tables);
     this.alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
+    if (props.webAclName) this.alarm('api-rate-limited', this.wafBlocked(props.webAclName), 0, 'The WAF flood guard refused requests with 429: see docs/operations.md');
     this.alarm('abtasty-delivery-failed', hubMetric(METRICS.abTastyDeliveryFailed, 'refused pushes'), 0, 'AB Tasty refused a push (4xx): its answer is in the delivery report');
     this.dashboard(props, dynamoThrottles);
   }
@@ -116,6 +119,18 @@ export class Operations extends Construct {
       this.alarm(`${key}-throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda throttles`);
     }
     this.alarm('api-5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 0, 'API Gateway 5xx answers');
+  }
+
+  /** Requests the web ACL blocked (every rule), per minute. */
+  private wafBlocked(webAclName: string): Metric {
+    return new Metric({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensionsMap: { WebACL: webAclName, Region: Stack.of(this).region, Rule: 'ALL' },
+      period: PERIOD,
+      statistic: 'Sum',
+      label: 'requests refused by the flood guard',
+    });
   }
 
   /** Throttled requests summed over every hub table. */
