@@ -21,6 +21,7 @@ import { SEGMENT_EXPORT_PREFIX } from '../functions/shared/definitions/buckets';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
 import { ROUTES, routesOf, type RouteDefinition } from '../functions/shared/definitions/routes';
 import { importBucketArn, nagArn } from './constructs/braze-import';
+import { FloodGuard } from './constructs/flood-guard';
 import { HubFunction } from './constructs/hub-function';
 import { Operations } from './constructs/operations';
 import type { StatefulStack } from './stateful-stack';
@@ -40,6 +41,7 @@ export class ServiceStack extends Stack {
   readonly api: RestApi;
   readonly functions: Record<string, NodejsFunction> = {};
   readonly operations: Operations;
+  readonly floodGuard: FloodGuard;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -77,6 +79,9 @@ export class ServiceStack extends Stack {
       this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
+    // Per-IP rate limits on the stage, answering 429 + Retry-After (docs/operations.md).
+    this.floodGuard = new FloodGuard(this, 'FloodGuard', { config, api: this.api, routes: props.routes ?? ROUTES });
+
     this.scheduleAbTastyRefresh(config, stateful);
     this.wireBrazeExport(config);
 
@@ -86,6 +91,7 @@ export class ServiceStack extends Stack {
       functions: this.functions,
       queues: stateful.queues,
       tables: stateful.tables,
+      webAclName: this.floodGuard.webAclName,
     });
 
     const base = this.api.url;
@@ -166,7 +172,6 @@ export class ServiceStack extends Stack {
   private acknowledgeFindings() {
     Validations.of(this.api).acknowledge(
       { id: 'AwsSolutions-APIG2', reason: "Requests are validated in the Lambda with zod, so errors use each partner's exact wording (Braze, Heap)." },
-      { id: 'AwsSolutions-APIG3', reason: 'WAF is left to the deploying account (it costs per ACL); throttling is set on the stage and per workspace in the functions.' },
       { id: 'AwsSolutions-APIG4', reason: "Partners authenticate the way their protocol does (Braze keys in the body, Currents/AB Tasty bearer tokens, Heap HMAC); the functions verify these against hashed workspace credentials." },
       { id: 'AwsSolutions-COG4', reason: 'No Cognito: partner protocols bring their own credentials (see APIG4).' },
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', reason: 'The AWS-managed role API Gateway needs to write execution logs to CloudWatch.' },

@@ -4,8 +4,21 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { FunctionKey } from '../functions/shared/definitions/functions';
 
 export type StageName = 'dev' | 'prod';
+
+/** Traffic classes of the WAF flood guard (lib/constructs/flood-guard.ts; numbers and reasons in docs/operations.md). */
+export type TrafficClass = 'cohortImport' | 'currents' | 'heapWebhook' | 'segment' | 'readApis' | 'other';
+
+export interface FloodGuardConfig {
+  /** WAF's evaluation window; also the `Retry-After` of a refusal (the window in which the count falls). */
+  readonly windowSeconds: 60 | 120 | 300 | 600;
+  /** Requests one source IP may send to a class's routes per window. */
+  readonly perIp: Readonly<Record<TrafficClass, number>>;
+  /** Requests one source IP may send to the whole API per window (caps one address across classes). */
+  readonly perIpAll: number;
+}
 
 export interface StageConfig {
   readonly stage: StageName;
@@ -16,6 +29,14 @@ export interface StageConfig {
   readonly logRetention: RetentionDays;
   /** API Gateway stage throttling (steady requests/s and burst). */
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** WAF rate-based rules on the API stage, answering 429 + Retry-After. */
+  readonly floodGuard: FloodGuardConfig;
+  /**
+   * Reserved concurrency per function (opt-in; default none). Reserving guarantees the ingest
+   * functions capacity when workers scale, but a new account's concurrency quota can be 10 and
+   * Lambda keeps 10 unreserved: any reservation then makes `cdk deploy` fail. Raise the quota first.
+   */
+  readonly reservedConcurrency?: Partial<Record<FunctionKey, number>>;
   /** Existing SNS topic for alarms; when absent the stack creates one (and subscribes `alarmEmail`). */
   readonly alarmTopicArn?: string;
   readonly alarmEmail?: string;
@@ -50,6 +71,11 @@ export const STAGES: Record<StageName, StageConfig> = {
     retainData: false,
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 100, burstLimit: 200 },
+    floodGuard: {
+      windowSeconds: 300,
+      perIp: { cohortImport: 25_000, currents: 15_000, heapWebhook: 15_000, segment: 15_000, readApis: 15_000, other: 1_500 },
+      perIpAll: 30_000,
+    },
     exportSchedule: 'rate(1 day)',
     abTastyRefreshSchedule: 'rate(1 day)',
     exportRetention: Duration.days(30),
@@ -68,6 +94,14 @@ export const STAGES: Record<StageName, StageConfig> = {
     retainData: true,
     logRetention: RetentionDays.THREE_MONTHS,
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
+    // Per source IP per 5 minutes; reasons in docs/operations.md.
+    floodGuard: {
+      windowSeconds: 300,
+      perIp: { cohortImport: 60_000, currents: 60_000, heapWebhook: 30_000, segment: 60_000, readApis: 60_000, other: 3_000 },
+      perIpAll: 100_000,
+    },
+    // reservedConcurrency (opt-in), e.g. { cohortIngest: 50, currentsIngest: 50, heapWebhook: 20, segmentIngest: 20 },
+    // once the account's Lambda concurrency quota is well above 10.
     exportSchedule: 'cron(0 3 * * ? *)',
     abTastyRefreshSchedule: 'cron(0 4 * * ? *)',
     exportRetention: Duration.days(400),

@@ -12,7 +12,7 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
-import { TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
+import { ANALYST_EXPORT_TABLES, TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
 import { accessLogBucket } from './constructs/access-log-bucket';
 import type { StageConfig } from './stage-config';
 import { BrazeImport } from './constructs/braze-import';
@@ -115,11 +115,11 @@ export class StatefulStack extends Stack {
     });
   }
 
-  /** A daily (by default) ExportTableToPointInTime per table into the export bucket, via EventBridge Scheduler. */
+  /** A daily (by default) ExportTableToPointInTime per analyst table (never workspaces) into the export bucket, via EventBridge Scheduler. */
   private scheduleExports(config: StageConfig) {
     const role = new Role(this, 'ExportSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    for (const [key, table] of Object.entries(this.tables) as [TableKey, TableV2][]) {
-      if (key === 'idempotency') continue; // processing records, not data
+    for (const key of ANALYST_EXPORT_TABLES) {
+      const table = this.tables[key];
       role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:ExportTableToPointInTime'], resources: [table.tableArn] }));
       new CfnSchedule(this, `${key}ExportSchedule`, {
         name: `${config.prefix}-export-${key}`,

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { exportTable } from '../functions/adapters/table-export';
-import { TABLES, type TableKey } from '../functions/shared/definitions/tables';
+import { ANALYST_EXPORT_TABLES, type TableKey } from '../functions/shared/definitions/tables';
 import { progressBar } from './lib/progress';
 import { resolveTarget } from './lib/target';
 
@@ -20,8 +20,10 @@ const main = async () => {
   });
   if (!values.out) throw new Error('usage: npm run export -- --out <dir> [--format dynamodb|jsonl] [--tables users,aliases,...]');
   if (values.format !== 'dynamodb' && values.format !== 'jsonl') throw new Error('--format must be dynamodb or jsonl');
-  const keys = (values.tables ? values.tables.split(',') : Object.keys(TABLES).filter((key) => key !== 'idempotency')) as TableKey[];
-  for (const key of keys) if (!(key in TABLES)) throw new Error(`unknown table ${key}`);
+  const keys = (values.tables ? values.tables.split(',') : [...ANALYST_EXPORT_TABLES]) as TableKey[];
+  // Only analyst tables: never the workspaces table (credentials) nor the idempotency records.
+  const allowed: readonly string[] = ANALYST_EXPORT_TABLES;
+  for (const key of keys) if (!allowed.includes(key)) throw new Error(`${key} is not an analyst table (${ANALYST_EXPORT_TABLES.join(', ')})`);
   const target = resolveTarget(values.stage);
   for (const key of keys) {
     const bar = progressBar(key.padEnd(10));

@@ -13,7 +13,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import type { FunctionDefinition, FunctionKey } from '../../functions/shared/definitions/functions';
+import type { Access, FunctionDefinition, FunctionKey, ScopedWrite } from '../../functions/shared/definitions/functions';
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
@@ -59,12 +59,28 @@ export class HubFunction extends Construct {
     this.fn = this.bundledFunction(props);
     this.grantTables(props);
     this.grantQueues(props);
-    if (props.definition.decryptsSecrets) {
-      // Only decrypt, and only with this key; the admin CLI (not a function) encrypts.
-      this.fn.addEnvironment('SECRET_KMS_KEY_ID', props.secretsKey.keyArn);
-      props.secretsKey.grantDecrypt(this.fn);
-    }
+    if (props.definition.decryptsSecrets?.length) this.grantDecrypt(props.secretsKey, props.definition.decryptsSecrets);
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
+  }
+
+  /**
+   * Decrypt only, only with this key, and only ciphertexts whose encryption context is a workspace's
+   * secret of one of `purposes` (`{ workspaceId, purpose }`, adapters/secret-box.ts); the admin CLI
+   * (not a function) encrypts.
+   */
+  private grantDecrypt(key: IKey, purposes: readonly string[]): void {
+    this.fn.addEnvironment('SECRET_KMS_KEY_ID', key.keyArn);
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:EncryptionContext:purpose': [...purposes] },
+          Null: { 'kms:EncryptionContext:workspaceId': 'false' },
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['workspaceId', 'purpose'] },
+        },
+      }),
+    );
   }
 
   /** The function itself: its log group, the esbuild bundle, runtime, memory, timeout and base environment. */
@@ -97,29 +113,44 @@ export class HubFunction extends Construct {
         externalModules: ['@aws-sdk/*', '@smithy/*'],
       },
       environment: baseEnvironment(config, environment),
+      // Opt-in per stage (stage-config.ts): reserving fails the deploy in an account whose quota is small.
+      reservedConcurrentExecutions: config.reservedConcurrency?.[key],
     });
   }
 
   /**
    * Each table the definition lists: its name in the environment, and explicit actions on the table
    * and each of its named indexes — no `index/*` wildcard, and Scan only on the tables listed in `scansTables`.
+   * A scoped write gets its actions on the table alone, conditioned on the item's partition key.
    */
   private grantTables({ definition, tables }: HubFunctionProps): void {
-    for (const [table, access] of Object.entries(definition.tables) as [TableKey, 'read' | 'write'][]) {
+    for (const [table, access] of Object.entries(definition.tables) as [TableKey, Access][]) {
       const resource = tables[table];
       this.fn.addEnvironment(TABLES[table].envVar, resource.tableName);
       const indexes: readonly { indexName: string }[] = TABLES[table].gsis;
-      this.fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : [...READ_ACTIONS],
-          resources: [resource.tableArn, ...indexes.map((index) => `${resource.tableArn}/index/${index.indexName}`)],
-        }),
-      );
+      const everything = [resource.tableArn, ...indexes.map((index) => `${resource.tableArn}/index/${index.indexName}`)];
+      if (typeof access !== 'string') {
+        this.grantScopedWrite(resource.tableArn, access);
+        if (access.reads) this.fn.addToRolePolicy(new PolicyStatement({ actions: [...READ_ACTIONS], resources: everything }));
+        continue;
+      }
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : [...READ_ACTIONS], resources: everything }));
     }
     // Scan only where a definition asks for it, on the table alone (the AB Tasty refresh lists every workspace).
     for (const table of definition.scansTables ?? []) {
       this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [tables[table].tableArn] }));
     }
+  }
+
+  /** Only these actions, only on items whose partition key matches one of the patterns. */
+  private grantScopedWrite(tableArn: string, scope: ScopedWrite): void {
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: scope.actions.map((action) => `dynamodb:${action}`),
+        resources: [tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...scope.leadingKeys] } },
+      }),
+    );
   }
 
   /** Queues it sends to (send only) and queues it inspects (GetQueueAttributes only, for health). */

@@ -3,7 +3,7 @@
  * throttles, API 5xx, DynamoDB throttles, AB Tasty refusing a push) wired to an SNS topic, and one
  * CloudWatch dashboard.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -20,6 +20,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { QueueKey } from '../../functions/shared/definitions/queues';
@@ -33,6 +34,8 @@ export interface OperationsProps {
   readonly functions: Record<string, NodejsFunction>;
   readonly queues: Record<QueueKey, HubQueues>;
   readonly tables: Record<string, ITableV2>;
+  /** The flood guard's web ACL: any request it refuses raises an alarm (an attack, or a partner above its documented peak). */
+  readonly webAclName?: string;
 }
 
 /** Oldest-message age beyond which a worker is considered stuck (seconds). */
@@ -59,18 +62,31 @@ export class Operations extends Construct {
     this.resourceAlarms(props);
     const dynamoThrottles = this.dynamoThrottles(props.tables);
     this.alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
+    if (props.webAclName) this.alarm('api-rate-limited', this.wafBlocked(props.webAclName), 0, 'The WAF flood guard refused requests with 429: see docs/operations.md');
     this.alarm('abtasty-delivery-failed', hubMetric(METRICS.abTastyDeliveryFailed, 'refused pushes'), 0, 'AB Tasty refused a push (4xx): its answer is in the delivery report');
     this.dashboard(props, dynamoThrottles);
   }
 
-  /** The stage's alarm topic if it names one, else a new encrypted topic (with an email subscription if configured). */
+  /**
+   * The stage's alarm topic if it names one (its key policy is then the owner's business), else a new
+   * topic encrypted with a key CloudWatch may use: without that grant CloudWatch cannot publish to an
+   * encrypted topic and every alarm stays silent.
+   */
   private alarmTopic(config: StageConfig): ITopic {
     if (config.alarmTopicArn) return Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
-    const topic = new Topic(this, 'AlarmTopic', {
-      displayName: `Audience hub ${config.stage} alarms`,
-      enforceSSL: true,
-      masterKey: new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' }),
-    });
+    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts the alarm topic' });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        // Only CloudWatch acting for this account's alarms (confused-deputy guard).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const topic = new Topic(this, 'AlarmTopic', { displayName: `Audience hub ${config.stage} alarms`, enforceSSL: true, masterKey: key });
     if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
     return topic;
   }
@@ -103,6 +119,18 @@ export class Operations extends Construct {
       this.alarm(`${key}-throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda throttles`);
     }
     this.alarm('api-5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 0, 'API Gateway 5xx answers');
+  }
+
+  /** Requests the web ACL blocked (every rule), per minute. */
+  private wafBlocked(webAclName: string): Metric {
+    return new Metric({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensionsMap: { WebACL: webAclName, Region: Stack.of(this).region, Rule: 'ALL' },
+      period: PERIOD,
+      statistic: 'Sum',
+      label: 'requests refused by the flood guard',
+    });
   }
 
   /** Throttled requests summed over every hub table. */

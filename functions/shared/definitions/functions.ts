@@ -7,7 +7,21 @@ import type { QueueKey } from './queues';
 import type { TableKey } from './tables';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-export type Access = 'read' | 'write';
+/**
+ * A write narrowed to the items a function legitimately touches: only `actions`, only on items whose
+ * partition key matches one of `leadingKeys` (IAM `dynamodb:LeadingKeys`, StringLike: `*` = any
+ * characters), plus the table's read actions when `reads` is set. Internet-facing functions use it
+ * so that a compromised one can neither create nor delete credential items (docs/operations.md).
+ */
+export interface ScopedWrite {
+  readonly reads: boolean;
+  readonly actions: readonly ('UpdateItem' | 'PutItem')[];
+  readonly leadingKeys: readonly string[];
+}
+export type Access = 'read' | 'write' | ScopedWrite;
+
+/** The `purpose` of a secret's KMS encryption context (`{ workspaceId, purpose }`), see adapters/secret-box.ts. */
+export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey';
 
 export interface FunctionDefinition {
   /** Path of the handler module from the repository root; its export is `handler`. */
@@ -21,8 +35,8 @@ export interface FunctionDefinition {
   readonly tables: Partial<Record<TableKey, Access>>;
   /** Tables it may Scan (granted on the table only): listing every workspace for the AB Tasty refresh. */
   readonly scansTables?: readonly TableKey[];
-  /** Needs to decrypt workspace webhook secrets (KMS in AWS). */
-  readonly decryptsSecrets?: boolean;
+  /** The secrets it decrypts (KMS in AWS): its kms:Decrypt grant is conditioned on these encryption-context purposes. */
+  readonly decryptsSecrets?: readonly SecretPurpose[];
   readonly timeoutSeconds?: number;
   readonly memoryMb?: number;
 }
@@ -39,9 +53,12 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/cohort-ingest.ts',
     description: 'Braze-compatible partner cohort import: authenticates, validates and queues cohort upserts and membership deltas',
     sendsTo: ['cohortImport'],
-    // workspaces: credential lookup, and pinning a partner key on first use ("pin" policy);
-    // idempotency: the per-workspace rate-limit counter.
-    tables: { workspaces: 'write', idempotency: 'write' },
+    // workspaces: credential lookup, and pinning a partner key on first use ("pin" policy: UpdateItem of `WS#<id>`);
+    // idempotency: the per-workspace rate-limit counter (`rate#…`), never Powertools' records.
+    tables: {
+      workspaces: { reads: true, actions: ['UpdateItem'], leadingKeys: ['WS#*'] },
+      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['rate#*'] },
+    },
   },
   cohortWorker: {
     entry: 'functions/handlers/cohort-worker.ts',
@@ -60,9 +77,14 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/heap-webhook.ts',
     description: 'Receives Heap segment-sync webhooks, verifies Heap-Hash and queues each page',
     sendsTo: ['heapSync'],
-    // write: records the Heap id_tokens seen on verified requests; idempotency: first receive time of each sync page.
-    tables: { workspaces: 'write', idempotency: 'write', events: 'write' },
-    decryptsSecrets: true,
+    // workspaces: records the Heap id_tokens seen on verified requests (UpdateItem of `WS#<id>`);
+    // idempotency: first receive time of each sync page (`heappage#…`); events: the Heap rejects (`<ws>#HEAPREJECTS`).
+    tables: {
+      workspaces: { reads: true, actions: ['UpdateItem'], leadingKeys: ['WS#*'] },
+      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['heappage#*'] },
+      events: { reads: false, actions: ['PutItem'], leadingKeys: ['*#HEAPREJECTS'] },
+    },
+    decryptsSecrets: ['heapWebhookSecret'],
   },
   heapWorker: {
     entry: 'functions/handlers/heap-worker.ts',
@@ -118,7 +140,7 @@ export const FUNCTIONS = {
     // idempotency: processed messages, and the per-partner lease and coverage item.
     tables: { workspaces: 'read', cohorts: 'read', idempotency: 'write', deliveries: 'write' },
     scansTables: ['workspaces'],
-    decryptsSecrets: true,
+    decryptsSecrets: ['abTastyClientSecret'],
   },
   brazeExportWorker: {
     entry: 'functions/handlers/braze-export-worker.ts',
@@ -136,7 +158,7 @@ export const FUNCTIONS = {
     sendsTo: ['brazeExport'],
     // write: the registry item records each run.
     tables: { workspaces: 'write' },
-    decryptsSecrets: true,
+    decryptsSecrets: ['brazeApiKey'],
     timeoutSeconds: 120,
   },
 } as const satisfies Record<string, FunctionDefinition>;

@@ -86,3 +86,9 @@ export type TableKey = keyof typeof TABLES;
 
 /** Physical table name for a stage prefix, e.g. `hub-dev-users`. */
 export const physicalTableName = (prefix: string, table: TableKey): string => `${prefix}-${TABLES[table].name}`;
+
+/**
+ * The tables analysts get (the daily S3 export and `npm run export`): data only. Never `workspaces`
+ * (credential hashes and index, encrypted secrets, settings) nor `idempotency` (processing records).
+ */
+export const ANALYST_EXPORT_TABLES = ['users', 'aliases', 'cohorts', 'events', 'deliveries'] as const satisfies readonly TableKey[];
