@@ -6,7 +6,7 @@
  * (`applyHeapMessage`) on the real stores against DynamoDB Local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
 import { setPk } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
