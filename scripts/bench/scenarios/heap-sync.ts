@@ -51,11 +51,11 @@ const heapSync = (name: string, segments: number): Scenario => ({
     const pageSize = Math.min(PAGE, perSegment / 10);
     const workspace = await context.createWorkspace();
     const adds = Math.round(perSegment * 0.8);
-    const task = `bench-${randomBytes(4).toString('hex')}`;
+    // Heap runs one sync task per segment: each segment's pages carry their own sync_task_id.
     const syncs = Array.from({ length: segments }, (_, index) => {
       const visitors = Array.from({ length: adds }, (_, n) => `${(index * adds + n).toString(16).padStart(8, '0')}-${randomBytes(6).toString('hex')}`);
       const removes = visitors.slice(0, perSegment - adds);
-      return { segmentId: index + 1, visitors, removes, bodies: segmentBodies(index + 1, visitors, removes, pageSize, task) };
+      return { segmentId: index + 1, visitors, removes, bodies: segmentBodies(index + 1, visitors, removes, pageSize, `bench-${randomBytes(4).toString('hex')}`) };
     });
     // Segments take turns page by page, as several Heap syncs running at once would.
     const bodies = Array.from({ length: Math.max(...syncs.map((sync) => sync.bodies.length)) }, (_, page) => syncs.flatMap((sync) => sync.bodies.slice(page, page + 1))).flat();
