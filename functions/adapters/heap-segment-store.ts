@@ -10,7 +10,7 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
 import { decodeAll, memberIdItem, syncRunItem } from './dynamo/items';
-import { memberSk, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
+import { COUNT_SHARDS, memberSk, setCountKey, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
 import { queryPage, type StartKey } from './dynamo/query';
 import type { HeapSegmentStore } from '../domain/ports';
 
@@ -108,7 +108,25 @@ const recordSyncPage = async (db: DynamoDBDocumentClient, table: string, set: Se
   );
 };
 
-/** Raises the segment's floor to the drain's version (never lowers it). */
+/** Raises one count shard's copy of the floor (never lowers it); creates the shard if missing. */
+const raiseShardFloor = (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string) =>
+  whenCondition(() =>
+    db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: setCountKey(set, shard),
+        UpdateExpression: 'SET drainVersion = :v, workspaceId = :ws, setKind = :kind, setId = :sid',
+        ConditionExpression: 'attribute_not_exists(drainVersion) OR drainVersion < :v',
+        ExpressionAttributeValues: { ':v': version, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
+      }),
+    ),
+  );
+
+/**
+ * Raises the segment's floor to the drain's version (never lowers it): on META, then on every count
+ * shard's copy, all before the drain reads the members. A membership transaction is conditioned on
+ * its shard's copy, so one decided under the old floor can no longer commit once this returns.
+ */
 const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRef, drain: Drain): Promise<void> => {
   const named = drain.name !== undefined;
   await whenCondition(() =>
@@ -124,6 +142,7 @@ const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRe
       }),
     ),
   );
+  await Promise.all(Array.from({ length: COUNT_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version)));
 };
 
 /**

@@ -1,22 +1,27 @@
 /**
  * The membership engine's DynamoDB side (cohorts table).
- * - set metadata: `<ws>#<C|S>#<setId>` / `META` (name, memberCount, times);
- * - member: `<ws>#<C|S>#<setId>` / `M#<memberId>` with `status`, `version`; while a member it also
- *   carries `gsi1pk = <ws>#<P|V>#<memberId>` (index byMember: the sets of a member) and
- *   `gsi2pk = <set pk>` (index bySet: the members of a set); tombstones drop both, so the sparse
- *   indexes hold current members only.
+ * - set metadata: `<ws>#<C|S>#<setId>` / `META` (name, times, the floor `drainVersion`; `memberCount`
+ *   only as kept from before count shards);
+ * - count shards: `<set pk>` / `COUNT#<nn>` (`COUNT_SHARDS` of them): `memberCount` deltas and a copy
+ *   of the set's floor; the set's count is META's `memberCount` plus every shard's;
+ * - member: `<ws>#<C|S>#<setId>` / `M#<memberId>` with plain `workspaceId`, `setKind`, `setId`,
+ *   `memberKind`, `memberId`, `status`, `version`, `source`, `changedAt`; while a member it also
+ *   carries `gsi1pk = <ws>#<P|V>#<memberId>` (index byMember: the sets of a member). Members of a set
+ *   are listed from the set's own partition (no second index write per change).
  *
- * Writes go in TransactWriteItems of ≤99 member puts plus one counter update on META. Each put is
+ * Writes go in TransactWriteItems of ≤98 member puts plus one count-shard update. Each put is
  * conditioned on the version it was decided against (optimistic concurrency): if another worker
  * changed a member in between, the whole transaction is cancelled, nothing is counted, and the
- * chunk is re-read and re-decided. So member counts move only on real flips, exactly once.
- * The META action (the counter update, or a ConditionCheck when counts do not move) is conditioned
- * on the set's floor (`drainVersion`) read with the members: a change older than a drain can never
- * land after the drain was recorded, even for a member that had no item when the drain ran.
+ * chunk is re-read and re-decided. So member counts move only on real flips, exactly once. Writers
+ * of one set pick different shards, so their transactions no longer queue on one item. The shard
+ * action (the counter update, or a ConditionCheck when counts do not move) is conditioned on the
+ * shard's copy of the floor read with the members: a drain raises every copy before it reads the
+ * members, so a change older than a drain can never land after the drain was recorded.
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   addApplyResult,
+  changeSource,
   decide,
   emptyApplyResult,
   tally,
@@ -31,11 +36,16 @@ import type { MembershipStore } from '../domain/ports';
 import { batchGetAll } from './dynamo/batch-get';
 import { isContention } from './dynamo/conditions';
 import { memberStateItem, setFloorItem } from './dynamo/items';
-import { memberIndexPk, memberSk, META_SK, setIndexSk, setMetaKey, setPk } from './dynamo/keys';
-import { backoff, chunk } from './dynamo/retry';
+import { COUNT_SHARDS, memberIndexPk, memberSk, META_SK, setCountKey, setIndexSk, setMetaKey, setPk } from './dynamo/keys';
+import { backoff, chunk, inLanes } from './dynamo/retry';
 
-/** DynamoDB allows 100 actions per transaction (and 100 keys per BatchGet): 99 members + the META item. */
-const MEMBERS_PER_TRANSACTION = 99;
+/** 100 keys per BatchGet: 98 members + META + the count shard (the transaction: 98 puts + the shard). */
+const MEMBERS_PER_TRANSACTION = 98;
+/**
+ * Chunks of one apply call in flight at once: a 10,000-visitor Heap page or a 1,000-id cohort part
+ * is written by several transactions in parallel, each on its own count shard.
+ */
+export const APPLY_LANES = 4;
 const MAX_ATTEMPTS = 12;
 
 /** Counts DynamoDB requests, so benchmarks can compare them with the ideal. */
@@ -53,35 +63,51 @@ interface Chunk {
   readonly now: string;
 }
 
+/** FNV-1a of a string: spreads chunks over the count shards (any shard may take any chunk's delta). */
+const hash = (text: string): number => {
+  let value = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) value = Math.imul(value ^ text.charCodeAt(index), 0x01000193) >>> 0;
+  return value;
+};
+
+/** The count shard a chunk's attempt uses: another one after each contended attempt. */
+const shardOf = (changes: readonly MembershipChange[], attempt: number): number => (hash(changes[0]?.memberId ?? '') + attempt) % COUNT_SHARDS;
+
+/** The newer of two floors (a floor only rises). */
+const newerFloor = (a: SetFloor, b: SetFloor): SetFloor => (a === undefined ? b : b === undefined || a > b ? a : b);
+
 /**
- * One consistent BatchGet of a chunk's member items and the set's META item (≤ 99 + 1 keys): the
- * states to decide on and the floor (`drainVersion`) they are decided against.
+ * One consistent BatchGet of a chunk's member items, the set's META and the chosen count shard
+ * (≤ 98 + 2 keys: one call): the states to decide on, the floor they are decided against
+ * (the newer of META's and the shard's copy) and the shard copy the write is conditioned on.
  */
-const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memberIds: readonly string[], counter: RequestCounter) => {
+const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memberIds: readonly string[], shard: number, counter: RequestCounter) => {
   const pk = setPk(set);
-  const keys = [setMetaKey(set), ...memberIds.map((id) => ({ pk, sk: memberSk(id) }))];
+  const shardKey = setCountKey(set, shard);
+  const keys = [setMetaKey(set), shardKey, ...memberIds.map((id) => ({ pk, sk: memberSk(id) }))];
   const items = await batchGetAll(db, table, keys, { consistency: 'strong', counter });
   const states = new Map<string, MemberState>();
-  let floor: SetFloor;
+  let metaFloor: SetFloor;
+  let shardFloor: SetFloor;
   for (const item of items) {
-    if (item.sk === META_SK) floor = setFloorItem.parse(item).drainVersion;
+    if (item.sk === META_SK) metaFloor = setFloorItem.parse(item).drainVersion;
+    else if (item.sk === shardKey.sk) shardFloor = setFloorItem.parse(item).drainVersion;
     else {
       const member = memberStateItem.parse(item);
       states.set(member.memberId, { status: member.status, version: member.version });
     }
   }
-  return { states, floor };
+  return { states, floor: newerFloor(metaFloor, shardFloor), shardFloor };
 };
 
 /** The member item as it becomes, conditioned on the exact state the decision was made on. */
 const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
-  const pk = setPk(set);
   const isMember = status === 'member';
   return {
     Put: {
       TableName: table,
       Item: {
-        pk,
+        pk: setPk(set),
         sk: memberSk(memberId),
         workspaceId: set.workspaceId,
         setKind: set.kind,
@@ -90,8 +116,9 @@ const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memb
         memberId,
         status: isMember ? 'member' : 'removed',
         version,
+        source: changeSource(set.kind, version),
         changedAt: now,
-        ...(isMember ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, memberId), gsi1sk: setIndexSk(set), gsi2pk: pk, gsi2sk: memberId } : {}),
+        ...(isMember ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, memberId), gsi1sk: setIndexSk(set) } : {}),
       },
       // Optimistic concurrency: write only over the exact state the decision was made on.
       ConditionExpression: current ? 'version = :seen' : 'attribute_not_exists(pk)',
@@ -101,23 +128,21 @@ const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memb
 };
 
 /**
- * The META action of the transaction: the counter update when counts move, a ConditionCheck
- * otherwise; either way conditioned on the floor still being the one decided against (a drain
- * recorded meanwhile cancels the transaction, and the chunk is re-decided under the new floor).
+ * The count-shard action of the transaction: the counter update when counts move, a ConditionCheck
+ * otherwise; either way conditioned on the shard's copy of the floor still being the one read (a
+ * drain recorded meanwhile cancels the transaction, and the chunk is re-decided under the new floor).
  */
-const metaAction = ({ table, set, now }: Chunk, floor: SetFloor, delta: number) => {
-  const floorCondition = floor === undefined ? 'attribute_not_exists(drainVersion)' : 'drainVersion = :floor';
-  const floorValues = floor === undefined ? {} : { ':floor': floor };
-  if (delta === 0) {
-    return { ConditionCheck: { TableName: table, Key: setMetaKey(set), ConditionExpression: floorCondition, ...(floor === undefined ? {} : { ExpressionAttributeValues: floorValues }) } };
-  }
+const shardAction = ({ table, set, now }: Chunk, shard: number, shardFloor: SetFloor, delta: number) => {
+  const key = setCountKey(set, shard);
+  const condition = shardFloor === undefined ? 'attribute_not_exists(drainVersion)' : 'drainVersion = :floor';
+  const floorValues = shardFloor === undefined ? {} : { ':floor': shardFloor };
+  if (delta === 0) return { ConditionCheck: { TableName: table, Key: key, ConditionExpression: condition, ...(shardFloor === undefined ? {} : { ExpressionAttributeValues: floorValues }) } };
   return {
     Update: {
       TableName: table,
-      Key: setMetaKey(set),
-      UpdateExpression:
-        'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = if_not_exists(workspaceId, :ws), setKind = if_not_exists(setKind, :kind), setId = if_not_exists(setId, :sid), createdAt = if_not_exists(createdAt, :now)',
-      ConditionExpression: floorCondition,
+      Key: key,
+      UpdateExpression: 'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = :ws, setKind = :kind, setId = :sid',
+      ConditionExpression: condition,
       ExpressionAttributeValues: { ':delta': delta, ':now': now, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId, ...floorValues },
     },
   };
@@ -139,22 +164,19 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], state
 /** Reads, decides and writes one chunk; a cancelled or contended transaction is re-read and re-decided. */
 const applyChunk = async (db: DynamoDBDocumentClient, chunkOf: Chunk, changes: readonly MembershipChange[], counter: RequestCounter): Promise<ApplyResult> => {
   for (let attempt = 1; ; attempt += 1) {
-    const { states, floor } = await readChunk(
-      db,
-      chunkOf,
-      changes.map((change) => change.memberId),
-      counter,
-    );
+    const shard = shardOf(changes, attempt);
+    const memberIds = changes.map((change) => change.memberId);
+    const { states, floor, shardFloor } = await readChunk(db, chunkOf, memberIds, shard, counter);
     const { result, puts } = decideChunk(chunkOf, changes, states, floor);
     if (puts.length === 0) return result;
     try {
       counter.transactWrite += 1;
-      await db.send(new TransactWriteCommand({ TransactItems: [...puts, metaAction(chunkOf, floor, result.added - result.removed)] }));
+      await db.send(new TransactWriteCommand({ TransactItems: [...puts, shardAction(chunkOf, shard, shardFloor, result.added - result.removed)] }));
       return result;
     } catch (error) {
       if (!isContention(error) || attempt >= MAX_ATTEMPTS) throw error;
       counter.retries += 1;
-      // Another writer changed one of these members (or META is contended): back off with jitter, re-read, re-decide.
+      // Another writer changed one of these members (or the shard is contended): back off with jitter, re-read, re-decide.
       await backoff(attempt, 20, 1000);
     }
   }
@@ -168,7 +190,8 @@ export const dynamoMembershipStore = (
   counter,
   async apply(set, memberKind, changes, version, now) {
     const total = emptyApplyResult();
-    for (const part of chunk(changes, MEMBERS_PER_TRANSACTION)) addApplyResult(total, await applyChunk(db, { table, set, memberKind, version, now }, part, counter));
+    const chunkOf = { table, set, memberKind, version, now };
+    await inLanes(chunk(changes, MEMBERS_PER_TRANSACTION), APPLY_LANES, async (part) => addApplyResult(total, await applyChunk(db, chunkOf, part, counter)));
     return total;
   },
 });

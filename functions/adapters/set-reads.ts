@@ -1,23 +1,45 @@
 /**
  * Reads of sets and their members (cohorts table), shared by the cohort read API, the AB Tasty
- * pull API and the identity rules: a set's META, a workspace's sets, a set's members (sparse bySet
- * index) and a member's sets (sparse byMember index: one Query, the AB Tasty hot path).
+ * pull API and the identity rules: a set's META with its count (META's kept `memberCount` plus the
+ * count shards), a workspace's sets, a set's members (the set's own partition, ordered by member id)
+ * and a member's sets (sparse byMember index: one Query, the AB Tasty hot path).
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberKind, SetKind, SetRef } from '../domain/membership';
-import { decodeAll, memberListingItem, membershipListingItem, setMetaItem, type SetMetaItem } from './dynamo/items';
-import { memberIndexPk, setIndexSkPrefix, setListPk, setMetaKey, setPk } from './dynamo/keys';
+import { countShardItem, decodeAll, memberListingItem, membershipListingItem, setMetaItem, type MemberListing, type SetMetaItem } from './dynamo/items';
+import { COUNT_SK_PREFIX, memberIndexPk, memberSk, setIndexSkPrefix, setListPk, setMetaKey, setPk } from './dynamo/keys';
+import { inLanes } from './dynamo/retry';
 import { queryAll, queryPage, type StartKey } from './dynamo/query';
 
 /** Set metadata as stored on the META item (extra attributes included). */
 export type SetMeta = SetMetaItem;
 
-const getSet = async (db: DynamoDBDocumentClient, table: string, set: SetRef): Promise<SetMeta | undefined> => {
-  const result = await db.send(new GetCommand({ TableName: table, Key: setMetaKey(set), ConsistentRead: true }));
-  return result.Item ? setMetaItem.parse(result.Item) : undefined;
+/** Sum of the set's count shards (one consistent Query of `COUNT#…` in its partition). */
+const shardCount = async (db: DynamoDBDocumentClient, table: string, set: SetRef): Promise<number> => {
+  const items = await queryAll(db, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :count)',
+    ExpressionAttributeValues: { ':pk': setPk(set), ':count': COUNT_SK_PREFIX },
+    ConsistentRead: true,
+  });
+  return decodeAll(countShardItem, items).reduce((sum, item) => sum + item.memberCount, 0);
 };
 
-/** A workspace's sets of one kind, ordered by id, one page. */
+/** A META item with its full count: the `memberCount` it kept from before the shards plus theirs. */
+const withCount = async (db: DynamoDBDocumentClient, table: string, meta: SetMeta): Promise<SetMeta> => ({
+  ...meta,
+  memberCount: meta.memberCount + (await shardCount(db, table, { workspaceId: meta.workspaceId, kind: meta.setKind, setId: meta.setId })),
+});
+
+const getSet = async (db: DynamoDBDocumentClient, table: string, set: SetRef): Promise<SetMeta | undefined> => {
+  const result = await db.send(new GetCommand({ TableName: table, Key: setMetaKey(set), ConsistentRead: true }));
+  return result.Item ? withCount(db, table, setMetaItem.parse(result.Item)) : undefined;
+};
+
+/** Count Queries in flight at once when a page of sets is listed. */
+const COUNT_LANES = 8;
+
+/** A workspace's sets of one kind, ordered by id, one page, each with its summed count. */
 const listSets = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, kind: SetKind, limit: number, startKey?: StartKey) => {
   const page = await queryPage(
     db,
@@ -25,18 +47,44 @@ const listSets = async (db: DynamoDBDocumentClient, table: string, workspaceId: 
     limit,
     startKey,
   );
-  return { sets: decodeAll(setMetaItem, page.items), nextKey: page.nextKey };
+  const sets = decodeAll(setMetaItem, page.items);
+  await inLanes([...sets.keys()], COUNT_LANES, async (index) => {
+    sets[index] = await withCount(db, table, sets[index] as SetMeta);
+  });
+  return { sets, nextKey: page.nextKey };
 };
 
-/** Current members of a set (sparse bySet index: tombstones never appear), ordered by member id. */
+/**
+ * A cursor from before members were read from the base table (a bySet key) names the same item by
+ * its `pk` and `sk`: keep those, so a client paging across the change loses nothing.
+ */
+const baseKey = (startKey: StartKey | undefined): StartKey | undefined => (startKey ? { pk: startKey.pk, sk: startKey.sk } : undefined);
+
+/**
+ * Current members of a set, ordered by member id, at most `limit`: the set's own partition
+ * (`M#…` items; tombstones are read and skipped, so several Queries may fill one page). The cursor
+ * is the last key read, so paging neither skips nor repeats a member.
+ */
 const listMembers = async (db: DynamoDBDocumentClient, table: string, set: SetRef, limit: number, startKey?: StartKey) => {
-  const page = await queryPage(
-    db,
-    { TableName: table, IndexName: 'bySet', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': setPk(set) } },
-    limit,
-    startKey,
-  );
-  return { members: decodeAll(memberListingItem, page.items), nextKey: page.nextKey };
+  const members: MemberListing[] = [];
+  let nextKey = baseKey(startKey);
+  do {
+    const page = await queryPage(
+      db,
+      {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
+        FilterExpression: '#status = :isMember',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': setPk(set), ':member': memberSk(''), ':isMember': 'member' },
+      },
+      limit - members.length,
+      nextKey,
+    );
+    members.push(...decodeAll(memberListingItem, page.items));
+    nextKey = page.nextKey;
+  } while (nextKey && members.length < limit);
+  return { members, nextKey };
 };
 
 /** The sets a member is in now, of one kind: one Query on the sparse byMember index. */

@@ -36,6 +36,18 @@ export interface SetRef {
 export const changeVersion = (receivedAtMs: number, tieBreaker: string): string =>
   `${Math.max(0, Math.floor(receivedAtMs)).toString().padStart(15, '0')}#${tieBreaker}`;
 
+/**
+ * Where a change came from, read off its version's tie-breaker and stored on the member item as
+ * `source` (for consumers of the item, e.g. a change stream): `heap` (sync pages and drains),
+ * `segment` (Segment Engage), `currents`, `identity`, otherwise `braze-cohort` (a cohort import).
+ */
+export const changeSource = (setKind: SetKind, version: string): string => {
+  if (setKind === 'segment') return 'heap';
+  const tieBreaker = version.slice(version.indexOf('#') + 1);
+  for (const prefix of ['seg', 'currents', 'identify'] as const) if (tieBreaker.startsWith(`${prefix}#`)) return prefix === 'seg' ? 'segment' : prefix === 'identify' ? 'identity' : prefix;
+  return 'braze-cohort';
+};
+
 /** Collapses a request's changes to one per member; when both appear, the removal wins. */
 export const collapseChanges = (changes: readonly MembershipChange[]): { changes: MembershipChange[]; conflicts: number } => {
   const byMember = new Map<string, MembershipOp>();

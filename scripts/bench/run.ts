@@ -58,6 +58,8 @@ export interface BenchOptions {
   /** Reuse running local services (tests); otherwise the run starts its own in memory. */
   readonly endpoints?: { dynamoEndpoint: string; sqsEndpoint: string };
   readonly log?: (message: string) => void;
+  /** Only these scenarios (`--only=a,b`), for iterating; the report then goes to `results.partial.json`. */
+  readonly only?: readonly string[];
 }
 
 export const POLLER_CONCURRENCY = 4;
@@ -104,20 +106,25 @@ const startBenchHub = async (endpoints: { dynamoEndpoint: string; sqsEndpoint: s
 };
 
 /** Every scenario in turn, then the bundle sizes. */
-const runScenarios = async (context: BenchContext, outDir: string, quick: boolean): Promise<Record<string, unknown>> => {
+const runScenarios = async (context: BenchContext, outDir: string, quick: boolean, only?: readonly string[]): Promise<Record<string, unknown>> => {
   const results: Record<string, unknown> = {};
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((candidate) => !only || only.includes(candidate.name))) {
     context.log(`▶ ${scenario.name}`);
     results[scenario.name] = await scenario.run(context);
   }
+  if (only) return results;
   context.log('▶ bundles');
   results.bundles = await measureBundles(join(outDir, 'out', 'bundles'), quick ? 3 : 20);
   return results;
 };
 
 /** `results[.quick].json` and `throughput[.quick].svg` in `outDir`. */
-const writeReport = (outDir: string, report: { date: string; quick: boolean; machine: { cpus: number } }, results: Record<string, unknown>): void => {
+const writeReport = (outDir: string, report: { date: string; quick: boolean; machine: { cpus: number } }, results: Record<string, unknown>, partial: boolean): void => {
   mkdirSync(outDir, { recursive: true });
+  if (partial) {
+    writeFileSync(join(outDir, 'results.partial.json'), `${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
   writeFileSync(join(outDir, report.quick ? 'results.quick.json' : 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   const bars: ChartBar[] = Object.entries(results)
     .filter((entry): entry is [string, PipelineResult] => typeof (entry[1] as PipelineResult).perSecond === 'number')
@@ -133,7 +140,7 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
   const context = await startBenchHub(endpoints, options, log);
   let results: Record<string, unknown>;
   try {
-    results = await runScenarios(context, outDir, options.quick);
+    results = await runScenarios(context, outDir, options.quick, options.only);
   } finally {
     await context.hub.stop();
     for (const service of services.reverse()) await service.stop();
@@ -146,7 +153,7 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
     wallSeconds: (Date.now() - started) / 1000,
     scenarios: results,
   };
-  writeReport(outDir, report, results);
+  writeReport(outDir, report, results, options.only !== undefined);
   return report;
 };
 

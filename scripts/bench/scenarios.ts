@@ -2,7 +2,7 @@
 import type { Scenario } from './run';
 import { cohortImportScenario } from './scenarios/cohort-import';
 import { currentsScenario } from './scenarios/currents';
-import { heapSyncScenario } from './scenarios/heap-sync';
+import { heapSyncManySetsScenario, heapSyncSingleSetScenario } from './scenarios/heap-sync';
 import { requestPathScenario } from './scenarios/request-path';
 
-export const SCENARIOS: Scenario[] = [cohortImportScenario, currentsScenario, heapSyncScenario, requestPathScenario];
+export const SCENARIOS: Scenario[] = [cohortImportScenario, currentsScenario, heapSyncSingleSetScenario, heapSyncManySetsScenario, requestPathScenario];

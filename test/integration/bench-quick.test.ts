@@ -14,7 +14,7 @@ describe('npm run bench -- --quick', () => {
     await runBench({ quick: true, outDir, endpoints: endpoints(), log: () => undefined });
 
     const report = JSON.parse(readFileSync(join(outDir, 'results.quick.json'), 'utf8'));
-    for (const pipeline of ['cohortImport', 'currents', 'heapSync']) {
+    for (const pipeline of ['cohortImportSingleSet', 'currents', 'heapSyncSingleSet', 'heapSyncManySets']) {
       expect(report.scenarios[pipeline]).toEqual(
         expect.objectContaining({
           perSecond: expect.any(Number),

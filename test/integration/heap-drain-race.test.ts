@@ -6,7 +6,7 @@
  * (`applyHeapMessage`) on the real stores against DynamoDB Local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
 import { setPk } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
@@ -14,6 +14,7 @@ import { applyHeapMessage, type HeapWorkerDeps } from '../../functions/domain/he
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { HeapSyncMessage } from '../../functions/schemas/heap';
 import { heapSyncMessage } from '../support/heap-sync-message';
+import { storedCount } from '../support/set-count';
 import { endpoints, startTestHub, type TestHub } from './harness';
 
 class InjectedCrash extends Error {}
@@ -68,10 +69,9 @@ describe('a drain wins over every change received before it', () => {
     const items = await hub.doc.send(
       new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)', ExpressionAttributeValues: { ':pk': setPk(set), ':m': 'M#' }, ConsistentRead: true }),
     );
-    const meta = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }));
     return {
       members: (items.Items ?? []).filter((item) => item.status === 'member').map((item) => item.memberId as string),
-      count: (meta.Item?.memberCount as number | undefined) ?? 0,
+      count: await storedCount(hub.doc, hub.tables.cohorts, set),
     };
   };
 

@@ -1,7 +1,9 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { setPk } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
+import { dynamoSetReads } from '../../functions/adapters/set-reads';
+import { storedCount } from '../support/set-count';
 import { startTestHub, type TestHub } from './harness';
 
 describe('version-guarded membership on DynamoDB Local', () => {
@@ -13,12 +15,19 @@ describe('version-guarded membership on DynamoDB Local', () => {
 
   const store = () => dynamoMembershipStore(hub.doc, hub.tables.cohorts);
   const now = new Date().toISOString();
-  const memberCount = async (set: SetRef) =>
-    (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' } }))).Item?.memberCount as number | undefined;
-  const members = async (set: SetRef) =>
-    ((await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, IndexName: 'bySet', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': setPk(set) } }))).Items ?? [])
-      .map((item) => item.memberId as string)
-      .sort();
+  const memberCount = (set: SetRef) => storedCount(hub.doc, hub.tables.cohorts, set);
+  /** Every current member as the read adapter lists them, through its cursor in small pages. */
+  const members = async (set: SetRef) => {
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
+    const ids: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await reads.listMembers(set, 37, cursor);
+      ids.push(...page.members.map((member) => member.memberId));
+      cursor = page.nextKey;
+    } while (cursor);
+    return ids;
+  };
 
   it('a late older removal never undoes a newer add, and a replay changes nothing', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'c1' };
@@ -70,6 +79,80 @@ describe('version-guarded membership on DynamoDB Local', () => {
 
     expect(await memberCount(set)).toBe(150);
     expect((await members(set)).length).toBe(150);
+  });
+});
+
+describe('sharded counts and the member item shape on DynamoDB Local', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub.stop());
+
+  const now = new Date().toISOString();
+  const shards = async (set: SetRef) =>
+    (
+      (await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)', ExpressionAttributeValues: { ':pk': setPk(set), ':c': 'COUNT#' }, ConsistentRead: true })))
+        .Items ?? []
+    ).filter((item) => item.memberCount !== undefined);
+
+  it('spreads one large change over several count shards in parallel, its count exact, and never touches META', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'big' };
+    const adds = Array.from({ length: 1000 }, (_, index) => ({ memberId: `v${index.toString().padStart(4, '0')}`, op: 'add' as const }));
+    const writers = Array.from({ length: 3 }, () => dynamoMembershipStore(hub.doc, hub.tables.cohorts));
+
+    const results = await Promise.all(writers.map((writer, index) => writer.apply(set, 'visitor', adds, changeVersion(1000, `w${index}`), now)));
+
+    expect(results.reduce((sum, result) => sum + result.added, 0)).toBe(1000);
+    expect((await shards(set)).length).toBeGreaterThan(1);
+    expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(1000);
+    expect((await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' } }))).Item).toBeUndefined();
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
+    const page = await reads.listMembers(set, 300);
+    const next = await reads.listMembers(set, 300, page.nextKey);
+    expect(page.members.map((m) => m.memberId)).toEqual(adds.slice(0, 300).map((a) => a.memberId));
+    expect(next.members.map((m) => m.memberId)).toEqual(adds.slice(300, 600).map((a) => a.memberId));
+  });
+
+  it('writes member items with plain attributes (for change-stream consumers) and only the byMember index key', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'shape' };
+    await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'remove' }], changeVersion(7000, 'import1#a'), now);
+    const item = async (memberId: string) => (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: `M#${memberId}` } }))).Item;
+
+    expect(await item('p1')).toEqual({
+      pk: setPk(set),
+      sk: 'M#p1',
+      workspaceId: 'ws1',
+      setKind: 'cohort',
+      setId: 'shape',
+      memberKind: 'profile',
+      memberId: 'p1',
+      status: 'member',
+      version: changeVersion(7000, 'import1#a'),
+      source: 'braze-cohort',
+      changedAt: now,
+      gsi1pk: 'ws1#P#p1',
+      gsi1sk: 'C#shape',
+    });
+    expect(await item('p2')).toMatchObject({ status: 'removed', source: 'braze-cohort' });
+    expect(await item('p2')).not.toHaveProperty('gsi1pk');
+  });
+
+  it('reads the layout from before count shards: META memberCount, members with a bySet key, and an old bySet cursor', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'legacy' };
+    const pk = setPk(set);
+    const legacyMember = (memberId: string) => ({ pk, sk: `M#${memberId}`, memberId, status: 'member', version: changeVersion(100, 'old'), changedAt: now, gsi2pk: pk, gsi2sk: memberId });
+    await hub.doc.send(new PutCommand({ TableName: hub.tables.cohorts, Item: { pk, sk: 'META', workspaceId: 'ws1', setKind: 'cohort', setId: 'legacy', memberCount: 2, gsi1pk: 'ws1#SETS#C', gsi1sk: 'legacy' } }));
+    for (const id of ['a', 'b']) await hub.doc.send(new PutCommand({ TableName: hub.tables.cohorts, Item: legacyMember(id) }));
+
+    await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'a', op: 'remove' }, { memberId: 'c', op: 'add' }, { memberId: 'd', op: 'add' }], changeVersion(200, 'new'), now);
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
+
+    expect((await reads.getSet(set))?.memberCount).toBe(3);
+    expect((await reads.listSets('ws1', 'cohort', 10)).sets.find((meta) => meta.setId === 'legacy')?.memberCount).toBe(3);
+    const oldCursor = { gsi2pk: pk, gsi2sk: 'b', pk, sk: 'M#b' };
+    expect((await reads.listMembers(set, 10, oldCursor)).members.map((m) => m.memberId)).toEqual(['c', 'd']);
+    expect((await reads.listMembers(set, 10)).members.map((m) => m.memberId)).toEqual(['b', 'c', 'd']);
   });
 });
 

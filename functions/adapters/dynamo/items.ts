@@ -21,6 +21,9 @@ export const setMetaItem = z.looseObject({
 });
 export type SetMetaItem = z.infer<typeof setMetaItem>;
 
+/** A count shard (`COUNT#<nn>`): its part of the set's member count (missing until a change moves it). */
+export const countShardItem = z.object({ memberCount: z._default(z.number(), 0) });
+
 /** The floor a set's members are decided against (segments only; cohorts have none). */
 export const setFloorItem = z.object({ drainVersion: z.optional(z.string()) });
 
@@ -31,8 +34,9 @@ export const memberStateItem = z.object({
   version: z.string(),
 });
 
-/** A member as listed by the bySet index. */
+/** A member as listed from its set's partition. */
 export const memberListingItem = z.object({ memberId: z.string(), version: z.string(), changedAt: z.string() });
+export type MemberListing = z.infer<typeof memberListingItem>;
 
 /** A membership as listed by the byMember index. */
 export const membershipListingItem = z.object({ setId: z.string(), version: z.string(), changedAt: z.string() });

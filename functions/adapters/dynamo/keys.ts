@@ -63,6 +63,16 @@ export const setIndexSk = (set: SetRef): string => `${SET_CODES[set.kind]}#${set
 export const setIndexSkPrefix = (kind: SetKind): string => `${SET_CODES[kind]}#`;
 /** Index byMember, on META items: `gsi1pk = <ws>#SETS#C|S` lists a workspace's sets of one kind. */
 export const setListPk = (workspaceId: string, kind: SetKind): string => `${workspaceId}#SETS#${SET_CODES[kind]}`;
+/**
+ * Count shards per set: a set's member count is the sum of `COUNT#00`…`COUNT#<N-1>` in its partition
+ * (plus the `memberCount` a META item kept from before the shards). Each membership transaction
+ * updates one shard, so N transactions of one set commit in parallel instead of queueing on one item
+ * (docs/scaling.md "Why 32 count shards"). N may grow later (reads sum every `COUNT#` item); never shrink it.
+ */
+export const COUNT_SHARDS = 32;
+export const COUNT_SK_PREFIX = 'COUNT#';
+/** `<set pk>` / `COUNT#<shard, 2 digits>`: one shard of the set's member count, with a copy of its floor. */
+export const setCountKey = (set: SetRef, shard: number): ItemKey => ({ pk: setPk(set), sk: `${COUNT_SK_PREFIX}${shard.toString().padStart(2, '0')}` });
 /** `<set pk>` / `IMPORT#<importId>`: a cohort import's report. */
 export const importReportKey = (set: SetRef, importId: string): ItemKey => ({ pk: setPk(set), sk: `${IMPORT_SK_PREFIX}${importId}` });
 /** `<set pk>` / `SYNC#<sync_task_id>`: one Heap sync run of a segment. */

@@ -21,7 +21,8 @@ export const QUEUES = {
     workerTimeoutSeconds: 60,
     maxReceiveCount: 5,
     batchSize: 10,
-    maxConcurrency: 10,
+    // 250,000 requests/hour × 1,000 ids ≈ 12 invocations at 4 transactions in flight each (docs/scaling.md).
+    maxConcurrency: 20,
   },
   currents: {
     name: 'currents',
@@ -37,6 +38,7 @@ export const QUEUES = {
     workerTimeoutSeconds: 60,
     maxReceiveCount: 5,
     batchSize: 10,
+    // 4 invocations × 4 transactions in flight reach a 10 M sync in 5 minutes; 10 leaves room for several syncs (docs/scaling.md).
     maxConcurrency: 10,
   },
   abTastyDelivery: {

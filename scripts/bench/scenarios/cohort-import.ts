@@ -73,7 +73,7 @@ const requestBodies = (workspace: WorkspaceCredentials, total: number): string[]
   });
 
 export const cohortImportScenario: Scenario = {
-  name: 'cohortImport',
+  name: 'cohortImportSingleSet',
   async run(context) {
     const total = Math.max(REQUEST_SIZE, Math.round(100_000 * context.scale));
     const workspace = await context.createWorkspace();

@@ -1,7 +1,7 @@
 /** Shared steps of the pipeline scenarios: seeding, waiting for the pipeline to drain, summarising. */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { setPk } from '../../../functions/adapters/dynamo/keys';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { runFloor } from '../floor';
@@ -41,8 +41,8 @@ export const waitForPipeline = async (context: BenchContext, queue: QueueKey, do
   }
 };
 
-export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> =>
-  ((await context.doc.send(new GetCommand({ TableName: context.hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' }, ConsistentRead: true }))).Item?.memberCount as number | undefined) ?? 0;
+/** A set's count as the read APIs give it (META plus its count shards); 0 before the set exists. */
+export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> => (await dynamoSetReads(context.doc, context.hub.tables.cohorts).getSet(set))?.memberCount ?? 0;
 
 /** Builds the scenario result: throughput, the floor measured right after, request counts against the ideal. */
 export const summarise = async (

@@ -7,7 +7,7 @@
  * handlers under a generated fault plan: reordering, duplicate deliveries, SQS redelivery of an
  * in-flight message, two batches at once, and crashes at the k-th DynamoDB write of an invocation.
  * Failed records are redelivered until every message has succeeded once. Then the stored
- * membership (base table, bySet index, META count) must equal the reference model's.
+ * membership (base table, the paged member listing, the count summed over META and the count shards) must equal the reference model's.
  *
  * Identity is two-phase: phase 1 builds the user directory once per file through the real
  * identity paths (Currents events via the currents worker, /users/alias/new, /users/identify:
@@ -21,12 +21,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } from 'aws-lambda';
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
 import { membershipStore } from '../../../functions/adapters/stores';
 import { setPk } from '../../../functions/adapters/dynamo/keys';
+import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
@@ -527,7 +528,7 @@ describe('model-based fault injection', () => {
     }
   };
 
-  /** Compares one set's stored state with the model: members (base table and bySet index) and META count. */
+  /** Compares one set's stored state with the model: members (base table, and as listed by the read adapter) and the summed count. */
   const compare = async (set: SetRef, expected: ReadonlySet<string>) => {
     const pk = setPk(set);
     const stored = new Set<string>();
@@ -545,13 +546,16 @@ describe('model-based fault injection', () => {
       for (const item of page.Items ?? []) if (item.status === 'member') stored.add(item.memberId as string);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const indexed = new Set(
-      ((await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, IndexName: 'bySet', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? []).map(
-        (item) => item.memberId as string,
-      ),
-    );
-    const meta = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk, sk: 'META' }, ConsistentRead: true }));
-    const count = (meta.Item?.memberCount as number | undefined) ?? 0;
+    // As the read APIs list them (the set's partition, small pages through the cursor) and count them (META + count shards).
+    const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
+    const indexed = new Set<string>();
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await reads.listMembers(set, 7, cursor);
+      for (const member of page.members) indexed.add(member.memberId);
+      cursor = page.nextKey;
+    } while (cursor);
+    const count = (await reads.getSet(set))?.memberCount ?? 0;
     const missing = (have: Set<string>) => [...expected].filter((member) => !have.has(member)).length;
     const extra = (have: Set<string>) => [...have].filter((member) => !expected.has(member)).length;
     const lost = missing(stored) + missing(indexed) + Math.max(0, expected.size - count);
