@@ -65,7 +65,7 @@ describe('AB Tasty delivery against a fake AB Tasty', () => {
     const report = await deliver(
       {
         tokens: abTastyTokenProvider({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }),
-        sender: abTastyUdcSender({ timeoutMs: 45_000 }) // generous: a loaded CI machine must not turn a slow stream into a retry,
+        sender: abTastyUdcSender({ timeoutMs: 45_000 }), // generous: a loaded CI machine must not turn a slow stream into a retry
         members: membershipMemberSource(reads, workspaceId),
         clock: systemClock,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -401,7 +401,7 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     const plan = planDelivery({ account: 'acc-1', partner: 'heapsync', segments: 'all' }, candidatesOf(await allSegments(reads, a.workspaceId)));
     const ports = {
       tokens: abTastyTokenProvider({ clientId: AB_TASTY_CLIENT_ID, clientSecret: AB_TASTY_CLIENT_SECRET }),
-      sender: abTastyUdcSender({ timeoutMs: 45_000 }) // generous: a loaded CI machine must not turn a slow stream into a retry,
+      sender: abTastyUdcSender({ timeoutMs: 45_000 }), // generous: a loaded CI machine must not turn a slow stream into a retry
       members: membershipMemberSource(reads, a.workspaceId),
       clock: systemClock,
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
