@@ -13,6 +13,26 @@ export * from './ports/cohort-import';
 export * from './ports/events';
 export * from './ports/abtasty';
 
+/**
+ * One credential rotation, written whole or not at all: the new hash becomes current; the old one
+ * either keeps working until `graceUntil` (its index entry stays, the record notes it in
+ * `credentialGrace`) or stops in the same write; index entries of `dropHashes` (an earlier
+ * rotation's previous value) go; partners whose key hash was `oldHash` move to `newHash`.
+ */
+export interface CredentialRotation {
+  readonly workspaceId: string;
+  readonly kind: HashedCredentialKind;
+  /** The current hash, undefined when the workspace has none of this kind yet (rotation issues it). */
+  readonly oldHash: string | undefined;
+  readonly newHash: string;
+  /** Epoch ms until which `oldHash` still works; undefined: revoked at once. */
+  readonly graceUntil: number | undefined;
+  readonly dropHashes: readonly string[];
+  readonly repinPartners: readonly string[];
+  /** The record's grace map as read (undefined: the record has none yet), so the write can extend it. */
+  readonly graceAsRead: WorkspaceRecord['credentialGrace'];
+}
+
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */
   create(record: WorkspaceRecord): Promise<boolean>;
@@ -22,10 +42,10 @@ export interface WorkspaceStore {
   findByCredentialHash(kind: HashedCredentialKind, hash: string): Promise<WorkspaceRecord | undefined>;
   list(): Promise<WorkspaceRecord[]>;
   /**
-   * Swaps one credential hash; the old credential stops working in the same transaction. `oldHash`
-   * undefined: the workspace has none of this kind yet (created before the kind existed), and this issues it.
+   * Rotates one credential hash in one transaction (see `CredentialRotation`); rejects, writing
+   * nothing, when the stored hash is no longer `oldHash` (a concurrent rotation).
    */
-  replaceCredentialHash(workspaceId: string, kind: HashedCredentialKind, oldHash: string | undefined, newHash: string): Promise<void>;
+  rotateCredentialHash(rotation: CredentialRotation): Promise<void>;
   /** Applies a partial update of the record's non-credential settings. */
   update(workspaceId: string, changes: Partial<Omit<WorkspaceRecord, 'workspaceId' | 'credentialHashes'>>): Promise<void>;
   /**

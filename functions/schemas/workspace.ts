@@ -69,6 +69,11 @@ export const brazeExportSettingsSchema = z.object({
 
 export type BrazeExportSettings = z.infer<typeof brazeExportSettingsSchema>;
 
+/** The previous value of a credential rotated with a grace period. */
+export const credentialGraceSchema = z.object({ hash: z.string(), expiresAt: z.number() });
+
+export type CredentialGrace = z.infer<typeof credentialGraceSchema>;
+
 const workspaceRecordObject = z.object({
   workspaceId: z.string(),
   name: z.string(),
@@ -81,6 +86,11 @@ const workspaceRecordObject = z.object({
    * kind added to the registry later is absent from older workspaces until issued.
    */
   credentialCiphertexts: z.partialRecord(z.enum(ENCRYPTED_CREDENTIAL_KINDS), z.string()),
+  /**
+   * Credentials rotated with a grace period, by kind: the previous value's hash and when it stops
+   * working (epoch ms), checked on every read (`authenticate`). Absent on records that never had one.
+   */
+  credentialGrace: z.optional(z.partialRecord(z.enum(HASHED_CREDENTIALS), credentialGraceSchema)),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
   /** Per partner: hash of the pinned or configured `partner_api_key`. */
   partnerKeyHashes: z._default(z.record(z.string(), z.string()), {}),
