@@ -6,6 +6,7 @@
  *   workspace list [--json]
  *   workspace rotate --name <n> --credential <kind> [--grace 24h|0]
  *   workspace show --name <n> [--json]
+ *   workspace issue-signing-keys   (gives workspaces created before per-workspace signing keys theirs)
  *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
  *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
  *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
@@ -21,6 +22,7 @@ import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
 import { systemClock } from '../functions/domain/ports';
 import { createWorkspace, CredentialNotRotatableError, MAX_GRACE_SECONDS, rotateCredential, setHeapWebhookSecret, WorkspaceNotFoundError } from '../functions/domain/workspaces';
 import { parseGraceOption } from './lib/grace-option';
+import { issueMissingSigningKeys } from '../functions/domain/signing-keys';
 import { configureAbTasty, describeAbTasty } from '../functions/domain/abtasty-destination';
 import { hashSecret } from '../functions/shared/crypto';
 import {
@@ -49,6 +51,7 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace list [--json]
   workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}> [--grace <period, default 24h; 0 revokes at once>]
   workspace show --name <name> [--json]
+  workspace issue-signing-keys
   workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
                 [--abtasty-account <account_identifier> --abtasty-partner <partner_name>
@@ -234,12 +237,19 @@ const usersImport = async ({ values, positionals, target }: Cli) => {
   console.log(formatImportSummary(summary));
 };
 
+/** The migration to per-workspace signing keys: safe to re-run. */
+const workspaceIssueSigningKeys = async ({ target, store }: Cli) => {
+  const result = await issueMissingSigningKeys({ store, secrets: target.secrets(), clock: systemClock });
+  console.log(`Signing keys issued to ${result.issued} workspace(s); ${result.had} had one already.`);
+};
+
 const COMMANDS: Record<string, (cli: Cli) => Promise<void>> = {
   'workspace create': workspaceCreate,
   'workspace list': workspaceList,
   'workspace rotate': workspaceRotate,
   'workspace set': workspaceSet,
   'workspace show': workspaceShow,
+  'workspace issue-signing-keys': workspaceIssueSigningKeys,
   'users import': usersImport,
 };
 

@@ -8,7 +8,7 @@ import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type Dyna
 import { systemClock, type CredentialRotation, type WorkspaceStore } from '../domain/ports';
 import { constantTimeEqual } from '../shared/crypto';
 import { ownValue } from '../shared/own';
-import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type WorkspaceRecord } from '../schemas/workspace';
+import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type SigningKeyRecord, type WorkspaceRecord } from '../schemas/workspace';
 import { conditionFailedAt, whenCondition } from './dynamo/conditions';
 import { partnerKeyHashesItem, workspacePointerItem } from './dynamo/items';
 import { credentialKey, META_SK, workspaceKey, workspaceNameKey, type ItemKey } from './dynamo/keys';
@@ -195,6 +195,20 @@ const recordHeapIdToken = async (db: DynamoDBDocumentClient, table: string, work
   );
 };
 
+/** The signing key, written only where none is (the migration may run twice, or beside a creation). */
+const setSigningKey = (db: DynamoDBDocumentClient, table: string, workspaceId: string, key: SigningKeyRecord): Promise<boolean> =>
+  whenCondition(() =>
+    db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: workspaceKey(workspaceId),
+        UpdateExpression: 'SET signingKey = :key',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(signingKey)',
+        ExpressionAttributeValues: { ':key': key },
+      }),
+    ),
+  );
+
 export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string): WorkspaceStore => ({
   get: (workspaceId) => get(db, table, workspaceId),
   create: (record) => create(db, table, record),
@@ -205,4 +219,5 @@ export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string):
   update: (workspaceId, changes) => update(db, table, workspaceId, changes),
   pinPartnerKey: (workspaceId, partner, hash) => pinPartnerKey(db, table, workspaceId, partner, hash),
   recordHeapIdToken: (workspaceId, idToken) => recordHeapIdToken(db, table, workspaceId, idToken),
+  setSigningKey: (workspaceId, key) => setSigningKey(db, table, workspaceId, key),
 });

@@ -3,7 +3,7 @@
  * SQS and KMS; unit tests pass in-memory fakes. Every port is declared here or in `ports/` (one file
  * per area, re-exported below), so `domain/ports` is the one import path for all of them.
  */
-import type { HashedCredentialKind, WorkspaceRecord } from '../schemas/workspace';
+import type { HashedCredentialKind, SigningKeyRecord, WorkspaceRecord } from '../schemas/workspace';
 import type { PushReason } from '../schemas/abtasty-delivery';
 import type { DeliveryReport, TokenProvider, UdcSender } from './abtasty-delivery';
 
@@ -55,6 +55,21 @@ export interface WorkspaceStore {
   pinPartnerKey(workspaceId: string, partner: string, hash: string): Promise<string | undefined>;
   /** Adds a Heap id_token to the seen list if absent. */
   recordHeapIdToken(workspaceId: string, idToken: string): Promise<void>;
+  /** Stores the workspace's signing key if it has none yet; false when it already had one. */
+  setSigningKey(workspaceId: string, key: SigningKeyRecord): Promise<boolean>;
+}
+
+/** A workspace's signing secrets, decrypted: cursors and import ids each get their own. */
+export interface WorkspaceSigningKey {
+  readonly cursorSecret: string;
+  readonly importIdSecret: string;
+  /** Import ids issued before the workspace had its key verify with the old derivation: only those whose time is earlier. */
+  readonly legacyImportIds?: { readonly secret: string; readonly issuedBefore: number };
+}
+
+/** Resolves a workspace's signing key (domain/signing-keys.ts `signingKeys`: decrypted once per warm process). */
+export interface SigningKeys {
+  forWorkspace(workspace: WorkspaceRecord): Promise<WorkspaceSigningKey>;
 }
 
 /** Reversible encryption for secrets that must be recovered (the Heap webhook secret for HMAC). */
@@ -104,11 +119,12 @@ export type OpenedCursor = { readonly ok: true; readonly key: Record<string, unk
 
 /**
  * Page keys as opaque, tamper-evident cursors, bound to a workspace and a route name: a cursor of
- * another workspace or route does not open. Every read API uses it (shared/cursor.ts `signedCursors`).
+ * another workspace or route does not open. Every read API uses it (shared/cursor.ts `signedCursors`,
+ * keyed by the workspace's random signing key, domain/signing-keys.ts).
  */
 export interface CursorCodec {
-  encode(workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): string | undefined;
-  decode(workspace: WorkspaceRecord, route: string, cursor: string | undefined): OpenedCursor;
+  encode(workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): Promise<string | undefined>;
+  decode(workspace: WorkspaceRecord, route: string, cursor: string | undefined): Promise<OpenedCursor>;
 }
 
 /** One page of a query: its items and where the next page starts. */

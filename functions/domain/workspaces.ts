@@ -23,6 +23,7 @@ import {
   type SuppliableCredentialKind,
 } from '../shared/definitions/credentials';
 import type { Clock, CredentialRotation, SecretBox, WorkspaceStore } from './ports';
+import { newSigningKey } from './signing-keys';
 
 export class WorkspaceExistsError extends Error {
   constructor(name: string) {
@@ -86,6 +87,7 @@ export const createWorkspace = async (
     credentialHashes,
     credentialCiphertexts: await encryptCredentials(deps.secrets, workspaceId, credentials),
     credentialGrace: {},
+    signingKey: await newSigningKey(deps.secrets, workspaceId, deps.clock.now()),
     partnerKeyPolicy: input.partnerKeyPolicy ?? 'any',
     // The generated partner key is the configured one for the workspace's own partner name, so a
     // sender that uses it works under every policy.

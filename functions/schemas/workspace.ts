@@ -69,6 +69,11 @@ export const brazeExportSettingsSchema = z.object({
 
 export type BrazeExportSettings = z.infer<typeof brazeExportSettingsSchema>;
 
+/** A workspace's signing key for cursors and import ids: random, encrypted (purpose `signingKey`), and when it was issued (epoch ms). */
+export const signingKeySchema = z.object({ ciphertext: z.string(), issuedAt: z.number() });
+
+export type SigningKeyRecord = z.infer<typeof signingKeySchema>;
+
 /** The previous value of a credential rotated with a grace period. */
 export const credentialGraceSchema = z.object({ hash: z.string(), expiresAt: z.number() });
 
@@ -91,6 +96,8 @@ const workspaceRecordObject = z.object({
    * working (epoch ms), checked on every read (`authenticate`). Absent on records that never had one.
    */
   credentialGrace: z.optional(z.partialRecord(z.enum(HASHED_CREDENTIALS), credentialGraceSchema)),
+  /** Signs pagination cursors and import ids (domain/signing-keys.ts); absent on workspaces created before it until issued. */
+  signingKey: z.optional(signingKeySchema),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
   /** Per partner: hash of the pinned or configured `partner_api_key`. */
   partnerKeyHashes: z._default(z.record(z.string(), z.string()), {}),

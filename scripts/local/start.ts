@@ -9,6 +9,7 @@ import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { createWorkspace, rotateCredential, setEncryptedCredential } from '../../functions/domain/workspaces';
 import { systemClock } from '../../functions/domain/ports';
+import { issueMissingSigningKeys } from '../../functions/domain/signing-keys';
 import { CREDENTIAL_KINDS, CREDENTIALS, isHashedCredential, type CredentialKind } from '../../functions/shared/definitions/credentials';
 import { generateSecret } from '../../functions/shared/crypto';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
@@ -29,6 +30,8 @@ const ensureDevWorkspace = async (
   const store = dynamoWorkspaceStore(DynamoDBDocumentClient.from(resources.dynamo), resources.tables.workspaces);
   const secrets = localSecretBox(secretKey);
   const saved = readCredentials<WorkspaceCredentials>();
+  // Workspaces kept from before per-workspace signing keys get theirs (docs/reliability.md, rotation).
+  await issueMissingSigningKeys({ store, secrets, clock: systemClock });
   const existing = await store.getByName(DEV_WORKSPACE);
   if (!existing) return createWorkspace({ store, secrets, clock: systemClock }, { name: DEV_WORKSPACE });
   // The data survived but the plaintext credentials did not (all of them, or the kinds added to the

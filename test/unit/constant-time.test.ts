@@ -83,7 +83,7 @@ describe('constant-time comparisons', () => {
   it('cursor signatures and import ids are verified by timingSafeEqual', () => {
     const scope = { secret: 'k', route: 'r' };
     const cursor = encodeCursor(scope, { pk: 'x' }) as string;
-    const importScope = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const importScope = { secret: 'import-id-secret' };
     const importId = issueImportId(importScope, 'c', Date.now());
     expect(decodeCursor(scope, cursor)).toEqual({ ok: true, key: { pk: 'x' } });
     expect(verifyImportId(importScope, 'c', importId)).toBe(true);

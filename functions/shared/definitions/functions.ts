@@ -21,7 +21,7 @@ export interface FunctionDefinition {
   readonly tables: Partial<Record<TableKey, Access>>;
   /** Tables it may Scan (granted on the table only): listing every workspace for the AB Tasty refresh. */
   readonly scansTables?: readonly TableKey[];
-  /** Needs to decrypt workspace webhook secrets (KMS in AWS). */
+  /** Needs to decrypt workspace secrets (KMS in AWS): webhook secrets, outbound keys, or the signing key of cursors and import ids. */
   readonly decryptsSecrets?: boolean;
   readonly timeoutSeconds?: number;
   readonly memoryMb?: number;
@@ -42,6 +42,8 @@ export const FUNCTIONS = {
     // workspaces: credential lookup, and pinning a partner key on first use ("pin" policy);
     // idempotency: the per-workspace rate-limit counter.
     tables: { workspaces: 'write', idempotency: 'write' },
+    // The workspace's signing key (import ids).
+    decryptsSecrets: true,
   },
   cohortWorker: {
     entry: 'functions/handlers/cohort-worker.ts',
@@ -55,6 +57,8 @@ export const FUNCTIONS = {
     description: 'Read API: cohorts, cohort members, import reports, user profiles with their cohorts and Heap segments, and AB Tasty delivery reports',
     sendsTo: [],
     tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', deliveries: 'read' },
+    // The workspace's signing key (cursors, import ids).
+    decryptsSecrets: true,
   },
   heapWebhook: {
     entry: 'functions/handlers/heap-webhook.ts',
@@ -77,6 +81,8 @@ export const FUNCTIONS = {
     description: 'AB Tasty pull API: Heap segments, a visitor\'s segments, members and UDC CSV',
     sendsTo: [],
     tables: { workspaces: 'read', cohorts: 'read' },
+    // The workspace's signing key (cursors).
+    decryptsSecrets: true,
   },
   currentsIngest: {
     entry: 'functions/handlers/currents-ingest.ts',
@@ -89,6 +95,8 @@ export const FUNCTIONS = {
     description: "Receives Segment Engage audience events (Webhooks (Actions) destination) and queues them as cohort import messages",
     sendsTo: ['cohortImport'],
     tables: { workspaces: 'read' },
+    // The workspace's signing key (import ids).
+    decryptsSecrets: true,
   },
   currentsWorker: {
     entry: 'functions/handlers/currents-worker.ts',
@@ -108,6 +116,8 @@ export const FUNCTIONS = {
     description: "Reads stored Currents events (by user, by type) and the Currents rejects store",
     sendsTo: [],
     tables: { workspaces: 'read', events: 'read' },
+    // The workspace's signing key (cursors).
+    decryptsSecrets: true,
   },
   abTastyWorker: {
     entry: 'functions/handlers/abtasty-worker.ts',

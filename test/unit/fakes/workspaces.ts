@@ -1,5 +1,5 @@
 /** In-memory workspace stores and secret box. */
-import type { SecretBox, WorkspaceStore } from '../../../functions/domain/ports';
+import type { SecretBox, SigningKeys, WorkspaceStore } from '../../../functions/domain/ports';
 import { ownValue } from '../../../functions/shared/own';
 import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
 
@@ -57,6 +57,12 @@ export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, 
       if (!record.heapIdTokensSeen.includes(token)) record.heapIdTokensSeen.push(token);
       return Promise.resolve();
     },
+    setSigningKey: (id, key) => {
+      const record = records.get(id);
+      if (!record || record.signingKey) return Promise.resolve(false);
+      record.signingKey = key;
+      return Promise.resolve(true);
+    },
   };
 };
 
@@ -89,6 +95,12 @@ export const fakeWorkspaceStore = (record: WorkspaceRecord) => {
       return Promise.resolve(ownValue(record.partnerKeyHashes, partner));
     },
     recordHeapIdToken: () => Promise.resolve(),
+    setSigningKey: () => Promise.resolve(false),
   };
   return store;
+};
+
+/** Signing keys without a secret box: a fixed secret per workspace id (not secret, but distinct per workspace). */
+export const fakeSigningKeys: SigningKeys = {
+  forWorkspace: (workspace) => Promise.resolve({ cursorSecret: `cursor:${workspace.workspaceId}`, importIdSecret: `import-id:${workspace.workspaceId}` }),
 };
