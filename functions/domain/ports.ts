@@ -4,6 +4,7 @@
  * per area, re-exported below), so `domain/ports` is the one import path for all of them.
  */
 import type { HashedCredentialKind, SigningKeyRecord, WorkspaceRecord } from '../schemas/workspace';
+import type { CredentialRotation } from './ports/credentials';
 import type { PushReason } from '../schemas/abtasty-delivery';
 import type { DeliveryReport, TokenProvider, UdcSender } from './abtasty-delivery';
 
@@ -12,26 +13,7 @@ export * from './ports/sets';
 export * from './ports/cohort-import';
 export * from './ports/events';
 export * from './ports/abtasty';
-
-/**
- * One credential rotation, written whole or not at all: the new hash becomes current; the old one
- * either keeps working until `graceUntil` (its index entry stays, the record notes it in
- * `credentialGrace`) or stops in the same write; index entries of `dropHashes` (an earlier
- * rotation's previous value) go; partners whose key hash was `oldHash` move to `newHash`.
- */
-export interface CredentialRotation {
-  readonly workspaceId: string;
-  readonly kind: HashedCredentialKind;
-  /** The current hash, undefined when the workspace has none of this kind yet (rotation issues it). */
-  readonly oldHash: string | undefined;
-  readonly newHash: string;
-  /** Epoch ms until which `oldHash` still works; undefined: revoked at once. */
-  readonly graceUntil: number | undefined;
-  readonly dropHashes: readonly string[];
-  readonly repinPartners: readonly string[];
-  /** The record's grace map as read (undefined: the record has none yet), so the write can extend it. */
-  readonly graceAsRead: WorkspaceRecord['credentialGrace'];
-}
+export * from './ports/credentials';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */
@@ -59,18 +41,6 @@ export interface WorkspaceStore {
   setSigningKey(workspaceId: string, key: SigningKeyRecord): Promise<boolean>;
 }
 
-/** A workspace's signing secrets, decrypted: cursors and import ids each get their own. */
-export interface WorkspaceSigningKey {
-  readonly cursorSecret: string;
-  readonly importIdSecret: string;
-  /** Import ids issued before the workspace had its key verify with the old derivation: only those whose time is earlier. */
-  readonly legacyImportIds?: { readonly secret: string; readonly issuedBefore: number };
-}
-
-/** Resolves a workspace's signing key (domain/signing-keys.ts `signingKeys`: decrypted once per warm process). */
-export interface SigningKeys {
-  forWorkspace(workspace: WorkspaceRecord): Promise<WorkspaceSigningKey>;
-}
 
 /** Reversible encryption for secrets that must be recovered (the Heap webhook secret for HMAC). */
 export interface SecretBox {
