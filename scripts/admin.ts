@@ -4,8 +4,9 @@
  *
  *   workspace create --name <n> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
  *   workspace list [--json]
- *   workspace rotate --name <n> --credential <kind>
+ *   workspace rotate --name <n> --credential <kind> [--grace 24h|0]
  *   workspace show --name <n> [--json]
+ *   workspace issue-signing-keys   (gives workspaces created before per-workspace signing keys theirs)
  *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
  *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
  *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
@@ -19,7 +20,9 @@
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
 import { systemClock } from '../functions/domain/ports';
-import { createWorkspace, rotateCredential, setHeapWebhookSecret, WorkspaceNotFoundError } from '../functions/domain/workspaces';
+import { createWorkspace, CredentialNotRotatableError, MAX_GRACE_SECONDS, rotateCredential, setHeapWebhookSecret, WorkspaceNotFoundError } from '../functions/domain/workspaces';
+import { parseGraceOption } from './lib/grace-option';
+import { issueMissingSigningKeys } from '../functions/domain/signing-keys';
 import { configureAbTasty, describeAbTasty } from '../functions/domain/abtasty-destination';
 import { hashSecret } from '../functions/shared/crypto';
 import {
@@ -46,8 +49,9 @@ import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-op
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
   workspace list [--json]
-  workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}>
+  workspace rotate --name <name> --credential <${CREDENTIAL_KINDS.join('|')}> [--grace <period, default 24h; 0 revokes at once>]
   workspace show --name <name> [--json]
+  workspace issue-signing-keys
   workspace set --name <name> [--heap-webhook-secret <value>] [--allowed-partners a,b|*] [--partner-key-policy any|pin|configured]
                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
                 [--abtasty-account <account_identifier> --abtasty-partner <partner_name>
@@ -85,6 +89,7 @@ const parseCli = () =>
       'abtasty-disable': { type: 'boolean' },
       'abtasty-enable': { type: 'boolean' },
       credential: { type: 'string' },
+      grace: { type: 'string' },
       queue: { type: 'string' },
       workspace: { type: 'string' },
       rejects: { type: 'string' },
@@ -147,7 +152,9 @@ const workspaceRotate = async ({ values, target, store }: Cli) => {
   const name = requireName(values);
   const kind = credentialKindSchema.safeParse(values.credential);
   if (!kind.success) return fail(`--credential must be one of ${CREDENTIAL_KINDS.join(', ')}`);
-  const rotated = await rotateCredential({ store, secrets: target.secrets() }, name, kind.data);
+  const graceSeconds = parseGraceOption(values.grace);
+  if (graceSeconds === undefined || graceSeconds > MAX_GRACE_SECONDS) return fail('--grace takes 0 (revoke at once) or a period up to 30d, such as 90s, 30m, 24h or 7d');
+  const rotated = await rotateCredential({ store, secrets: target.secrets(), clock: systemClock }, name, kind.data, { graceSeconds });
   console.log(JSON.stringify(rotated));
 };
 
@@ -230,12 +237,19 @@ const usersImport = async ({ values, positionals, target }: Cli) => {
   console.log(formatImportSummary(summary));
 };
 
+/** The migration to per-workspace signing keys: safe to re-run. */
+const workspaceIssueSigningKeys = async ({ target, store }: Cli) => {
+  const result = await issueMissingSigningKeys({ store, secrets: target.secrets(), clock: systemClock });
+  console.log(`Signing keys issued to ${result.issued} workspace(s); ${result.had} had one already.`);
+};
+
 const COMMANDS: Record<string, (cli: Cli) => Promise<void>> = {
   'workspace create': workspaceCreate,
   'workspace list': workspaceList,
   'workspace rotate': workspaceRotate,
   'workspace set': workspaceSet,
   'workspace show': workspaceShow,
+  'workspace issue-signing-keys': workspaceIssueSigningKeys,
   'users import': usersImport,
 };
 
@@ -252,7 +266,7 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  if (error instanceof WorkspaceNotFoundError) fail(error.message);
+  if (error instanceof WorkspaceNotFoundError || error instanceof CredentialNotRotatableError) fail(error.message);
   console.error((error as Error).message);
   process.exit(1);
 });

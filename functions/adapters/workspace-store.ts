@@ -5,10 +5,10 @@
  * - `CRED#<kind>#<sha256>` / `CRED`: credential index, so authentication is one GetItem by hash.
  */
 import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type WorkspaceStore } from '../domain/ports';
+import { systemClock, type CredentialRotation, type WorkspaceStore } from '../domain/ports';
 import { constantTimeEqual } from '../shared/crypto';
 import { ownValue } from '../shared/own';
-import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type WorkspaceRecord } from '../schemas/workspace';
+import { HASHED_CREDENTIALS, workspaceRecordSchema, type HashedCredentialKind, type SigningKeyRecord, type WorkspaceRecord } from '../schemas/workspace';
 import { conditionFailedAt, whenCondition } from './dynamo/conditions';
 import { partnerKeyHashesItem, workspacePointerItem } from './dynamo/items';
 import { credentialKey, META_SK, workspaceKey, workspaceNameKey, type ItemKey } from './dynamo/keys';
@@ -38,20 +38,27 @@ const credentialPointers = new Map<string, { readonly workspaceId: string; reado
 /** Forgets every cached credential pointer (tests). */
 export const forgetCredentialPointers = (): void => credentialPointers.clear();
 
+/** The record still lists this hash for this kind: current, or previous in a grace (whose expiry the domain checks on every read). */
+const recordHolds = (record: WorkspaceRecord, kind: HashedCredentialKind, hash: string): boolean => {
+  const current = record.credentialHashes[kind];
+  const previous = record.credentialGrace?.[kind]?.hash;
+  return (current !== undefined && constantTimeEqual(current, hash)) || (previous !== undefined && constantTimeEqual(previous, hash));
+};
+
 /**
  * The workspace a credential hash belongs to. A hit of the credential index is remembered per warm
  * process (credential → workspace id), so authentication is one GetItem of the record instead of
  * two. The pointer is only a hint: the record is read (strongly consistent) every time and must
- * still hold this hash for this kind, so a rotated-out credential is refused at once, exactly as
- * without the cache; on a mismatch the pointer is dropped and the index read again.
+ * still hold this hash for this kind (current, or previous in a grace), and `authenticate` checks
+ * the grace's expiry on that same record, so a revoked or expired credential is refused on the
+ * next request, exactly as without the cache; on a mismatch the pointer is dropped and the index read again.
  */
 const findByCredentialHash = async (db: DynamoDBDocumentClient, table: string, kind: HashedCredentialKind, hash: string): Promise<WorkspaceRecord | undefined> => {
   const cacheKey = `${table}#${kind}#${hash}`;
   const cached = credentialPointers.get(cacheKey);
   if (cached && systemClock.now() - cached.at < CREDENTIAL_POINTER_TTL_MS) {
     const record = await get(db, table, cached.workspaceId);
-    const stored = record?.credentialHashes[kind];
-    if (record && stored !== undefined && constantTimeEqual(stored, hash)) return record;
+    if (record && recordHolds(record, kind, hash)) return record;
     credentialPointers.delete(cacheKey);
   }
   const record = await followPointer(db, table, credentialKey(kind, hash), false);
@@ -94,22 +101,56 @@ const list = async (db: DynamoDBDocumentClient, table: string): Promise<Workspac
   return records.sort((a, b) => a.name.localeCompare(b.name));
 };
 
-const replaceCredentialHash = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, kind: HashedCredentialKind, oldHash: string | undefined, newHash: string) => {
-  const guardedUpdate = {
+/** The record's half of a rotation: the new hash, the grace entry (set or removed), the repinned partners, and their guards. */
+const rotationUpdate = (table: string, rotation: CredentialRotation) => {
+  const { kind, oldHash, newHash, graceUntil, graceAsRead } = rotation;
+  const names: Record<string, string> = { '#kind': kind };
+  const values: Record<string, unknown> = { ':new': newHash };
+  const sets = ['credentialHashes.#kind = :new'];
+  const removes: string[] = [];
+  // Guards against two concurrent rotations both "succeeding" and leaving an orphan (or two first issues of a kind the workspace lacked).
+  const conditions = [oldHash === undefined ? 'attribute_not_exists(credentialHashes.#kind)' : 'credentialHashes.#kind = :old'];
+  if (oldHash !== undefined) values[':old'] = oldHash;
+  const entry = oldHash !== undefined && graceUntil !== undefined ? { hash: oldHash, expiresAt: graceUntil } : undefined;
+  if (graceAsRead === undefined) {
+    // A record written before grace periods existed has no map yet: create it whole, once.
+    if (entry) sets.push('credentialGrace = :graceMap');
+    if (entry) values[':graceMap'] = { [kind]: entry };
+    if (entry) conditions.push('attribute_not_exists(credentialGrace)');
+  } else if (entry) {
+    sets.push('credentialGrace.#kind = :grace');
+    values[':grace'] = entry;
+  } else {
+    removes.push('credentialGrace.#kind');
+  }
+  rotation.repinPartners.forEach((partner, index) => {
+    names[`#p${index}`] = partner;
+    sets.push(`partnerKeyHashes.#p${index} = :new`);
+    conditions.push(`partnerKeyHashes.#p${index} = :old`);
+  });
+  return {
     TableName: table,
-    Key: workspaceKey(workspaceId),
-    UpdateExpression: 'SET credentialHashes.#kind = :new',
-    // Guards against two concurrent rotations both "succeeding" and leaving an orphan (or two first issues of a kind the workspace lacked).
-    ConditionExpression: oldHash === undefined ? 'attribute_not_exists(credentialHashes.#kind)' : 'credentialHashes.#kind = :old',
-    ExpressionAttributeNames: { '#kind': kind },
-    ExpressionAttributeValues: { ':new': newHash, ...(oldHash === undefined ? {} : { ':old': oldHash }) },
+    Key: workspaceKey(rotation.workspaceId),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
+};
+
+/**
+ * One transaction: the index entries that stop working go (the old hash without a grace, and an
+ * earlier rotation's previous value), the new one is put, the record updated under its guards.
+ */
+const rotateCredentialHash = async (db: DynamoDBDocumentClient, table: string, rotation: CredentialRotation): Promise<void> => {
+  const { kind, oldHash, newHash, graceUntil, workspaceId } = rotation;
+  const revoked = [...rotation.dropHashes, ...(oldHash !== undefined && graceUntil === undefined ? [oldHash] : [])];
   await db.send(
     new TransactWriteCommand({
       TransactItems: [
-        ...(oldHash === undefined ? [] : [{ Delete: { TableName: table, Key: credentialKey(kind, oldHash) } }]),
+        ...revoked.map((hash) => ({ Delete: { TableName: table, Key: credentialKey(kind, hash) } })),
         { Put: { TableName: table, Item: { ...credentialKey(kind, newHash), workspaceId }, ConditionExpression: NOT_EXISTS } },
-        { Update: guardedUpdate },
+        { Update: rotationUpdate(table, rotation) },
       ],
     }),
   );
@@ -154,14 +195,29 @@ const recordHeapIdToken = async (db: DynamoDBDocumentClient, table: string, work
   );
 };
 
+/** The signing key, written only where none is (the migration may run twice, or beside a creation). */
+const setSigningKey = (db: DynamoDBDocumentClient, table: string, workspaceId: string, key: SigningKeyRecord): Promise<boolean> =>
+  whenCondition(() =>
+    db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: workspaceKey(workspaceId),
+        UpdateExpression: 'SET signingKey = :key',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(signingKey)',
+        ExpressionAttributeValues: { ':key': key },
+      }),
+    ),
+  );
+
 export const dynamoWorkspaceStore = (db: DynamoDBDocumentClient, table: string): WorkspaceStore => ({
   get: (workspaceId) => get(db, table, workspaceId),
   create: (record) => create(db, table, record),
   getByName: (name) => followPointer(db, table, workspaceNameKey(name), true),
   findByCredentialHash: (kind, hash) => findByCredentialHash(db, table, kind, hash),
   list: () => list(db, table),
-  replaceCredentialHash: (workspaceId, kind, oldHash, newHash) => replaceCredentialHash(db, table, workspaceId, kind, oldHash, newHash),
+  rotateCredentialHash: (rotation) => rotateCredentialHash(db, table, rotation),
   update: (workspaceId, changes) => update(db, table, workspaceId, changes),
   pinPartnerKey: (workspaceId, partner, hash) => pinPartnerKey(db, table, workspaceId, partner, hash),
   recordHeapIdToken: (workspaceId, idToken) => recordHeapIdToken(db, table, workspaceId, idToken),
+  setSigningKey: (workspaceId, key) => setSigningKey(db, table, workspaceId, key),
 });

@@ -47,8 +47,8 @@ export const listDeliveries = async (
     return invalid('Invalid segment_id', ['segment_id must be a Heap segment id: 1-128 letters, digits, "_", ".", ":" or "-"']);
   }
   const route = `abtasty-deliveries:${segmentId ?? '*'}`;
-  const cursor = deps.cursors.decode(workspace, route, query.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const page = await deps.deliveries.list(workspace.workspaceId, { ...(segmentId !== undefined ? { segmentId } : {}), limit: query.limit, ...(cursor.key ? { startKey: cursor.key } : {}) });
-  return ok({ deliveries: page.deliveries.map(deliveryView), next_cursor: deps.cursors.encode(workspace, route, page.nextKey) ?? null });
+  return ok({ deliveries: page.deliveries.map(deliveryView), next_cursor: (await deps.cursors.encode(workspace, route, page.nextKey)) ?? null });
 };

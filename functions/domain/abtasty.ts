@@ -149,7 +149,7 @@ export const segmentVisitorsPage = async (
   page: { limit: number; cursor: string | undefined },
 ) => {
   const route = `abtasty-visitors:${segmentId ?? ''}`;
-  const cursor = deps.cursors.decode(workspace, route, page.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const segment = await findSegment(deps.reads, workspace.workspaceId, segmentId);
   if (!segment.ok) return segment;
@@ -157,7 +157,7 @@ export const segmentVisitorsPage = async (
   return ok({
     segment: summary(segment.value.meta),
     visitors: members.members.map((member) => member.memberId),
-    next_cursor: deps.cursors.encode(workspace, route, members.nextKey) ?? null,
+    next_cursor: (await deps.cursors.encode(workspace, route, members.nextKey)) ?? null,
   });
 };
 
@@ -256,10 +256,10 @@ export const segmentUdcCsvPart = async (
   if (value !== undefined && (value.length === 0 || value.length > 256)) return invalid('value must be 1 to 256 characters');
   if (value !== undefined && pullCsvValue(value) === undefined) return invalid('value has no character AB Tasty accepts');
   const route = `abtasty-udc:${segmentId ?? ''}`;
-  const cursor = deps.cursors.decode(workspace, route, query.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const part = await segmentUdcCsv(deps.reads, workspace.workspaceId, segmentId, { ...(value !== undefined ? { value } : {}), startKey: cursor.key });
-  return part.ok ? ok({ ...part.value, nextCursor: deps.cursors.encode(workspace, route, part.value.nextKey) }) : part;
+  return part.ok ? ok({ ...part.value, nextCursor: await deps.cursors.encode(workspace, route, part.value.nextKey) }) : part;
 };
 
 /**

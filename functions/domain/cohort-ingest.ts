@@ -7,15 +7,17 @@
 import type { CohortUpsertMessage, MembershipMessage, ReceivedCounts } from '../schemas/cohort-import';
 import type { ImportCaller } from './cohort-import-auth';
 import { collapseIdentifierChanges, validateCohortChanges, validateCohortUpsert, type CollapsedChanges, type IdentifierChange } from './cohort-import-validation';
-import { issueImportId } from './import-ids';
+import { importIdScope, issueImportId } from './import-ids';
 import { chunkToFit } from './message-chunks';
 import type { Outcome, Refusal } from './outcomes';
-import type { PublishOutcome, QueuePublisher, RateLimitDecision, RateLimiter } from './ports';
+import type { PublishOutcome, QueuePublisher, RateLimitDecision, RateLimiter, SigningKeys } from './ports';
 import { retryAfterSeconds } from './rate-limit';
 
 export interface IngestDeps {
   readonly publisher: QueuePublisher;
   readonly limiter: RateLimiter;
+  /** Signs the import ids (the workspace's random signing key). */
+  readonly signingKeys: SigningKeys;
 }
 
 export interface IngestRequest {
@@ -85,10 +87,11 @@ const countThen = async <T>(
 };
 
 /** `POST /partners/{partner}/cohorts`: validates and queues a cohort create-or-rename. */
-export const acceptCohortUpsert = (deps: IngestDeps, caller: ImportCaller, request: IngestRequest): Promise<ImportOutcome> =>
-  countThen(deps, caller, request, validateCohortUpsert(caller.body), (input) => {
+export const acceptCohortUpsert = async (deps: IngestDeps, caller: ImportCaller, request: IngestRequest): Promise<ImportOutcome> => {
+  const ids = importIdScope(await deps.signingKeys.forWorkspace(caller.workspace));
+  return countThen(deps, caller, request, validateCohortUpsert(caller.body), (input) => {
     const { workspace, fingerprint } = caller;
-    const importId = issueImportId(workspace, input.cohortId, request.receivedAt);
+    const importId = issueImportId(ids, input.cohortId, request.receivedAt);
     const message: CohortUpsertMessage = {
       dedupeKey: `${importId}#0`,
       type: 'cohort',
@@ -103,17 +106,20 @@ export const acceptCohortUpsert = (deps: IngestDeps, caller: ImportCaller, reque
     };
     return { bodies: [JSON.stringify(message)], importId };
   });
+};
 
 /**
  * `POST /partners/{partner}/cohorts/users`: validates, collapses (remove wins) and queues a
  * membership delta whole. An empty `cohort_changes` is a credential probe: accepted, nothing queued.
  */
-export const acceptCohortChanges = (deps: IngestDeps, caller: ImportCaller, request: IngestRequest): Promise<ImportOutcome> =>
-  countThen(deps, caller, request, validateCohortChanges(caller.body), (input) => {
+export const acceptCohortChanges = async (deps: IngestDeps, caller: ImportCaller, request: IngestRequest): Promise<ImportOutcome> => {
+  const ids = importIdScope(await deps.signingKeys.forWorkspace(caller.workspace));
+  return countThen(deps, caller, request, validateCohortChanges(caller.body), (input) => {
     if (input.changes.length === 0) return { bodies: [] };
     const { workspace, fingerprint } = caller;
-    const importId = issueImportId(workspace, input.cohortId, request.receivedAt);
+    const importId = issueImportId(ids, input.cohortId, request.receivedAt);
     const base = { workspaceId: workspace.workspaceId, partner: request.partner, cohortId: input.cohortId, importId, receivedAt: request.receivedAt, partnerKeyFingerprint: fingerprint };
     const bodies = planMembershipMessages(base, collapseIdentifierChanges(input.changes), input.received, deps.publisher.fits);
     return { bodies, importId };
   });
+};

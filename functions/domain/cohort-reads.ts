@@ -11,10 +11,10 @@ import type { WorkspaceRecord } from '../schemas/workspace';
 import { resolveSurvivors, cohortRef } from './cohort-matching';
 import { identifierKey, type Identifier } from './identifiers';
 import { publicFailureReason } from './import-failures';
-import { importIdTime, verifyImportId } from './import-ids';
+import { importIdScope, importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, StoredImportReport } from './ports';
+import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
 import { fullUnmatchedByReason } from './unmatched-reasons';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
@@ -26,6 +26,8 @@ export interface ReadDeps {
   readonly profiles: ProfileReader;
   readonly claims: ClaimResolver;
   readonly cursors: CursorCodec;
+  /** Verifies import ids (the workspace's random signing key). */
+  readonly signingKeys: SigningKeys;
   /** AB Tasty delivery reports (`GET /v1/destinations/abtasty/deliveries`). */
   readonly deliveries: DeliveryReportStore;
 }
@@ -46,10 +48,10 @@ const cohortView = (meta: SetMetaView) => ({
 
 /** `GET /v1/cohorts`: the workspace's cohorts ordered by id, one page. */
 export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, page: PageRequest) => {
-  const cursor = deps.cursors.decode(workspace, 'cohorts', page.cursor);
+  const cursor = await deps.cursors.decode(workspace, 'cohorts', page.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const result = await deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, cursor.key);
-  return ok({ cohorts: result.sets.map(cohortView), next_cursor: deps.cursors.encode(workspace, 'cohorts', result.nextKey) ?? null });
+  return ok({ cohorts: result.sets.map(cohortView), next_cursor: (await deps.cursors.encode(workspace, 'cohorts', result.nextKey)) ?? null });
 };
 
 /**
@@ -70,7 +72,7 @@ export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceReco
   const meta = await findCohort(deps, workspace, cohortId);
   if (!meta.ok) return meta;
   const route = `cohorts/${cohortId}/members`;
-  const cursor = deps.cursors.decode(workspace, route, page.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const result = await deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, cursor.key);
   const profiles = await deps.profiles.getProfiles(
@@ -87,7 +89,7 @@ export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceReco
         ...(profile?.mergedInto !== undefined ? { merged_into: profile.mergedInto } : {}),
       };
     }),
-    next_cursor: deps.cursors.encode(workspace, route, result.nextKey) ?? null,
+    next_cursor: (await deps.cursors.encode(workspace, route, result.nextKey)) ?? null,
   });
 };
 
@@ -105,7 +107,7 @@ export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord
   if (cannotExist('cohortId', cohortId) || cannotExist('importId', importId)) return notFound('Import not found');
   const report = await deps.reports.get({ set: cohortRef(workspace.workspaceId, cohortId), importId });
   if (report) return ok(reportView(report, cohortId, importId));
-  if (!verifyImportId(workspace, cohortId, importId)) {
+  if (!verifyImportId(importIdScope(await deps.signingKeys.forWorkspace(workspace)), cohortId, importId)) {
     return notFound(`Import not found: ${JSON.stringify(importId)} was not issued for cohort ${JSON.stringify(cohortId)}`);
   }
   return ok({ import_id: importId, cohort_id: cohortId, status: 'queued', received_at: new Date(importIdTime(importId)).toISOString() });

@@ -110,8 +110,8 @@ const ROUTE = 'directory/imports';
 
 /** `GET /v1/directory/imports`: the workspace's directory imports, newest export first, one page. */
 export const listDirectoryImports = async (deps: DirectoryImportReadDeps, workspace: WorkspaceRecord, page: { limit: number; cursor?: string }) => {
-  const cursor = deps.cursors.decode(workspace, ROUTE, page.cursor);
+  const cursor = await deps.cursors.decode(workspace, ROUTE, page.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const result = await deps.directoryImports.list(workspace.workspaceId, page.limit, cursor.key);
-  return ok({ imports: result.items.map(reportView), next_cursor: deps.cursors.encode(workspace, ROUTE, result.nextKey) ?? null });
+  return ok({ imports: result.items.map(reportView), next_cursor: (await deps.cursors.encode(workspace, ROUTE, result.nextKey)) ?? null });
 };

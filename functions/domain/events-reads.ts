@@ -33,10 +33,10 @@ const rejectsPage = async (
   read: (startKey: Record<string, unknown> | undefined) => Promise<Page<Record<string, unknown>>>,
   view: (item: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<Outcome<RejectPage>> => {
-  const cursor = deps.cursors.decode(workspace, route, page.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const result = await read(cursor.key);
-  return ok({ rejects: result.items.map(view), next_cursor: deps.cursors.encode(workspace, route, result.nextKey) ?? null });
+  return ok({ rejects: result.items.map(view), next_cursor: (await deps.cursors.encode(workspace, route, result.nextKey)) ?? null });
 };
 
 const receivedAt = (item: Record<string, unknown>) => new Date(item.receivedAt as number).toISOString();
@@ -80,14 +80,14 @@ const readDayShards = async (deps: EventsReadDeps, workspaceId: string, type: st
 };
 
 /** The type query's validated input: the type, its range and the shard to start from. */
-const typeQuery = (deps: EventsReadDeps, workspace: WorkspaceRecord, query: Readonly<Record<string, string>>, nowMs: number) => {
+const typeQuery = async (deps: EventsReadDeps, workspace: WorkspaceRecord, query: Readonly<Record<string, string>>, nowMs: number) => {
   if (!query.type) return invalid('type is required');
   const type = keyFits('type', 'eventType', query.type);
   if (!type.ok) return type;
   const range = parseTypeRange(query, nowMs);
   if (!range.ok) return range;
   const route = `typeEvents:${type.value}`;
-  const cursor = deps.cursors.decode(workspace, route, query.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const position = cursor.key as { day?: string; key?: Record<string, unknown> } | undefined;
   const days = utcDaysBetween(range.value.fromMs, range.value.toMs);
@@ -97,12 +97,12 @@ const typeQuery = (deps: EventsReadDeps, workspace: WorkspaceRecord, query: Read
 
 /** Events of one type in a time range: one Query per UTC day shard of the byType index. */
 export const typeEventsPage = async (deps: EventsReadDeps, workspace: WorkspaceRecord, query: Readonly<Record<string, string>>, nowMs: number, limit: number) => {
-  const input = typeQuery(deps, workspace, query, nowMs);
+  const input = await typeQuery(deps, workspace, query, nowMs);
   if (!input.ok) return input;
   const { type, range, route, days, start } = input.value;
   const { found, next } = await readDayShards(deps, workspace.workspaceId, type, range, days, limit, start);
   const nextKey = next.index < days.length ? { day: days[next.index], ...(next.startKey ? { key: next.startKey } : {}) } : undefined;
-  return ok({ events: found, next_cursor: deps.cursors.encode(workspace, route, nextKey) ?? null });
+  return ok({ events: found, next_cursor: (await deps.cursors.encode(workspace, route, nextKey)) ?? null });
 };
 
 /** A user's stored events in a time range, optionally of one type, oldest first. */
@@ -115,9 +115,9 @@ export const userEventsPage = async (deps: EventsReadDeps, workspace: WorkspaceR
   const type = query.type ? keyFits('type', 'eventType', query.type) : undefined;
   if (type && !type.ok) return type;
   const route = `userEvents:${brazeId.value}`;
-  const cursor = deps.cursors.decode(workspace, route, query.cursor);
+  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
   if (!cursor.ok) return invalid(INVALID_CURSOR);
   const filter = { ...range.value, ...(type ? { type: type.value } : {}) };
   const page = await deps.reads.userEvents(workspace.workspaceId, brazeId.value, filter, limit, cursor.key);
-  return ok({ events: page.items, next_cursor: deps.cursors.encode(workspace, route, page.nextKey) ?? null });
+  return ok({ events: page.items, next_cursor: (await deps.cursors.encode(workspace, route, page.nextKey)) ?? null });
 };

@@ -3,7 +3,8 @@
  * SQS and KMS; unit tests pass in-memory fakes. Every port is declared here or in `ports/` (one file
  * per area, re-exported below), so `domain/ports` is the one import path for all of them.
  */
-import type { HashedCredentialKind, WorkspaceRecord } from '../schemas/workspace';
+import type { HashedCredentialKind, SigningKeyRecord, WorkspaceRecord } from '../schemas/workspace';
+import type { CredentialRotation } from './ports/credentials';
 import type { PushReason } from '../schemas/abtasty-delivery';
 import type { DeliveryReport, TokenProvider, UdcSender } from './abtasty-delivery';
 
@@ -12,6 +13,7 @@ export * from './ports/sets';
 export * from './ports/cohort-import';
 export * from './ports/events';
 export * from './ports/abtasty';
+export * from './ports/credentials';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */
@@ -22,10 +24,10 @@ export interface WorkspaceStore {
   findByCredentialHash(kind: HashedCredentialKind, hash: string): Promise<WorkspaceRecord | undefined>;
   list(): Promise<WorkspaceRecord[]>;
   /**
-   * Swaps one credential hash; the old credential stops working in the same transaction. `oldHash`
-   * undefined: the workspace has none of this kind yet (created before the kind existed), and this issues it.
+   * Rotates one credential hash in one transaction (see `CredentialRotation`); rejects, writing
+   * nothing, when the stored hash is no longer `oldHash` (a concurrent rotation).
    */
-  replaceCredentialHash(workspaceId: string, kind: HashedCredentialKind, oldHash: string | undefined, newHash: string): Promise<void>;
+  rotateCredentialHash(rotation: CredentialRotation): Promise<void>;
   /** Applies a partial update of the record's non-credential settings. */
   update(workspaceId: string, changes: Partial<Omit<WorkspaceRecord, 'workspaceId' | 'credentialHashes'>>): Promise<void>;
   /**
@@ -35,7 +37,10 @@ export interface WorkspaceStore {
   pinPartnerKey(workspaceId: string, partner: string, hash: string): Promise<string | undefined>;
   /** Adds a Heap id_token to the seen list if absent. */
   recordHeapIdToken(workspaceId: string, idToken: string): Promise<void>;
+  /** Stores the workspace's signing key if it has none yet; false when it already had one. */
+  setSigningKey(workspaceId: string, key: SigningKeyRecord): Promise<boolean>;
 }
+
 
 /** Reversible encryption for secrets that must be recovered (the Heap webhook secret for HMAC). */
 export interface SecretBox {
@@ -84,11 +89,12 @@ export type OpenedCursor = { readonly ok: true; readonly key: Record<string, unk
 
 /**
  * Page keys as opaque, tamper-evident cursors, bound to a workspace and a route name: a cursor of
- * another workspace or route does not open. Every read API uses it (shared/cursor.ts `signedCursors`).
+ * another workspace or route does not open. Every read API uses it (shared/cursor.ts `signedCursors`,
+ * keyed by the workspace's random signing key, domain/signing-keys.ts).
  */
 export interface CursorCodec {
-  encode(workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): string | undefined;
-  decode(workspace: WorkspaceRecord, route: string, cursor: string | undefined): OpenedCursor;
+  encode(workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): Promise<string | undefined>;
+  decode(workspace: WorkspaceRecord, route: string, cursor: string | undefined): Promise<OpenedCursor>;
 }
 
 /** One page of a query: its items and where the next page starts. */

@@ -27,7 +27,7 @@ import type { WorkspaceRecord } from '../schemas/workspace';
 import { parseIsoTime, type IdentifierChange } from './cohort-import-validation';
 import { planMembershipMessages } from './cohort-ingest';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { issueImportId } from './import-ids';
+import { issueImportId, type ImportIdScope } from './import-ids';
 import { changeVersion, type MembershipOp } from './membership';
 import { invalid, ok, type Outcome } from './outcomes';
 
@@ -231,13 +231,13 @@ export interface SegmentImport {
  * The queue messages of a request — per audience, a cohort upsert (name = computation_key) and its
  * membership delta in parts that each `fit` — or undefined when one change alone cannot fit.
  */
-export const planSegmentMessages = (workspace: WorkspaceRecord, receivedAt: number, deltas: readonly AudienceDelta[], fits: (body: string) => boolean) => {
+export const planSegmentMessages = (workspace: WorkspaceRecord, ids: ImportIdScope, receivedAt: number, deltas: readonly AudienceDelta[], fits: (body: string) => boolean) => {
   const bodies: string[] = [];
   const imports: SegmentImport[] = [];
   for (const delta of deltas) {
     const base = { workspaceId: workspace.workspaceId, partner: SEGMENT_PARTNER, cohortId: delta.cohortId, receivedAt };
-    const nameImportId = issueImportId(workspace, delta.cohortId, receivedAt);
-    const importId = issueImportId(workspace, delta.cohortId, receivedAt);
+    const nameImportId = issueImportId(ids, delta.cohortId, receivedAt);
+    const importId = issueImportId(ids, delta.cohortId, receivedAt);
     const upsert: CohortUpsertMessage = { ...base, dedupeKey: `${nameImportId}#0`, type: 'cohort', importId: nameImportId, name: delta.name, createdAt: delta.createdAt };
     // The delta carries the cohort's creation time too: whichever message the worker applies first, the cohort gets it.
     const members = planMembershipMessages({ ...base, importId, createdAt: delta.createdAt }, delta, delta.received, fits);

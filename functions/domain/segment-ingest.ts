@@ -6,7 +6,8 @@
  */
 import type { WorkspaceRecord } from '../schemas/workspace';
 import type { Refusal } from './outcomes';
-import type { PublishOutcome, QueuePublisher } from './ports';
+import { importIdScope } from './import-ids';
+import type { PublishOutcome, QueuePublisher, SigningKeys } from './ports';
 import { collapseAudienceChanges, planSegmentMessages, readSegmentBody, type IgnoredReason, type SegmentImport } from './segment-audiences';
 
 export interface SegmentRequest {
@@ -39,11 +40,12 @@ export type SegmentOutcome =
   | SegmentAccepted;
 
 /** Accepts one Segment POST body for an authenticated workspace: queues every audience change of it, or says why not. */
-export const acceptSegmentAudiences = async (deps: { publisher: QueuePublisher }, workspace: WorkspaceRecord, request: SegmentRequest): Promise<SegmentOutcome> => {
+export const acceptSegmentAudiences = async (deps: { publisher: QueuePublisher; signingKeys: SigningKeys }, workspace: WorkspaceRecord, request: SegmentRequest): Promise<SegmentOutcome> => {
   if (request.workspaceId !== workspace.workspaceId) return { kind: 'wrong-workspace' };
   const body = readSegmentBody(request.rawBody, request.receivedAt);
   if (!body.ok) return { kind: 'invalid', refusal: body };
-  const planned = planSegmentMessages(workspace, request.receivedAt, collapseAudienceChanges(body.value.changes), deps.publisher.fits);
+  const ids = importIdScope(await deps.signingKeys.forWorkspace(workspace));
+  const planned = planSegmentMessages(workspace, ids, request.receivedAt, collapseAudienceChanges(body.value.changes), deps.publisher.fits);
   if (!planned) return { kind: 'too-large' };
   if (planned.bodies.length > 0) {
     const published = await deps.publisher.publishAll(planned.bodies);

@@ -12,6 +12,7 @@ import { canHoldPartnerKey, type PartnerKeyPolicy, type WorkspaceCredentials, ty
 import {
   CREDENTIAL_KINDS,
   CREDENTIALS,
+  credentialDefinition,
   ENCRYPTED_CREDENTIAL_KINDS,
   HASHED_CREDENTIAL_KINDS,
   isHashedCredential,
@@ -21,7 +22,8 @@ import {
   type HashedCredentialKind,
   type SuppliableCredentialKind,
 } from '../shared/definitions/credentials';
-import type { Clock, SecretBox, WorkspaceStore } from './ports';
+import type { Clock, CredentialRotation, SecretBox, WorkspaceStore } from './ports';
+import { newSigningKey } from './signing-keys';
 
 export class WorkspaceExistsError extends Error {
   constructor(name: string) {
@@ -84,6 +86,8 @@ export const createWorkspace = async (
     createdAt: new Date(deps.clock.now()).toISOString(),
     credentialHashes,
     credentialCiphertexts: await encryptCredentials(deps.secrets, workspaceId, credentials),
+    credentialGrace: {},
+    signingKey: await newSigningKey(deps.secrets, workspaceId, deps.clock.now()),
     partnerKeyPolicy: input.partnerKeyPolicy ?? 'any',
     // The generated partner key is the configured one for the workspace's own partner name, so a
     // sender that uses it works under every policy.
@@ -100,43 +104,79 @@ const requireWorkspace = async (store: WorkspaceStore, name: string): Promise<Wo
   return workspace;
 };
 
+/** The longest grace a rotation may give the old value: 30 days. */
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+
+export class CredentialNotRotatableError extends Error {
+  constructor(kind: CredentialKind) {
+    const issuer = credentialDefinition(kind).issuedBy;
+    super(
+      issuer
+        ? `${kind} cannot be rotated by the hub: ${issuer.partner} generates it. Rotate it in ${issuer.partner}, then store the new value with \`${issuer.setWith}\`.`
+        : `${kind} cannot be rotated`,
+    );
+    this.name = 'CredentialNotRotatableError';
+  }
+}
+
+/** How long the old value keeps working after a rotation: 0 revokes it in the same write (after a leak). */
+export interface RotationOptions {
+  readonly graceSeconds: number;
+}
+
 /**
- * The partner keys pinned or configured to `oldHash` (the generated partner key is the configured
- * key of the workspace's own partner name, see createWorkspace), moved to `newHash`: otherwise the
- * rotated-out key would keep working.
+ * The transaction of one rotation: the previous grace entry (if any) is dropped with its index
+ * entry, the old value either gets the grace or goes, and under `replace-and-repin-partner-keys`
+ * the partners pinned or configured to the old value move to the new one (the generated partner
+ * key is the configured key of the workspace's own partner name, see createWorkspace) — otherwise
+ * the rotated-out key would keep working past its grace.
  */
-const repinPartnerKeys = async (store: WorkspaceStore, workspace: WorkspaceRecord, oldHash: string, newHash: string): Promise<void> => {
-  const partnerKeyHashes = Object.fromEntries(
-    Object.entries(workspace.partnerKeyHashes).map(([partner, hash]) => [partner, hash === oldHash ? newHash : hash]),
-  );
-  await store.update(workspace.workspaceId, { partnerKeyHashes });
+export const rotationPlan = (workspace: WorkspaceRecord, kind: HashedCredentialKind, newHash: string, graceUntil: number | undefined): CredentialRotation => {
+  const oldHash = workspace.credentialHashes[kind];
+  const previous = workspace.credentialGrace?.[kind];
+  const repins = oldHash !== undefined && CREDENTIALS[kind].rotation === 'replace-and-repin-partner-keys';
+  return {
+    workspaceId: workspace.workspaceId,
+    kind,
+    oldHash,
+    newHash,
+    graceUntil: oldHash === undefined ? undefined : graceUntil,
+    dropHashes: previous !== undefined && previous.hash !== oldHash ? [previous.hash] : [],
+    repinPartners: repins ? Object.entries(workspace.partnerKeyHashes).filter(([, hash]) => hash === oldHash).map(([partner]) => partner) : [],
+    graceAsRead: workspace.credentialGrace,
+  };
+};
+
+const checkGrace = (graceSeconds: number): void => {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
+    throw new RangeError(`graceSeconds must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`);
+  }
 };
 
 /**
- * Replaces one credential with a new random value; the old one stops working at once (or, for a
- * kind the workspace does not have yet, issues it). How it is stored and what else rotating it
- * moves come from its definition (definitions/credentials.ts).
+ * Replaces one credential with a new random value (or, for a kind the workspace does not have yet,
+ * issues it). The old value keeps working for `graceSeconds` (checked on every read, never left to
+ * a TTL), so partners can switch without an outage; 0 revokes it in the same write. The caller
+ * decides the grace (the admin CLI: 24 h unless told). Only the newest previous value is kept: a
+ * second rotation ends the first one's grace. A partner-issued kind (the Heap webhook secret) is refused.
  */
 export const rotateCredential = async (
-  deps: CredentialDeps,
+  deps: CredentialDeps & { clock: Clock },
   name: string,
   kind: CredentialKind,
-): Promise<{ workspaceId: string; credential: CredentialKind; value: string }> => {
+  options: RotationOptions,
+): Promise<{ workspaceId: string; credential: CredentialKind; value: string; oldValueWorksUntil?: string }> => {
+  if (!isHashedCredential(kind)) throw new CredentialNotRotatableError(kind);
+  checkGrace(options.graceSeconds);
   const workspace = await requireWorkspace(deps.store, name);
   const value = generateSecret(CREDENTIALS[kind].prefix);
-  if (!isHashedCredential(kind)) {
-    await storeEncrypted(deps, workspace, kind, value);
-  } else {
-    // Absent for a kind added to the registry after the workspace was created: rotating issues it.
-    const oldHash = workspace.credentialHashes[kind];
-    const newHash = hashSecret(value);
-    await deps.store.replaceCredentialHash(workspace.workspaceId, kind, oldHash, newHash);
-    if (oldHash !== undefined && CREDENTIALS[kind].rotation === 'replace-and-repin-partner-keys') await repinPartnerKeys(deps.store, workspace, oldHash, newHash);
-  }
-  return { workspaceId: workspace.workspaceId, credential: kind, value };
+  const graceUntil = options.graceSeconds > 0 ? deps.clock.now() + options.graceSeconds * 1000 : undefined;
+  const plan = rotationPlan(workspace, kind, hashSecret(value), graceUntil);
+  await deps.store.rotateCredentialHash(plan);
+  return { workspaceId: workspace.workspaceId, credential: kind, value, ...(plan.graceUntil === undefined ? {} : { oldValueWorksUntil: new Date(plan.graceUntil).toISOString() }) };
 };
 
-/** Encrypts `value` as the workspace's credential of `kind`; the previous value stops working at once. */
+/** Encrypts `value` as the workspace's credential of `kind`; the previous value stops working at once (the partner switched already). */
 const storeEncrypted = async (deps: CredentialDeps, workspace: WorkspaceRecord, kind: EncryptedCredentialKind, value: string) => {
   const ciphertext = await deps.secrets.encrypt(value, secretContext(workspace.workspaceId, kind));
   await deps.store.update(workspace.workspaceId, { credentialCiphertexts: { ...workspace.credentialCiphertexts, [kind]: ciphertext } });
@@ -161,19 +201,32 @@ export const decryptCredential = async (secrets: SecretBox, workspace: Workspace
 export const heapWebhookSecret = (secrets: SecretBox, workspace: WorkspaceRecord): Promise<string> => decryptCredential(secrets, workspace, 'heapWebhookSecret');
 
 /**
- * The workspace a presented credential belongs to, or undefined. The lookup is by hash, and the
- * stored hash is compared again in constant time, so timing reveals nothing about stored values.
+ * True when `hash` is the workspace's current credential of `kind`, or its previous one still within
+ * the grace of a rotation at time `now`. Hashes are compared in constant time.
+ */
+export const holdsCredential = (workspace: WorkspaceRecord, kind: HashedCredentialKind, hash: string, now: number): boolean => {
+  const current = workspace.credentialHashes[kind];
+  const previous = workspace.credentialGrace?.[kind];
+  const isCurrent = current !== undefined && constantTimeEqual(current, hash);
+  const inGrace = previous !== undefined && constantTimeEqual(previous.hash, hash) && now < previous.expiresAt;
+  return isCurrent || inGrace;
+};
+
+/**
+ * The workspace a presented credential belongs to, or undefined. The lookup is by hash; the record
+ * must then hold it (current, or previous within its grace at the clock's now), compared in
+ * constant time, so timing reveals nothing about stored values and an expired grace is refused at once.
  */
 export const authenticate = async (
   store: WorkspaceStore,
   kind: HashedCredentialKind,
   presented: string | undefined,
+  clock: Clock,
 ): Promise<WorkspaceRecord | undefined> => {
   if (!presented || presented.length > 512) return undefined;
   const hash = hashSecret(presented);
   const workspace = await store.findByCredentialHash(kind, hash);
-  const stored = workspace?.credentialHashes[kind];
-  return stored !== undefined && constantTimeEqual(stored, hash) ? workspace : undefined;
+  return workspace !== undefined && holdsCredential(workspace, kind, hash, clock.now()) ? workspace : undefined;
 };
 
 /**

@@ -13,6 +13,7 @@ import { systemClock } from '../domain/ports';
 import { queueUrl, settings as runtimeSettings, tableName } from '../shared/config';
 import { httpRouter } from '../shared/router';
 import { cohortImportRoutes } from './http/cohort-import';
+import { processSigningKeys } from './http/signing';
 
 const settings = runtimeSettings();
 
@@ -24,6 +25,7 @@ const ingestDeps = (): IngestDeps =>
       limit: settings.COHORT_IMPORT_RATE_LIMIT,
       windowSeconds: settings.COHORT_IMPORT_RATE_WINDOW_SECONDS,
     }),
+    signingKeys: processSigningKeys(),
   });
 
 export const handler = httpRouter('cohortIngest', cohortImportRoutes(ingestDeps, workspaceStore), { maxBodyBytes: settings.COHORT_IMPORT_MAX_BODY_BYTES, clock: systemClock });

@@ -3,9 +3,9 @@ import { itemEvent } from '../adapters/events-store';
 import { eventReads, heapRejects as heapRejectStore, workspaceStore } from '../adapters/stores';
 import type { EventsReadDeps } from '../domain/events-reads';
 import { systemClock } from '../domain/ports';
-import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
 import { eventsRoutes } from './http/events';
+import { cursorCodec } from './http/signing';
 
 let deps: EventsReadDeps | undefined;
 const eventsDeps = (): EventsReadDeps => {
@@ -23,7 +23,7 @@ const eventsDeps = (): EventsReadDeps => {
       currentsRejects: (...args) => events.rejects(...args),
       heapRejects: (...args) => heapRejects.page(...args),
     },
-    cursors: signedCursors,
+    cursors: cursorCodec(),
   };
   return deps;
 };

@@ -7,9 +7,9 @@
 import { deliveryReports, directoryImportReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { systemClock } from '../domain/ports';
-import { signedCursors } from '../shared/cursor';
 import { httpRouter } from '../shared/router';
 import { readApiRoutes } from './http/read-api';
+import { cursorCodec, processSigningKeys } from './http/signing';
 
 let deps: ReadDeps | undefined;
 const readDeps = (): ReadDeps =>
@@ -18,12 +18,13 @@ const readDeps = (): ReadDeps =>
     reports: importReports(),
     profiles: profileReader(),
     claims: directoryStoreFor(),
-    cursors: signedCursors,
+    cursors: cursorCodec(),
+    signingKeys: processSigningKeys(),
     deliveries: deliveryReports(),
   });
 
 export const handler = httpRouter(
   'readApi',
-  readApiRoutes(readDeps, workspaceStore, () => ({ directoryImports: directoryImportReports(), cursors: signedCursors })),
+  readApiRoutes(readDeps, workspaceStore, () => ({ directoryImports: directoryImportReports(), cursors: cursorCodec() })),
   { clock: systemClock },
 );

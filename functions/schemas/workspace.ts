@@ -69,6 +69,16 @@ export const brazeExportSettingsSchema = z.object({
 
 export type BrazeExportSettings = z.infer<typeof brazeExportSettingsSchema>;
 
+/** A workspace's signing key for cursors and import ids: random, encrypted (purpose `signingKey`), and when it was issued (epoch ms). */
+export const signingKeySchema = z.object({ ciphertext: z.string(), issuedAt: z.number() });
+
+export type SigningKeyRecord = z.infer<typeof signingKeySchema>;
+
+/** The previous value of a credential rotated with a grace period. */
+export const credentialGraceSchema = z.object({ hash: z.string(), expiresAt: z.number() });
+
+export type CredentialGrace = z.infer<typeof credentialGraceSchema>;
+
 const workspaceRecordObject = z.object({
   workspaceId: z.string(),
   name: z.string(),
@@ -81,6 +91,13 @@ const workspaceRecordObject = z.object({
    * kind added to the registry later is absent from older workspaces until issued.
    */
   credentialCiphertexts: z.partialRecord(z.enum(ENCRYPTED_CREDENTIAL_KINDS), z.string()),
+  /**
+   * Credentials rotated with a grace period, by kind: the previous value's hash and when it stops
+   * working (epoch ms), checked on every read (`authenticate`). Absent on records that never had one.
+   */
+  credentialGrace: z.optional(z.partialRecord(z.enum(HASHED_CREDENTIALS), credentialGraceSchema)),
+  /** Signs pagination cursors and import ids (domain/signing-keys.ts); absent on workspaces created before it until issued. */
+  signingKey: z.optional(signingKeySchema),
   partnerKeyPolicy: z.enum(PARTNER_KEY_POLICIES),
   /** Per partner: hash of the pinned or configured `partner_api_key`. */
   partnerKeyHashes: z._default(z.record(z.string(), z.string()), {}),

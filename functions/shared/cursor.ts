@@ -13,7 +13,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { parseJsonObject } from './json';
 
-/** Signing key: per workspace (its stored apiKey hash, never shown to callers) and per route. */
+/** Signing key: per workspace (its random signing key, never shown to callers) and per route. */
 export interface CursorScope {
   readonly secret: string;
   readonly route: string;
@@ -49,17 +49,17 @@ export const decodeCursor = (scope: CursorScope, cursor: string | undefined): De
   return parsePayload(payload);
 };
 
-/** The signing scope of a workspace's cursors on one route. */
-export const cursorScope = (workspace: WorkspaceRecord, route: string): CursorScope => ({
-  secret: `${workspace.workspaceId}:${workspace.credentialHashes.apiKey ?? ''}`,
-  route,
+/**
+ * HMAC-signed cursors, scoped per workspace and route (the `CursorCodec` of every read API). The key
+ * is the workspace's cursor secret, from its random signing key (domain/signing-keys.ts, passed in
+ * by the handler: shared code does not import the domain).
+ */
+export const signedCursors = (cursorSecret: (workspace: WorkspaceRecord) => Promise<string>) => ({
+  encode: async (workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): Promise<string | undefined> =>
+    encodeCursor({ secret: await cursorSecret(workspace), route }, key),
+  decode: async (workspace: WorkspaceRecord, route: string, cursor: string | undefined): Promise<DecodedCursor> =>
+    decodeCursor({ secret: await cursorSecret(workspace), route }, cursor),
 });
-
-/** HMAC-signed cursors, scoped per workspace and route (the `CursorCodec` of every read API). */
-export const signedCursors = {
-  encode: (workspace: WorkspaceRecord, route: string, key: Record<string, unknown> | undefined): string | undefined => encodeCursor(cursorScope(workspace, route), key),
-  decode: (workspace: WorkspaceRecord, route: string, cursor: string | undefined): DecodedCursor => decodeCursor(cursorScope(workspace, route), cursor),
-};
 
 export const PAGE_LIMIT_MESSAGE = 'limit must be a positive integer';
 

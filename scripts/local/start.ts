@@ -7,9 +7,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { localSecretBox } from '../../functions/adapters/secret-box';
-import { createWorkspace, rotateCredential } from '../../functions/domain/workspaces';
+import { createWorkspace, rotateCredential, setEncryptedCredential } from '../../functions/domain/workspaces';
 import { systemClock } from '../../functions/domain/ports';
-import { CREDENTIAL_KINDS } from '../../functions/shared/definitions/credentials';
+import { issueMissingSigningKeys } from '../../functions/domain/signing-keys';
+import { CREDENTIAL_KINDS, CREDENTIALS, isHashedCredential, type CredentialKind } from '../../functions/shared/definitions/credentials';
+import { generateSecret } from '../../functions/shared/crypto';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoLocal, startSqsEmulator, type RunningService } from './services';
@@ -28,13 +30,22 @@ const ensureDevWorkspace = async (
   const store = dynamoWorkspaceStore(DynamoDBDocumentClient.from(resources.dynamo), resources.tables.workspaces);
   const secrets = localSecretBox(secretKey);
   const saved = readCredentials<WorkspaceCredentials>();
+  // Workspaces kept from before per-workspace signing keys get theirs (docs/reliability.md, rotation).
+  await issueMissingSigningKeys({ store, secrets, clock: systemClock });
   const existing = await store.getByName(DEV_WORKSPACE);
   if (!existing) return createWorkspace({ store, secrets, clock: systemClock }, { name: DEV_WORKSPACE });
   // The data survived but the plaintext credentials did not (all of them, or the kinds added to the
   // registry since they were saved): issue a fresh one of each missing kind.
   const known = saved?.workspaceId === existing.workspaceId ? saved : undefined;
   const fresh: Record<string, string> = { ...known, workspaceId: existing.workspaceId, partnerName: existing.partnerName };
-  for (const kind of CREDENTIAL_KINDS.filter((each) => known?.[each] === undefined)) fresh[kind] = (await rotateCredential({ store, secrets }, DEV_WORKSPACE, kind)).value;
+  // Revoked at once: nobody holds the lost values. A partner-issued kind gets a fresh stand-in value.
+  const issue = async (kind: CredentialKind): Promise<string> => {
+    if (isHashedCredential(kind)) return (await rotateCredential({ store, secrets, clock: systemClock }, DEV_WORKSPACE, kind, { graceSeconds: 0 })).value;
+    const value = generateSecret(CREDENTIALS[kind].prefix);
+    await setEncryptedCredential({ store, secrets }, DEV_WORKSPACE, kind, value);
+    return value;
+  };
+  for (const kind of CREDENTIAL_KINDS.filter((each) => known?.[each] === undefined)) fresh[kind] = await issue(kind);
   return fresh as unknown as WorkspaceCredentials;
 };
 

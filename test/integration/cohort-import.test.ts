@@ -15,7 +15,9 @@ import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
 import { collapseIdentifierChanges } from '../../functions/domain/cohort-import-validation';
 import { planMembershipMessages } from '../../functions/domain/cohort-ingest';
 import { sqsMessageFits } from '../../functions/shared/enqueue';
-import { issueImportId } from '../../functions/domain/import-ids';
+import { importIdScope, issueImportId } from '../../functions/domain/import-ids';
+import { localSecretBox } from '../../functions/adapters/secret-box';
+import { signingKeys } from '../../functions/domain/signing-keys';
 import { changeVersion } from '../../functions/domain/membership';
 import { BRAZE_ERRORS } from '../../functions/schemas/cohort-import';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
@@ -281,7 +283,7 @@ describe('Braze cohort import through the local stack', () => {
 
     it('answers "queued" for an import id the hub issued that is not processed yet', async () => {
       const workspace = await dynamoWorkspaceStore(hub.doc, hub.tables.workspaces).get(creds.workspaceId);
-      const importId = issueImportId(workspace!, 'not-yet', Date.now());
+      const importId = issueImportId(importIdScope(await signingKeys(localSecretBox(hub.secretKey)).forWorkspace(workspace!)), 'not-yet', Date.now());
 
       const response = await read(`/v1/cohorts/not-yet/imports/${importId}`);
 

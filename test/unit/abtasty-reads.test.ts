@@ -3,6 +3,7 @@ import { NO_DESTINATION, visitorContext } from '../../functions/domain/abtasty-c
 import type { SegmentReads } from '../../functions/domain/abtasty';
 import { udcSegmentToken } from '../../functions/domain/abtasty-udc-file';
 import { signedCursors } from '../../functions/shared/cursor';
+import { fakeSigningKeys } from './fakes/workspaces';
 import type { AbTastyDestinationRecord } from '../../functions/schemas/workspace';
 import { memoryDeliveryReports } from './fakes/delivery-reports';
 import { workspaceRecord } from './fakes/workspace-record';
@@ -74,7 +75,7 @@ describe('delivery reports read API', () => {
     await deliveries.put(workspace.workspaceId, storedDelivery(1_000, ['1', '2']));
     await deliveries.put(workspace.workspaceId, storedDelivery(2_000, ['2'], { outcome: 'failed', status: 400, message: 'bad line 3' }));
     await deliveries.put(workspace.workspaceId, storedDelivery(3_000, ['1'], { skipped: [{ id: '2', reason: 'empty' }] }));
-    return { deliveries, cursors: signedCursors };
+    return { deliveries, cursors: signedCursors((ws) => fakeSigningKeys.forWorkspace(ws).then((key) => key.cursorSecret)) };
   };
 
   it('lists deliveries newest first in snake_case, paged with a signed cursor', async () => {

@@ -11,7 +11,7 @@ import { BRAZE_ERRORS, membershipMessageSchema, type MembershipMessage } from '.
 import type { WorkspaceRecord } from '../../functions/schemas/workspace';
 import { fakeLimiter, fakeSender } from './fakes/cohort-import';
 import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
-import { fakeWorkspaceStore } from './fakes/workspaces';
+import { fakeSigningKeys, fakeWorkspaceStore } from './fakes/workspaces';
 import { httpRequest, refusalOf, respond } from './support/http-routes';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -21,7 +21,7 @@ const setup = (overrides: Partial<WorkspaceRecord> = {}, options: { failingQueue
   const store = fakeWorkspaceStore(record);
   const sender = fakeSender(options.failingQueue);
   const limiter = fakeLimiter(options.limit);
-  const deps: { ingest: IngestDeps; store: WorkspaceStore } = { ingest: { publisher: queuePublisher(sender, 'queue'), limiter }, store };
+  const deps: { ingest: IngestDeps; store: WorkspaceStore } = { ingest: { publisher: queuePublisher(sender, 'queue'), limiter, signingKeys: fakeSigningKeys }, store };
   return { record, store, sender, limiter, deps };
 };
 
@@ -384,14 +384,14 @@ describe('accepting membership deltas', () => {
 });
 
 describe('import ids', () => {
-  const scope = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00.000Z' };
+  const scope = { secret: 'import-id:ws1' };
 
-  it('verifies an issued id only for its workspace and cohort', () => {
+  it('verifies an issued id only for its workspace (its secret) and cohort', () => {
     const id = issueImportId(scope, 'cohort-a', NOW);
 
     expect(verifyImportId(scope, 'cohort-a', id)).toBe(true);
     expect(verifyImportId(scope, 'cohort-b', id)).toBe(false);
-    expect(verifyImportId({ ...scope, workspaceId: 'ws2' }, 'cohort-a', id)).toBe(false);
+    expect(verifyImportId({ secret: 'import-id:ws2' }, 'cohort-a', id)).toBe(false);
     expect(verifyImportId(scope, 'cohort-a', `${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`)).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import { authorizeImport } from '../../functions/domain/cohort-import-auth';
 import { signHeapBody, verifyHeapSignature } from '../../functions/domain/heap-signature';
 import { issueImportId, verifyImportId } from '../../functions/domain/import-ids';
 import { authenticate, createWorkspace, rotateCredential } from '../../functions/domain/workspaces';
+import { systemClock } from '../../functions/domain/ports';
 import { constantTimeEqual } from '../../functions/shared/crypto';
 import { decodeCursor, encodeCursor } from '../../functions/shared/cursor';
 import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspaces';
@@ -46,25 +47,25 @@ describe('constant-time comparisons', () => {
 
   it('authenticate (bearer tokens, data import keys) decides by timingSafeEqual', async () => {
     const { store, creds } = await setup();
-    expect((await authenticate(store, 'apiKey', creds.apiKey))?.workspaceId).toBe(creds.workspaceId);
+    expect((await authenticate(store, 'apiKey', creds.apiKey, systemClock))?.workspaceId).toBe(creds.workspaceId);
 
     verdict = 'different';
 
-    expect(await authenticate(store, 'apiKey', creds.apiKey)).toBeUndefined();
-    expect(await authenticate(store, 'dataImportKey', creds.dataImportKey)).toBeUndefined();
+    expect(await authenticate(store, 'apiKey', creds.apiKey, systemClock)).toBeUndefined();
+    expect(await authenticate(store, 'dataImportKey', creds.dataImportKey, systemClock)).toBeUndefined();
   });
 
   it('the partner key check of cohort import decides by timingSafeEqual', async () => {
     const { store, creds } = await setup('configured');
     const body = { client_secret: creds.dataImportKey, partner_api_key: creds.partnerApiKey };
-    await expect(authorizeImport(store, 'segment', body)).resolves.toMatchObject({ workspace: { workspaceId: creds.workspaceId } });
+    await expect(authorizeImport(store, 'segment', body, systemClock)).resolves.toMatchObject({ workspace: { workspaceId: creds.workspaceId } });
     const calls = spy.mock.calls.length;
 
     // Only the second comparison (the partner key) says "different".
     let seen = 0;
     spy.mockImplementation((a, b) => (++seen === 2 ? false : realTimingSafeEqual(a, b)));
 
-    await expect(authorizeImport(store, 'segment', body)).resolves.toMatchObject({ ok: false, message: 'Invalid Partner API key' });
+    await expect(authorizeImport(store, 'segment', body, systemClock)).resolves.toMatchObject({ ok: false, message: 'Invalid Partner API key' });
     expect(calls).toBeGreaterThanOrEqual(2);
   });
 
@@ -82,7 +83,7 @@ describe('constant-time comparisons', () => {
   it('cursor signatures and import ids are verified by timingSafeEqual', () => {
     const scope = { secret: 'k', route: 'r' };
     const cursor = encodeCursor(scope, { pk: 'x' }) as string;
-    const importScope = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const importScope = { secret: 'import-id-secret' };
     const importId = issueImportId(importScope, 'c', Date.now());
     expect(decodeCursor(scope, cursor)).toEqual({ ok: true, key: { pk: 'x' } });
     expect(verifyImportId(importScope, 'c', importId)).toBe(true);
@@ -97,13 +98,13 @@ describe('constant-time comparisons', () => {
 describe('rotating the partner API key', () => {
   beforeEach(() => spy.mockImplementation(realTimingSafeEqual));
 
-  it('moves the configured partner key to the new value: the old one is refused, the new one accepted', async () => {
+  it('moves the configured partner key to the new value: with grace 0 the old one is refused, the new one accepted', async () => {
     const store = memoryWorkspaceStore();
     const creds = await createWorkspace({ store, secrets: fakeSecretBox, clock: { now: () => Date.now() } }, { name: 'acme', partnerName: 'segment', partnerKeyPolicy: 'configured' });
 
-    const rotated = await rotateCredential({ store, secrets: fakeSecretBox }, 'acme', 'partnerApiKey');
+    const rotated = await rotateCredential({ store, secrets: fakeSecretBox, clock: systemClock }, 'acme', 'partnerApiKey', { graceSeconds: 0 });
 
-    await expect(authorizeImport(store, 'segment', { client_secret: creds.dataImportKey, partner_api_key: creds.partnerApiKey })).resolves.toMatchObject({ ok: false });
-    await expect(authorizeImport(store, 'segment', { client_secret: creds.dataImportKey, partner_api_key: rotated.value })).resolves.toMatchObject({ workspace: { workspaceId: creds.workspaceId } });
+    await expect(authorizeImport(store, 'segment', { client_secret: creds.dataImportKey, partner_api_key: creds.partnerApiKey }, systemClock)).resolves.toMatchObject({ ok: false });
+    await expect(authorizeImport(store, 'segment', { client_secret: creds.dataImportKey, partner_api_key: rotated.value }, systemClock)).resolves.toMatchObject({ workspace: { workspaceId: creds.workspaceId } });
   });
 });

@@ -137,7 +137,7 @@ describe('cursors', () => {
 
 describe('signed import ids', () => {
   it('accept only the spelling the hub issued (lower-case hex signature)', () => {
-    const scope = { workspaceId: 'ws1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const scope = { secret: 'import-id-secret' };
     const id = issueImportId(scope, 'c', Date.parse('2026-03-01T00:00:00Z'));
     const signature = id.slice(-16);
 

@@ -16,7 +16,7 @@ import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 import { fakeLimiter, fakeSender } from './fakes/cohort-import';
 import { DATA_IMPORT_KEY, PARTNER_KEY, workspaceRecord } from './fakes/workspace-record';
-import { fakeWorkspaceStore } from './fakes/workspaces';
+import { fakeSigningKeys, fakeWorkspaceStore } from './fakes/workspaces';
 import { httpRequest, respond } from './support/http-routes';
 
 /** The value of an outcome that must be valid. */
@@ -57,7 +57,7 @@ describe('client-supplied names that are also Object.prototype members', () => {
   const PROTOTYPE_NAMES = ['constructor', '__proto__'];
   const post = (overrides: Partial<WorkspaceRecord>, partner: string, key = PARTNER_KEY) => {
     const store = fakeWorkspaceStore(workspaceRecord(overrides));
-    const deps: { store: WorkspaceStore; ingest: IngestDeps } = { store, ingest: { publisher: queuePublisher(fakeSender(), 'q'), limiter: fakeLimiter() } };
+    const deps: { store: WorkspaceStore; ingest: IngestDeps } = { store, ingest: { publisher: queuePublisher(fakeSender(), 'q'), limiter: fakeLimiter(), signingKeys: fakeSigningKeys } };
     const routes = cohortImportRoutes(() => deps.ingest, () => store);
     const body = JSON.stringify({ client_secret: DATA_IMPORT_KEY, partner_api_key: key, cohort_id: 'c', cohort_changes: [{ user_ids: ['u1'] }] });
     const request = (presented: string) => httpRequest({ pathParameters: { partner }, rawBody: body.replace(JSON.stringify(key), JSON.stringify(presented)), receivedAt: NOW });

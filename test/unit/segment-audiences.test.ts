@@ -6,11 +6,11 @@ import { FUTURE_TOLERANCE_MS, collapseAudienceChanges, planSegmentMessages, read
 import { acceptSegmentAudiences } from '../../functions/domain/segment-ingest';
 import { segmentRoutes } from '../../functions/handlers/http/segment';
 import { sqsMessageFits } from '../../functions/shared/enqueue';
-import { verifyImportId } from '../../functions/domain/import-ids';
+import { importIdScope, verifyImportId } from '../../functions/domain/import-ids';
 import { cohortImportMessageSchema, type CohortImportMessage } from '../../functions/schemas/cohort-import';
 import { fakeSender } from './fakes/cohort-import';
 import { SEGMENT_TOKEN, workspaceRecord } from './fakes/workspace-record';
-import { fakeWorkspaceStore } from './fakes/workspaces';
+import { fakeSigningKeys, fakeWorkspaceStore } from './fakes/workspaces';
 import { httpRequest, refusalOf, respond } from './support/http-routes';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -157,9 +157,10 @@ describe('collapsing and planning: the same queue messages as a Braze cohort imp
     ]);
   });
 
-  it('plans per audience a cohort upsert (name = computation_key) and a membership delta whose changes carry their versions', () => {
+  it('plans per audience a cohort upsert (name = computation_key) and a membership delta whose changes carry their versions', async () => {
     const record = workspaceRecord();
-    const planned = planSegmentMessages(record, NOW, collapseAudienceChanges(batchChanges()), sqsMessageFits);
+    const ids = importIdScope(await fakeSigningKeys.forWorkspace(record));
+    const planned = planSegmentMessages(record, ids, NOW, collapseAudienceChanges(batchChanges()), sqsMessageFits);
 
     const messages = planned!.bodies.map((body) => cohortImportMessageSchema.parse(JSON.parse(body)));
     expect(messages.map((message) => [message.type, message.cohortId, message.partner])).toEqual([
@@ -172,7 +173,7 @@ describe('collapsing and planning: the same queue messages as a Braze cohort imp
     expect(upsert).toMatchObject({ name: 'high_intent', createdAt: '2025-06-03T09:00:00.000Z', receivedAt: NOW });
     expect(members.changes[0]).toEqual({ identifier: { kind: 'external_id', value: 'user-1' }, op: 'remove', version: changeVersion(Date.parse('2025-06-03T09:05:00.000Z'), 'seg#personas_batch_0004') });
     expect(members).toMatchObject({ createdAt: '2025-06-03T09:00:00.000Z', part: 0, parts: 1, stats: { received: { user_ids: 3, device_ids: 1, aliases: 0 }, duplicate: 1, conflicts: 1 } });
-    expect(planned!.imports.every((entry) => verifyImportId(record, entry.cohortId, entry.importId) && verifyImportId(record, entry.cohortId, entry.nameImportId))).toBe(true);
+    expect(planned!.imports.every((entry) => verifyImportId(ids, entry.cohortId, entry.importId) && verifyImportId(ids, entry.cohortId, entry.nameImportId))).toBe(true);
   });
 });
 
@@ -181,7 +182,7 @@ describe('POST /segment/audiences/{workspaceId}', () => {
   const setup = (failing = false) => {
     const record = workspaceRecord();
     const sender = fakeSender(failing);
-    const routes = segmentRoutes(() => queuePublisher(sender, 'queue'), () => fakeWorkspaceStore(record));
+    const routes = segmentRoutes(() => queuePublisher(sender, 'queue'), () => fakeWorkspaceStore(record), () => fakeSigningKeys);
     const post = (body: string, options: { token?: string; workspaceId?: string } = {}) =>
       respond(routes, KEY, httpRequest({ rawBody: body, receivedAt: NOW, pathParameters: { workspaceId: options.workspaceId ?? record.workspaceId }, headers: { authorization: `Bearer ${options.token ?? SEGMENT_TOKEN}` } }));
     return { record, sender, post };
@@ -231,7 +232,7 @@ describe('POST /segment/audiences/{workspaceId}', () => {
   it('acceptSegmentAudiences refuses a path that is not the token workspace before reading the body', async () => {
     const sender = fakeSender();
 
-    const outcome = await acceptSegmentAudiences({ publisher: queuePublisher(sender, 'q') }, workspaceRecord(), { workspaceId: undefined, rawBody: raw('batch'), receivedAt: NOW });
+    const outcome = await acceptSegmentAudiences({ publisher: queuePublisher(sender, 'q'), signingKeys: fakeSigningKeys }, workspaceRecord(), { workspaceId: undefined, rawBody: raw('batch'), receivedAt: NOW });
 
     expect(outcome).toEqual({ kind: 'wrong-workspace' });
     expect(sender.sent).toEqual([]);

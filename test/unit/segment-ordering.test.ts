@@ -14,6 +14,7 @@ import { fakePartnerKeys, fakeReports, fakeSender, fakeSets } from './fakes/coho
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 import { workspaceRecord } from './fakes/workspace-record';
+import { fakeSigningKeys } from './fakes/workspaces';
 
 const SEED = process.env.HUB_SEGMENT_SEED === undefined ? Date.now() % 2_147_483_647 : Number(process.env.HUB_SEGMENT_SEED);
 const RECEIVED = Date.parse('2026-03-01T12:00:00Z');
@@ -94,7 +95,7 @@ describe('Segment audience events: retried and reordered deliveries end in the n
           const batch = deliveries.slice(start, start + (batchSizes[cut] ?? 1));
           start += batch.length;
           const rawBody = JSON.stringify(batch.length === 1 && asObject ? batch[0] : batch);
-          const outcome = await acceptSegmentAudiences({ publisher }, record, { workspaceId: record.workspaceId, rawBody, receivedAt: RECEIVED + cut });
+          const outcome = await acceptSegmentAudiences({ publisher, signingKeys: fakeSigningKeys }, record, { workspaceId: record.workspaceId, rawBody, receivedAt: RECEIVED + cut });
           expect(outcome.kind).toBe('accepted');
         }
         // SQS's side: the messages in any order, some delivered twice.

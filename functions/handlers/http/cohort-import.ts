@@ -6,7 +6,7 @@
  */
 import { authenticateImport, type ImportAuthOutcome, type ImportCaller } from '../../domain/cohort-import-auth';
 import { acceptCohortChanges, acceptCohortUpsert, type ImportOutcome, type IngestDeps } from '../../domain/cohort-ingest';
-import type { RateLimitDecision, WorkspaceStore } from '../../domain/ports';
+import { systemClock, type Clock, type RateLimitDecision, type WorkspaceStore } from '../../domain/ports';
 import { RateLimitedError } from '../../shared/errors';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
 import { json, refusal, refusalOf, type HttpRequest, type HttpResponse } from '../../shared/http';
@@ -27,9 +27,9 @@ export const importAuthRefusal = (outcome: Extract<ImportAuthOutcome, { ok: fals
 
 /** Braze body-credentials middleware (the `cohortBody` presentation of `dataImportKey`). */
 export const cohortBodyAuth =
-  (store: () => WorkspaceStore): Authenticator<ImportCaller> =>
+  (store: () => WorkspaceStore, clock: Clock = systemClock): Authenticator<ImportCaller> =>
   async (request) => {
-    const outcome = await authenticateImport(store(), request.pathParameters.partner ?? '', request.rawBody);
+    const outcome = await authenticateImport(store(), request.pathParameters.partner ?? '', request.rawBody, clock);
     return outcome.ok ? { ok: true, auth: outcome.caller } : { ok: false, response: importAuthRefusal(outcome) };
   };
 

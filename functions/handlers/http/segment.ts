@@ -8,7 +8,7 @@
  * queue did not take it whole (Segment retries 5xx).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { QueuePublisher, WorkspaceStore } from '../../domain/ports';
+import type { QueuePublisher, SigningKeys, WorkspaceStore } from '../../domain/ports';
 import { acceptSegmentAudiences, type SegmentAccepted, type SegmentOutcome } from '../../domain/segment-ingest';
 import type { WorkspaceRecord } from '../../schemas/workspace';
 import type { RouteKeyOf } from '../../shared/definitions/routes';
@@ -18,6 +18,7 @@ import { logger, metrics } from '../../shared/powertools';
 import type { RouteHandlers } from '../../shared/router';
 import { bearerAuth } from './auth';
 import { ingestRefusal } from './responses';
+import { processSigningKeys } from './signing';
 
 /** A queued request: counted, logged (never its content), answered with what became of it. */
 const accepted = (workspaceId: string, outcome: SegmentAccepted): HttpResponse => {
@@ -37,11 +38,15 @@ const accepted = (workspaceId: string, outcome: SegmentAccepted): HttpResponse =
 export const segmentResponse = (workspaceId: string, outcome: SegmentOutcome): HttpResponse =>
   outcome.kind === 'accepted' ? accepted(workspaceId, outcome) : ingestRefusal(outcome);
 
-export const segmentRoutes = (publisher: () => QueuePublisher, workspaces: () => WorkspaceStore): RouteHandlers<WorkspaceRecord, RouteKeyOf<'segmentIngest'>> => ({
+export const segmentRoutes = (
+  publisher: () => QueuePublisher,
+  workspaces: () => WorkspaceStore,
+  keys: () => SigningKeys = processSigningKeys,
+): RouteHandlers<WorkspaceRecord, RouteKeyOf<'segmentIngest'>> => ({
   authenticate: { bearer: bearerAuth(workspaces) },
   routes: {
     'POST /segment/audiences/{workspaceId}': async (request, workspace) => {
-      const outcome = await acceptSegmentAudiences({ publisher: publisher() }, workspace, {
+      const outcome = await acceptSegmentAudiences({ publisher: publisher(), signingKeys: keys() }, workspace, {
         workspaceId: request.pathParameters.workspaceId,
         rawBody: request.rawBody,
         receivedAt: request.receivedAt,

@@ -39,10 +39,15 @@ export interface CredentialDefinition {
    */
   readonly storage: 'hashed' | 'encrypted';
   /**
-   * Rotation always replaces the stored value at once (the old one stops working in the same
-   * write); `repinsPartnerKeys` also moves the partners whose pinned key was the old value.
+   * `replace`: rotation stores a new value; the old one keeps working for the grace period the
+   * caller chooses (0: it stops in the same write). `replace-and-repin-partner-keys` also moves the
+   * partners whose pinned or configured key was the old value, in the same transaction.
+   * `issued-by-partner`: the partner generates the value, so the hub cannot rotate it; `setWith`
+   * names the admin command that stores the partner's new value.
    */
-  readonly rotation: 'replace' | 'replace-and-repin-partner-keys';
+  readonly rotation: 'replace' | 'replace-and-repin-partner-keys' | 'issued-by-partner';
+  /** For `issued-by-partner`: who issues it and how the admin stores a new value. */
+  readonly issuedBy?: { readonly partner: string; readonly setWith: string };
   readonly presentation: Presentation;
   /** For `cohortBody`: the body field that carries it. */
   readonly bodyField?: string;
@@ -84,7 +89,8 @@ export const CREDENTIALS = {
     prefix: 'hub_heap',
     suppliable: true,
     storage: 'encrypted',
-    rotation: 'replace',
+    rotation: 'issued-by-partner',
+    issuedBy: { partner: 'Heap', setWith: 'workspace set --name <workspace> --heap-webhook-secret <secret>' },
     presentation: 'heapHash',
     openApi: { scheme: 'heapSignature', securityScheme: { type: 'apiKey', in: 'header', name: 'Heap-Hash', description: 'ts:<timestamp>,hmac:<HMAC-SHA256(secret, ts + raw body)>, base64 or hex' } },
   },

@@ -21,7 +21,7 @@ export interface ScopedWrite {
 export type Access = 'read' | 'write' | ScopedWrite;
 
 /** The `purpose` of a secret's KMS encryption context (`{ workspaceId, purpose }`), see adapters/secret-box.ts. */
-export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey';
+export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey' | 'signingKey';
 
 export interface FunctionDefinition {
   /** Path of the handler module from the repository root; its export is `handler`. */
@@ -59,6 +59,8 @@ export const FUNCTIONS = {
       workspaces: { reads: true, actions: ['UpdateItem'], leadingKeys: ['WS#*'] },
       idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['rate#*'] },
     },
+    // The workspace's signing key (import ids).
+    decryptsSecrets: ['signingKey'],
   },
   cohortWorker: {
     entry: 'functions/handlers/cohort-worker.ts',
@@ -72,6 +74,8 @@ export const FUNCTIONS = {
     description: 'Read API: cohorts, cohort members, import reports, user profiles with their cohorts and Heap segments, and AB Tasty delivery reports',
     sendsTo: [],
     tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', deliveries: 'read' },
+    // The workspace's signing key (cursors, import ids).
+    decryptsSecrets: ['signingKey'],
   },
   heapWebhook: {
     entry: 'functions/handlers/heap-webhook.ts',
@@ -99,6 +103,8 @@ export const FUNCTIONS = {
     description: 'AB Tasty pull API: Heap segments, a visitor\'s segments, members and UDC CSV',
     sendsTo: [],
     tables: { workspaces: 'read', cohorts: 'read' },
+    // The workspace's signing key (cursors).
+    decryptsSecrets: ['signingKey'],
   },
   currentsIngest: {
     entry: 'functions/handlers/currents-ingest.ts',
@@ -111,6 +117,8 @@ export const FUNCTIONS = {
     description: "Receives Segment Engage audience events (Webhooks (Actions) destination) and queues them as cohort import messages",
     sendsTo: ['cohortImport'],
     tables: { workspaces: 'read' },
+    // The workspace's signing key (import ids).
+    decryptsSecrets: ['signingKey'],
   },
   currentsWorker: {
     entry: 'functions/handlers/currents-worker.ts',
@@ -130,6 +138,8 @@ export const FUNCTIONS = {
     description: "Reads stored Currents events (by user, by type) and the Currents rejects store",
     sendsTo: [],
     tables: { workspaces: 'read', events: 'read' },
+    // The workspace's signing key (cursors).
+    decryptsSecrets: ['signingKey'],
   },
   abTastyWorker: {
     entry: 'functions/handlers/abtasty-worker.ts',

@@ -18,9 +18,10 @@ import { dynamoWorkspaceStore } from '../../../functions/adapters/workspace-stor
 import { allSegments } from '../../../functions/domain/abtasty';
 import { candidatesOf, deliver, membershipMemberSource, planDelivery } from '../../../functions/domain/abtasty-delivery';
 import { systemClock } from '../../../functions/domain/ports';
-import { rotateCredential } from '../../../functions/domain/workspaces';
+import { rotateCredential, setEncryptedCredential } from '../../../functions/domain/workspaces';
+import { generateSecret } from '../../../functions/shared/crypto';
 import type { CredentialKind, WorkspaceCredentials } from '../../../functions/schemas/workspace';
-import { CREDENTIAL_KINDS, HASHED_CREDENTIAL_KINDS } from '../../../functions/shared/definitions/credentials';
+import { CREDENTIAL_KINDS, CREDENTIALS, HASHED_CREDENTIAL_KINDS, isHashedCredential } from '../../../functions/shared/definitions/credentials';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { logger } from '../../../functions/shared/powertools';
 import { eventually, startTestHub, type TestHub, type TestResponse } from '../harness';
@@ -136,7 +137,9 @@ describe('security: authentication, tenant isolation, secrets in logs', () => {
     rotatedOut = { ...r };
     const fresh: Partial<Record<CredentialKind, string>> = {};
     for (const kind of CREDENTIAL_KINDS) {
-      fresh[kind] = (await rotateCredential(deps, rName, kind)).value;
+      // Rotated with grace 0 (revoked at once); Heap issues its own secret, which the admin replaces.
+      if (isHashedCredential(kind)) fresh[kind] = (await rotateCredential({ ...deps, clock: systemClock }, rName, kind, { graceSeconds: 0 })).value;
+      else await setEncryptedCredential(deps, rName, kind, (fresh[kind] = generateSecret(CREDENTIALS[kind].prefix)));
     }
     r = { ...r, ...fresh };
   });

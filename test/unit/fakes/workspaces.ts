@@ -1,5 +1,5 @@
 /** In-memory workspace stores and secret box. */
-import type { SecretBox, WorkspaceStore } from '../../../functions/domain/ports';
+import type { SecretBox, SigningKeys, WorkspaceStore } from '../../../functions/domain/ports';
 import { ownValue } from '../../../functions/shared/own';
 import type { WorkspaceRecord } from '../../../functions/schemas/workspace';
 
@@ -10,6 +10,8 @@ export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, 
     const index = new Map<string, string>();
     for (const record of records.values()) {
       for (const [kind, hash] of Object.entries(record.credentialHashes)) index.set(`${kind}#${hash}`, record.workspaceId);
+      // Like the DynamoDB store: the index entry of a value in its rotation grace stays until a later rotation drops it.
+      for (const [kind, grace] of Object.entries(record.credentialGrace ?? {})) index.set(`${kind}#${grace.hash}`, record.workspaceId);
     }
     return index;
   };
@@ -27,10 +29,15 @@ export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, 
       return Promise.resolve(id ? records.get(id) : undefined);
     },
     list: () => Promise.resolve([...records.values()]),
-    replaceCredentialHash: (id, kind, oldHash, newHash) => {
-      const record = records.get(id);
-      if (!record || record.credentialHashes[kind] !== oldHash) return Promise.reject(new Error('condition failed'));
-      record.credentialHashes[kind] = newHash;
+    rotateCredentialHash: (rotation) => {
+      const record = records.get(rotation.workspaceId);
+      if (!record || record.credentialHashes[rotation.kind] !== rotation.oldHash) return Promise.reject(new Error('condition failed'));
+      record.credentialHashes[rotation.kind] = rotation.newHash;
+      const grace = { ...record.credentialGrace };
+      if (rotation.oldHash !== undefined && rotation.graceUntil !== undefined) grace[rotation.kind] = { hash: rotation.oldHash, expiresAt: rotation.graceUntil };
+      else delete grace[rotation.kind];
+      record.credentialGrace = grace;
+      for (const partner of rotation.repinPartners) record.partnerKeyHashes[partner] = rotation.newHash;
       return Promise.resolve();
     },
     update: (id, changes) => {
@@ -49,6 +56,12 @@ export const memoryWorkspaceStore = (): WorkspaceStore & { records: Map<string, 
       const record = records.get(id)!;
       if (!record.heapIdTokensSeen.includes(token)) record.heapIdTokensSeen.push(token);
       return Promise.resolve();
+    },
+    setSigningKey: (id, key) => {
+      const record = records.get(id);
+      if (!record || record.signingKey) return Promise.resolve(false);
+      record.signingKey = key;
+      return Promise.resolve(true);
     },
   };
 };
@@ -73,7 +86,7 @@ export const fakeWorkspaceStore = (record: WorkspaceRecord) => {
     getByName: () => Promise.resolve(record),
     findByCredentialHash: (kind, hash) => Promise.resolve(record.credentialHashes[kind] === hash ? structuredClone(record) : undefined),
     list: () => Promise.resolve([record]),
-    replaceCredentialHash: () => Promise.resolve(),
+    rotateCredentialHash: () => Promise.resolve(),
     update: () => Promise.resolve(),
     pinPartnerKey: (_ws, partner, hash) => {
       pins.push(partner);
@@ -82,6 +95,12 @@ export const fakeWorkspaceStore = (record: WorkspaceRecord) => {
       return Promise.resolve(ownValue(record.partnerKeyHashes, partner));
     },
     recordHeapIdToken: () => Promise.resolve(),
+    setSigningKey: () => Promise.resolve(false),
   };
   return store;
+};
+
+/** Signing keys without a secret box: a fixed secret per workspace id (not secret, but distinct per workspace). */
+export const fakeSigningKeys: SigningKeys = {
+  forWorkspace: (workspace) => Promise.resolve({ cursorSecret: `cursor:${workspace.workspaceId}`, importIdSecret: `import-id:${workspace.workspaceId}` }),
 };
