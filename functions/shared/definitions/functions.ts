@@ -161,6 +161,25 @@ export const FUNCTIONS = {
     decryptsSecrets: ['brazeApiKey'],
     timeoutSeconds: 120,
   },
+  console: {
+    entry: 'functions/handlers/console.ts',
+    description: 'The web console: its page and static assets (no data: the page reads the public API)',
+    sendsTo: [],
+    tables: {},
+  },
+  consoleAdmin: {
+    entry: 'functions/handlers/console-admin.ts',
+    description: "The web console's changing actions (credential rotation), authenticated with the workspace's consoleAdminKey; the one function allowed to write credential items",
+    sendsTo: [],
+    tables: { workspaces: 'write' },
+  },
+  opsApi: {
+    entry: 'functions/handlers/ops-api.ts',
+    description: "Operations reads for the console (apiKey): the workspace's connections, queue and DLQ depths",
+    sendsTo: [],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    tables: { workspaces: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
