@@ -48,7 +48,7 @@ export const request = async <T>(path: string, token: string, init: { method?: s
   const text = await response.text();
   const body = text ? (JSON.parse(text) as unknown) : {};
   if (!response.ok) {
-    const message = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : `HTTP ${response.status}`;
+    const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${response.status}`;
     throw new ApiError(response.status, message);
   }
   return body as T;

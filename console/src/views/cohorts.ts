@@ -8,7 +8,7 @@ interface ImportReport { import_id: string; status: string; received_at: string;
 interface Member { braze_id: string; external_id: string | null }
 
 const ImportChart = ({ imports }: { imports: ImportReport[] }) => {
-  const points = [...imports].reverse().filter((each) => each.received !== undefined);
+  const points = [...imports].reverse().filter((each) => each.type !== 'cohort' && each.received !== undefined);
   if (points.length === 0) return null;
   const max = Math.max(1, ...points.map((each) => (each.matched ?? 0) + (each.unmatched ?? 0)));
   const width = 600, height = 160, step = width / points.length, bar = Math.max(2, step * 0.7);

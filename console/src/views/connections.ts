@@ -74,7 +74,7 @@ const Rotation = ({ session, onRotated }: { session: Session; onRotated: (kind: 
     <div class="row">
       <div><label for="rotate-kind">Credential</label><select id="rotate-kind" value=${kind} onChange=${(e: Event) => setKind((e.target as HTMLSelectElement).value)}>${ROTATABLE.map((each) => html`<option value=${each}>${each}</option>`)}</select></div>
       <div><label for="rotate-grace">Grace period (seconds)</label><input id="rotate-grace" type="number" min="0" value=${grace} onInput=${(e: Event) => setGrace((e.target as HTMLInputElement).value)} /></div>
-      <button type="button" onClick=${rotate}>Rotate</button>
+      <button type="button" id="rotate-submit" onClick=${rotate}>Rotate</button>
     </div>
     ${result ? (result.ok ? html`<div class="status ok" data-testid="rotated"><p>New value (shown once): give it to the partner now.</p><div class="paste"><code>${result.text}</code><${CopyButton} value=${result.text} label="new credential" /></div></div>` : html`<${ErrorBox} message=${result.text} />`) : null}
   </section>`;

@@ -5,7 +5,7 @@ import { ErrorBox, Loading, PagedList, html, useLoad, usePaged, when } from '../
 interface QueueDepth { queue: string; visible: number; inFlight: number; dlqVisible: number | null }
 type Row = Record<string, unknown>;
 
-const cell = (value: unknown): string => (value === undefined || value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const cell = (value: unknown): string => (value === undefined || value === null ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
 
 /** A paged list of JSON rows from `path`, whose page carries the rows under `field`. */
 const RowList = ({ session, path, field, what, columns }: { session: Session; path: string; field: string; what: string; columns: string[] }) => {

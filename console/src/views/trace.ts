@@ -9,12 +9,18 @@ interface Lookup { kind: string; value: string; cohortId: string }
 interface Profile { braze_id: string; external_id?: string | null; cohorts?: { id?: string; cohort_id?: string; name?: string }[] }
 type Found = { profile?: Profile; profileError?: string; trace?: unknown; traceMissing: boolean; traceError?: string; events: { time?: string; type?: string }[] };
 
+/** The first time-like field of a trace entry. */
+const timeOf = (entry: Record<string, unknown>): string => {
+  const found = [entry.at, entry.time, entry.received_at, entry.applied_at].find((value) => typeof value === 'string');
+  return typeof found === 'string' ? found : '';
+};
+
 /** Timeline entries of a trace document: every object in its arrays that carries a time, oldest first. */
 const timelineOf = (trace: unknown): { at: string; text: string }[] => {
   if (typeof trace !== 'object' || trace === null) return [];
   const entries = Object.values(trace).filter(Array.isArray).flat() as Record<string, unknown>[];
   return entries
-    .map((entry) => ({ at: String(entry.at ?? entry.time ?? entry.received_at ?? entry.applied_at ?? ''), text: Object.entries(entry).filter(([key]) => !['at', 'time'].includes(key)).map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join(' · ') }))
+    .map((entry) => ({ at: timeOf(entry), text: Object.entries(entry).filter(([key]) => !['at', 'time'].includes(key)).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' · ') }))
     .filter((entry) => entry.at !== '')
     .sort((a, b) => a.at.localeCompare(b.at));
 };
