@@ -59,4 +59,7 @@ const App = () => {
 };
 
 const root = document.getElementById('app');
-if (root) render(html`<${App} />`, root);
+if (root) {
+  root.textContent = '';
+  render(html`<${App} />`, root);
+}
