@@ -25,7 +25,7 @@ const configured = (workspace: WorkspaceRecord, id: (typeof CONNECTIONS)[number]
 
 /** `GET /v1/connections`. */
 export const listConnections = async (log: ConnectionLogReader, workspace: WorkspaceRecord) => {
-  const seen = await log.lastSeen(workspace.workspaceId);
+  const seen = await log.lastSeen(workspace.workspaceId, CONNECTIONS.map((connection) => connection.id));
   return ok({
     workspace_id: workspace.workspaceId,
     name: workspace.name,

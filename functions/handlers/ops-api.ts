@@ -18,7 +18,7 @@ import { answer } from './http/responses';
 export const handler = httpRouter<'opsApi', WorkspaceRecord>('opsApi', {
   authenticate: { bearer: bearerAuth(workspaceStore) },
   routes: {
-    'GET /v1/connections': async (_request, workspace) => answer(await listConnections(dynamoConnectionLog(dynamoDocumentClient(), tableName('workspaces')), workspace)),
+    'GET /v1/connections': async (_request, workspace) => answer(await listConnections(dynamoConnectionLog(dynamoDocumentClient(), tableName('idempotency')), workspace)),
     'GET /v1/queues': async () => answer(await queueDepths(sqsQueueDepths(sqsClient()))),
   },
 }, { clock: systemClock });

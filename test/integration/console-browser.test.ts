@@ -101,6 +101,9 @@ describe('web console in Chromium', () => {
       expect(cards).toEqual(['brazeCohortImport', 'currents', 'heap', 'segment', 'abtasty']);
       expect(await page.textContent('[data-connection=currents]')).toContain(`${hub.url}/currents?workspace=${ws.workspaceId}`);
       expect(await page.textContent('[data-connection=heap]')).toContain(`${hub.url}/heap/segments/${ws.workspaceId}`);
+      expect(await page.textContent('[data-connection=currents] [data-testid="Last accepted"]')).toContain('200');
+      expect(await page.textContent('[data-connection=currents] [data-testid="Last refused"]')).toContain('401 · Unauthorized access');
+      expect(await page.textContent('[data-connection=segment] [data-testid="Last accepted"]')).toContain('200');
       expect(page.url()).toBe(`${hub.url}/console`);
       await expectAccessible(page, 'connections');
       await shoot(page, 'connections');

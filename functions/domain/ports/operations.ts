@@ -26,6 +26,11 @@ export interface ConnectionLastSeen {
 }
 
 export interface ConnectionLogReader {
-  /** The last accepted and refused request per connection id (absent: none recorded). */
-  lastSeen(workspaceId: string): Promise<Readonly<Record<string, ConnectionLastSeen>>>;
+  /** The last accepted and refused request of each of `connections` (absent: none recorded). */
+  lastSeen(workspaceId: string, connections: readonly string[]): Promise<Readonly<Record<string, ConnectionLastSeen>>>;
+}
+
+export interface ConnectionRecorder {
+  /** Remembers a request's outcome as the connection's last accepted or refused one (sampled per process). */
+  record(workspaceId: string, connection: string, outcome: 'accepted' | 'refused', event: { readonly atMs: number; readonly status: number; readonly reason?: string }): Promise<void>;
 }
