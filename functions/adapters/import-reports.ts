@@ -5,13 +5,13 @@
  * counted once. Request-level facts (received counts, duplicates, conflicts) are the same in every
  * part and are simply SET. The item carries no GSI keys, so member and set listings never see it.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ImportFailureCode } from '../domain/import-failures';
 import { whenCondition } from './dynamo/conditions';
 import { importReportItem } from './dynamo/items';
-import { importReportKey } from './dynamo/keys';
+import { IMPORT_SK_PREFIX, importReportKey, setPk } from './dynamo/keys';
 import { assignments, expressionParts } from './dynamo/update-expression';
-import type { ImportReportKey, ImportReports, PartOutcome, StoredImportReport } from '../domain/ports';
+import type { ImportReportKey, ImportReportReader, ImportReports, PartOutcome, StoredImportReport } from '../domain/ports';
 import { IDENTIFIER_FIELDS, UNMATCHED_REASONS, type UnmatchedByReason, type UnmatchedSamplesByReason } from '../domain/unmatched-reasons';
 
 /** The stored report, as read back (missing counters read as 0): the domain's type. */
@@ -110,16 +110,36 @@ const markFailed = async (db: DynamoDBDocumentClient, table: string, key: Import
 
 const getReport = async (db: DynamoDBDocumentClient, table: string, key: ImportReportKey): Promise<StoredImportReport | undefined> => {
   const result = await db.send(new GetCommand({ TableName: table, Key: reportKey(key), ConsistentRead: true }));
-  if (!result.Item) return undefined;
-  const { partsApplied, ...report } = importReportItem.parse(result.Item);
-  return { ...report, ...reasonsOfItem(result.Item), partsApplied: [...(partsApplied ?? [])].sort((a, b) => a - b) };
+  return result.Item ? storedReport(result.Item) : undefined;
+};
+
+/** The stored report of an item as the domain reads it. */
+const storedReport = (item: Record<string, unknown>): StoredImportReport => {
+  const { partsApplied, ...report } = importReportItem.parse(item);
+  return { ...report, ...reasonsOfItem(item), partsApplied: [...(partsApplied ?? [])].sort((a, b) => a - b) };
+};
+
+/** A cohort's reports, newest first: one Query of the cohort's `IMPORT#` items, descending (ids are time-ordered). */
+const listReports = async (db: DynamoDBDocumentClient, table: string, set: ImportReportKey['set'], limit: number, startKey?: Record<string, unknown>) => {
+  const result = await db.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': setPk(set), ':prefix': IMPORT_SK_PREFIX },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    }),
+  );
+  return { items: (result.Items ?? []).map(storedReport), nextKey: result.LastEvaluatedKey };
 };
 
 export const dynamoImportReports = (db: DynamoDBDocumentClient, table: string) => {
-  const reports: ImportReports & { get(key: ImportReportKey): Promise<StoredImportReport | undefined> } = {
+  const reports: ImportReports & ImportReportReader = {
     recordPart: (key, outcome) => recordPart(db, table, key, outcome),
     markFailed: (key, part, code, now) => markFailed(db, table, key, part, code, now),
     get: (key) => getReport(db, table, key),
+    list: (set, limit, startKey) => listReports(db, table, set, limit, startKey),
   };
   return reports;
 };

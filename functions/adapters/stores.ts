@@ -5,6 +5,7 @@
  * never build adapters themselves. Tests and scripts build the same adapters with their own
  * client and tables through the `dynamo…` factories.
  */
+import { dynamoConnectionLog } from './connection-log';
 import { queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
 import type { DeliveryReportStore, WorkspaceStore } from '../domain/ports';
@@ -80,4 +81,6 @@ export const rateLimiter = (settings: RateLimitSettings) => (limiter ??= dynamoR
 
 // Braze export (issue 14): the registry (workspaces table) and directory import reports (cohorts table).
 export const brazeExportRegistry = once(() => dynamoBrazeExportRegistry(db(), tableName('workspaces')));
+/** The connection log (last accepted and refused request per partner connection) in the idempotency table. */
+export const connectionLog = once(() => dynamoConnectionLog(db(), tableName('idempotency')));
 export const directoryImportReports = once(() => dynamoDirectoryImportReports(db(), tableName('cohorts')));

@@ -61,7 +61,7 @@ export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, pa
 const tooLong = (...values: string[]) => values.some((value) => value.length > MAX_ID_LENGTH);
 const cannotExist = (input: KeyInput, value: string) => tooLong(value) || !fitsKey(input, value);
 
-const findCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string): Promise<Outcome<SetMetaView>> => {
+export const findCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string): Promise<Outcome<SetMetaView>> => {
   if (cannotExist('cohortId', cohortId)) return notFound('Cohort not found');
   const meta = await deps.sets.getSet(cohortRef(workspace.workspaceId, cohortId));
   return meta ? ok(meta) : notFound(`Cohort not found: ${JSON.stringify(cohortId)}`);
@@ -114,7 +114,7 @@ export const getImportReport = async (deps: ReadDeps, workspace: WorkspaceRecord
 };
 
 /** The report as the read API shows it. */
-const reportView = (report: StoredImportReport, cohortId: string, importId: string) => {
+export const reportView = (report: StoredImportReport, cohortId: string, importId: string) => {
   const received = report.received;
   return {
     import_id: importId,

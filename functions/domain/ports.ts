@@ -14,6 +14,7 @@ export * from './ports/cohort-import';
 export * from './ports/events';
 export * from './ports/abtasty';
 export * from './ports/credentials';
+export * from './ports/operations';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */

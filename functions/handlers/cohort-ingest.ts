@@ -11,6 +11,7 @@ import { workspaceStore } from '../adapters/stores';
 import type { IngestDeps } from '../domain/cohort-ingest';
 import { systemClock } from '../domain/ports';
 import { queueUrl, settings as runtimeSettings, tableName } from '../shared/config';
+import { observeConnection } from './http/connection-log';
 import { httpRouter } from '../shared/router';
 import { cohortImportRoutes } from './http/cohort-import';
 import { processSigningKeys } from './http/signing';
@@ -28,4 +29,9 @@ const ingestDeps = (): IngestDeps =>
     signingKeys: processSigningKeys(),
   });
 
-export const handler = httpRouter('cohortIngest', cohortImportRoutes(ingestDeps, workspaceStore), { maxBodyBytes: settings.COHORT_IMPORT_MAX_BODY_BYTES, clock: systemClock });
+export const handler = httpRouter('cohortIngest', cohortImportRoutes(ingestDeps, workspaceStore), {
+  maxBodyBytes: settings.COHORT_IMPORT_MAX_BODY_BYTES,
+  clock: systemClock,
+  // A refusal names no workspace here (the data import key picks it): only accepted requests are recorded.
+  observe: observeConnection('brazeCohortImport', (_request, caller) => caller?.workspace.workspaceId),
+});

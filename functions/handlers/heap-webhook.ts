@@ -10,6 +10,7 @@ import { cachedHeapSecrets } from '../domain/heap-webhook-auth';
 import type { HeapWebhookDeps } from '../domain/heap-webhook';
 import { systemClock } from '../domain/ports';
 import { queueUrl, settings, tableName } from '../shared/config';
+import { observeConnection } from './http/connection-log';
 import { httpRouter } from '../shared/router';
 import { heapWebhookRoutes } from './http/heap-webhook';
 
@@ -27,4 +28,8 @@ const dependencies = (): HeapWebhookDeps =>
   });
 
 // A Heap page of 10,000 ids is a few hundred KB; the cap is the Lambda payload limit.
-export const handler = httpRouter('heapWebhook', heapWebhookRoutes(dependencies), { maxBodyBytes: settings().MAX_BODY_BYTES, clock: systemClock });
+export const handler = httpRouter('heapWebhook', heapWebhookRoutes(dependencies), {
+  maxBodyBytes: settings().MAX_BODY_BYTES,
+  clock: systemClock,
+  observe: observeConnection('heap', (request, verified) => verified?.workspace.workspaceId ?? request.pathParameters.workspaceId),
+});

@@ -7,10 +7,15 @@ import { sqsSender } from '../adapters/sqs-sender';
 import { workspaceStore } from '../adapters/stores';
 import { systemClock, type QueuePublisher } from '../domain/ports';
 import { queueUrl, settings } from '../shared/config';
+import { observeConnection } from './http/connection-log';
 import { httpRouter } from '../shared/router';
 import { segmentRoutes } from './http/segment';
 
 let publisher: QueuePublisher | undefined;
 const cohortImportQueue = (): QueuePublisher => (publisher ??= queuePublisher(sqsSender(), queueUrl('cohortImport')));
 
-export const handler = httpRouter('segmentIngest', segmentRoutes(cohortImportQueue, workspaceStore), { maxBodyBytes: settings().MAX_BODY_BYTES, clock: systemClock });
+export const handler = httpRouter('segmentIngest', segmentRoutes(cohortImportQueue, workspaceStore), {
+  maxBodyBytes: settings().MAX_BODY_BYTES,
+  clock: systemClock,
+  observe: observeConnection('segment', (request, workspace) => workspace?.workspaceId ?? request.pathParameters.workspaceId),
+});

@@ -3,6 +3,7 @@
  * handlers validate with; the handlers validate field by field (to answer with each partner's exact
  * wording), and these describe the whole body at once.
  */
+import { rotateCredentialBodySchema } from './console';
 import * as z from 'zod/mini';
 import { cohortChangesSchema, cohortIdSchema, cohortNameSchema } from './cohort-import';
 import { currentsEventSchema } from './currents';
@@ -51,4 +52,5 @@ export const BODY_SCHEMAS = {
   aliasNew: aliasNewSchema,
   identify: identifySchema,
   segmentAudiences: segmentAudiencesBodySchema,
+  rotateCredential: rotateCredentialBodySchema,
 } as const satisfies Record<BodySchemaName, z.ZodMiniType>;

@@ -90,3 +90,6 @@ export const brazeExportOverrides = (): { restUrl?: string; localS3Dir?: string;
     ...(process.env.BRAZE_DOWNLOAD_DELAY_SECONDS && Number.isInteger(delay) && delay >= 0 ? { downloadDelaySeconds: delay } : {}),
   };
 };
+
+/** Where the console function finds its built assets (the local stack builds them into `.hub/console`); unset in AWS: next to the bundle. */
+export const consoleAssetsDir = (): string | undefined => process.env.CONSOLE_ASSETS_DIR || undefined;

@@ -5,7 +5,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -50,6 +50,13 @@ const baseEnvironment = (config: StageConfig, extra: Record<string, string> = {}
   COHORT_IMPORT_RATE_WINDOW_SECONDS: '3600',
   ...extra,
 });
+
+/** The console function's bundle gets the built console (`console/` next to `index.js`, where adapters/console-assets.ts reads it). */
+const consoleAssetHooks = {
+  beforeBundling: (): string[] => [],
+  beforeInstall: (): string[] => [],
+  afterBundling: (inputDir: string, outputDir: string): string[] => [`cd "${inputDir}" && node_modules/.bin/tsx scripts/console/build.ts "${outputDir}/console"`],
+};
 
 export class HubFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -111,6 +118,7 @@ export class HubFunction extends Construct {
         sourceMap: true,
         target: 'node24',
         externalModules: ['@aws-sdk/*', '@smithy/*'],
+        ...(definition.consoleAssets ? { commandHooks: consoleAssetHooks } : {}),
       },
       environment: baseEnvironment(config, environment),
       // Opt-in per stage (stage-config.ts): reserving fails the deploy in an account whose quota is small.
@@ -135,6 +143,17 @@ export class HubFunction extends Construct {
         continue;
       }
       this.fn.addToRolePolicy(new PolicyStatement({ actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : [...READ_ACTIONS], resources: everything }));
+    }
+    // Credential items (`CRED#<kind>#<hash>`, the credential index) are written by the console's admin function alone.
+    if (definition.tables.workspaces === 'write' && !definition.writesCredentials) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: [...WRITE_ACTIONS],
+          resources: [tables.workspaces.tableArn],
+          conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['CRED#*'] } },
+        }),
+      );
     }
     // Scan only where a definition asks for it, on the table alone (the AB Tasty refresh lists every workspace).
     for (const table of definition.scansTables ?? []) {
@@ -162,6 +181,7 @@ export class HubFunction extends Construct {
     for (const queue of definition.inspectsQueues ?? []) {
       this.fn.addEnvironment(QUEUES[queue].envVar, queues[queue].queue.queueUrl);
       this.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [queues[queue].queue.queueArn] }));
+      if (definition.inspectsDlqs) this.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queues[queue].dlq.queueArn] }));
     }
   }
 

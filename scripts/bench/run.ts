@@ -17,6 +17,10 @@ import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { startHub, type LocalHub } from '../local/hub';
 import { startDynamoLocal, startSqsEmulator, type RunningService } from '../local/services';
 import { measureBundles } from './bundles';
+import { buildConsole } from '../console/build';
+
+/** The web console's shipped JavaScript budget (issue 18): 100 KB gzipped. */
+export const CONSOLE_JS_BUDGET_GZIP_BYTES = 100 * 1024;
 import { throughputChart, type ChartBar } from './chart';
 import { countDynamoCalls, type DynamoCounter } from './dynamo-counter';
 import { SCENARIOS } from './scenarios';
@@ -115,6 +119,9 @@ const runScenarios = async (context: BenchContext, outDir: string, quick: boolea
   if (only) return results;
   context.log('▶ bundles');
   results.bundles = await measureBundles(join(outDir, 'out', 'bundles'), quick ? 3 : 20);
+  context.log('▶ console bundle');
+  const built = await buildConsole(join(outDir, 'out', 'console'));
+  results.consoleBundle = { jsBytes: built.jsBytes, jsGzipBytes: built.jsGzipBytes, budgetGzipBytes: CONSOLE_JS_BUDGET_GZIP_BYTES, withinBudget: built.jsGzipBytes <= CONSOLE_JS_BUDGET_GZIP_BYTES };
   return results;
 };
 
@@ -161,9 +168,10 @@ export const runBench = async (options: BenchOptions): Promise<Record<string, un
 export const printReport = (report: { scenarios: Record<string, unknown> }): void => {
   const rows: Record<string, unknown>[] = [];
   for (const [name, result] of Object.entries(report.scenarios)) {
-    if (name === 'bundles') continue;
+    if (name === 'bundles' || name === 'consoleBundle') continue;
     rows.push({ scenario: name, ...(result as Record<string, unknown>) });
   }
   console.table(rows.map((row) => Object.fromEntries(Object.entries(row).filter(([, value]) => typeof value !== 'object'))));
   console.table(report.scenarios.bundles);
+  console.table({ console: report.scenarios.consoleBundle });
 };

@@ -18,6 +18,10 @@ import { startAbTastyRefreshTimer } from './schedule';
 import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
 import { startBrazeExportTimer } from './braze-export-timer';
 import { startS3Folder } from './s3-folder';
+import { buildConsole } from '../console/build';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LOCAL_AWS_ENV } from './services';
 
 export interface HubOptions {
@@ -42,6 +46,8 @@ export interface HubOptions {
   /** Period of the Braze export check (EventBridge Scheduler in AWS); default an hour, 0 turns it off. */
   readonly brazeExportCheckMs?: number;
   /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
+  /** Where the web console is built (served by the console function); default a fresh temporary folder. */
+  readonly consoleDir?: string;
   readonly beforeListen?: (resources: { tables: Record<TableKey, string>; dynamo: DynamoDBClient }) => Promise<void>;
 }
 
@@ -121,7 +127,8 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
   const tables = await provisionTables(dynamo, prefix);
   const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
-  exportLambdaEnvironment({ ...options, env: { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), ...options.env } }, tables, queues);
+  const built = await buildConsole(options.consoleDir ?? mkdtempSync(join(tmpdir(), 'hub-console-')));
+  exportLambdaEnvironment({ ...options, env: { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), CONSOLE_ASSETS_DIR: built.outDir, ...options.env } }, tables, queues);
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);

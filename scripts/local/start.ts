@@ -85,6 +85,7 @@ const main = async () => {
       secretKey,
       // The workers push to AB Tasty at ABTASTY_TOKEN_URL / ABTASTY_UDC_URL when set (a local fake), else at AB Tasty's own URLs.
       env: Object.fromEntries(Object.entries(abTastyEndpointOverrides()).filter((entry): entry is [string, string] => Boolean(entry[1]))),
+      consoleDir: join(hubDir(), 'console'),
       s3Dir: join(hubDir(), 's3'), // the Braze import bucket, as a watched folder (docs/braze-export.md)
       ...(process.env.BRAZE_EXPORT_CHECK_SECONDS ? { brazeExportCheckMs: Number(process.env.BRAZE_EXPORT_CHECK_SECONDS) * 1000 } : {}),
       beforeListen: async (resources) => {
@@ -101,6 +102,7 @@ Audience hub is running on ${hub.url}  (ready in ${seconds} s${inMemory ? ', in 
   DynamoDB Local  ${dynamo.endpoint}
   SQS emulator    ${sqs.endpoint}
   Health          ${hub.url}/health
+  Console         ${hub.url}/console  (sign in with the dev workspace's apiKey; consoleAdminKey for rotation)
   AB Tasty        token ${urls.tokenUrl}, UDC ${urls.udcUrl} (ABTASTY_TOKEN_URL / ABTASTY_UDC_URL)
   Braze import    drop Braze export files under ${hub.importBucketDir}/segment-export/<segment id>/… (S3 events to the worker)
 

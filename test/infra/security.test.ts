@@ -56,7 +56,9 @@ describe('alarm topic', () => {
 
 describe('blast radius of the functions the internet reaches', () => {
   const { service, stateful } = synth(STAGES.prod);
-  const internetFacing = [...new Set(ROUTES.map((route) => route.function))];
+  // The console's admin function is the one routed function that writes credential items (issue 18):
+  // checked on its own below, scoped to the credential index and workspace records.
+  const internetFacing = [...new Set(ROUTES.map((route) => route.function))].filter((fn) => fn !== 'consoleAdmin');
   const statementsOf = (fn: string): Statement[] =>
     Object.values(service.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`${fn}Fn`))
@@ -88,6 +90,13 @@ describe('blast radius of the functions the internet reaches', () => {
       }
     }
     expect(statementsOf('cohortIngest').filter(on('workspaces')).filter(writes)).toHaveLength(1);
+  });
+
+  it('lets the console admin function write only credential index entries and workspace records', () => {
+    const grants = statementsOf('consoleAdmin').filter(on('workspaces')).filter(writes);
+    expect(grants).toHaveLength(1);
+    expect(actionsOf(grants[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(grants[0]!.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['CRED#*', 'WS#*']);
   });
 
   it('conditions every kms:Decrypt grant on the encryption context', () => {

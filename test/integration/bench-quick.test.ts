@@ -30,5 +30,6 @@ describe('npm run bench -- --quick', () => {
     );
     expect(report.scenarios.bundles.map((b: { function: string }) => b.function).sort()).toEqual(functionDefinitions().map(([key]) => key).sort());
     expect(readFileSync(join(outDir, 'throughput.quick.svg'), 'utf8')).toContain('<svg');
+    expect(report.scenarios.consoleBundle).toMatchObject({ jsGzipBytes: expect.any(Number), withinBudget: true });
   }, 300_000);
 });

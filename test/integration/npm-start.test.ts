@@ -35,7 +35,7 @@ describe('npm start (the local stack as a user runs it)', () => {
       expect(Object.values(health.dependencies).every((state) => state === 'up')).toBe(true);
       const credentials = JSON.parse(readFileSync(join(hubDir, 'credentials.json'), 'utf8')) as Record<string, string>;
       expect(Object.keys(credentials).sort()).toEqual(
-        ['abTastyToken', 'apiKey', 'currentsToken', 'dataImportKey', 'heapWebhookSecret', 'partnerApiKey', 'partnerName', 'segmentToken', 'workspaceId'].sort(),
+        ['abTastyToken', 'apiKey', 'consoleAdminKey', 'currentsToken', 'dataImportKey', 'heapWebhookSecret', 'partnerApiKey', 'partnerName', 'segmentToken', 'workspaceId'].sort(),
       );
       // The banner with the credentials follows right after the server starts listening.
       await eventually(() => Promise.resolve(output.includes(credentials.apiKey ?? '<none>') ? true : undefined), 10_000, 'the printed credentials');

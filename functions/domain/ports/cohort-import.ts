@@ -72,6 +72,8 @@ export interface StoredImportReport extends ImportCounts, Readonly<ApplyResult> 
 /** Import reports as the read API reads them. */
 export interface ImportReportReader {
   get(key: ImportReportKey): Promise<StoredImportReport | undefined>;
+  /** A cohort's reports, newest first (import ids are time-ordered), one page. */
+  list(set: ImportReportKey['set'], limit: number, startKey?: Record<string, unknown>): Promise<{ readonly items: StoredImportReport[]; readonly nextKey?: Record<string, unknown> | undefined }>;
 }
 
 export interface PartnerKeyLog {

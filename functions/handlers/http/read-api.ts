@@ -5,6 +5,7 @@
  */
 import { listDeliveries } from '../../domain/abtasty-deliveries';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../../domain/cohort-reads';
+import { listCohortImports } from '../../domain/cohort-imports';
 import { listDirectoryImports, type DirectoryImportReadDeps } from '../../domain/directory-import-reports';
 import type { WorkspaceStore } from '../../domain/ports';
 import type { WorkspaceRecord } from '../../schemas/workspace';
@@ -27,6 +28,9 @@ export const readApiRoutes = (
     ),
     'GET /v1/cohorts/{cohortId}/imports/{importId}': pagedRoute((request, workspace) =>
       getImportReport(deps(), workspace, request.pathParameters.cohortId ?? '', request.pathParameters.importId ?? ''),
+    ),
+    'GET /v1/cohorts/{cohortId}/imports': pagedRoute((request, workspace, limit) =>
+      listCohortImports(deps(), workspace, request.pathParameters.cohortId ?? '', { limit, cursor: request.query.cursor }),
     ),
     'GET /v1/directory/imports': pagedRoute((request, workspace, limit) => listDirectoryImports(directoryImports(), workspace, { limit, cursor: request.query.cursor })),
     'GET /v1/users': pagedRoute(async (request, workspace) => {

@@ -118,6 +118,14 @@ export const CREDENTIALS = {
     presentation: 'bearer',
     openApi: { scheme: 'apiKey', securityScheme: { type: 'http', scheme: 'bearer', description: "The workspace's apiKey" } },
   },
+  consoleAdminKey: {
+    description: "Bearer token of the web console's changing actions (credential rotation), served by the consoleAdmin function alone",
+    prefix: 'hub_adm',
+    storage: 'hashed',
+    rotation: 'replace',
+    presentation: 'bearer',
+    openApi: { scheme: 'consoleAdminKey', securityScheme: { type: 'http', scheme: 'bearer', description: "The workspace's consoleAdminKey (web console admin actions)" } },
+  },
 } as const satisfies Record<string, CredentialDefinition>;
 
 export type CredentialKind = keyof typeof CREDENTIALS;

@@ -15,7 +15,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
  */
 export interface ScopedWrite {
   readonly reads: boolean;
-  readonly actions: readonly ('UpdateItem' | 'PutItem')[];
+  readonly actions: readonly ('UpdateItem' | 'PutItem' | 'DeleteItem')[];
   readonly leadingKeys: readonly string[];
 }
 export type Access = 'read' | 'write' | ScopedWrite;
@@ -32,11 +32,17 @@ export interface FunctionDefinition {
   readonly sendsTo: readonly QueueKey[];
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
+  /** Also reads the depth of those queues' dead-letter queues (GetQueueUrl + GetQueueAttributes). */
+  readonly inspectsDlqs?: boolean;
   readonly tables: Partial<Record<TableKey, Access>>;
   /** Tables it may Scan (granted on the table only): listing every workspace for the AB Tasty refresh. */
   readonly scansTables?: readonly TableKey[];
   /** The secrets it decrypts (KMS in AWS): its kms:Decrypt grant is conditioned on these encryption-context purposes. */
   readonly decryptsSecrets?: readonly SecretPurpose[];
+  /** May write the workspaces table's credential items (`CRED#…`); every other writer is denied them (lib/constructs/hub-function.ts). */
+  readonly writesCredentials?: boolean;
+  /** Ships the built web console next to its bundle (scripts/console/build.ts, run at bundling time). */
+  readonly consoleAssets?: boolean;
   readonly timeoutSeconds?: number;
   readonly memoryMb?: number;
 }
@@ -54,10 +60,10 @@ export const FUNCTIONS = {
     description: 'Braze-compatible partner cohort import: authenticates, validates and queues cohort upserts and membership deltas',
     sendsTo: ['cohortImport'],
     // workspaces: credential lookup, and pinning a partner key on first use ("pin" policy: UpdateItem of `WS#<id>`);
-    // idempotency: the per-workspace rate-limit counter (`rate#…`), never Powertools' records.
+    // idempotency: the per-workspace rate-limit counter (`rate#…`) and the connection log (`CONN#…`), never Powertools' records.
     tables: {
       workspaces: { reads: true, actions: ['UpdateItem'], leadingKeys: ['WS#*'] },
-      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['rate#*'] },
+      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['rate#*', 'CONN#*'] },
     },
     // The workspace's signing key (import ids).
     decryptsSecrets: ['signingKey'],
@@ -82,10 +88,10 @@ export const FUNCTIONS = {
     description: 'Receives Heap segment-sync webhooks, verifies Heap-Hash and queues each page',
     sendsTo: ['heapSync'],
     // workspaces: records the Heap id_tokens seen on verified requests (UpdateItem of `WS#<id>`);
-    // idempotency: first receive time of each sync page (`heappage#…`); events: the Heap rejects (`<ws>#HEAPREJECTS`).
+    // idempotency: first receive time of each sync page (`heappage#…`) and the connection log (`CONN#…`); events: the Heap rejects (`<ws>#HEAPREJECTS`).
     tables: {
       workspaces: { reads: true, actions: ['UpdateItem'], leadingKeys: ['WS#*'] },
-      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['heappage#*'] },
+      idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['heappage#*', 'CONN#*'] },
       events: { reads: false, actions: ['PutItem'], leadingKeys: ['*#HEAPREJECTS'] },
     },
     decryptsSecrets: ['heapWebhookSecret'],
@@ -110,13 +116,15 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/currents-ingest.ts',
     description: 'Receives Braze Currents batches (Custom HTTP connector) and queues them whole',
     sendsTo: ['currents'],
-    tables: { workspaces: 'read' },
+    // idempotency: the connection log (`CONN#…`: last accepted and refused request, for the console).
+    tables: { workspaces: 'read', idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['CONN#*'] } },
   },
   segmentIngest: {
     entry: 'functions/handlers/segment-ingest.ts',
     description: "Receives Segment Engage audience events (Webhooks (Actions) destination) and queues them as cohort import messages",
     sendsTo: ['cohortImport'],
-    tables: { workspaces: 'read' },
+    // idempotency: the connection log (`CONN#…`: last accepted and refused request, for the console).
+    tables: { workspaces: 'read', idempotency: { reads: false, actions: ['UpdateItem'], leadingKeys: ['CONN#*'] } },
     // The workspace's signing key (import ids).
     decryptsSecrets: ['signingKey'],
   },
@@ -170,6 +178,31 @@ export const FUNCTIONS = {
     tables: { workspaces: 'write' },
     decryptsSecrets: ['brazeApiKey'],
     timeoutSeconds: 120,
+  },
+  console: {
+    entry: 'functions/handlers/console.ts',
+    description: 'The web console: its page and static assets (no data: the page reads the public API)',
+    sendsTo: [],
+    tables: {},
+    consoleAssets: true,
+  },
+  consoleAdmin: {
+    entry: 'functions/handlers/console-admin.ts',
+    description: "The web console's changing actions (credential rotation), authenticated with the workspace's consoleAdminKey; the one function allowed to write credential items",
+    sendsTo: [],
+    // A rotation is one transaction: put the new credential index entry (`CRED#…`), delete the old
+    // one (or keep it for the grace), update the workspace record (`WS#…`). Nothing else.
+    tables: { workspaces: { reads: true, actions: ['PutItem', 'DeleteItem', 'UpdateItem'], leadingKeys: ['CRED#*', 'WS#*'] } },
+    writesCredentials: true,
+  },
+  opsApi: {
+    entry: 'functions/handlers/ops-api.ts',
+    description: "Operations reads for the console (apiKey): the workspace's connections, queue and DLQ depths",
+    sendsTo: [],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    inspectsDlqs: true,
+    // idempotency: the connection log (last accepted and refused request per connection).
+    tables: { workspaces: 'read', idempotency: 'read' },
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -9,7 +9,7 @@ import { CREDENTIALS, PRESENTATIONS, type CredentialKind, type Presentation } fr
 import { FUNCTIONS, type FunctionDefinition, type FunctionKey, type HttpMethod } from './functions';
 
 /** Request body schemas, by name (registry: `BODY_SCHEMAS` in schemas/api-docs.ts). */
-export type BodySchemaName = 'cohortUpsert' | 'cohortUsers' | 'heapWebhook' | 'currents' | 'aliasNew' | 'identify' | 'segmentAudiences';
+export type BodySchemaName = 'cohortUpsert' | 'cohortUsers' | 'heapWebhook' | 'currents' | 'aliasNew' | 'identify' | 'segmentAudiences' | 'rotateCredential';
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -189,6 +189,32 @@ export const ROUTES = [
     responses: { '200': 'A page of import reports', '400': 'Bad limit or cursor', '401': UNAUTHORIZED },
   },
   { method: 'GET', path: '/v1/heap/rejects', function: 'eventsApi', auth: 'apiKey', summary: 'Heap deliveries whose signature verified but whose body the hub could not use, with the reason', tag: 'read-api', query: ['limit', 'cursor'], responses: { '200': 'A page of rejects', '401': UNAUTHORIZED } },
+  { method: 'GET', path: '/console', function: 'console', auth: 'public', summary: 'The web console (a single page; sign in with the workspace apiKey)', tag: 'console', responses: { '200': 'text/html, strict Content-Security-Policy' } },
+  { method: 'GET', path: '/console/{asset}', function: 'console', auth: 'public', metric: 'consoleAsset', summary: "The console's static assets (app.js, app.css)", tag: 'console', responses: { '200': 'The asset', '404': 'No such asset' } },
+  {
+    method: 'GET',
+    path: '/v1/cohorts/{cohortId}/imports',
+    function: 'readApi',
+    auth: 'apiKey',
+    metric: 'cohortImports',
+    summary: "A cohort's import reports, newest first (counts, matched, unmatched by reason, status)",
+    tag: 'read-api',
+    query: ['limit', 'cursor'],
+    responses: { '200': 'A page of import reports', '400': 'Bad limit or cursor', '401': UNAUTHORIZED, '404': 'Unknown cohort' },
+  },
+  { method: 'GET', path: '/v1/connections', function: 'opsApi', auth: 'apiKey', summary: "The workspace's partner connections: workspace id, partner name, and per connection the last accepted and last refused request (with its reason)", tag: 'operations', responses: { '200': 'The connections', '401': UNAUTHORIZED } },
+  { method: 'GET', path: '/v1/queues', function: 'opsApi', auth: 'apiKey', metric: 'queueDepths', summary: 'Depth of every work queue and its dead-letter queue (approximate visible and in-flight messages)', tag: 'operations', responses: { '200': 'Depths per queue', '401': UNAUTHORIZED } },
+  {
+    method: 'POST',
+    path: '/v1/admin/credentials/{kind}/rotate',
+    function: 'consoleAdmin',
+    auth: 'consoleAdminKey',
+    metric: 'consoleRotate',
+    summary: 'Rotate one of the workspace\'s compared-only credentials (a new random value, shown once); optional JSON body {"graceSeconds": n}',
+    tag: 'console',
+    body: 'rotateCredential',
+    responses: { '200': '{"workspaceId","credential","value"}', '400': 'Unknown or not rotatable kind, or a bad body', '401': UNAUTHORIZED },
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path/{param}`: how routes are named everywhere (router tables, the auth matrix). */

@@ -145,6 +145,13 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /v1/currents/rejects': () => ({}),
   'GET /v1/heap/rejects': () => ({}),
   'GET /v1/directory/imports': () => ({}),
+  'GET /console': () => ({}),
+  'GET /console/{asset}': () => ({ pathParameters: { asset: 'app.js' } }),
+  'GET /v1/cohorts/{cohortId}/imports': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId } }),
+  'GET /v1/connections': () => ({}),
+  'GET /v1/queues': () => ({}),
+  // Its own credential: no other route's request depends on it.
+  'POST /v1/admin/credentials/{kind}/rotate': () => ({ pathParameters: { kind: 'consoleAdminKey' }, headers: json, body: JSON.stringify({ graceSeconds: 0 }) }),
 };
 
 /** The credential a bearer route presents, as a header. */
