@@ -16,6 +16,7 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SEGMENT_EXPORT_PREFIX } from '../functions/shared/definitions/buckets';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
@@ -39,6 +40,7 @@ export interface ServiceStackProps extends StackProps {
 export class ServiceStack extends Stack {
   readonly api: RestApi;
   readonly functions: Record<string, NodejsFunction> = {};
+  readonly streamFailures: Record<string, IQueue> = {};
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -74,6 +76,7 @@ export class ServiceStack extends Stack {
         secretsKey: stateful.secretsKey,
       });
       this.functions[key] = hubFunction.fn;
+      if (hubFunction.streamFailures) this.streamFailures[key] = hubFunction.streamFailures;
       this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
@@ -86,6 +89,7 @@ export class ServiceStack extends Stack {
       functions: this.functions,
       queues: stateful.queues,
       tables: stateful.tables,
+      streamFailures: this.streamFailures,
     });
 
     const base = this.api.url;

@@ -21,6 +21,7 @@ import {
   emptyApplyResult,
   tally,
   type ApplyResult,
+  type ChangeSource,
   type MemberKind,
   type MemberState,
   type MembershipChange,
@@ -51,6 +52,8 @@ interface Chunk {
   readonly memberKind: MemberKind;
   readonly version: string;
   readonly now: string;
+  /** Where the change came from: stored on each member item written (`source`), read by the history stream. */
+  readonly source?: ChangeSource | undefined;
 }
 
 /**
@@ -74,7 +77,7 @@ const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memb
 };
 
 /** The member item as it becomes, conditioned on the exact state the decision was made on. */
-const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
+const memberPut = ({ table, set, memberKind, now, source }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
   const pk = setPk(set);
   const isMember = status === 'member';
   return {
@@ -91,6 +94,7 @@ const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memb
         status: isMember ? 'member' : 'removed',
         version,
         changedAt: now,
+        ...(source ? { source } : {}),
         ...(isMember ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, memberId), gsi1sk: setIndexSk(set), gsi2pk: pk, gsi2sk: memberId } : {}),
       },
       // Optimistic concurrency: write only over the exact state the decision was made on.
@@ -166,9 +170,9 @@ export const dynamoMembershipStore = (
   counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
 ): MembershipStore & { counter: RequestCounter } => ({
   counter,
-  async apply(set, memberKind, changes, version, now) {
+  async apply(set, memberKind, changes, version, now, source) {
     const total = emptyApplyResult();
-    for (const part of chunk(changes, MEMBERS_PER_TRANSACTION)) addApplyResult(total, await applyChunk(db, { table, set, memberKind, version, now }, part, counter));
+    for (const part of chunk(changes, MEMBERS_PER_TRANSACTION)) addApplyResult(total, await applyChunk(db, { table, set, memberKind, version, now, source }, part, counter));
     return total;
   },
 });

@@ -26,6 +26,27 @@ export const outranks = (a: { op: MembershipOp; version?: string | undefined }, 
   return a.op === 'remove' && b.op !== 'remove';
 };
 
+/**
+ * Where a membership change came from, stored on the member item (`source`) by the membership
+ * engine so the history and change events can say why a member flipped. Plain attributes only.
+ */
+export type ChangeSourceKind = 'cohort_import' | 'segment_audience' | 'heap_sync' | 'heap_drain' | 'orphan_merge' | 'user_deletion';
+
+export interface ChangeSource {
+  readonly kind: ChangeSourceKind;
+  /** Cohort import / Segment audience: the hub's import id, and the partner that sent it. */
+  readonly importId?: string;
+  readonly partner?: string;
+  /** Heap: the sync run and page. */
+  readonly syncTaskId?: string;
+  readonly page?: number;
+  /** Segment: the audience (the cohort id it becomes). */
+  readonly audience?: string;
+  /** Orphan merge: the orphaned profile and its survivor. */
+  readonly mergedFrom?: string;
+  readonly mergedInto?: string;
+}
+
 export interface SetRef {
   readonly workspaceId: string;
   readonly kind: SetKind;

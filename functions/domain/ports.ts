@@ -12,6 +12,7 @@ export * from './ports/sets';
 export * from './ports/cohort-import';
 export * from './ports/events';
 export * from './ports/abtasty';
+export * from './ports/history';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */

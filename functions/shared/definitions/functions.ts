@@ -16,6 +16,8 @@ export interface FunctionDefinition {
   /** The queue this function consumes as an SQS event source, if it is a worker. */
   readonly consumes?: QueueKey;
   readonly sendsTo: readonly QueueKey[];
+  /** The table whose DynamoDB stream this function consumes (event source in AWS, a stream poller locally). */
+  readonly streamsFrom?: TableKey;
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
   readonly tables: Partial<Record<TableKey, Access>>;
@@ -95,7 +97,8 @@ export const FUNCTIONS = {
     description: 'Stores Currents events and rejects, and builds the user directory from them',
     consumes: 'currents',
     sendsTo: [],
-    tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write' },
+    // history: a deleted user's membership history is forgotten.
+    tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write', history: 'write' },
   },
   identityApi: {
     entry: 'functions/handlers/identity-api.ts',
@@ -138,6 +141,20 @@ export const FUNCTIONS = {
     tables: { workspaces: 'write' },
     decryptsSecrets: true,
     timeoutSeconds: 120,
+  },
+  traceApi: {
+    entry: 'functions/handlers/trace-api.ts',
+    description: 'Trace API: a member\'s membership history, and why an identifier is (not) in a cohort or segment',
+    sendsTo: [],
+    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', history: 'read' },
+  },
+  membershipHistory: {
+    entry: 'functions/handlers/membership-history.ts',
+    description: "Records every applied membership flip from the cohorts table's stream into the membership history",
+    streamsFrom: 'cohorts',
+    sendsTo: [],
+    tables: { history: 'write' },
+    timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
