@@ -94,7 +94,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
     unmatchedSamples_malformed: struct<L: array<struct<S: string>>>,
     unmatchedSamples_merged_profile_followed: struct<L: array<struct<S: string>>>,
     file: struct<S: string>,
-    source: struct<S: string>,
+    source: struct<S: string, M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>>>,
     format: struct<S: string>,
     segmentId: struct<S: string>,
     exportStartedAt: struct<S: string>,
@@ -127,7 +127,38 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_events (
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 LOCATION 's3://<export-bucket>/exports/events/AWSDynamoDB/<exportId>/data/';
 
+CREATE EXTERNAL TABLE IF NOT EXISTS hub_history (
+  Item struct<
+    pk: struct<S: string>,
+    sk: struct<S: string>,
+    itemKind: struct<S: string>,
+    workspaceId: struct<S: string>,
+    setKind: struct<S: string>,
+    setId: struct<S: string>,
+    memberKind: struct<S: string>,
+    memberId: struct<S: string>,
+    direction: struct<S: string>,
+    version: struct<S: string>,
+    changedAt: struct<S: string>,
+    source: struct<M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>>>,
+    expiresAt: struct<N: string>
+  >
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<export-bucket>/exports/history/AWSDynamoDB/<exportId>/data/';
+
 -- Convenience views.
+-- Every applied membership flip (docs/membership-history.md); order one member's flips by version.
+CREATE OR REPLACE VIEW membership_changes AS
+SELECT Item.workspaceId.S AS workspace_id, Item.setKind.S AS set_kind, Item.setId.S AS set_id,
+       Item.memberKind.S AS member_kind, Item.memberId.S AS member_id, Item.direction.S AS direction,
+       Item.version.S AS version, from_iso8601_timestamp(Item.changedAt.S) AS changed_at,
+       Item.source.M.kind.S AS source_kind, Item.source.M.importId.S AS import_id, Item.source.M.partner.S AS partner,
+       Item.source.M.syncTaskId.S AS sync_task_id, CAST(Item.source.M.page.N AS integer) AS page,
+       Item.source.M.audience.S AS audience, Item.source.M.mergedFrom.S AS merged_from, Item.source.M.mergedInto.S AS merged_into
+FROM hub_history
+WHERE Item.itemKind.S = 'flip';
+
 CREATE OR REPLACE VIEW cohort_members AS
 SELECT Item.workspaceId.S AS workspace_id, Item.setId.S AS cohort_id, Item.memberId.S AS braze_id, from_iso8601_timestamp(Item.changedAt.S) AS changed_at
 FROM hub_cohorts

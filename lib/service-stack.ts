@@ -16,6 +16,7 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SEGMENT_EXPORT_PREFIX } from '../functions/shared/definitions/buckets';
 import { functionDefinitions } from '../functions/shared/definitions/functions';
@@ -40,6 +41,7 @@ export interface ServiceStackProps extends StackProps {
 export class ServiceStack extends Stack {
   readonly api: RestApi;
   readonly functions: Record<string, NodejsFunction> = {};
+  readonly streamFailures: Record<string, IQueue> = {};
   readonly operations: Operations;
   readonly floodGuard: FloodGuard;
 
@@ -76,6 +78,7 @@ export class ServiceStack extends Stack {
         secretsKey: stateful.secretsKey,
       });
       this.functions[key] = hubFunction.fn;
+      if (hubFunction.streamFailures) this.streamFailures[key] = hubFunction.streamFailures;
       this.exposeRoutes(hubFunction.fn, routesOf(key, props.routes ?? ROUTES));
     }
 
@@ -92,6 +95,7 @@ export class ServiceStack extends Stack {
       queues: stateful.queues,
       tables: stateful.tables,
       webAclName: this.floodGuard.webAclName,
+      streamFailures: this.streamFailures,
     });
 
     const base = this.api.url;

@@ -4,7 +4,7 @@
  * so redeploying code never risks data.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -65,6 +65,7 @@ export class StatefulStack extends Stack {
         removalPolicy,
         encryption: TableEncryptionV2.awsManagedKey(),
         ...(definition.ttlAttribute ? { timeToLiveAttribute: definition.ttlAttribute } : {}),
+        ...(definition.stream ? { dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
         globalSecondaryIndexes: definition.gsis.map((gsi) => ({
           indexName: gsi.indexName,
           partitionKey: { name: gsi.partitionKey, type: AttributeType.STRING },

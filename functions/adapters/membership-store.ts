@@ -21,11 +21,11 @@
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   addApplyResult,
-  changeSource,
   decide,
   emptyApplyResult,
   tally,
   type ApplyResult,
+  type ChangeSource,
   type MemberKind,
   type MemberState,
   type MembershipChange,
@@ -61,6 +61,8 @@ interface Chunk {
   readonly memberKind: MemberKind;
   readonly version: string;
   readonly now: string;
+  /** Where the change came from: stored on each member item written (`source`), read by the history stream. */
+  readonly source?: ChangeSource | undefined;
 }
 
 /** FNV-1a of a string: spreads chunks over the count shards (any shard may take any chunk's delta). */
@@ -101,7 +103,7 @@ const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memb
 };
 
 /** The member item as it becomes, conditioned on the exact state the decision was made on. */
-const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
+const memberPut = ({ table, set, memberKind, now, source }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
   const isMember = status === 'member';
   return {
     Put: {
@@ -116,8 +118,8 @@ const memberPut = ({ table, set, memberKind, now }: Chunk, version: string, memb
         memberId,
         status: isMember ? 'member' : 'removed',
         version,
-        source: changeSource(set.kind, version),
         changedAt: now,
+        ...(source ? { source } : {}),
         ...(isMember ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, memberId), gsi1sk: setIndexSk(set) } : {}),
       },
       // Optimistic concurrency: write only over the exact state the decision was made on.
@@ -188,9 +190,9 @@ export const dynamoMembershipStore = (
   counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
 ): MembershipStore & { counter: RequestCounter } => ({
   counter,
-  async apply(set, memberKind, changes, version, now) {
+  async apply(set, memberKind, changes, version, now, source) {
     const total = emptyApplyResult();
-    const chunkOf = { table, set, memberKind, version, now };
+    const chunkOf = { table, set, memberKind, version, now, source };
     await inLanes(chunk(changes, MEMBERS_PER_TRANSACTION), APPLY_LANES, async (part) => addApplyResult(total, await applyChunk(db, chunkOf, part, counter)));
     return total;
   },

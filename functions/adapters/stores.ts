@@ -8,7 +8,7 @@
 import { dynamoConnectionLog } from './connection-log';
 import { queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import type { DeliveryReportStore, WorkspaceStore } from '../domain/ports';
+import { systemClock, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
 import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
@@ -22,6 +22,7 @@ import { dynamoEventStore, type EventStore } from './events-store';
 import { dynamoHeapPageLog } from './heap-page-log';
 import { dynamoHeapRejects, type HeapRejects } from './heap-rejects';
 import { dynamoHeapSegmentStore } from './heap-segment-store';
+import { dynamoHistoryStore } from './history-store';
 import { dynamoImportReports, type DynamoImportReports } from './import-reports';
 import { dynamoMembershipStore } from './membership-store';
 import { dynamoPartnerKeyLog } from './partner-key-log';
@@ -68,6 +69,10 @@ export const deliveryLeases = once(() => dynamoDeliveryLeases(db(), tableName('i
 // deliveries table
 /** AB Tasty delivery reports (the `DeliveryReportStore` port). */
 export const deliveryReports = once((): DeliveryReportStore => dynamoDeliveryReports(db(), tableName('deliveries')));
+
+// history table
+/** Membership flips (the `HistoryStore` port), kept HISTORY_RETENTION_DAYS. */
+export const historyStore = once((): HistoryStore => dynamoHistoryStore(db(), tableName('history'), settings().HISTORY_RETENTION_DAYS, () => systemClock.now()));
 
 // abTastyDelivery queue
 /** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */

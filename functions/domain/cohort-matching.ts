@@ -17,9 +17,10 @@
 import type { Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { addApplyResult, changeVersion, emptyApplyResult, outranks, type MembershipOp, type SetRef } from './membership';
+import { addApplyResult, changeVersion, emptyApplyResult, outranks, type ChangeSource, type MembershipOp, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
 import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
+import { SEGMENT_PARTNER } from './segment-audiences';
 import { isMalformed, mergedWithoutSurvivor, unmatchedTally } from './unmatched-reasons';
 import type { UnmatchedByReason, UnmatchedSamplesByReason } from './unmatched-reasons';
 
@@ -148,6 +149,12 @@ const recordPartnerKey = async (deps: WorkerDeps, message: { workspaceId: string
   }
 };
 
+/** The source stored on the member items a delta writes: the import and its partner (Segment: the audience). */
+const importSource = (message: MembershipMessage): ChangeSource =>
+  message.partner === SEGMENT_PARTNER
+    ? { kind: 'segment_audience', importId: message.importId, partner: message.partner, audience: message.cohortId }
+    : { kind: 'cohort_import', importId: message.importId, partner: message.partner };
+
 /** Applies one part of a membership delta and adds its outcome to the import report. */
 export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipMessage): Promise<PartOutcome> => {
   const now = isoNow(deps.clock);
@@ -165,12 +172,13 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   const versions = importVersions(message.receivedAt, message.importId);
   const result = emptyApplyResult();
   // A change that carries its own version (a Segment event's) is applied at it.
+  const source = importSource(message);
   const change = (memberId: string, op: MembershipOp) => ({ memberId, op, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
   if (match.removes.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now, source));
   }
   if (match.adds.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now, source));
   }
   const outcome: PartOutcome = {
     kind: 'members',

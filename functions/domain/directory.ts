@@ -15,11 +15,13 @@ import { identifierKey, type Identifier } from './identifiers';
 import type { MembershipChange, SetRef } from './membership';
 import { followMergeChains, type ProfileLookup } from './merge-chains';
 import { isLive, newProfile, type Profile } from '../schemas/directory';
-import type { DirectoryPort, MembershipPort } from './ports';
+import type { DirectoryPort, HistoryStore, MembershipPort } from './ports';
 
 export interface DirectoryDeps {
   readonly directory: DirectoryPort;
   readonly membership: MembershipPort;
+  /** The membership history, forgotten for a deleted user (docs/membership-history.md); absent where deletions cannot happen. */
+  readonly history?: Pick<HistoryStore, 'forgetMember'>;
 }
 
 /** Identity facts about one braze_id gathered from a set of events. */
@@ -215,8 +217,9 @@ export const mergeProfiles = async (
   const sets = await membership.setsOfMember(workspaceId, 'profile', orphan, 'cohort');
   for (const { setId } of sets) {
     const set: SetRef = { workspaceId, kind: 'cohort', setId };
-    await membership.apply(set, 'profile', [{ memberId: orphan, op: 'remove' }], membershipVersion, now);
-    await membership.apply(set, 'profile', [{ memberId: survivor.brazeId, op: 'add' }], membershipVersion, now);
+    const source = { kind: 'orphan_merge' as const, mergedFrom: orphan, mergedInto: survivor.brazeId };
+    await membership.apply(set, 'profile', [{ memberId: orphan, op: 'remove' }], membershipVersion, now, source);
+    await membership.apply(set, 'profile', [{ memberId: survivor.brazeId, op: 'add' }], membershipVersion, now, source);
   }
   return { survivor: survivor.brazeId, moved, dropped, cohortsMoved: sets.length };
 };
@@ -240,6 +243,7 @@ export const deleteProfile = async (
   for (const claim of claims) await directory.dropClaim(workspaceId, claim.key, brazeId);
   const sets = await membership.setsOfMember(workspaceId, 'profile', brazeId, 'cohort');
   const removal: MembershipChange[] = [{ memberId: brazeId, op: 'remove' }];
-  for (const { setId } of sets) await membership.apply({ workspaceId, kind: 'cohort', setId }, 'profile', removal, membershipVersion, now);
+  for (const { setId } of sets) await membership.apply({ workspaceId, kind: 'cohort', setId }, 'profile', removal, membershipVersion, now, { kind: 'user_deletion' });
+  await deps.history?.forgetMember(workspaceId, 'profile', brazeId);
   return { cohortsLeft: sets.length, claimsDropped: claims.length };
 };

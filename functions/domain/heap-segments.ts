@@ -41,7 +41,8 @@ const applySyncPage = async (deps: HeapWorkerDeps, set: SetRef, message: HeapSyn
     ...message.add.map((memberId) => ({ memberId, op: 'add' as const })),
     ...message.remove.map((memberId) => ({ memberId, op: 'remove' as const })),
   ]);
-  if (changes.length > 0) addApplyResult(result, await deps.membership.apply(set, 'visitor', changes, message.version, now));
+  const source = { kind: 'heap_sync' as const, syncTaskId: message.syncTaskId ?? '', page: message.pageNumber ?? 0 };
+  if (changes.length > 0) addApplyResult(result, await deps.membership.apply(set, 'visitor', changes, message.version, now, source));
   await deps.segments.recordSyncPage(set, {
     ...nameOf(message),
     version: message.version,
@@ -63,7 +64,7 @@ const removeMemberPages = async (deps: HeapWorkerDeps, set: SetRef, message: Hea
     const { memberIds, nextKey } = await deps.segments.currentMembers(set, DRAIN_PAGE_SIZE, startKey);
     if (memberIds.length > 0) {
       const removals = memberIds.map((memberId) => ({ memberId, op: 'remove' as const }));
-      addApplyResult(result, await deps.membership.apply(set, 'visitor', removals, message.version, now));
+      addApplyResult(result, await deps.membership.apply(set, 'visitor', removals, message.version, now, { kind: 'heap_drain' }));
     }
     if (!nextKey) return undefined;
     startKey = nextKey;

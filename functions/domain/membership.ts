@@ -26,6 +26,27 @@ export const outranks = (a: { op: MembershipOp; version?: string | undefined }, 
   return a.op === 'remove' && b.op !== 'remove';
 };
 
+/**
+ * Where a membership change came from, stored on the member item (`source`) by the membership
+ * engine so the history and change events can say why a member flipped. Plain attributes only.
+ */
+export type ChangeSourceKind = 'cohort_import' | 'segment_audience' | 'heap_sync' | 'heap_drain' | 'orphan_merge' | 'user_deletion';
+
+export interface ChangeSource {
+  readonly kind: ChangeSourceKind;
+  /** Cohort import / Segment audience: the hub's import id, and the partner that sent it. */
+  readonly importId?: string;
+  readonly partner?: string;
+  /** Heap: the sync run and page. */
+  readonly syncTaskId?: string;
+  readonly page?: number;
+  /** Segment: the audience (the cohort id it becomes). */
+  readonly audience?: string;
+  /** Orphan merge: the orphaned profile and its survivor. */
+  readonly mergedFrom?: string;
+  readonly mergedInto?: string;
+}
+
 export interface SetRef {
   readonly workspaceId: string;
   readonly kind: SetKind;
@@ -35,18 +56,6 @@ export interface SetRef {
 /** Version string: sortable by receive time, then by the tie-breaker (import id, page key…). */
 export const changeVersion = (receivedAtMs: number, tieBreaker: string): string =>
   `${Math.max(0, Math.floor(receivedAtMs)).toString().padStart(15, '0')}#${tieBreaker}`;
-
-/**
- * Where a change came from, read off its version's tie-breaker and stored on the member item as
- * `source` (for consumers of the item, e.g. a change stream): `heap` (sync pages and drains),
- * `segment` (Segment Engage), `currents`, `identity`, otherwise `braze-cohort` (a cohort import).
- */
-export const changeSource = (setKind: SetKind, version: string): string => {
-  if (setKind === 'segment') return 'heap';
-  const tieBreaker = version.slice(version.indexOf('#') + 1);
-  for (const prefix of ['seg', 'currents', 'identify'] as const) if (tieBreaker.startsWith(`${prefix}#`)) return prefix === 'seg' ? 'segment' : prefix === 'identify' ? 'identity' : prefix;
-  return 'braze-cohort';
-};
 
 /** Collapses a request's changes to one per member; when both appear, the removal wins. */
 export const collapseChanges = (changes: readonly MembershipChange[]): { changes: MembershipChange[]; conflicts: number } => {

@@ -15,6 +15,7 @@ export * from './ports/events';
 export * from './ports/abtasty';
 export * from './ports/credentials';
 export * from './ports/operations';
+export * from './ports/history';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */

@@ -5,7 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoClient } from '../adapters/dynamo-client';
-import { directoryStoreFor, eventStore, membershipStore, setReads } from '../adapters/stores';
+import { directoryStoreFor, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
@@ -26,6 +26,7 @@ export const handler = sqsWorker({
         directory: directoryStoreFor(),
         membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
         events: eventStore(),
+        history: historyStore(),
         clock: systemClock,
         retentionDays: settings().EVENT_RETENTION_DAYS,
       },

@@ -37,6 +37,8 @@ const settingsSchema = z.object({
   HEAP_TIMESTAMP_TOLERANCE_SECONDS: z._default(z.coerce.number(), 300),
   HEAP_FUTURE_TOLERANCE_SECONDS: z._default(z.coerce.number(), 60),
   EVENT_RETENTION_DAYS: z._default(z.coerce.number(), 400),
+  /** Membership history retention (TTL), counted from each flip (docs/membership-history.md). */
+  HISTORY_RETENTION_DAYS: positiveInt(400),
   MAX_BODY_BYTES: z._default(z.coerce.number(), 6_000_000),
   /**
    * How long a push request from the Heap worker waits in the delivery queue (SQS DelaySeconds), so

@@ -40,6 +40,8 @@ export const METRICS = {
   directoryImportApplied: 'DirectoryImportApplied',
   /** Braze export worker: identifiers of an export file another user holds (not applied). */
   directoryImportConflicts: 'DirectoryImportConflicts',
+  /** Membership history: applied flips recorded from the cohorts table stream. */
+  membershipFlipsRecorded: 'MembershipFlipsRecorded',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

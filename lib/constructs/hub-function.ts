@@ -3,12 +3,14 @@
  * source maps, AWS SDK external), nodejs24.x on ARM64, an explicit log group with retention, the
  * Powertools environment, and least-privilege grants for exactly the tables and queues it lists.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -60,6 +62,8 @@ const consoleAssetHooks = {
 
 export class HubFunction extends Construct {
   readonly fn: NodejsFunction;
+  /** Where a stream consumer's batches go once their retries are spent (alarmed by Operations). */
+  readonly streamFailures?: Queue;
 
   constructor(scope: Construct, id: string, props: HubFunctionProps) {
     super(scope, id);
@@ -68,6 +72,33 @@ export class HubFunction extends Construct {
     this.grantQueues(props);
     if (props.definition.decryptsSecrets?.length) this.grantDecrypt(props.secretsKey, props.definition.decryptsSecrets);
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
+    if (props.definition.streamsFrom) this.streamFailures = this.consumeStream(props, props.definition.streamsFrom);
+  }
+
+  /**
+   * A DynamoDB stream event source: batches of 100, bisected on error, the failed record reported
+   * (reportBatchItemFailures), 10 retries, then the batch's description goes to an SQS queue.
+   */
+  private consumeStream({ tables, config }: HubFunctionProps, table: TableKey): Queue {
+    const failures = new Queue(this, 'StreamFailures', {
+      queueName: `${config.prefix}-${table}-stream-failures`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    Validations.of(failures).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the failure destination of a stream event source.' });
+    this.fn.addEventSource(
+      new DynamoEventSource(tables[table], {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        onFailure: new SqsDlq(failures),
+      }),
+    );
+    return failures;
   }
 
   /**

@@ -23,6 +23,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { QueueKey } from '../../functions/shared/definitions/queues';
 import { METRICS, METRIC_NAMESPACE, SERVICE_NAME, type MetricName } from '../../functions/shared/metric-names';
 import type { HubQueues } from '../stateful-stack';
@@ -36,6 +37,8 @@ export interface OperationsProps {
   readonly tables: Record<string, ITableV2>;
   /** The flood guard's web ACL: any request it refuses raises an alarm (an attack, or a partner above its documented peak). */
   readonly webAclName?: string;
+  /** Failure destinations of stream consumers, by function key (alarmed like DLQs). */
+  readonly streamFailures?: Record<string, IQueue>;
 }
 
 /** Oldest-message age beyond which a worker is considered stuck (seconds). */
@@ -117,6 +120,10 @@ export class Operations extends Construct {
     for (const [key, fn] of Object.entries(props.functions)) {
       this.alarm(`${key}-errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda errors`);
       this.alarm(`${key}-throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 0, `${key} Lambda throttles`);
+    }
+    for (const [key, failures] of Object.entries(props.streamFailures ?? {})) {
+      this.alarm(`${key}-stream-failures`, failures.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 0, `Stream batches ${key} gave up on: the history misses them until replayed`);
+      this.alarm(`${key}-iterator-age`, props.functions[key]!.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum' }), 15 * 60 * 1000, `${key} is falling behind its stream`);
     }
     this.alarm('api-5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 0, 'API Gateway 5xx answers');
   }

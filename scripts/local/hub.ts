@@ -14,6 +14,7 @@ import { buildOpenApi } from '../../functions/shared/openapi';
 import { loadHandler, type SqsLambda } from './handlers';
 import { startHttpServer, type ExtraRoute } from './http-server';
 import { startPoller, type Poller } from './poller';
+import { localStreamsClient, startStreamPoller, type StreamLambda } from './stream-poller';
 import { startAbTastyRefreshTimer } from './schedule';
 import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
 import { startBrazeExportTimer } from './braze-export-timer';
@@ -122,6 +123,18 @@ const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, Provisioned
   return pollers;
 };
 
+/** One stream poller per function that consumes a table's stream, behaving like Lambda's DynamoDB Streams event source. */
+const startStreamPollers = async (dynamo: DynamoDBClient, tables: Record<TableKey, string>): Promise<Poller[]> => {
+  const pollers: Poller[] = [];
+  const streams = await localStreamsClient(dynamo);
+  for (const [name, definition] of functionDefinitions()) {
+    if (!definition.streamsFrom) continue;
+    const handler = await loadHandler<StreamLambda>(definition);
+    pollers.push(await startStreamPoller({ dynamo, streams, name, tableName: tables[definition.streamsFrom], handler, timeoutSeconds: definition.timeoutSeconds ?? 60 }));
+  }
+  return pollers;
+};
+
 export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const prefix = options.prefix ?? 'hub-local';
   const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
@@ -132,7 +145,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
-  const pollers = options.pollers !== false ? await startPollers(sqs, queues, options.pollerConcurrency ?? 2) : [];
+  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...(await startStreamPollers(dynamo, tables))] : [];
   const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
   const importBucket = `${prefix}-braze-import`;
   const s3Folder = options.s3Dir ? startS3Folder({ root: options.s3Dir, bucket: importBucket, sqs, queueUrl: queues.brazeExport.url }) : undefined;

@@ -5,6 +5,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
@@ -32,6 +33,7 @@ export const tableInput = (table: TableDefinition, name: string): CreateTableCom
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(table.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } } : {}),
     AttributeDefinitions: [...attributes].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: table.partitionKey, KeyType: 'HASH' },
@@ -60,7 +62,11 @@ export const provisionTables = async (client: DynamoDBClient, prefix: string): P
     const name = physicalTableName(prefix, key);
     names[key] = name;
     try {
-      await client.send(new DescribeTableCommand({ TableName: name }));
+      const existing = await client.send(new DescribeTableCommand({ TableName: name }));
+      // A table kept in .hub/dynamodb from before its stream was defined gets it now.
+      if (table.stream && !existing.Table?.StreamSpecification?.StreamEnabled) {
+        await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }));
+      }
       continue;
     } catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException') throw error;

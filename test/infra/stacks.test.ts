@@ -98,7 +98,7 @@ describe('stateful stack', () => {
 });
 
 describe('service stack', () => {
-  const { service } = synth('prod');
+  const { service, stateful: statefulTemplate } = synth('prod');
 
   it('runs every handler on nodejs24.x, ARM64, with an explicit log group', () => {
     service.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
@@ -141,12 +141,24 @@ describe('service stack', () => {
 
   it('consumes each queue with ReportBatchItemFailures and a maxConcurrency cap', () => {
     const workers = functionDefinitions().filter(([, d]) => d.consumes);
-    const mappings = Object.values(service.findResources('AWS::Lambda::EventSourceMapping'));
+    const mappings = Object.values(service.findResources('AWS::Lambda::EventSourceMapping')).filter((mapping) => mapping.Properties.StartingPosition === undefined);
     expect(mappings).toHaveLength(workers.length);
     for (const mapping of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
     }
+  });
+
+  it("feeds the membership history from the cohorts table's stream: retried, bisected, failures to an alarmed queue", () => {
+    statefulTemplate.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'hub-prod-cohorts', StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('membershipHistory-stream-failures') });
   });
 
   it('grants the health function read-only table actions and only GetQueueAttributes on queues', () => {

@@ -77,11 +77,26 @@ describe('Athena DDL against a sample export', () => {
       const merged = await hub.request('GET', '/v1/users?braze_id=a00000000000000000000003', { headers: bearer(ws.apiKey) });
       return report.body?.status === 'applied' && segments.body?.segments?.length === 1 && merged.status !== 404 ? true : undefined;
     }, 30_000, 'imports, segments and the merge');
+    // The membership history follows the cohorts table's stream: wait for the device-matched member's flip.
+    await eventually(async () => {
+      const flips = await hub.request('GET', '/v1/cohorts/c1/members/a00000000000000000000002/history', { headers: bearer(ws.apiKey) });
+      return flips.body?.flips?.length === 1 ? true : undefined;
+    }, 30_000, 'the membership history');
     await new Promise((resolve) => setTimeout(resolve, 1500));
   });
   afterAll(() => hub.stop());
 
-  it.each(['users', 'aliases', 'cohorts', 'events'] as const)('declares every attribute of the %s export with its DynamoDB type', async (table) => {
+  it('declares every column the membership_changes view reads', () => {
+    const view = /CREATE OR REPLACE VIEW membership_changes AS([\s\S]*?);/.exec(readFileSync(join(__dirname, '../../docs/athena.sql'), 'utf8'))?.[1] ?? '';
+    const read = [...view.matchAll(/Item\.(\w+)\.([A-Z]+)/g)].map((match) => [match[1]!, match[2]!] as const);
+    expect(read.length).toBeGreaterThan(8);
+    for (const [attribute, tag] of read) expect({ attribute, declared: ddl.history?.[attribute]?.includes(tag) }).toEqual({ attribute, declared: true });
+    expect([...view.matchAll(/ AS (\w+)/g)].map((match) => match[1])).toEqual(
+      expect.arrayContaining(['workspace_id', 'set_kind', 'set_id', 'member_id', 'direction', 'version', 'changed_at', 'source_kind', 'import_id', 'partner', 'sync_task_id', 'page']),
+    );
+  });
+
+  it.each(['users', 'aliases', 'cohorts', 'events', 'history'] as const)('declares every attribute of the %s export with its DynamoDB type', async (table) => {
     // Arrange
     const out = mkdtempSync(join(tmpdir(), 'ddl-'));
     const columns = ddl[table];

@@ -115,8 +115,9 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
   });
 
   it('writes member items with plain attributes (for change-stream consumers) and only the byMember index key', async () => {
+    const SOURCE = { kind: 'cohort_import' as const, importId: 'import1', partner: 'heap' };
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'shape' };
-    await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'remove' }], changeVersion(7000, 'import1#a'), now);
+    await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'remove' }], changeVersion(7000, 'import1#a'), now, SOURCE);
     const item = async (memberId: string) => (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: `M#${memberId}` } }))).Item;
 
     expect(await item('p1')).toEqual({
@@ -129,12 +130,12 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
       memberId: 'p1',
       status: 'member',
       version: changeVersion(7000, 'import1#a'),
-      source: 'braze-cohort',
+      source: SOURCE,
       changedAt: now,
       gsi1pk: 'ws1#P#p1',
       gsi1sk: 'C#shape',
     });
-    expect(await item('p2')).toMatchObject({ status: 'removed', source: 'braze-cohort' });
+    expect(await item('p2')).toMatchObject({ status: 'removed', source: SOURCE });
     expect(await item('p2')).not.toHaveProperty('gsi1pk');
   });
 

@@ -5,6 +5,7 @@
  * Workspace-scoped partition keys begin with the workspace id (`<ws>#…`). Workspace ids are
  * `[A-Za-z0-9_-]` (no `#`), so the first `#` of such a key always ends the workspace id.
  */
+import { createHash } from 'node:crypto';
 import { scoped, type Identifier } from '../../domain/identifiers';
 import type { MemberKind, SetKind, SetRef } from '../../domain/membership';
 
@@ -171,3 +172,18 @@ export const directoryImportKey = (workspaceId: string, exportStartedAtMs: numbe
   pk: directoryImportsPk(workspaceId),
   sk: `${padMs(exportStartedAtMs)}#${importId}`,
 });
+
+// ── history: membership flips (adapters/history-store.ts) ──────────────────────────────────────
+
+const digest = (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url');
+
+/**
+ * `<ws>#H#<C|S>#<sha256 of set id and member id>`: one member's flips in one set. Hashed because a
+ * cohort id and a braze id may each take ~1 KB, more than a partition key holds together.
+ */
+export const memberHistoryPk = (set: SetRef, memberId: string): string =>
+  `${set.workspaceId}#H#${SET_CODES[set.kind]}#${digest(JSON.stringify([set.setId, memberId]))}`;
+/** `<version's 15-digit ms>#<sha256 of version and direction>`: time-ordered, and one key per (version, direction). */
+export const flipSk = (version: string, direction: string): string => `${version.slice(0, 15)}#${digest(JSON.stringify([version, direction]))}`;
+/** Index byMember: `gsi1pk = <ws>#<P|V>#<memberId>`, every history item of a member (its deletion). */
+export const historyMemberPk = (workspaceId: string, kind: MemberKind, memberId: string): string => memberIndexPk(workspaceId, kind, memberId);

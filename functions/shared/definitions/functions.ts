@@ -30,6 +30,8 @@ export interface FunctionDefinition {
   /** The queue this function consumes as an SQS event source, if it is a worker. */
   readonly consumes?: QueueKey;
   readonly sendsTo: readonly QueueKey[];
+  /** The table whose DynamoDB stream this function consumes (event source in AWS, a stream poller locally). */
+  readonly streamsFrom?: TableKey;
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
   /** Also reads the depth of those queues' dead-letter queues (GetQueueUrl + GetQueueAttributes). */
@@ -133,7 +135,8 @@ export const FUNCTIONS = {
     description: 'Stores Currents events and rejects, and builds the user directory from them',
     consumes: 'currents',
     sendsTo: [],
-    tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write' },
+    // history: a deleted user's membership history is forgotten.
+    tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write', history: 'write' },
   },
   identityApi: {
     entry: 'functions/handlers/identity-api.ts',
@@ -203,6 +206,22 @@ export const FUNCTIONS = {
     inspectsDlqs: true,
     // idempotency: the connection log (last accepted and refused request per connection).
     tables: { workspaces: 'read', idempotency: 'read' },
+  },
+  traceApi: {
+    entry: 'functions/handlers/trace-api.ts',
+    description: 'Trace API: a member\'s membership history, and why an identifier is (not) in a cohort or segment',
+    sendsTo: [],
+    tables: { workspaces: 'read', users: 'read', aliases: 'read', cohorts: 'read', history: 'read' },
+    // The workspace's signing key (cursors).
+    decryptsSecrets: ['signingKey'],
+  },
+  membershipHistory: {
+    entry: 'functions/handlers/membership-history.ts',
+    description: "Records every applied membership flip from the cohorts table's stream into the membership history",
+    streamsFrom: 'cohorts',
+    sendsTo: [],
+    tables: { history: 'write' },
+    timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

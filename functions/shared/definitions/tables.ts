@@ -19,6 +19,8 @@ export interface TableDefinition {
   readonly ttlAttribute?: string;
   /** Env var through which functions learn the physical name. */
   readonly envVar: string;
+  /** A DynamoDB stream of the table's item changes, read by a function (`streamsFrom` in functions.ts). */
+  readonly stream?: 'NEW_AND_OLD_IMAGES';
 }
 
 export const TABLES = {
@@ -54,6 +56,8 @@ export const TABLES = {
       { indexName: 'bySet', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
     ],
     envVar: 'TABLE_COHORTS',
+    // The membership history consumer (functions/handlers/membership-history.ts) derives flips from old and new member images.
+    stream: 'NEW_AND_OLD_IMAGES',
   },
   events: {
     name: 'events',
@@ -71,6 +75,16 @@ export const TABLES = {
     gsis: [],
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_DELIVERIES',
+  },
+  history: {
+    // Membership history (applied flips) and the per-identifier decision log (adapters/history-store.ts).
+    // byMember: every history and trace item of one member, for a user's deletion.
+    name: 'history',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [{ indexName: 'byMember', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_HISTORY',
   },
   idempotency: {
     // Powertools idempotency layout: partition key `id`, expiry in `expiration`.

@@ -152,6 +152,9 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /v1/queues': () => ({}),
   // Its own credential: no other route's request depends on it.
   'POST /v1/admin/credentials/{kind}/rotate': () => ({ pathParameters: { kind: 'consoleAdminKey' }, headers: json, body: JSON.stringify({ graceSeconds: 0 }) }),
+  'GET /v1/cohorts/{cohortId}/members/{brazeId}/history': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId, brazeId: f.brazeId } }),
+  'GET /abtasty/segments/{segmentId}/visitors/{visitorId}/history': (_ws, f) => ({ pathParameters: { segmentId: f.segmentId, visitorId: f.visitorId } }),
+  'GET /v1/trace': (_ws, f) => ({ query: { cohort_id: f.cohortId, external_id: f.externalId } }),
 };
 
 /** The credential a bearer route presents, as a header. */

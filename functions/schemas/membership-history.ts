@@ -1,0 +1,48 @@
+/**
+ * Shapes of the membership history: a member item's image as the cohorts table stream carries it
+ * (plain attributes only, never the key layout, which the scale work may reshape), and the flips
+ * derived from two images.
+ */
+import * as z from 'zod/mini';
+
+export const changeSourceSchema = z.object({
+  kind: z.enum(['cohort_import', 'segment_audience', 'heap_sync', 'heap_drain', 'orphan_merge', 'user_deletion']),
+  importId: z.optional(z.string()),
+  partner: z.optional(z.string()),
+  syncTaskId: z.optional(z.string()),
+  page: z.optional(z.number()),
+  audience: z.optional(z.string()),
+  mergedFrom: z.optional(z.string()),
+  mergedInto: z.optional(z.string()),
+});
+
+/**
+ * A member item's image (cohorts table). Items without these attributes — set META, counters,
+ * shard counters, import reports, Heap run state — do not parse, so they are ignored.
+ */
+export const memberImageSchema = z.object({
+  workspaceId: z.string(),
+  setKind: z.enum(['cohort', 'segment']),
+  setId: z.string(),
+  memberKind: z.enum(['profile', 'visitor']),
+  memberId: z.string(),
+  status: z.enum(['member', 'removed']),
+  version: z.string(),
+  changedAt: z.optional(z.string()),
+  source: z.optional(changeSourceSchema),
+});
+export type MemberImage = z.infer<typeof memberImageSchema>;
+
+/** One applied flip: a member entered or exited a set at a version. */
+export const membershipFlipSchema = z.object({
+  workspaceId: z.string(),
+  setKind: z.enum(['cohort', 'segment']),
+  setId: z.string(),
+  memberKind: z.enum(['profile', 'visitor']),
+  memberId: z.string(),
+  direction: z.enum(['entered', 'exited']),
+  version: z.string(),
+  changedAt: z.string(),
+  source: z.optional(changeSourceSchema),
+});
+export type MembershipFlip = z.infer<typeof membershipFlipSchema>;
