@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { COHORT_ID, seedConsoleData, sendCurrents } from './console/fixtures';
-import { startTestHub, type TestHub } from './harness';
+import { eventually, startTestHub, type TestHub } from './harness';
 
 const CHROMIUM = process.env.HUB_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', '..', 'test-output', 'console');
@@ -146,17 +146,25 @@ describe('web console in Chromium', () => {
       await shoot(page, 'cohorts');
     });
 
-    it('Trace: the profile and its cohorts; the trace route\'s state', async () => {
+    it('Trace: the profile, and the trace timeline with the applied flip and its import', async () => {
+      // History is written from the cohorts table's stream (the local stream poller): wait until the flip is recorded.
+      await eventually(async () => {
+        const trace = await hub.request('GET', `/v1/trace?cohort_id=${COHORT_ID}&external_id=customer-3`, { headers: { Authorization: `Bearer ${ws.apiKey}` } });
+        return ((trace.body as { flips?: unknown[] } | undefined)?.flips ?? []).length > 0 ? true : undefined;
+      }, 30_000, 'the flip of customer-3 recorded');
       await open('trace');
       await page.fill('#trace-value', 'customer-3');
       await page.fill('#trace-cohort', COHORT_ID);
       await page.click('form button[type=submit]');
       await page.waitForSelector('[data-testid=trace-result]');
       expect(await page.textContent('[data-testid=trace-result]')).toContain('braze000003');
-      const unavailable = await page.$('[data-testid=trace-unavailable]');
-      const timeline = await page.$('[data-testid=trace-timeline]');
-      // Without GET /v1/trace on this deployment the view says so; with it, the timeline shows.
-      expect(Boolean(unavailable) || Boolean(timeline)).toBe(true);
+      const timeline = (await page.textContent('[data-testid=trace-timeline]')) ?? '';
+      expect(timeline).toContain('resolves: resolved → braze000003');
+      expect(timeline).toMatch(/entered \(version [^)]+\) — /);
+      expect(timeline).toContain('kind: cohort_import');
+      expect(timeline).toContain('importId: ');
+      expect(timeline).toContain('now a member');
+      expect(await page.$('[data-testid=trace-unavailable]')).toBeNull();
       await expectAccessible(page, 'trace');
       await shoot(page, 'trace');
     });

@@ -9,20 +9,21 @@ interface Lookup { kind: string; value: string; cohortId: string }
 interface Profile { braze_id: string; external_id?: string | null; cohorts?: { id?: string; cohort_id?: string; name?: string }[] }
 type Found = { profile?: Profile; profileError?: string; trace?: unknown; traceMissing: boolean; traceError?: string; events: { time?: string; type?: string }[] };
 
-/** The first time-like field of a trace entry. */
-const timeOf = (entry: Record<string, unknown>): string => {
-  const found = [entry.at, entry.time, entry.received_at, entry.applied_at].find((value) => typeof value === 'string');
-  return typeof found === 'string' ? found : '';
-};
+interface TraceFlip { direction?: string; version?: string; changed_at?: string; source?: Record<string, unknown> | null }
+interface TraceDocument { resolution?: { status?: string; braze_id?: string | null; via?: unknown }; membership?: { member?: boolean; version?: string | null }; flips?: TraceFlip[] }
 
-/** Timeline entries of a trace document: every object in its arrays that carries a time, oldest first. */
+/** What a flip's source says, in words: its kind and the ids that name it (import, sync task, merge). */
+const sourceText = (source: TraceFlip['source']): string =>
+  source ? Object.entries(source).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' · ') : 'source unknown';
+
+/** The trace as a timeline: the resolution, then every applied flip oldest first, then where it stands now. */
 const timelineOf = (trace: unknown): { at: string; text: string }[] => {
   if (typeof trace !== 'object' || trace === null) return [];
-  const entries = Object.values(trace).filter(Array.isArray).flat() as Record<string, unknown>[];
-  return entries
-    .map((entry) => ({ at: timeOf(entry), text: Object.entries(entry).filter(([key]) => !['at', 'time'].includes(key)).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' · ') }))
-    .filter((entry) => entry.at !== '')
-    .sort((a, b) => a.at.localeCompare(b.at));
+  const doc = trace as TraceDocument;
+  const flips = (doc.flips ?? []).map((flip) => ({ at: flip.changed_at ?? '', text: `${flip.direction ?? '?'} (version ${flip.version ?? '?'}) — ${sourceText(flip.source)}` }));
+  const resolution = { at: '', text: `resolves: ${doc.resolution?.status ?? 'unknown'}${doc.resolution?.braze_id ? ` → ${doc.resolution.braze_id}` : ''}` };
+  const now = { at: '', text: doc.membership?.member ? `now a member (version ${doc.membership.version ?? '?'})` : 'now not a member' };
+  return [resolution, ...flips, now];
 };
 
 const run = async (session: Session, lookup: Lookup): Promise<Found> => {
@@ -47,7 +48,7 @@ const Result = ({ found }: { found: Found }) => {
     <h3>Trace</h3>
     ${found.traceMissing ? html`<p class="status empty" data-state="unavailable" data-testid="trace-unavailable">The trace route is not available on this deployment.</p>` : null}
     ${found.traceError ? html`<${ErrorBox} message=${found.traceError} />` : null}
-    ${found.trace !== undefined ? html`${timeline.length > 0 ? html`<ol class="timeline" data-testid="trace-timeline">${timeline.map((entry) => html`<li><strong>${when(entry.at)}</strong><br />${entry.text}</li>`)}</ol>` : null}<details><summary>Trace document</summary><pre>${JSON.stringify(found.trace, null, 2)}</pre></details>` : null}
+    ${found.trace !== undefined ? html`<ol class="timeline" data-testid="trace-timeline">${timeline.map((entry) => html`<li>${entry.at ? html`<strong>${when(entry.at)}</strong><br />` : null}${entry.text}</li>`)}</ol><details><summary>Trace document</summary><pre>${JSON.stringify(found.trace, null, 2)}</pre></details>` : null}
     <h3>Currents events</h3>
     ${found.events.length > 0 ? html`<ol class="timeline">${found.events.map((event) => html`<li><strong>${when(event.time)}</strong> ${event.type ?? ''}</li>`)}</ol>` : html`<p class="status empty">No stored events.</p>`}
   </section>`;
