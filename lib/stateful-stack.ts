@@ -1,10 +1,11 @@
 /**
  * Stateful resources: DynamoDB tables and SQS queues (from the shared definitions), the KMS key
- * that encrypts webhook secrets, and the analyst export bucket. Kept apart from the service stack
+ * that encrypts webhook secrets, the analyst export bucket and the change events bus. Kept apart from the service stack
  * so redeploying code never risks data.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -33,6 +34,8 @@ export class StatefulStack extends Stack {
   readonly exportBucket: Bucket;
   /** The Braze import bucket, its notification to the brazeExport queue, and Braze's access (docs/braze-export.md). */
   readonly brazeImport: BrazeImport;
+  /** The change events bus: `audience.membership.changed` per applied flip, for customers' own rules and targets (docs/events.md). */
+  readonly changeEvents: EventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -48,6 +51,8 @@ export class StatefulStack extends Stack {
     this.exportBucket = this.createExportBucket(config, removalPolicy);
     this.scheduleExports(config);
     this.brazeImport = new BrazeImport(this, 'BrazeImport', { config, queue: this.queues.brazeExport.queue, removalPolicy });
+    // Stateful: customers attach their own rules to it, which a replaced bus would lose.
+    this.changeEvents = new EventBus(this, 'ChangeEvents', { eventBusName: `${config.prefix}-changes` });
   }
 
   /** One on-demand table per shared table definition: PITR, encryption, TTL and GSIs as defined. */

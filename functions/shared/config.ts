@@ -95,3 +95,9 @@ export const brazeExportOverrides = (): { restUrl?: string; localS3Dir?: string;
 
 /** Where the console function finds its built assets (the local stack builds them into `.hub/console`); unset in AWS: next to the bundle. */
 export const consoleAssetsDir = (): string | undefined => process.env.CONSOLE_ASSETS_DIR || undefined;
+
+/** Where change events go (docs/events.md): the bus in AWS (`CHANGE_EVENT_BUS_NAME`), a folder of JSON lines locally (`HUB_LOCAL_EVENTS_DIR`). */
+export const changeEventTargets = (): { localDir?: string; busName?: string } => ({
+  ...(process.env.HUB_LOCAL_EVENTS_DIR ? { localDir: process.env.HUB_LOCAL_EVENTS_DIR } : {}),
+  ...(process.env.CHANGE_EVENT_BUS_NAME ? { busName: process.env.CHANGE_EVENT_BUS_NAME } : {}),
+});

@@ -5,6 +5,7 @@
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -29,6 +30,8 @@ export interface HubFunctionProps {
   readonly tables: Record<TableKey, ITableV2>;
   readonly queues: Record<QueueKey, HubQueues>;
   readonly secretsKey: IKey;
+  /** The change events bus, for functions that publish change events. */
+  readonly changeEvents?: IEventBus;
   readonly environment?: Record<string, string>;
 }
 
@@ -73,6 +76,14 @@ export class HubFunction extends Construct {
     if (props.definition.decryptsSecrets?.length) this.grantDecrypt(props.secretsKey, props.definition.decryptsSecrets);
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
     if (props.definition.streamsFrom) this.streamFailures = this.consumeStream(props, props.definition.streamsFrom);
+    if (props.definition.publishesChangeEvents) this.publishTo(props.changeEvents);
+  }
+
+  /** `events:PutEvents` on the change events bus only, and its name in `CHANGE_EVENT_BUS_NAME`. */
+  private publishTo(bus: IEventBus | undefined): void {
+    if (!bus) throw new Error('a function that publishes change events needs the change events bus');
+    this.fn.addEnvironment('CHANGE_EVENT_BUS_NAME', bus.eventBusName);
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
   }
 
   /**

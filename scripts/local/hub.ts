@@ -44,6 +44,8 @@ export interface HubOptions {
   readonly abTastyRefreshMs?: number;
   /** Braze import bucket as a watched folder (`<s3Dir>/<prefix>-braze-import/…`): S3 events to the brazeExport queue. Off when unset. */
   readonly s3Dir?: string;
+  /** Where change events are written as JSON lines (the EventBridge bus in AWS, docs/events.md); default a fresh temporary folder. */
+  readonly eventsDir?: string;
   /** Period of the Braze export check (EventBridge Scheduler in AWS); default an hour, 0 turns it off. */
   readonly brazeExportCheckMs?: number;
   /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
@@ -61,6 +63,8 @@ export interface LocalHub {
   readonly sqs: SQSClient;
   /** The watched folder standing for the Braze import bucket, when `s3Dir` was given. */
   readonly importBucketDir: string | undefined;
+  /** The folder of published change events (`membership-changed.jsonl`). */
+  readonly eventsDir: string;
   stop(): Promise<void>;
 }
 
@@ -141,7 +145,9 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const tables = await provisionTables(dynamo, prefix);
   const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
   const built = await buildConsole(options.consoleDir ?? mkdtempSync(join(tmpdir(), 'hub-console-')));
-  exportLambdaEnvironment({ ...options, env: { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), CONSOLE_ASSETS_DIR: built.outDir, ...options.env } }, tables, queues);
+  const eventsDir = options.eventsDir ?? mkdtempSync(join(tmpdir(), 'hub-events-'));
+  const env = { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), CONSOLE_ASSETS_DIR: built.outDir, HUB_LOCAL_EVENTS_DIR: eventsDir, ...options.env };
+  exportLambdaEnvironment({ ...options, env }, tables, queues);
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
@@ -159,6 +165,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
     dynamo,
     sqs,
     importBucketDir: s3Folder?.dir,
+    eventsDir,
     stop: async () => {
       refresh?.stop();
       s3Folder?.stop();

@@ -32,6 +32,8 @@ export interface FunctionDefinition {
   readonly sendsTo: readonly QueueKey[];
   /** The table whose DynamoDB stream this function consumes (event source in AWS, a stream poller locally). */
   readonly streamsFrom?: TableKey;
+  /** Publishes change events on the stack's EventBridge bus (`events:PutEvents` on that bus only; docs/events.md). */
+  readonly publishesChangeEvents?: boolean;
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
   /** Also reads the depth of those queues' dead-letter queues (GetQueueUrl + GetQueueAttributes). */
@@ -217,8 +219,9 @@ export const FUNCTIONS = {
   },
   membershipHistory: {
     entry: 'functions/handlers/membership-history.ts',
-    description: "Records every applied membership flip from the cohorts table's stream into the membership history",
+    description: "Records every applied membership flip from the cohorts table's stream into the membership history and publishes it as a change event",
     streamsFrom: 'cohorts',
+    publishesChangeEvents: true,
     sendsTo: [],
     tables: { history: 'write' },
     timeoutSeconds: 60,
