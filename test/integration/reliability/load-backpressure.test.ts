@@ -57,7 +57,8 @@ describe('back-pressure: the queue goes away and comes back', () => {
   beforeAll(async () => {
     const { dynamoEndpoint, sqsEndpoint } = endpoints();
     proxy = await startProxy(new URL(sqsEndpoint));
-    hub = await startTestHub({ sqsEndpoint: proxy.url(), visibilitySeconds: 10 });
+    // 60 s visibility (AWS sets it from the worker timeout): a 10,000-visitor page that is slow under CI load must not be redelivered mid-apply.
+    hub = await startTestHub({ sqsEndpoint: proxy.url(), visibilitySeconds: 60 });
     // Counts are read straight from the emulator, not through the proxy.
     direct = localClients(dynamoEndpoint, sqsEndpoint).sqs;
     ws = await hub.createWorkspace({ partnerName: 'segment' });
