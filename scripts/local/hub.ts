@@ -36,6 +36,8 @@ export interface HubOptions {
   /** Base64 AES key that encrypts workspace webhook secrets locally. */
   readonly secretKey: string;
   readonly pollers?: boolean;
+  /** Also run the DynamoDB stream consumers (membership history, change events); default true. */
+  readonly streamPollers?: boolean;
   readonly pollerConcurrency?: number;
   readonly extraRoutes?: ExtraRoute[];
   /** Extra environment (log level, tunables) applied before handlers load. */
@@ -151,7 +153,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
-  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...(await startStreamPollers(dynamo, tables))] : [];
+  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...(options.streamPollers === false ? [] : await startStreamPollers(dynamo, tables))] : [];
   const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
   const importBucket = `${prefix}-braze-import`;
   const s3Folder = options.s3Dir ? startS3Folder({ root: options.s3Dir, bucket: importBucket, sqs, queueUrl: queues.brazeExport.url }) : undefined;

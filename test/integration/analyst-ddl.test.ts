@@ -33,7 +33,7 @@ describe('Athena DDL against a sample export', () => {
   const ddl = parseDdl(readFileSync(join(__dirname, '../../docs/athena.sql'), 'utf8'));
 
   beforeAll(async () => {
-    hub = await startTestHub({ visibilitySeconds: 10 });
+    hub = await startTestHub({ visibilitySeconds: 10, streamPollers: true });
     const ws = await hub.createWorkspace();
     const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
     const t = 1_763_900_000;

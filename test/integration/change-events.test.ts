@@ -39,7 +39,7 @@ describe('change events through the local stack', () => {
   const awaitEvents = (count: number) => eventually(async () => ((await published()).length >= count ? published() : undefined), 20000, `${count} change events`);
 
   beforeAll(async () => {
-    hub = await startTestHub({ visibilitySeconds: 5 });
+    hub = await startTestHub({ visibilitySeconds: 5, streamPollers: true });
     creds = await hub.createWorkspace({ partnerName: 'heap' });
     const directory = directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases });
     const now = new Date().toISOString();

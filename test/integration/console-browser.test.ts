@@ -24,7 +24,7 @@ describe('web console in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    hub = await startTestHub({ visibilitySeconds: 10 });
+    hub = await startTestHub({ visibilitySeconds: 10, streamPollers: true });
     ws = await hub.createWorkspace();
     await seedConsoleData(hub, ws);
   });

@@ -49,6 +49,8 @@ export const startTestHub = async (options: Partial<HubOptions> = {}): Promise<T
     visibilitySeconds: 1,
     secretKey,
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // Stream consumers only where a test reads what they write (history, change events): less DynamoDB Local load on 2 cores.
+    streamPollers: false,
     ...options,
   });
   const doc = DynamoDBDocumentClient.from(hub.dynamo);

@@ -33,7 +33,7 @@ describe('membership history and trace through the local stack', () => {
     }, 20000, `${count} flips of ${brazeId}`);
 
   beforeAll(async () => {
-    hub = await startTestHub({ visibilitySeconds: 5 });
+    hub = await startTestHub({ visibilitySeconds: 5, streamPollers: true });
     creds = await hub.createWorkspace({ partnerName: 'heap' });
     const ws = creds.workspaceId;
     const directory = directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases });
