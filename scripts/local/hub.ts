@@ -144,7 +144,7 @@ const startStreamPollers = async (dynamo: DynamoDBClient, tables: Record<TableKe
 export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const prefix = options.prefix ?? 'hub-local';
   const { dynamo, sqs } = localClients(options.dynamoEndpoint, options.sqsEndpoint);
-  const tables = await provisionTables(dynamo, prefix);
+  const tables = await provisionTables(dynamo, prefix, { streams: options.streamPollers !== false });
   const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
   const built = await buildConsole(options.consoleDir ?? mkdtempSync(join(tmpdir(), 'hub-console-')));
   const eventsDir = options.eventsDir ?? mkdtempSync(join(tmpdir(), 'hub-events-'));

@@ -3,6 +3,7 @@
  * emulator started by global-setup.mjs) under a unique table/queue prefix per test file.
  */
 import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startHub, type HubOptions, type LocalHub } from '../../scripts/local/hub';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
@@ -59,6 +60,11 @@ export const startTestHub = async (options: Partial<HubOptions> = {}): Promise<T
     ...hub,
     doc,
     secretKey,
+    // The shared DynamoDB Local outlives every test file: drop this hub's tables so later files do not pay for them.
+    stop: async () => {
+      await hub.stop();
+      await Promise.all(Object.values(hub.tables).map((TableName) => hub.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined)));
+    },
     createWorkspace: (input = {}) => {
       counter += 1;
       return createWorkspace(
