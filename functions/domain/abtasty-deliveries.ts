@@ -4,8 +4,9 @@
  */
 import { SEGMENT_ID_PATTERN } from '../schemas/heap';
 import type { WorkspaceRecord } from '../schemas/workspace';
-import { INVALID_CURSOR, invalid, ok, type Outcome } from './outcomes';
+import { invalid, type Outcome } from './outcomes';
 import type { CursorCodec, DeliveryReportStore, StoredDelivery } from './ports';
+import { pagedRead } from './paging';
 
 export interface DeliveriesQuery {
   /** `?segment_id=`: only the pushes that carried or skipped this Heap segment. */
@@ -47,8 +48,11 @@ export const listDeliveries = async (
     return invalid('Invalid segment_id', ['segment_id must be a Heap segment id: 1-128 letters, digits, "_", ".", ":" or "-"']);
   }
   const route = `abtasty-deliveries:${segmentId ?? '*'}`;
-  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const page = await deps.deliveries.list(workspace.workspaceId, { ...(segmentId !== undefined ? { segmentId } : {}), limit: query.limit, ...(cursor.key ? { startKey: cursor.key } : {}) });
-  return ok({ deliveries: page.deliveries.map(deliveryView), next_cursor: (await deps.cursors.encode(workspace, route, page.nextKey)) ?? null });
+  return pagedRead(
+    deps.cursors,
+    workspace,
+    { route, cursor: query.cursor },
+    (startKey) => deps.deliveries.list(workspace.workspaceId, { ...(segmentId !== undefined ? { segmentId } : {}), limit: query.limit, ...(startKey ? { startKey } : {}) }),
+    (page) => ({ deliveries: page.deliveries.map(deliveryView) }),
+  );
 };

@@ -5,18 +5,16 @@
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { cohortRef } from './cohort-matching';
 import { findCohort, reportView, type PageRequest, type ReadDeps } from './cohort-reads';
-import { INVALID_CURSOR, invalid, ok } from './outcomes';
+import { pagedRead } from './paging';
 
 export const listCohortImports = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, page: PageRequest) => {
   const cohort = await findCohort(deps, workspace, cohortId);
   if (!cohort.ok) return cohort;
-  const route = `cohorts/${cohortId}/imports`;
-  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const result = await deps.reports.list(cohortRef(workspace.workspaceId, cohortId), page.limit, cursor.key);
-  return ok({
-    cohort_id: cohortId,
-    imports: result.items.map((report) => reportView(report, cohortId, report.importId)),
-    next_cursor: (await deps.cursors.encode(workspace, route, result.nextKey)) ?? null,
-  });
+  return pagedRead(
+    deps.cursors,
+    workspace,
+    { route: `cohorts/${cohortId}/imports`, cursor: page.cursor },
+    (startKey) => deps.reports.list(cohortRef(workspace.workspaceId, cohortId), page.limit, startKey),
+    (result) => ({ cohort_id: cohortId, imports: result.items.map((report) => reportView(report, cohortId, report.importId)) }),
+  );
 };

@@ -13,9 +13,10 @@ import { identifierKey, type Identifier } from './identifiers';
 import { publicFailureReason } from './import-failures';
 import { importIdScope, importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
-import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
+import { invalid, notFound, ok, type Outcome } from './outcomes';
 import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
 import { fullUnmatchedByReason } from './unmatched-reasons';
+import { pagedRead } from './paging';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
 export const AB_TASTY_VISITOR_LABEL = 'ABTastyVisitorId';
@@ -48,10 +49,13 @@ const cohortView = (meta: SetMetaView) => ({
 
 /** `GET /v1/cohorts`: the workspace's cohorts ordered by id, one page. */
 export const listCohorts = async (deps: ReadDeps, workspace: WorkspaceRecord, page: PageRequest) => {
-  const cursor = await deps.cursors.decode(workspace, 'cohorts', page.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const result = await deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, cursor.key);
-  return ok({ cohorts: result.sets.map(cohortView), next_cursor: (await deps.cursors.encode(workspace, 'cohorts', result.nextKey)) ?? null });
+  return pagedRead(
+    deps.cursors,
+    workspace,
+    { route: 'cohorts', cursor: page.cursor },
+    (startKey) => deps.sets.listSets(workspace.workspaceId, 'cohort', page.limit, startKey),
+    (result) => ({ cohorts: result.sets.map(cohortView) }),
+  );
 };
 
 /**
@@ -71,25 +75,23 @@ export const findCohort = async (deps: ReadDeps, workspace: WorkspaceRecord, coh
 export const listCohortMembers = async (deps: ReadDeps, workspace: WorkspaceRecord, cohortId: string, page: PageRequest) => {
   const meta = await findCohort(deps, workspace, cohortId);
   if (!meta.ok) return meta;
-  const route = `cohorts/${cohortId}/members`;
-  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const result = await deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, cursor.key);
-  const profiles = await deps.profiles.getProfiles(
-    workspace.workspaceId,
-    result.members.map((member) => member.memberId),
-  );
-  return ok({
-    cohort: cohortView(meta.value),
-    members: result.members.map((member) => {
-      const profile = profiles.get(member.memberId);
-      return {
-        braze_id: member.memberId,
-        external_id: profile?.externalId ?? null,
-        ...(profile?.mergedInto !== undefined ? { merged_into: profile.mergedInto } : {}),
-      };
-    }),
-    next_cursor: (await deps.cursors.encode(workspace, route, result.nextKey)) ?? null,
+  const read = (startKey: Record<string, unknown> | undefined) => deps.sets.listMembers(cohortRef(workspace.workspaceId, cohortId), page.limit, startKey);
+  return pagedRead(deps.cursors, workspace, { route: `cohorts/${cohortId}/members`, cursor: page.cursor }, read, async (result) => {
+    const profiles = await deps.profiles.getProfiles(
+      workspace.workspaceId,
+      result.members.map((member) => member.memberId),
+    );
+    return {
+      cohort: cohortView(meta.value),
+      members: result.members.map((member) => {
+        const profile = profiles.get(member.memberId);
+        return {
+          braze_id: member.memberId,
+          external_id: profile?.externalId ?? null,
+          ...(profile?.mergedInto !== undefined ? { merged_into: profile.mergedInto } : {}),
+        };
+      }),
+    };
   });
 };
 

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { IMPORT_SAMPLE_LIMIT, type ConflictSample, type ImportCounts, type ImportSink } from './directory-import';
-import { INVALID_CURSOR, invalid, ok } from './outcomes';
 import type { CursorCodec, DirectoryImportReport, DirectoryImportReports } from './ports';
 import type { ImportReject } from './user-import';
+import { pagedRead } from './paging';
 
 /** A stable import id for a file: the digest of where it came from. */
 export const directoryImportId = (...parts: string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 20);
@@ -110,8 +110,11 @@ const ROUTE = 'directory/imports';
 
 /** `GET /v1/directory/imports`: the workspace's directory imports, newest export first, one page. */
 export const listDirectoryImports = async (deps: DirectoryImportReadDeps, workspace: WorkspaceRecord, page: { limit: number; cursor?: string }) => {
-  const cursor = await deps.cursors.decode(workspace, ROUTE, page.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const result = await deps.directoryImports.list(workspace.workspaceId, page.limit, cursor.key);
-  return ok({ imports: result.items.map(reportView), next_cursor: (await deps.cursors.encode(workspace, ROUTE, result.nextKey)) ?? null });
+  return pagedRead(
+    deps.cursors,
+    workspace,
+    { route: ROUTE, cursor: page.cursor },
+    (startKey) => deps.directoryImports.list(workspace.workspaceId, page.limit, startKey),
+    (result) => ({ imports: result.items.map(reportView) }),
+  );
 };

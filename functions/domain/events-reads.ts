@@ -11,6 +11,7 @@ import type { WorkspaceRecord } from '../schemas/workspace';
 import { MAX_DAYS_PER_PAGE, keyFits, parseRange, parseTypeRange, utcDaysBetween, type TimeRange } from './events-query';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
 import type { CursorCodec, EventReads, Page } from './ports';
+import { pagedRead } from './paging';
 
 export interface EventsReadDeps {
   readonly reads: EventReads;
@@ -33,10 +34,7 @@ const rejectsPage = async (
   read: (startKey: Record<string, unknown> | undefined) => Promise<Page<Record<string, unknown>>>,
   view: (item: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<Outcome<RejectPage>> => {
-  const cursor = await deps.cursors.decode(workspace, route, page.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
-  const result = await read(cursor.key);
-  return ok({ rejects: result.items.map(view), next_cursor: (await deps.cursors.encode(workspace, route, result.nextKey)) ?? null });
+  return pagedRead(deps.cursors, workspace, { route, cursor: page.cursor }, read, (result) => ({ rejects: result.items.map(view) }));
 };
 
 const receivedAt = (item: Record<string, unknown>) => new Date(item.receivedAt as number).toISOString();
@@ -114,10 +112,7 @@ export const userEventsPage = async (deps: EventsReadDeps, workspace: WorkspaceR
   if (!range.ok) return range;
   const type = query.type ? keyFits('type', 'eventType', query.type) : undefined;
   if (type && !type.ok) return type;
-  const route = `userEvents:${brazeId.value}`;
-  const cursor = await deps.cursors.decode(workspace, route, query.cursor);
-  if (!cursor.ok) return invalid(INVALID_CURSOR);
   const filter = { ...range.value, ...(type ? { type: type.value } : {}) };
-  const page = await deps.reads.userEvents(workspace.workspaceId, brazeId.value, filter, limit, cursor.key);
-  return ok({ events: page.items, next_cursor: (await deps.cursors.encode(workspace, route, page.nextKey)) ?? null });
+  const read = (startKey: Record<string, unknown> | undefined) => deps.reads.userEvents(workspace.workspaceId, brazeId.value, filter, limit, startKey);
+  return pagedRead(deps.cursors, workspace, { route: `userEvents:${brazeId.value}`, cursor: query.cursor }, read, (page) => ({ events: page.items }));
 };

@@ -10,7 +10,7 @@ import { CHANGE_EVENTS_FILE } from '../../functions/adapters/change-events';
 import { directoryStore } from '../../functions/adapters/directory';
 import type { MembershipChangedDetail } from '../../functions/domain/ports';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
-import { eventually, startTestHub, type TestHub } from './harness';
+import { eventually, startTestHub, type TestHub, importCohortChange } from './harness';
 
 const COHORT = 'events-cohort';
 
@@ -18,15 +18,7 @@ describe('change events through the local stack', () => {
   let hub: TestHub;
   let creds: WorkspaceCredentials;
   const read = (path: string) => hub.request('GET', path, { headers: { Authorization: `Bearer ${creds.apiKey}` } });
-  const importChange = async (change: Record<string, unknown>): Promise<string> => {
-    const response = await hub.request('POST', '/partners/heap/cohorts/users', {
-      body: { partner_api_key: 'heap-key', client_secret: creds.dataImportKey, cohort_id: COHORT, cohort_changes: [change] },
-    });
-    expect(response.status).toBe(201);
-    const importId = response.body.import_id as string;
-    await eventually(async () => ((await read(`/v1/cohorts/${COHORT}/imports/${importId}`)).body?.status === 'applied' ? true : undefined), 20000, `import ${importId}`);
-    return importId;
-  };
+  const importChange = (change: Record<string, unknown>) => importCohortChange(hub, creds, COHORT, change);
   /** Every published event of this workspace, as the local adapter wrote them. */
   const published = async (): Promise<{ source: string; 'detail-type': string; detail: MembershipChangedDetail }[]> => {
     const text = await readFile(join(hub.eventsDir, CHANGE_EVENTS_FILE), 'utf8').catch(() => '');

@@ -104,3 +104,15 @@ export const eventually = async <T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 };
+
+/** Sends one Braze cohort change (partner `heap`), waits until its import is applied, returns the import id. */
+export const importCohortChange = async (hub: TestHub, creds: WorkspaceCredentials, cohortId: string, change: Record<string, unknown>): Promise<string> => {
+  const response = await hub.request('POST', '/partners/heap/cohorts/users', {
+    body: { partner_api_key: 'heap-key', client_secret: creds.dataImportKey, cohort_id: cohortId, cohort_changes: [change] },
+  });
+  if (response.status !== 201) throw new Error(`cohort import answered ${response.status}: ${response.text}`);
+  const importId = response.body.import_id as string;
+  const report = (path: string) => hub.request('GET', path, { headers: { Authorization: `Bearer ${creds.apiKey}` } });
+  await eventually(async () => ((await report(`/v1/cohorts/${cohortId}/imports/${importId}`)).body?.status === 'applied' ? true : undefined), 20000, `import ${importId}`);
+  return importId;
+};

@@ -8,7 +8,7 @@ import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { directoryStore } from '../../functions/adapters/directory';
 import { claimKey } from '../../functions/adapters/dynamo/keys';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
-import { eventually, startTestHub, type TestHub } from './harness';
+import { eventually, startTestHub, type TestHub, importCohortChange } from './harness';
 
 const COHORT = 'history-cohort';
 
@@ -17,15 +17,7 @@ describe('membership history and trace through the local stack', () => {
   let creds: WorkspaceCredentials;
   const now = new Date().toISOString();
   const read = (path: string) => hub.request('GET', path, { headers: { Authorization: `Bearer ${creds.apiKey}` } });
-  const importChange = async (change: Record<string, unknown>): Promise<string> => {
-    const response = await hub.request('POST', '/partners/heap/cohorts/users', {
-      body: { partner_api_key: 'heap-key', client_secret: creds.dataImportKey, cohort_id: COHORT, cohort_changes: [change] },
-    });
-    expect(response.status).toBe(201);
-    const importId = response.body.import_id as string;
-    await eventually(async () => ((await read(`/v1/cohorts/${COHORT}/imports/${importId}`)).body?.status === 'applied' ? true : undefined), 20000, `import ${importId}`);
-    return importId;
-  };
+  const importChange = (change: Record<string, unknown>) => importCohortChange(hub, creds, COHORT, change);
   const history = (brazeId: string, count: number) =>
     eventually(async () => {
       const flips = (await read(`/v1/cohorts/${COHORT}/members/${brazeId}/history`)).body?.flips as { direction: string; source: { importId?: string; kind: string } }[] | undefined;
