@@ -18,20 +18,17 @@ const memoryDecisionLog = () => {
   const retentions: number[] = [];
   const keyOf = (d: IdentifierDecision) => JSON.stringify([d.cohortId, identifierKey(d.identifier), d.importId]);
   const log: DecisionLog = {
-    async record(decisions, retentionDays) {
+    record(decisions, retentionDays) {
       retentions.push(retentionDays);
       for (const { ifAbsent, ...decision } of decisions) if (!(ifAbsent && items.has(keyOf(decision)))) items.set(keyOf(decision), decision);
+      return Promise.resolve();
     },
-    async recent(_ws, cohortId, identifier, limit) {
+    recent(_ws, cohortId, identifier, limit) {
       const key = identifierKey(identifier);
-      return [...items.values()].filter((d) => d.cohortId === cohortId && identifierKey(d.identifier) === key).sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+      return Promise.resolve([...items.values()].filter((d) => d.cohortId === cohortId && identifierKey(d.identifier) === key).sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit));
     },
-    async recentOfMember() {
-      return [];
-    },
-    async forgetIdentifiers() {
-      return 0;
-    },
+    recentOfMember: () => Promise.resolve([]),
+    forgetIdentifiers: () => Promise.resolve(0),
   };
   return { log, items, retentions };
 };
