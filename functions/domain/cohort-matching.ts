@@ -1,7 +1,7 @@
 /**
  * The matching worker of cohort import: resolves a queued delta's identifiers to existing profiles
- * (never creating one), applies the adds and removes through the membership engine, and records
- * the import report.
+ * (never creating one), applies the adds and removes through the membership engine, logs what it
+ * decided about each identifier (domain/decision-log.ts), and records the import report.
  *
  * Matching rules (Braze's): `user_ids` match the external_id, `aliases` match label+name, and
  * `device_ids` match only profiles that are still anonymous — a device id whose profile has an

@@ -2,7 +2,8 @@
  * "Why is X (not) in Y" (docs/membership-history.md): one member's flips in one set, and the trace
  * of one identifier in one set — which profile it resolves to now and how, or why none
  * (`never_seen`, `device_of_identified_profile`, `merged_into` then the survivor, `deleted`), the
- * current membership and its version, and the flips with their sources.
+ * current membership and its version, the flips with their sources, and the recent cohort-import
+ * decisions about the identifier (domain/decision-log.ts).
  */
 import type { MembershipFlip } from '../schemas/membership-history';
 import { fitsKey, identifierFits } from '../schemas/key-bytes';
