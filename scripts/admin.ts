@@ -15,7 +15,11 @@
  *                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <id>]
  *                 [--braze-export-every 24h] [--braze-export-disable | --braze-export-enable]
  *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+ *                 [--decision-log on|off] [--decision-log-days N]
  *   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
+ *   users delete --workspace <name> (--external-id <id> | --braze-id <id>)
+ *   trace --workspace <name> --cohort <id> (--external-id | --alias-label + --alias-name | --device-id | --braze-id) [--json]
+ *   trace --workspace <name> --segment <id> --visitor <id> [--json]
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
@@ -45,6 +49,9 @@ import { dynamoBrazeExportRegistry } from '../functions/adapters/braze-export-re
 import { brazeExportProblems, configureBrazeExport } from '../functions/domain/braze-export-settings';
 import { IMPORT_FILE_FORMATS, type ImportFileFormat } from '../functions/domain/directory-import';
 import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-options';
+import { DECISION_LOG_FLAGS, decisionLogUpdateFrom } from './lib/decision-log-options';
+import { decisionLogDays } from '../functions/domain/decision-log';
+import { runTrace, runUsersDelete, TRACE_FLAGS } from './lib/trace-command';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -60,9 +67,13 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
                 (a secret may be given as -, read from stdin, or @<file>)
                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <segment id>]
                 [--braze-export-every <period, default 24h>] [--braze-export-disable | --braze-export-enable]
+                [--decision-log on|off] [--decision-log-days <days, default 14>]
   dlq list
   dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
-  users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]`;
+  users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
+  users delete --workspace <name> (--external-id <id> | --braze-id <id>)
+  trace --workspace <name> --cohort <id> (--external-id <id> | --alias-label <l> --alias-name <n> | --device-id <id> | --braze-id <id>) [--json]
+  trace --workspace <name> --segment <id> --visitor <id> [--json]`;
 
 const fail = (message: string): never => {
   console.error(message);
@@ -95,6 +106,8 @@ const parseCli = () =>
       rejects: { type: 'string' },
       format: { type: 'string' },
       ...BRAZE_EXPORT_FLAGS,
+      ...DECISION_LOG_FLAGS,
+      ...TRACE_FLAGS,
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -174,6 +187,12 @@ const settingsChanges = (values: Values, workspace: WorkspaceRecord): Parameters
     changes.partnerKeyHashes = { ...workspace.partnerKeyHashes, [partner]: hashSecret(key) };
   }
   if (values['heap-id-token-pin'] !== undefined) changes.heapIdTokenPinned = values['heap-id-token-pin'];
+  try {
+    const decisionLog = decisionLogUpdateFrom(values, workspace.decisionLog);
+    if (decisionLog) changes.decisionLog = decisionLog;
+  } catch (error) {
+    fail((error as Error).message);
+  }
   return changes;
 };
 
@@ -217,6 +236,7 @@ const workspaceShow = async ({ values, store }: Cli) => {
     allowedPartners: w.allowedPartners ?? '*',
     heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
     abTasty: w.abTasty ? describeAbTasty(w.abTasty) : null,
+    decisionLogDays: decisionLogDays(w),
   };
   console.log(values.json ? JSON.stringify(shown) : JSON.stringify(shown, null, 2));
 };
@@ -251,6 +271,8 @@ const COMMANDS: Record<string, (cli: Cli) => Promise<void>> = {
   'workspace show': workspaceShow,
   'workspace issue-signing-keys': workspaceIssueSigningKeys,
   'users import': usersImport,
+  'users delete': async ({ target, store, values }) => console.log(await runUsersDelete(target, store, values)),
+  trace: async ({ target, store, values }) => console.log(await runTrace(target, store, values)),
 };
 
 const main = async () => {
@@ -260,7 +282,7 @@ const main = async () => {
   const target = resolveTarget(values.stage);
   const cli: Cli = { values, positionals, target, store: dynamoWorkspaceStore(target.doc, target.table('workspaces')) };
   if (group === 'dlq') return dlqCommand(target, command, values.queue);
-  const run = COMMANDS[`${group} ${command}`];
+  const run = COMMANDS[group === 'trace' ? group : `${group} ${command}`];
   if (!run) return fail(usage);
   await run(cli);
 };

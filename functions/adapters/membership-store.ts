@@ -22,10 +22,12 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-
 import {
   addApplyResult,
   decide,
+  memberDecision,
   emptyApplyResult,
   tally,
   type ApplyResult,
   type ChangeSource,
+  type MemberDecision,
   type MemberKind,
   type MemberState,
   type MembershipChange,
@@ -63,6 +65,8 @@ interface Chunk {
   readonly now: string;
   /** Where the change came from: stored on each member item written (`source`), read by the history stream. */
   readonly source?: ChangeSource | undefined;
+  /** Filled with each member's decision when the caller logs decisions. */
+  readonly decided?: Map<string, MemberDecision> | undefined;
 }
 
 /** FNV-1a of a string: spreads chunks over the count shards (any shard may take any chunk's delta). */
@@ -157,7 +161,10 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], state
   for (const change of changes) {
     const current = states.get(change.memberId);
     const version = change.version ?? chunkOf.version;
-    const status = tally(result, decide(current, change.op, version, floor), current);
+    const decision = decide(current, change.op, version, floor);
+    // Re-decided chunks overwrite: the decision of the attempt that committed is the one kept.
+    chunkOf.decided?.set(change.memberId, memberDecision(current, version, decision));
+    const status = tally(result, decision, current);
     if (status !== undefined) puts.push(memberPut(chunkOf, version, change.memberId, status, current));
   }
   return { result, puts };
@@ -190,9 +197,9 @@ export const dynamoMembershipStore = (
   counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
 ): MembershipStore & { counter: RequestCounter } => ({
   counter,
-  async apply(set, memberKind, changes, version, now, source) {
+  async apply(set, memberKind, changes, version, now, source, decided) {
     const total = emptyApplyResult();
-    const chunkOf = { table, set, memberKind, version, now, source };
+    const chunkOf = { table, set, memberKind, version, now, source, decided };
     await inLanes(chunk(changes, MEMBERS_PER_TRANSACTION), APPLY_LANES, async (part) => addApplyResult(total, await applyChunk(db, chunkOf, part, counter)));
     return total;
   },

@@ -8,7 +8,7 @@
 import { dynamoConnectionLog } from './connection-log';
 import { changeEventTargets, queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import { systemClock, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
+import { systemClock, type DecisionLog, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
 import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
@@ -22,6 +22,7 @@ import { dynamoEventStore, type EventStore } from './events-store';
 import { dynamoHeapPageLog } from './heap-page-log';
 import { dynamoHeapRejects, type HeapRejects } from './heap-rejects';
 import { dynamoHeapSegmentStore } from './heap-segment-store';
+import { dynamoDecisionLog } from './decision-log';
 import { dynamoHistoryStore } from './history-store';
 import { changeEventPublisherFor } from './change-events';
 import { dynamoImportReports, type DynamoImportReports } from './import-reports';
@@ -74,6 +75,8 @@ export const deliveryReports = once((): DeliveryReportStore => dynamoDeliveryRep
 // history table
 /** Membership flips (the `HistoryStore` port), kept HISTORY_RETENTION_DAYS. */
 export const historyStore = once((): HistoryStore => dynamoHistoryStore(db(), tableName('history'), settings().HISTORY_RETENTION_DAYS, () => systemClock.now()));
+/** The per-identifier decision log (the `DecisionLog` port), kept per the workspace's setting. */
+export const decisionLog = once((): DecisionLog => dynamoDecisionLog(db(), tableName('history')));
 /** Change events out (docs/events.md): the EventBridge bus, or a folder locally. */
 export const changeEventPublisher = once(() => changeEventPublisherFor(changeEventTargets()));
 

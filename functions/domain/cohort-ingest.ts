@@ -9,6 +9,7 @@ import type { ImportCaller } from './cohort-import-auth';
 import { collapseIdentifierChanges, validateCohortChanges, validateCohortUpsert, type CollapsedChanges, type IdentifierChange } from './cohort-import-validation';
 import { importIdScope, issueImportId } from './import-ids';
 import { chunkToFit } from './message-chunks';
+import { decisionLogDays } from './decision-log';
 import type { Outcome, Refusal } from './outcomes';
 import type { PublishOutcome, QueuePublisher, RateLimitDecision, RateLimiter, SigningKeys } from './ports';
 import { retryAfterSeconds } from './rate-limit';
@@ -118,7 +119,7 @@ export const acceptCohortChanges = async (deps: IngestDeps, caller: ImportCaller
     if (input.changes.length === 0) return { bodies: [] };
     const { workspace, fingerprint } = caller;
     const importId = issueImportId(ids, input.cohortId, request.receivedAt);
-    const base = { workspaceId: workspace.workspaceId, partner: request.partner, cohortId: input.cohortId, importId, receivedAt: request.receivedAt, partnerKeyFingerprint: fingerprint };
+    const base = { workspaceId: workspace.workspaceId, partner: request.partner, cohortId: input.cohortId, importId, receivedAt: request.receivedAt, partnerKeyFingerprint: fingerprint, decisionLogDays: decisionLogDays(workspace) };
     const bodies = planMembershipMessages(base, collapseIdentifierChanges(input.changes), input.received, deps.publisher.fits);
     return { bodies, importId };
   });

@@ -1,7 +1,7 @@
 /**
  * The matching worker of cohort import: resolves a queued delta's identifiers to existing profiles
- * (never creating one), applies the adds and removes through the membership engine, and records
- * the import report.
+ * (never creating one), applies the adds and removes through the membership engine, logs what it
+ * decided about each identifier (domain/decision-log.ts), and records the import report.
  *
  * Matching rules (Braze's): `user_ids` match the external_id, `aliases` match label+name, and
  * `device_ids` match only profiles that are still anonymous — a device id whose profile has an
@@ -17,12 +17,13 @@
 import type { Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { addApplyResult, changeVersion, emptyApplyResult, outranks, type ChangeSource, type MembershipOp, type SetRef } from './membership';
+import { logDecisions, type IdentifierMatch } from './decision-log';
+import { addApplyResult, changeVersion, emptyApplyResult, outranks, type ChangeSource, type MemberDecision, type MembershipOp, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
-import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type ProfileReader, type SetWriter } from './ports';
+import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type DecisionLog, type ProfileReader, type SetWriter } from './ports';
 import { SEGMENT_PARTNER } from './segment-audiences';
 import { isMalformed, mergedWithoutSurvivor, unmatchedTally } from './unmatched-reasons';
-import type { UnmatchedByReason, UnmatchedSamplesByReason } from './unmatched-reasons';
+import type { UnmatchedByReason, UnmatchedReason, UnmatchedSamplesByReason } from './unmatched-reasons';
 
 export interface WorkerDeps {
   readonly claims: ClaimResolver;
@@ -32,6 +33,8 @@ export interface WorkerDeps {
   readonly reports: ImportReports;
   readonly partnerKeys: PartnerKeyLog;
   readonly clock: Clock;
+  /** The per-identifier decision log (domain/decision-log.ts); absent: nothing logged. */
+  readonly decisions?: DecisionLog;
 }
 
 /** Reads profiles and follows `mergedInto` to the survivor (`followMergeChains`); absent when a profile is missing. */
@@ -64,7 +67,22 @@ export interface MatchOutcome {
   readonly versions: ReadonlyMap<string, string>;
   readonly unmatchedByReason: UnmatchedByReason;
   readonly unmatchedSamplesByReason: UnmatchedSamplesByReason;
+  /** Every identifier with the profile it matched or why none (the decision log). */
+  readonly identifiers: IdentifierMatch[];
 }
+
+/** What matching found per identifier: the unmatched ones with their reasons, and every identifier's match. */
+const matchLedger = () => {
+  const unmatchedIds: Identifier[] = [];
+  const reasons = unmatchedTally();
+  const identifiers: IdentifierMatch[] = [];
+  const unmatched = (change: { identifier: Identifier; op: MembershipOp }, reason: UnmatchedReason, owner?: string) => {
+    unmatchedIds.push(change.identifier);
+    reasons.add(change.identifier, reason);
+    identifiers.push({ identifier: change.identifier, op: change.op, unmatched: reason, ...(owner !== undefined ? { brazeId: owner } : {}) });
+  };
+  return { unmatchedIds, reasons, identifiers, unmatched };
+};
 
 /** Resolves identifiers to surviving profiles by Braze's matching rules. Creates nothing. */
 export const matchIdentifiers = async (
@@ -78,17 +96,16 @@ export const matchIdentifiers = async (
     changes.map((change) => identifierKey(change.identifier)),
   );
   const candidates: { identifier: Identifier; op: MembershipOp; version?: string | undefined; profileId: string }[] = [];
-  const unmatchedIds: Identifier[] = [];
-  const reasons = unmatchedTally();
+  const { unmatchedIds, reasons, identifiers, unmatched } = matchLedger();
   for (const change of changes) {
     const claim = claims.get(identifierKey(change.identifier));
     if (claim && !(change.identifier.kind === 'device_id' && claim.ownerIdentified)) {
       candidates.push({ ...change, profileId: claim.profileId });
       continue;
     }
-    unmatchedIds.push(change.identifier);
     // A device id stops matching once its profile is identified.
-    reasons.add(change.identifier, claim ? 'device_of_identified_profile' : isMalformed(change.identifier) ? 'malformed' : 'unknown_identifier');
+    if (claim) unmatched(change, 'device_of_identified_profile', claim.profileId);
+    else unmatched(change, isMalformed(change.identifier) ? 'malformed' : 'unknown_identifier');
   }
   const survivors = await resolveSurvivors(
     deps.profiles,
@@ -103,11 +120,12 @@ export const matchIdentifiers = async (
     // Checked on the profile too: a device claim whose flag was not yet updated, or whose profile
     // was merged into an identified survivor, must still match nothing.
     if (!profile || (candidate.identifier.kind === 'device_id' && profile.externalId !== undefined)) {
-      unmatchedIds.push(candidate.identifier);
-      reasons.add(candidate.identifier, profile ? 'device_of_identified_profile' : merged.has(candidate.profileId) ? 'merged_profile_followed' : 'unknown_identifier');
+      if (profile) unmatched(candidate, 'device_of_identified_profile', profile.brazeId);
+      else unmatched(candidate, merged.has(candidate.profileId) ? 'merged_profile_followed' : 'unknown_identifier');
       continue;
     }
     matched += 1;
+    identifiers.push({ identifier: candidate.identifier, op: candidate.op, brazeId: profile.brazeId });
     const previous = ops.get(profile.brazeId);
     if (!previous || outranks(candidate, previous)) ops.set(profile.brazeId, { op: candidate.op, version: candidate.version });
   }
@@ -121,6 +139,7 @@ export const matchIdentifiers = async (
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
     unmatchedByReason: reasons.counts,
     unmatchedSamplesByReason: reasons.samples,
+    identifiers,
   };
 };
 
@@ -155,6 +174,10 @@ const importSource = (message: MembershipMessage): ChangeSource =>
     ? { kind: 'segment_audience', importId: message.importId, partner: message.partner, audience: message.cohortId }
     : { kind: 'cohort_import', importId: message.importId, partner: message.partner };
 
+/** Each matched profile's winning op in a delta. */
+const winningOps = (match: MatchOutcome): Map<string, MembershipOp> =>
+  new Map([...match.removes.map((id) => [id, 'remove'] as const), ...match.adds.map((id) => [id, 'add'] as const)]);
+
 /** Applies one part of a membership delta and adds its outcome to the import report. */
 export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipMessage): Promise<PartOutcome> => {
   const now = isoNow(deps.clock);
@@ -174,12 +197,14 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   // A change that carries its own version (a Segment event's) is applied at it.
   const source = importSource(message);
   const change = (memberId: string, op: MembershipOp) => ({ memberId, op, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
+  const decided = new Map<string, MemberDecision>();
   if (match.removes.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now, source));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now, source, decided));
   }
   if (match.adds.length > 0) {
-    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now, source));
+    addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now, source, decided));
   }
+  await logDecisions(deps.decisions, message.decisionLogDays, message, match.identifiers, decided, winningOps(match));
   const outcome: PartOutcome = {
     kind: 'members',
     partner: message.partner,

@@ -15,13 +15,15 @@ import { identifierKey, type Identifier } from './identifiers';
 import type { MembershipChange, SetRef } from './membership';
 import { followMergeChains, type ProfileLookup } from './merge-chains';
 import { isLive, newProfile, type Profile } from '../schemas/directory';
-import type { DirectoryPort, HistoryStore, MembershipPort } from './ports';
+import type { DecisionLog, DirectoryPort, HistoryStore, MembershipPort } from './ports';
 
 export interface DirectoryDeps {
   readonly directory: DirectoryPort;
   readonly membership: MembershipPort;
   /** The membership history, forgotten for a deleted user (docs/membership-history.md); absent where deletions cannot happen. */
   readonly history?: Pick<HistoryStore, 'forgetMember'>;
+  /** The decision log, whose unmatched decisions naming a deleted user's identifiers are forgotten with it. */
+  readonly decisions?: Pick<DecisionLog, 'forgetIdentifiers'>;
 }
 
 /** Identity facts about one braze_id gathered from a set of events. */
@@ -226,8 +228,8 @@ export const mergeProfiles = async (
 
 /**
  * Deletes a profile (users.UserDeleteRequest): leaves a tombstone carrying the deletion's version
- * (so no claim can be added any more), releases every claim it held and removes its cohort
- * memberships. Idempotent: a retry finds the claims through the byProfile index.
+ * (so no claim can be added any more), releases every claim it held, removes its cohort
+ * memberships, and forgets its membership history and decision-log items. Idempotent: a retry finds the claims through the byProfile index.
  */
 export const deleteProfile = async (
   deps: DirectoryDeps,
@@ -240,6 +242,8 @@ export const deleteProfile = async (
   const { directory, membership } = deps;
   const claims = await directory.claimsOf(workspaceId, brazeId);
   await directory.tombstone(workspaceId, brazeId, version, now);
+  // Before the claims go: a retry finds the identifiers through them.
+  await deps.decisions?.forgetIdentifiers(workspaceId, claims.map((claim) => claim.key));
   for (const claim of claims) await directory.dropClaim(workspaceId, claim.key, brazeId);
   const sets = await membership.setsOfMember(workspaceId, 'profile', brazeId, 'cohort');
   const removal: MembershipChange[] = [{ memberId: brazeId, op: 'remove' }];

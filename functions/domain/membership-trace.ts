@@ -2,7 +2,8 @@
  * "Why is X (not) in Y" (docs/membership-history.md): one member's flips in one set, and the trace
  * of one identifier in one set — which profile it resolves to now and how, or why none
  * (`never_seen`, `device_of_identified_profile`, `merged_into` then the survivor, `deleted`), the
- * current membership and its version, and the flips with their sources.
+ * current membership and its version, the flips with their sources, and the recent cohort-import
+ * decisions about the identifier (domain/decision-log.ts).
  */
 import type { MembershipFlip } from '../schemas/membership-history';
 import { fitsKey, identifierFits } from '../schemas/key-bytes';
@@ -11,7 +12,7 @@ import { identifierKey, type Identifier } from './identifiers';
 import { byVersion } from './membership-history';
 import type { MemberKind, SetRef } from './membership';
 import { INVALID_CURSOR, invalid, ok, type Outcome } from './outcomes';
-import type { ClaimResolver, CursorCodec, HistoryStore, ProfileReader, SetReads } from './ports';
+import type { ClaimResolver, CursorCodec, DecisionLog, HistoryStore, IdentifierDecision, ProfileReader, SetReads } from './ports';
 import { normaliseVisitorId } from './visitor-ids';
 
 export interface TraceDeps {
@@ -20,7 +21,22 @@ export interface TraceDeps {
   readonly claims: ClaimResolver;
   readonly profiles: ProfileReader;
   readonly cursors: CursorCodec;
+  readonly decisions: Pick<DecisionLog, 'recent' | 'recentOfMember'>;
 }
+
+/** How many of an identifier's decisions a trace shows (newest first). */
+export const RECENT_DECISIONS = 20;
+
+/** A decision as the trace shows it. */
+export const decisionView = (decision: IdentifierDecision) => ({
+  at: decision.at,
+  import_id: decision.importId,
+  partner: decision.partner,
+  op: decision.op,
+  decision: decision.decision,
+  reason: decision.reason ?? null,
+  braze_id: decision.brazeId ?? null,
+});
 
 /** A flip as the API shows it. */
 export const flipView = (flip: MembershipFlip) => ({
@@ -136,8 +152,16 @@ const resolutionView = (resolution: Resolution) => ({
   ...(resolution.ownerBrazeId ? { owner_braze_id: resolution.ownerBrazeId } : {}),
 });
 
-/** `GET /v1/trace`: one identifier in one set, as one document. */
-export const traceIdentifier = async (deps: TraceDeps, workspace: WorkspaceRecord, query: TraceQuery) => {
+/** The recent decisions of cohort imports about the identifier (a braze id: those that matched it); none for a segment. */
+const recentDecisions = (decisions: TraceDeps['decisions'], workspaceId: string, query: TraceQuery): Promise<IdentifierDecision[]> => {
+  const { identifier, set } = query;
+  if (set.kind !== 'cohort' || identifier.kind === 'visitor_id') return Promise.resolve([]);
+  if (identifier.kind === 'braze_id') return decisions.recentOfMember(workspaceId, set.setId, identifier.value, RECENT_DECISIONS);
+  return decisions.recent(workspaceId, set.setId, identifier, RECENT_DECISIONS);
+};
+
+/** `GET /v1/trace` (and `npm run admin -- trace`): one identifier in one set, as one document. */
+export const traceIdentifier = async (deps: Omit<TraceDeps, 'cursors'>, workspace: WorkspaceRecord, query: TraceQuery) => {
   const workspaceId = workspace.workspaceId;
   const set: SetRef = { workspaceId, ...query.set };
   const resolution = await resolveIdentifier(deps, workspaceId, query.identifier);
@@ -152,5 +176,6 @@ export const traceIdentifier = async (deps: TraceDeps, workspace: WorkspaceRecor
     resolution: resolutionView(resolution),
     membership: { member: isMember, version: flips.at(-1)?.version ?? null },
     flips: flips.map(flipView),
+    recent_decisions: (await recentDecisions(deps.decisions, workspaceId, query)).map(decisionView),
   });
 };

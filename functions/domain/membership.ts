@@ -103,6 +103,15 @@ export const decide = (current: MemberState | undefined, op: MembershipOp, versi
 };
 
 /**
+ * A decision as reported per member to the decision log: `replayed` is a stale change whose
+ * version is exactly the stored one — this change (a redelivery of it) was already applied.
+ */
+export type MemberDecision = Decision | 'replayed';
+
+export const memberDecision = (current: MemberState | undefined, version: string, decision: Decision): MemberDecision =>
+  decision === 'stale' && current?.version === version ? 'replayed' : decision;
+
+/**
  * Counts a decision into `result` and says what the member item becomes: `undefined` for a stale
  * change (nothing to write), otherwise the status to store with the new version.
  */

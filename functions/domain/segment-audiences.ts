@@ -26,6 +26,7 @@ import {
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { parseIsoTime, type IdentifierChange } from './cohort-import-validation';
 import { planMembershipMessages } from './cohort-ingest';
+import { decisionLogDays } from './decision-log';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
 import { issueImportId, type ImportIdScope } from './import-ids';
 import { changeVersion, type MembershipOp } from './membership';
@@ -240,7 +241,7 @@ export const planSegmentMessages = (workspace: WorkspaceRecord, ids: ImportIdSco
     const importId = issueImportId(ids, delta.cohortId, receivedAt);
     const upsert: CohortUpsertMessage = { ...base, dedupeKey: `${nameImportId}#0`, type: 'cohort', importId: nameImportId, name: delta.name, createdAt: delta.createdAt };
     // The delta carries the cohort's creation time too: whichever message the worker applies first, the cohort gets it.
-    const members = planMembershipMessages({ ...base, importId, createdAt: delta.createdAt }, delta, delta.received, fits);
+    const members = planMembershipMessages({ ...base, importId, createdAt: delta.createdAt, decisionLogDays: decisionLogDays(workspace) }, delta, delta.received, fits);
     if (!members) return undefined;
     bodies.push(JSON.stringify(upsert), ...members);
     imports.push({ cohortId: delta.cohortId, importId, nameImportId });

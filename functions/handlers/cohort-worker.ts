@@ -6,7 +6,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoClient } from '../adapters/dynamo-client';
-import { directoryStoreFor, importReports, membershipStore, partnerKeyLog, profileReader, setWriter } from '../adapters/stores';
+import { decisionLog, directoryStoreFor, importReports, membershipStore, partnerKeyLog, profileReader, setWriter } from '../adapters/stores';
 import { applyCohortUpsert, applyMembershipPart, cohortRef, type WorkerDeps } from '../domain/cohort-matching';
 import { importFailureCode } from '../domain/import-failures';
 import { isoNow, systemClock } from '../domain/ports';
@@ -26,6 +26,7 @@ const workerDeps = (): WorkerDeps =>
     reports: importReports(),
     partnerKeys: partnerKeyLog(),
     clock: systemClock,
+    decisions: decisionLog(),
   });
 
 const processMessage = async (message: CohortImportMessage): Promise<void> => {

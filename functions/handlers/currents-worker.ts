@@ -5,7 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoClient } from '../adapters/dynamo-client';
-import { directoryStoreFor, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
+import { decisionLog, directoryStoreFor, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
@@ -27,6 +27,7 @@ export const handler = sqsWorker({
         membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
         events: eventStore(),
         history: historyStore(),
+        decisions: decisionLog(),
         clock: systemClock,
         retentionDays: settings().EVENT_RETENTION_DAYS,
       },

@@ -2,7 +2,7 @@
  * The trace API (docs/membership-history.md): member histories and identifier traces. Read-only;
  * routes in http/trace.ts, logic in domain/membership-trace.ts.
  */
-import { directoryStoreFor, historyStore, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { decisionLog, directoryStoreFor, historyStore, profileReader, setReads, workspaceStore } from '../adapters/stores';
 import type { TraceDeps } from '../domain/membership-trace';
 import { systemClock } from '../domain/ports';
 import { httpRouter } from '../shared/router';
@@ -11,6 +11,6 @@ import { traceApiRoutes } from './http/trace';
 
 let deps: TraceDeps | undefined;
 const traceDeps = (): TraceDeps =>
-  (deps ??= { history: historyStore(), sets: setReads(), claims: directoryStoreFor(), profiles: profileReader(), cursors: cursorCodec() });
+  (deps ??= { history: historyStore(), sets: setReads(), claims: directoryStoreFor(), profiles: profileReader(), cursors: cursorCodec(), decisions: decisionLog() });
 
 export const handler = httpRouter('traceApi', traceApiRoutes(traceDeps, workspaceStore), { clock: systemClock });

@@ -78,6 +78,8 @@ const messageBase = {
   receivedAt: z.number(),
   /** Short SHA-256 fingerprint of the presented partner_api_key (never the key itself). */
   partnerKeyFingerprint: z.optional(z.string()),
+  /** Days to keep this import's per-identifier decisions, 0 for none (the workspace's setting at ingest; absent: the default). */
+  decisionLogDays: z.optional(z.number()),
 };
 
 /** `/cohorts`: create or rename. */

@@ -4,6 +4,7 @@
  * derived from two images.
  */
 import * as z from 'zod/mini';
+import { identifierSchema } from './cohort-import';
 
 export const changeSourceSchema = z.object({
   kind: z.enum(['cohort_import', 'segment_audience', 'heap_sync', 'heap_drain', 'orphan_merge', 'user_deletion']),
@@ -46,3 +47,17 @@ export const membershipFlipSchema = z.object({
   source: z.optional(changeSourceSchema),
 });
 export type MembershipFlip = z.infer<typeof membershipFlipSchema>;
+
+/** One identifier's decision in one import, as stored in the history table (adapters/decision-log.ts). */
+export const identifierDecisionSchema = z.object({
+  workspaceId: z.string(),
+  cohortId: z.string(),
+  identifier: identifierSchema,
+  importId: z.string(),
+  partner: z.string(),
+  op: z.enum(['add', 'remove']),
+  decision: z.enum(['added', 'removed', 'unchanged', 'stale', 'unmatched', 'applied']),
+  reason: z.optional(z.string()),
+  brazeId: z.optional(z.string()),
+  at: z.string(),
+});

@@ -110,6 +110,8 @@ const workspaceRecordObject = z.object({
   abTasty: z.optional(abTastyDestinationSchema),
   /** Where and how often Braze's user export is requested, if configured. */
   brazeExport: z.optional(brazeExportSettingsSchema),
+  /** The per-identifier decision log of cohort imports (domain/decision-log.ts); absent: on, 14 days. */
+  decisionLog: z.optional(z.object({ enabled: z.boolean(), days: z.number() })),
 });
 
 /** Fields in which records written before `credentialCiphertexts` kept an encrypted credential. */

@@ -187,3 +187,13 @@ export const memberHistoryPk = (set: SetRef, memberId: string): string =>
 export const flipSk = (version: string, direction: string): string => `${version.slice(0, 15)}#${digest(JSON.stringify([version, direction]))}`;
 /** Index byMember: `gsi1pk = <ws>#<P|V>#<memberId>`, every history item of a member (its deletion). */
 export const historyMemberPk = (workspaceId: string, kind: MemberKind, memberId: string): string => memberIndexPk(workspaceId, kind, memberId);
+
+// ── history: the per-identifier decision log (adapters/decision-log.ts) ────────────────────────
+
+/** `<ws>#D#<sha256 of cohort id and identifier key>`: one identifier's decisions in one cohort. */
+export const decisionPk = (workspaceId: string, cohortId: string, identifierKey: string): string =>
+  `${workspaceId}#D#${digest(JSON.stringify([cohortId, identifierKey]))}`;
+/** `<import receive time, 15-digit ms>#<sha256 of the import id>`: newest last, one item per import. */
+export const decisionSk = (receivedAtMs: number, importId: string): string => `${padMs(receivedAtMs)}#${digest(importId)}`;
+/** Index byMember for a decision that matched no profile: `<ws>#I#<sha256 of the identifier key>` (a user's deletion). */
+export const decisionIdentifierPk = (workspaceId: string, identifierKey: string): string => `${workspaceId}#I#${digest(identifierKey)}`;

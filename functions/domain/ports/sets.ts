@@ -1,5 +1,5 @@
 /** Ports of sets (Braze cohorts and Heap segments) and their members (cohorts table). */
-import type { ApplyResult, ChangeSource, MemberKind, MembershipChange, SetKind, SetRef } from '../membership';
+import type { ApplyResult, ChangeSource, MemberDecision, MemberKind, MembershipChange, SetKind, SetRef } from '../membership';
 
 /** The membership engine (implemented by the DynamoDB membership store). */
 export interface MembershipStore {
@@ -8,9 +8,18 @@ export interface MembershipStore {
    * returns what happened, counts exact.
    * Decisions are taken against the members' items and the set's floor, read together, and written
    * only if neither changed meanwhile (a clear recorded concurrently makes the write re-decide).
-   * `source` is stored on every member item written, for the membership history.
+   * `source` is stored on every member item written, for the membership history. When `decided`
+   * is given, each member's final decision is set in it (the per-identifier decision log).
    */
-  apply(set: SetRef, memberKind: MemberKind, changes: readonly MembershipChange[], version: string, now: string, source?: ChangeSource): Promise<ApplyResult>;
+  apply(
+    set: SetRef,
+    memberKind: MemberKind,
+    changes: readonly MembershipChange[],
+    version: string,
+    now: string,
+    source?: ChangeSource,
+    decided?: Map<string, MemberDecision>,
+  ): Promise<ApplyResult>;
 }
 
 /** Creates and renames sets (cohort import's worker). */

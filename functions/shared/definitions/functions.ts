@@ -77,7 +77,8 @@ export const FUNCTIONS = {
     description: 'Matches imported identifiers to existing profiles, applies cohort membership deltas and writes import reports',
     consumes: 'cohortImport',
     sendsTo: [],
-    tables: { users: 'read', aliases: 'read', cohorts: 'write', workspaces: 'write', idempotency: 'write' },
+    // history: the per-identifier decision log (adapters/decision-log.ts).
+    tables: { users: 'read', aliases: 'read', cohorts: 'write', workspaces: 'write', idempotency: 'write', history: 'write' },
   },
   readApi: {
     entry: 'functions/handlers/read-api.ts',

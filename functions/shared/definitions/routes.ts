@@ -243,7 +243,7 @@ export const ROUTES = [
     function: 'traceApi',
     auth: 'apiKey',
     metric: 'trace',
-    summary: 'Why an identifier is (not) in a set: its resolution (resolved, never_seen, device_of_identified_profile, merged_into, deleted), the current membership and version, and the flips with their sources',
+    summary: 'Why an identifier is (not) in a set: its resolution (resolved, never_seen, device_of_identified_profile, merged_into, deleted), the current membership and version, the flips with their sources, and the recent cohort-import decisions about it (added, removed, unchanged, stale, unmatched and why; newest first, at most 20)',
     tag: 'trace',
     query: ['cohort_id', 'external_id', 'alias_label', 'alias_name', 'device_id', 'braze_id', 'segment_id', 'visitor_id'],
     responses: { '200': 'The trace document', '400': 'No set, or not exactly one identifier', '401': UNAUTHORIZED },

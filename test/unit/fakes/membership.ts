@@ -3,7 +3,7 @@
  * The membership engine in memory (MembershipStore, and MembershipPort for the directory rules):
  * deciding and counting exactly like the DynamoDB store, with the domain's own `decide` and `tally`.
  */
-import { decide, tally, type ApplyResult, type MemberKind, type MemberState, type MembershipChange, type SetRef } from '../../../functions/domain/membership';
+import { decide, memberDecision, tally, type ApplyResult, type ChangeSource, type MemberDecision, type MemberKind, type MemberState, type MembershipChange, type SetRef } from '../../../functions/domain/membership';
 import type { MembershipPort, MembershipStore } from '../../../functions/domain/ports';
 
 export class FakeMembership implements MembershipStore, MembershipPort {
@@ -35,13 +35,23 @@ export class FakeMembership implements MembershipStore, MembershipPort {
       .sort();
   }
 
-  async apply(set: SetRef, _kind: MemberKind, changes: readonly MembershipChange[], version: string): Promise<ApplyResult> {
+  async apply(
+    set: SetRef,
+    _kind: MemberKind,
+    changes: readonly MembershipChange[],
+    version: string,
+    _now?: string,
+    _source?: ChangeSource,
+    decided?: Map<string, MemberDecision>,
+  ): Promise<ApplyResult> {
     const members = this.membersOf(set);
     const result: ApplyResult = { added: 0, removed: 0, unchanged: 0, stale: 0 };
     for (const change of changes) {
       const current = members.get(change.memberId);
       const own = change.version ?? version;
-      const status = tally(result, decide(current, change.op, own), current);
+      const decision = decide(current, change.op, own);
+      decided?.set(change.memberId, memberDecision(current, own, decision));
+      const status = tally(result, decision, current);
       if (status !== undefined) members.set(change.memberId, { status, version: own });
     }
     return result;
