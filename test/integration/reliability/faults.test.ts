@@ -8,6 +8,10 @@
  * in-flight message, two batches at once, and crashes at the k-th DynamoDB write of an invocation.
  * Failed records are redelivered until every message has succeeded once. Then the stored
  * membership (base table, the paged member listing, the count summed over META and the count shards) must equal the reference model's.
+ * Then the cohorts table's stream is drained through the REAL membershipHistory handler (batches
+ * delivered twice by the plan) and the recorded history and the published change events must be
+ * the model's flips (flip-check.ts: none lost, none duplicated; a superseded intermediate flip and
+ * an event re-sent with the same event_id are allowed), with the right external ids.
  *
  * Identity is two-phase: phase 1 builds the user directory once per file through the real
  * identity paths (Currents events via the currents worker, /users/alias/new, /users/identify:
