@@ -2,14 +2,14 @@
  * membershipHistory: the cohorts table's stream consumer (DynamoDB Streams event source in AWS,
  * `startStreamPoller` locally). Unmarshalls each record's old and new image and hands them to the
  * domain, which keeps member flips only, records them idempotently and publishes one change event
- * per recorded flip (docs/events.md). A failure reports the
+ * per recorded flip, naming profile members' external ids from the users table (docs/events.md). A failure reports the
  * batch's first record, so Lambda retries the whole batch (bisecting on error); a redelivered flip
  * overwrites its own history item.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { changeEventPublisher, historyStore } from '../adapters/stores';
+import { changeEventPublisher, historyStore, profileReader } from '../adapters/stores';
 import { recordAndPublish } from '../domain/change-events';
 import { METRICS } from '../shared/metric-names';
 import { logger, metrics } from '../shared/powertools';
@@ -25,7 +25,7 @@ export const imagesOf = (record: DynamoDBRecord) => ({
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records ?? [];
   try {
-    const flips = await recordAndPublish({ history: historyStore(), events: changeEventPublisher() }, records.map(imagesOf));
+    const flips = await recordAndPublish({ history: historyStore(), events: changeEventPublisher(), profiles: profileReader() }, records.map(imagesOf));
     if (flips.length > 0) metrics.addMetric(METRICS.membershipFlipsRecorded, 'Count', flips.length);
     logger.debug('membership flips recorded', { records: records.length, flips: flips.length });
     return { batchItemFailures: [] };

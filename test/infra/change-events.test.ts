@@ -34,4 +34,11 @@ describe('change events infrastructure', () => {
     const fn = Object.values(service.findResources('AWS::Lambda::Function')).find((resource) => resource.Properties.FunctionName === `${STAGES.prod.prefix}-membershipHistory`);
     expect(Object.keys(fn?.Properties.Environment.Variables ?? {})).toContain('CHANGE_EVENT_BUS_NAME');
   });
+
+  it('lets membershipHistory read the users table (external ids of profile members), never write it', () => {
+    const onUsers = statementsOf('membershipHistory').filter((statement) => JSON.stringify(statement.Resource).includes('usersTable'));
+    const actions = onUsers.flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem']));
+    expect(actions.filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+  });
 });

@@ -2,7 +2,8 @@
  * Change events out on the local stack (docs/events.md): cohort imports that add, re-add
  * (duplicate) and remove; the cohorts table's stream feeds the same consumer Lambda runs, which
  * publishes through the local folder adapter. Exactly one `audience.membership.changed` per
- * applied flip, matching the recorded history; the duplicate re-add publishes nothing.
+ * applied flip, matching the recorded history and naming the profile's external id; the
+ * duplicate re-add publishes nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,8 +54,8 @@ describe('change events through the local stack', () => {
       ['audience-hub', 'audience.membership.changed'],
     ]);
     expect(events.map(({ detail }) => [detail.set_kind, detail.set_id, detail.member, detail.direction, detail.source?.importId])).toEqual([
-      ['cohort', COHORT, { braze_id: 'b-events' }, 'entered', added],
-      ['cohort', COHORT, { braze_id: 'b-events' }, 'exited', removed],
+      ['cohort', COHORT, { braze_id: 'b-events', external_id: 'user-events' }, 'entered', added],
+      ['cohort', COHORT, { braze_id: 'b-events', external_id: 'user-events' }, 'exited', removed],
     ]);
     expect(events.some(({ detail }) => detail.source?.importId === readded)).toBe(false);
     expect(new Set(events.map(({ detail }) => detail.event_id)).size).toBe(2);

@@ -4,7 +4,22 @@ import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { changeDetail, recordAndPublish } from '../../functions/domain/change-events';
 import { eventBridgePublisher, PUT_EVENTS_BATCH } from '../../functions/adapters/change-events';
 import type { MembershipFlip } from '../../functions/schemas/membership-history';
+import { newProfile, type Profile } from '../../functions/schemas/directory';
+import type { ProfileReader } from '../../functions/domain/ports';
 import { fakeChangeEvents } from './fakes/change-events';
+
+/** A users table stand-in: the given profiles; counts its batch reads and the ids each asked for. */
+const profilesOf = (profiles: readonly Profile[] = []) => {
+  const reads: { workspaceId: string; brazeIds: string[] }[] = [];
+  const reader: ProfileReader = {
+    getProfiles: (workspaceId, brazeIds) => {
+      reads.push({ workspaceId, brazeIds: [...brazeIds] });
+      return Promise.resolve(new Map(profiles.filter((p) => p.workspaceId === workspaceId && brazeIds.includes(p.brazeId)).map((p) => [p.brazeId, p])));
+    },
+  };
+  return { reads, reader };
+};
+const NOW = '2026-12-04T00:00:00.000Z';
 
 const flip = (extra: Partial<MembershipFlip> = {}): MembershipFlip => ({
   workspaceId: 'ws',
@@ -69,8 +84,9 @@ describe('recordAndPublish', () => {
     const { stored, history } = historyOf();
     const events = fakeChangeEvents();
     const entered = { oldImage: undefined, newImage: image('member', 'v1') };
-    await recordAndPublish({ history, events }, [entered, entered, { oldImage: image('member', 'v1'), newImage: image('member', 'v2') }]);
-    await recordAndPublish({ history, events }, [{ oldImage: image('member', 'v2'), newImage: image('removed', 'v3', { source: { kind: 'user_deletion' } }) }]);
+    const profiles = profilesOf().reader;
+    await recordAndPublish({ history, events, profiles }, [entered, entered, { oldImage: image('member', 'v1'), newImage: image('member', 'v2') }]);
+    await recordAndPublish({ history, events, profiles }, [{ oldImage: image('member', 'v2'), newImage: image('removed', 'v3', { source: { kind: 'user_deletion' } }) }]);
     expect(stored).toHaveLength(1);
     expect(events.published.map((detail) => [detail.direction, detail.version])).toEqual([['entered', 'v1']]);
   });
@@ -79,10 +95,57 @@ describe('recordAndPublish', () => {
     const { history } = historyOf();
     const events = fakeChangeEvents();
     const change = [{ oldImage: image('member', 'v1'), newImage: image('removed', 'v2') }];
+    const profiles = profilesOf().reader;
     events.failNext(1);
-    await expect(recordAndPublish({ history, events }, change)).rejects.toThrow('PutEvents');
-    await recordAndPublish({ history, events }, change);
+    await expect(recordAndPublish({ history, events, profiles }, change)).rejects.toThrow('PutEvents');
+    await recordAndPublish({ history, events, profiles }, change);
     expect(events.published).toEqual([changeDetail({ ...flip(), direction: 'exited', version: 'v2', changedAt: '2026-12-04T00:00:00.000Z' })]);
+  });
+});
+
+describe('external ids in change events', () => {
+  const historyStub = { record: () => Promise.resolve(), memberHistory: () => Promise.resolve({ flips: [] }), forgetMember: () => Promise.resolve(0) };
+  const enteredImage = (memberId: string, extra: Record<string, unknown> = {}) => ({ oldImage: undefined, newImage: image('member', 'v1', { memberId, ...extra }) });
+
+  it('adds the external id of an identified profile, reading the users table once per batch; anonymous, merged, deleted and visitors get none', async () => {
+    const { reads, reader } = profilesOf([
+      newProfile('ws', 'b1', NOW, { externalId: 'u1' }),
+      newProfile('ws', 'b2', NOW),
+      newProfile('ws', 'b3', NOW, { externalId: 'u3', mergedInto: 'b1' }),
+      newProfile('ws', 'b4', NOW, { externalId: 'u4', deletedAt: NOW }),
+    ]);
+    const events = fakeChangeEvents();
+    const visitor = { oldImage: undefined, newImage: image('member', 'v1', { setKind: 'segment', memberKind: 'visitor', memberId: 'v9' }) };
+    await recordAndPublish({ history: historyStub, events, profiles: reader }, [enteredImage('b1'), enteredImage('b2'), enteredImage('b3'), enteredImage('b4'), enteredImage('b5'), visitor]);
+    expect(events.published.map((detail) => detail.member)).toEqual([
+      { braze_id: 'b1', external_id: 'u1' },
+      { braze_id: 'b2' },
+      { braze_id: 'b3' },
+      { braze_id: 'b4' },
+      { braze_id: 'b5' },
+      { visitor_id: 'v9' },
+    ]);
+    expect(reads).toEqual([{ workspaceId: 'ws', brazeIds: ['b1', 'b2', 'b3', 'b4', 'b5'] }]);
+  });
+
+  it('reads each workspace of a batch once, and nothing for a batch without profile flips', async () => {
+    const { reads, reader } = profilesOf([newProfile('ws2', 'b1', NOW, { externalId: 'other' })]);
+    const events = fakeChangeEvents();
+    await recordAndPublish({ history: historyStub, events, profiles: reader }, [enteredImage('b1'), enteredImage('b1', { workspaceId: 'ws2', version: 'v2' })]);
+    expect(events.published.map((detail) => [detail.workspace_id, detail.member.external_id])).toEqual([['ws', undefined], ['ws2', 'other']]);
+    expect(reads.map((read) => read.workspaceId)).toEqual(['ws', 'ws2']);
+    const visitorOnly = { oldImage: undefined, newImage: image('member', 'v3', { setKind: 'segment', memberKind: 'visitor', memberId: 'v9' }) };
+    await recordAndPublish({ history: historyStub, events, profiles: reader }, [visitorOnly]);
+    expect(reads).toHaveLength(2);
+  });
+
+  it('keeps the event id of a flip whatever the lookup found (property, fresh seed)', () => {
+    fc.assert(
+      fc.property(fc.option(fc.string(), { nil: undefined }), fc.option(fc.string(), { nil: undefined }), (a, b) => {
+        expect(changeDetail(flip(), a).event_id).toBe(changeDetail(flip(), b).event_id);
+        expect(changeDetail(flip(), a).member).toEqual(a === undefined ? { braze_id: 'b1' } : { braze_id: 'b1', external_id: a });
+      }),
+    );
   });
 });
 

@@ -7,7 +7,7 @@ export interface MembershipChangedDetail {
   readonly workspace_id: string;
   readonly set_kind: 'cohort' | 'segment';
   readonly set_id: string;
-  /** The member ids the flip knows: `braze_id` for a cohort (profile) member, `visitor_id` for a segment visitor. */
+  /** The member ids the hub knows: `braze_id` (plus `external_id` when the profile has one) for a cohort (profile) member, `visitor_id` for a segment visitor. */
   readonly member: { readonly braze_id?: string; readonly external_id?: string; readonly visitor_id?: string };
   readonly direction: 'entered' | 'exited';
   /** The order to apply changes of one member in one set by (delivery is unordered). */

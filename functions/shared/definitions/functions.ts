@@ -224,7 +224,8 @@ export const FUNCTIONS = {
     streamsFrom: 'cohorts',
     publishesChangeEvents: true,
     sendsTo: [],
-    tables: { history: 'write' },
+    // users: the external ids of profile members, for the change events.
+    tables: { history: 'write', users: 'read' },
     timeoutSeconds: 60,
   },
 } as const satisfies Record<string, FunctionDefinition>;

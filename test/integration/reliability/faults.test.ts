@@ -8,6 +8,10 @@
  * in-flight message, two batches at once, and crashes at the k-th DynamoDB write of an invocation.
  * Failed records are redelivered until every message has succeeded once. Then the stored
  * membership (base table, the paged member listing, the count summed over META and the count shards) must equal the reference model's.
+ * Then the cohorts table's stream is drained through the REAL membershipHistory handler (batches
+ * delivered twice by the plan) and the recorded history and the published change events must be
+ * the model's flips (flip-check.ts: none lost, none duplicated; a superseded intermediate flip and
+ * an event re-sent with the same event_id are allowed), with the right external ids.
  *
  * Identity is two-phase: phase 1 builds the user directory once per file through the real
  * identity paths (Currents events via the currents worker, /users/alias/new, /users/identify:
@@ -17,11 +21,11 @@
  */
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } from 'aws-lambda';
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
@@ -29,6 +33,9 @@ import { membershipStore } from '../../../functions/adapters/stores';
 import { setPk } from '../../../functions/adapters/dynamo/keys';
 import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
+import { CHANGE_EVENTS_FILE } from '../../../functions/adapters/change-events';
+import type { MembershipChangedDetail } from '../../../functions/domain/ports';
+import { localStreamsClient } from '../../../scripts/local/stream-poller';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import {
@@ -43,7 +50,9 @@ import {
   type Batch,
   type SqsHandler,
 } from './fault-delivery';
-import { MembershipModel, modelKey, normaliseVisitor, type DirectoryModel, type ModelIdentifier, type ModelProfile } from './model';
+import { MembershipModel, memberKey, modelKey, normaliseVisitor, type DirectoryModel, type ModelIdentifier, type ModelProfile } from './model';
+import { checkFlips, emptyCheck, push, type FlipCheck, type RecordedFlip } from './flip-check';
+import { deliverStream, streamStats, StreamReader, type StreamHandler } from './stream-delivery';
 
 const RUNS = Number(process.env.HUB_FAULT_RUNS ?? 25);
 const SEED = process.env.HUB_FAULT_SEED === undefined ? Date.now() : Number(process.env.HUB_FAULT_SEED);
@@ -172,6 +181,8 @@ const faultPlan = fc.record({
   crashes: fc.array(fc.record({ batch: fc.nat(), write: fc.integer({ min: 1, max: 12 }), afterWrite: fc.boolean() }), { maxLength: 3 }),
   /** Which waiting DynamoDB call goes next, each time one must be picked (see `Interleaving`). */
   interleave: fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 24 }),
+  /** The membershipHistory consumer: its batch size and the batches the event source delivers twice. */
+  stream: fc.record({ batchSize: fc.integer({ min: 1, max: 100 }), redeliver: fc.array(fc.nat(), { maxLength: 2 }) }),
 });
 type FaultPlan = typeof faultPlan extends fc.Arbitrary<infer T> ? T : never;
 
@@ -196,8 +207,13 @@ const totals = {
     failedRecordsRedelivered: 0,
   },
   invocations: 0,
+  /** The recorded history and the published change events against the model's flips (flip-check.ts). */
+  history: emptyCheck(),
+  events: emptyCheck(),
+  /** Events naming a profile member with another external id than the model's directory gives it. */
+  wrongMemberIds: 0,
   /** Wall time by phase (ms), to see where a run's time goes. */
-  phaseMs: { send: 0, receive: 0, deliver: 0, compare: 0 },
+  phaseMs: { send: 0, receive: 0, deliver: 0, compare: 0, history: 0 },
 };
 
 /** Writes the failing run to a file and says how to replay it exactly (the file) or from the generator (seed and path). */
@@ -220,16 +236,24 @@ describe('model-based fault injection', () => {
   let workers: Record<'cohortImport' | 'heapSync', { handler: SqsHandler; url: string; arn: string }>;
   let directory: DirectoryModel;
   let clock = Date.now();
+  let historyHandler: StreamHandler;
+  let stream: StreamReader;
+  /** Bytes of the change events file already read. */
+  let eventsOffset = 0;
   const queueArn = async (url: string) =>
     (await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
   const nextReceivedAt = () => (clock = Math.max(clock + 1, Date.now()));
+  /** The receive time of the last request sent (the ms prefix of the versions it gives its changes). */
+  const lastReceivedAt = () => clock;
   let signedClock = Date.now();
   /** Heap signs each delivery when it sends it: strictly increasing here, so no two drains share a timestamp by chance. */
   const nextSignedAt = () => (signedClock = Math.max(signedClock + 1, Date.now()));
 
   beforeAll(async () => {
     // No pollers: this file is the only consumer and decides how every message is delivered.
-    hub = await startTestHub({ pollers: false, visibilitySeconds: 3600 });
+    // The cohorts table's stream is on (the hub's one stream-enabled table); no poller reads it:
+    // this file drains it through the membershipHistory handler after each run.
+    hub = await startTestHub({ pollers: false, visibilitySeconds: 3600, streamPollers: true });
     installCrashMiddleware(dynamoClient());
     cohortIngest = (await import('../../../functions/handlers/cohort-ingest')).handler;
     heapWebhook = (await import('../../../functions/handlers/heap-webhook')).handler;
@@ -239,6 +263,13 @@ describe('model-based fault injection', () => {
     };
     ws = await hub.createWorkspace();
     await seedDirectory();
+    historyHandler = (await import('../../../functions/handlers/membership-history')).handler;
+    stream = new StreamReader(hub.dynamo, await localStreamsClient(hub.dynamo), hub.tables.cohorts);
+    // Phase 1's stream records (no member flips of the runs' sets), then a clean history and event file.
+    const seeded = await stream.drain();
+    await deliverStream(historyHandler, stream.arn, seeded, { batchSize: 100, redeliver: [] });
+    await recordedHistory();
+    recordedEvents();
   });
 
   /** Phase 1 through the real routes and the currents worker, run to completion (no faults). */
@@ -356,7 +387,7 @@ describe('model-based fault injection', () => {
         const changes = requestChanges.flatMap((change) => change.ids.map((id) => ({ id, op: change.remove ? ('remove' as const) : ('add' as const) })));
         for (let copy = 0; copy < (op.resend ? 2 : 1); copy += 1) {
           expected.cohortImport += await sendCohortDelta(cohortId, requestChanges);
-          model.applyCohortDelta(`cohort|${cohortId}`, directory, changes);
+          model.applyCohortDelta(`cohort|${cohortId}`, directory, changes, lastReceivedAt());
         }
         totals.ops.cohortDeltas += 1;
         totals.ops.cohortResends += op.resend ? 1 : 0;
@@ -382,7 +413,7 @@ describe('model-based fault injection', () => {
             ...content.remove.flatMap((raw) => normaliseVisitor(raw) ?? []).map((member) => ({ member, op: 'remove' as const })),
           ];
           await sendHeap(payload);
-          model.apply(`segment|${segmentId}`, changes);
+          model.apply(`segment|${segmentId}`, changes, lastReceivedAt());
           expected.heapSync += 1;
           // The re-send is the same page: the model has already applied it, so it must change nothing.
           if (op.resendPage === page) late.push(payload);
@@ -392,7 +423,7 @@ describe('model-based fault injection', () => {
       } else {
         const segmentId = `${nonce}-seg-${op.segment}`;
         await sendHeap({ action_type: 'segment.users.drain', data: { segment: { id: segmentId, name: `Segment ${op.segment}` } } });
-        model.drain(`segment|${segmentId}`);
+        model.drain(`segment|${segmentId}`, lastReceivedAt());
         expected.heapSync += 1;
         totals.ops.heapDrains += 1;
       }
@@ -528,6 +559,67 @@ describe('model-based fault injection', () => {
     }
   };
 
+  /**
+   * The history table's flips since the last call, by set and member (`memberKey`), and deletes
+   * them, so the table holds one run's flips at a time (a Scan stays small).
+   */
+  const recordedHistory = async (): Promise<Map<string, RecordedFlip[]>> => {
+    const recorded = new Map<string, RecordedFlip[]>();
+    const keys: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await hub.doc.send(new ScanCommand({ TableName: hub.tables.history, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      for (const item of page.Items ?? []) {
+        keys.push({ pk: item.pk, sk: item.sk });
+        push(recorded, memberKey(`${String(item.setKind)}|${String(item.setId)}`, String(item.memberId)), { version: String(item.version), direction: item.direction as RecordedFlip['direction'] });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    for (let start = 0; start < keys.length; start += 25) {
+      let requests = { [hub.tables.history]: keys.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } })) };
+      while (Object.keys(requests).length > 0) requests = ((await hub.doc.send(new BatchWriteCommand({ RequestItems: requests }))).UnprocessedItems ?? {}) as typeof requests;
+    }
+    return recorded;
+  };
+
+  /** The change events published since the last call (the local publisher's JSON lines), by set and member. */
+  const recordedEvents = (): { recorded: Map<string, RecordedFlip[]>; details: MembershipChangedDetail[] } => {
+    const file = join(hub.eventsDir, CHANGE_EVENTS_FILE);
+    const bytes = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+    const fresh = bytes.subarray(eventsOffset).toString('utf8');
+    eventsOffset = bytes.length;
+    const details = fresh.split('\n').filter((line) => line.trim() !== '').map((line) => (JSON.parse(line) as { detail: MembershipChangedDetail }).detail);
+    const recorded = new Map<string, RecordedFlip[]>();
+    for (const detail of details) {
+      const member = detail.member.braze_id ?? detail.member.visitor_id ?? '';
+      push(recorded, memberKey(`${detail.set_kind}|${detail.set_id}`, member), { version: detail.version, direction: detail.direction, id: detail.event_id });
+    }
+    return { recorded, details };
+  };
+
+  /**
+   * Drains the cohorts stream through the real membershipHistory handler (under the run's consumer
+   * faults), then checks the history and the events against the model's flips, and each event's
+   * member ids against the model's directory. Returns whether everything matched.
+   */
+  const checkHistory = async (model: MembershipModel, faults: FaultPlan, failures: unknown[]): Promise<boolean> => {
+    await deliverStream(historyHandler, stream.arn, await stream.drain(), faults.stream);
+    const history = checkFlips(model.steps, await recordedHistory(), emptyCheck());
+    const { recorded, details } = recordedEvents();
+    const events = checkFlips(model.steps, recorded, emptyCheck());
+    const wrongIds = details.filter((detail) => detail.set_kind === 'cohort' && detail.member.external_id !== directory.profiles.get(detail.member.braze_id ?? '')?.externalId);
+    const add = (into: FlipCheck, from: FlipCheck) => {
+      for (const field of ['lost', 'duplicated', 'redelivered', 'exact', 'superseded'] as const) into[field] += from[field];
+    };
+    add(totals.history, history);
+    add(totals.events, events);
+    totals.wrongMemberIds += wrongIds.length;
+    if (history.mismatches.length > 0) failures.push({ history: history.mismatches[0] });
+    if (events.mismatches.length > 0) failures.push({ events: events.mismatches[0] });
+    if (wrongIds.length > 0) failures.push({ wrongMemberIds: wrongIds[0] });
+    return history.lost + history.duplicated + events.lost + events.duplicated + wrongIds.length === 0;
+  };
+
   /** Compares one set's stored state with the model: members (base table, and as listed by the read adapter) and the summed count. */
   const compare = async (set: SetRef, expected: ReadonlySet<string>) => {
     const pk = setPk(set);
@@ -599,9 +691,11 @@ describe('model-based fault injection', () => {
             if (outcome.lost + outcome.duplicated > 0) failures.push({ ops, faults, ...outcome.detail });
           }
           phase('compare');
+          const historyMatched = await checkHistory(model, faults, failures);
+          phase('history');
           totals.lost += lost;
           totals.duplicated += duplicated;
-          return lost === 0 && duplicated === 0;
+          return lost === 0 && duplicated === 0 && historyMatched;
         };
       const result = REPLAY
         ? await fc.check(fc.asyncProperty(fc.constant(JSON.parse(readFileSync(REPLAY, 'utf8')) as { ops: Operation[]; faults: FaultPlan }), runOnce), { numRuns: 1 })
@@ -613,15 +707,22 @@ describe('model-based fault injection', () => {
           `faults: operations ${JSON.stringify(totals.ops)}`,
           `faults: faults tried ${JSON.stringify(totals.faults)}`,
           `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}; membership store requests ${JSON.stringify(membershipStore().counter)} (retries = transactions cancelled by a concurrent writer and re-decided)`,
+          `faults: membershipHistory consumer ${JSON.stringify(streamStats)} (redelivered = batches the event source delivered twice)`,
+          `faults: model flips recorded at their own version: history ${totals.history.exact}, events ${totals.events.exact}; superseded (a newer change applied first, allowed): history ${totals.history.superseded}, events ${totals.events.superseded}`,
+          `faults: events delivered again with the same event_id (at-least-once, allowed): ${totals.events.redelivered}; events with wrong member ids: ${totals.wrongMemberIds}`,
           `faults: ${Interleaving.unsettled} gate settles timed out waiting for a worker timer (0: every interleaving was the plan's)`,
           ...(failures.length > 0 ? [`faults: first mismatch ${JSON.stringify(failures[0])}`] : []),
           ...(result.failed ? [replayHint(result)] : []),
-          `faults: ${totals.runs} runs, ${totals.lost} lost, ${totals.duplicated} duplicated`,
+          `faults: ${totals.runs} runs, ${totals.lost} lost, ${totals.duplicated} duplicated; history: ${totals.history.lost} lost, ${totals.history.duplicated} duplicated; events: ${totals.events.lost} lost, ${totals.events.duplicated} duplicated`,
         ].join('\n'),
       );
       if (result.failed) throw new Error(fc.defaultReportMessage(result) ?? 'fault-injection property failed');
       expect(totals.lost).toBe(0);
       expect(totals.duplicated).toBe(0);
+      expect([totals.history.lost, totals.history.duplicated, totals.events.lost, totals.events.duplicated, totals.wrongMemberIds]).toEqual([0, 0, 0, 0, 0]);
+      // Not vacuous: the consumer saw the runs' stream records and recorded flips.
+      expect(totals.history.exact).toBeGreaterThan(0);
+      expect(streamStats.records).toBeGreaterThan(0);
       expect(totals.runs).toBe(REPLAY ? 1 : RUNS);
       // The injection is not vacuous: the middleware saw the workers' writes.
       expect(writeStats.writes).toBeGreaterThan(0);
