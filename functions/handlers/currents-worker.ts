@@ -1,11 +1,11 @@
 /**
  * Worker of the currents queue: stores events and rejects, builds the user directory from them.
- * Partial batch failures and message-level idempotency come from sqsWorker; per-event dedupe and
- * ordering rules live in domain/currents.ts.
+ * Partial batch failures and message-level idempotency come from sqsWorker; the archive, the
+ * identity commands' markers and ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dynamoClient } from '../adapters/dynamo-client';
-import { directoryStoreFor, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
+import { directoryStoreFor, eventArchive, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
@@ -26,9 +26,10 @@ export const handler = sqsWorker({
         directory: directoryStoreFor(),
         membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
         events: eventStore(),
+        archive: eventArchive(),
         history: historyStore(),
         clock: systemClock,
-        retentionDays: settings().EVENT_RETENTION_DAYS,
+        hotDays: settings().EVENT_HOT_DAYS,
       },
       message,
     );
@@ -37,6 +38,6 @@ export const handler = sqsWorker({
     if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
     logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: systemClock.now() - started, ...stats });
   },
-  // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
+  // Message-level dedupe (the same batch re-sent whole); everything under it is idempotent too.
   idempotencySeconds: 14 * 24 * 3600,
 });

@@ -8,6 +8,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -20,6 +21,7 @@ import type { Access, FunctionDefinition, FunctionKey, ScopedWrite } from '../..
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import { ARCHIVE_PREFIX } from '../../functions/shared/definitions/buckets';
 import type { HubQueues } from '../stateful-stack';
 import type { StageConfig } from '../stage-config';
 
@@ -32,6 +34,8 @@ export interface HubFunctionProps {
   readonly secretsKey: IKey;
   /** The change events bus, for functions that publish change events. */
   readonly changeEvents?: IEventBus;
+  /** The Currents archive bucket, for the function that archives events. */
+  readonly eventArchive?: IBucket;
   readonly environment?: Record<string, string>;
 }
 
@@ -48,7 +52,7 @@ const baseEnvironment = (config: StageConfig, extra: Record<string, string> = {}
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   POWERTOOLS_LOG_LEVEL: 'INFO',
-  EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
+  EVENT_HOT_DAYS: String(config.eventHotDays),
   HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
   HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
   COHORT_IMPORT_RATE_LIMIT: String(config.cohortRequestsPerHour),
@@ -77,6 +81,14 @@ export class HubFunction extends Construct {
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
     if (props.definition.streamsFrom) this.streamFailures = this.consumeStream(props, props.definition.streamsFrom);
     if (props.definition.publishesChangeEvents) this.publishTo(props.changeEvents);
+    if (props.definition.archivesEvents) this.archiveTo(props.eventArchive);
+  }
+
+  /** `s3:PutObject` under `currents/` of the archive bucket only, and its name in `EVENT_ARCHIVE_BUCKET`. */
+  private archiveTo(bucket: IBucket | undefined): void {
+    if (!bucket) throw new Error('a function that archives events needs the archive bucket');
+    this.fn.addEnvironment('EVENT_ARCHIVE_BUCKET', bucket.bucketName);
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)] }));
   }
 
   /** `events:PutEvents` on the change events bus only, and its name in `CHANGE_EVENT_BUS_NAME`. */
