@@ -76,7 +76,7 @@ export class ServiceStack extends Stack {
         tables: stateful.tables,
         queues: stateful.queues,
         secretsKey: stateful.secretsKey,
-        ...{ changeEvents: stateful.changeEvents, eventArchive: stateful.eventArchive },
+        changeEvents: stateful.changeEvents,
       });
       this.functions[key] = hubFunction.fn;
       if (hubFunction.streamFailures) this.streamFailures[key] = hubFunction.streamFailures;

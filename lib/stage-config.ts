@@ -52,8 +52,6 @@ export interface StageConfig {
    * Set it only to a retention you promise your analysts (`-c eventArchiveDays=`).
    */
   readonly eventArchiveExpiration?: Duration;
-  /** Archive objects move to S3 Glacier Instant Retrieval after this long (Athena still reads them; cheaper to keep). */
-  readonly eventArchiveColdAfter: Duration;
   /** Braze's documented limit for cohort imports, per workspace. */
   readonly cohortRequestsPerHour: number;
   readonly heapTimestampToleranceSeconds: number;
@@ -88,7 +86,6 @@ export const STAGES: Record<StageName, StageConfig> = {
     abTastyRefreshSchedule: 'rate(1 day)',
     exportRetention: Duration.days(30),
     eventHotDays: 30,
-    eventArchiveColdAfter: Duration.days(90),
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,
@@ -115,7 +112,6 @@ export const STAGES: Record<StageName, StageConfig> = {
     abTastyRefreshSchedule: 'cron(0 4 * * ? *)',
     exportRetention: Duration.days(400),
     eventHotDays: 30,
-    eventArchiveColdAfter: Duration.days(90),
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,

@@ -1,13 +1,13 @@
 /**
  * Stateful resources: DynamoDB tables and SQS queues (from the shared definitions), the KMS key
- * that encrypts webhook secrets, the analyst export bucket and the change events bus. Kept apart from the service stack
+ * that encrypts webhook secrets, the analyst export bucket, the Currents archive bucket and the change events bus. Kept apart from the service stack
  * so redeploying code never risks data.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, StorageClass } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
 import { ANALYST_EXPORT_TABLES, TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
 import { accessLogBucket } from './constructs/access-log-bucket';
+import { eventArchiveBucket } from './constructs/event-archive';
 import type { StageConfig } from './stage-config';
 import { BrazeImport } from './constructs/braze-import';
 
@@ -52,7 +53,7 @@ export class StatefulStack extends Stack {
     });
     this.exportBucket = this.createExportBucket(config, removalPolicy);
     this.scheduleExports(config);
-    this.eventArchive = this.createArchiveBucket(config, removalPolicy);
+    this.eventArchive = eventArchiveBucket(this, config, removalPolicy);
     this.brazeImport = new BrazeImport(this, 'BrazeImport', { config, queue: this.queues.brazeExport.queue, removalPolicy });
     // Stateful: customers attach their own rules to it, which a replaced bus would lose.
     this.changeEvents = new EventBus(this, 'ChangeEvents', { eventBusName: `${config.prefix}-changes` });
@@ -120,34 +121,6 @@ export class StatefulStack extends Stack {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'exports/',
       lifecycleRules: [{ expiration: config.exportRetention, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
-      removalPolicy,
-    });
-  }
-
-  /**
-   * The Currents archive bucket: private, SSL only, SSE-S3, access-logged. No expiration unless the
-   * stage promises one (`eventArchiveExpiration`): a lifecycle here would silently cap the history
-   * analysts were promised. Objects move to Glacier Instant Retrieval (still read by Athena) after
-   * `eventArchiveColdAfter`; Braze's deletion requests are honoured in DynamoDB, the archive keeps
-   * what was received (docs/currents.md).
-   */
-  private createArchiveBucket(config: StageConfig, removalPolicy: RemovalPolicy): Bucket {
-    const accessLogs = accessLogBucket(this, 'ArchiveAccessLogs', removalPolicy, 'event archive bucket');
-    return new Bucket(this, 'EventArchive', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'archive/',
-      lifecycleRules: [
-        {
-          id: 'currents-archive',
-          prefix: 'currents/',
-          transitions: [{ storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: config.eventArchiveColdAfter }],
-          ...(config.eventArchiveExpiration ? { expiration: config.eventArchiveExpiration } : {}),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
       removalPolicy,
     });
   }

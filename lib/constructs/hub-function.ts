@@ -8,7 +8,6 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -21,7 +20,7 @@ import type { Access, FunctionDefinition, FunctionKey, ScopedWrite } from '../..
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
-import { ARCHIVE_PREFIX } from '../../functions/shared/definitions/buckets';
+import { archiveBucketName, archiveNagArn, archiveObjectsArn } from './event-archive';
 import type { HubQueues } from '../stateful-stack';
 import type { StageConfig } from '../stage-config';
 
@@ -34,8 +33,6 @@ export interface HubFunctionProps {
   readonly secretsKey: IKey;
   /** The change events bus, for functions that publish change events. */
   readonly changeEvents?: IEventBus;
-  /** The Currents archive bucket, for the function that archives events. */
-  readonly eventArchive?: IBucket;
   readonly environment?: Record<string, string>;
 }
 
@@ -81,14 +78,17 @@ export class HubFunction extends Construct {
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
     if (props.definition.streamsFrom) this.streamFailures = this.consumeStream(props, props.definition.streamsFrom);
     if (props.definition.publishesChangeEvents) this.publishTo(props.changeEvents);
-    if (props.definition.archivesEvents) this.archiveTo(props.eventArchive);
+    if (props.definition.archivesEvents) this.archiveTo(props.config);
   }
 
   /** `s3:PutObject` under `currents/` of the archive bucket only, and its name in `EVENT_ARCHIVE_BUCKET`. */
-  private archiveTo(bucket: IBucket | undefined): void {
-    if (!bucket) throw new Error('a function that archives events needs the archive bucket');
-    this.fn.addEnvironment('EVENT_ARCHIVE_BUCKET', bucket.bucketName);
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)] }));
+  private archiveTo(config: StageConfig): void {
+    this.fn.addEnvironment('EVENT_ARCHIVE_BUCKET', archiveBucketName(config.prefix));
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [archiveObjectsArn(config.prefix)] }));
+    Validations.of(this.fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${archiveNagArn(config.prefix)}]`,
+      reason: 'The worker writes archive objects whose keys depend on the events (currents/dt=<day>/type=<type>/<message>.json.gz), under currents/ of the archive bucket only, and may not read or delete them.',
+    });
   }
 
   /** `events:PutEvents` on the change events bus only, and its name in `CHANGE_EVENT_BUS_NAME`. */

@@ -29,6 +29,7 @@ describe('Currents archive infrastructure', () => {
 
   it('creates an encrypted, private, SSL-only, access-logged archive bucket with no expiration', () => {
     const bucket = prod.stateful.findResources('AWS::S3::Bucket')[prod.archiveId];
+    expect(JSON.stringify(bucket?.Properties.BucketName)).toContain('hub-prod-currents-archive-');
     expect(bucket?.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -36,7 +37,7 @@ describe('Currents archive infrastructure', () => {
     });
     const rules = bucket?.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     expect(rules).toEqual([
-      expect.objectContaining({ Prefix: 'currents/', Status: 'Enabled', Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] }),
+      { Id: 'currents-archive', Prefix: 'currents/', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
     ]);
     for (const rule of rules) expect(rule).not.toHaveProperty('ExpirationInDays');
     prod.stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -54,13 +55,13 @@ describe('Currents archive infrastructure', () => {
   });
 
   it('lets only the currents worker write to the archive: s3:PutObject under currents/ only, and tells it the bucket and hot window', () => {
-    const writers = functionDefinitions().filter(([key]) => s3Statements(prod.service, key).some((statement) => JSON.stringify(statement.Resource).includes('EventArchive'))).map(([key]) => key);
+    const writers = functionDefinitions().filter(([key]) => s3Statements(prod.service, key).some((statement) => JSON.stringify(statement.Resource).includes('currents-archive'))).map(([key]) => key);
     expect(writers).toEqual(['currentsWorker']);
     const [statement, ...others] = s3Statements(prod.service, 'currentsWorker');
     expect(others).toEqual([]);
     expect([statement?.Action].flat()).toEqual(['s3:PutObject']);
-    // The bucket's ARN (imported from the stateful stack) + "/currents/*": nothing else of the bucket.
-    expect(statement?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/EventArchive.*Arn/) as unknown }, '/currents/*']] });
+    // The bucket's fixed name + "/currents/*": nothing else of the bucket.
+    expect(JSON.stringify(statement?.Resource)).toMatch(/:s3:::hub-prod-currents-archive-.*\/currents\/\*"/);
     const fn = Object.values(prod.service.findResources('AWS::Lambda::Function')).find((resource) => resource.Properties.FunctionName === `${STAGES.prod.prefix}-currentsWorker`);
     expect(fn?.Properties.Environment.Variables).toMatchObject({ EVENT_ARCHIVE_BUCKET: expect.anything() as unknown, EVENT_HOT_DAYS: '30' });
   });
