@@ -4,6 +4,7 @@
  * `currents/`); locally the same keys as files under a folder (`HUB_LOCAL_ARCHIVE_DIR`), written to a
  * temporary name and renamed, so a reader never sees half an object. Both overwrite whole objects.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -37,7 +38,8 @@ export const folderEventArchive = (dir: string): EventArchive => {
         const path = resolve(join(root, object.key));
         if (!path.startsWith(`${root}${sep}`)) throw new Error(`archive key outside the archive: ${object.key}`);
         await mkdir(dirname(path), { recursive: true });
-        const temporary = `${path}.${process.pid}.tmp`;
+        // A name of its own: two copies of one message may write the same key at once.
+        const temporary = `${path}.${randomUUID()}.tmp`;
         await writeFile(temporary, object.body);
         await rename(temporary, path);
       }),

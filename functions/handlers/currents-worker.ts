@@ -1,10 +1,9 @@
 /**
  * Worker of the currents queue: stores events and rejects, builds the user directory from them.
- * Partial batch failures and message-level idempotency come from sqsWorker; the archive, the
- * identity commands' markers and ordering rules live in domain/currents.ts.
+ * Partial batch failures come from sqsWorker; the archive, the identity commands' markers and
+ * ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoClient } from '../adapters/dynamo-client';
 import { directoryStoreFor, eventArchive, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
@@ -15,7 +14,11 @@ import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
 export const handler = sqsWorker({
-  idempotencyClient: dynamoClient,
+  // No message-level record: every step is idempotent by construction (event items and archive
+  // objects are overwritten with the same content, directory facts are conditional and monotonic,
+  // merges and deletions have their own markers), so the record's two writes per message would only
+  // save work on a rare whole-batch re-send — and a concurrent duplicate need not fail.
+  idempotency: false,
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {
@@ -38,6 +41,4 @@ export const handler = sqsWorker({
     if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
     logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: systemClock.now() - started, ...stats });
   },
-  // Message-level dedupe (the same batch re-sent whole); everything under it is idempotent too.
-  idempotencySeconds: 14 * 24 * 3600,
 });
