@@ -22,6 +22,7 @@ import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type 
 import { changeVersion } from './membership';
 import { archiveEvents } from './event-archive';
 import type { Clock, EventArchive, EventsPort } from './ports';
+import type { Profile } from '../schemas/directory';
 import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage } from '../schemas/currents';
 
 export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
@@ -174,15 +175,38 @@ const groupByExternalId = (facts: Map<string, UserFacts>): UserFacts[][] => {
   return [...groups.values()].map((group) => group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0)));
 };
 
+/**
+ * Profiles absent from the message's snapshot, read again once another worker is seen creating them
+ * (a create lost its race): the message's other new users are then likely taken too, and one
+ * BatchGetItem is cheaper than a cancelled transaction each.
+ */
+const raceRefresh = (run: MessageRun, absent: readonly string[]) => {
+  let raced = false;
+  let refreshed: Promise<Map<string, Profile>> | undefined;
+  return {
+    lost: () => {
+      raced = true;
+    },
+    lookup: async (brazeId: string): Promise<Profile | undefined> => {
+      if (!raced) return undefined;
+      refreshed ??= run.deps.directory.getProfiles(run.workspaceId, absent);
+      return (await refreshed).get(brazeId);
+    },
+  };
+};
+
 /** Step 3a: the directory learns the ordinary events' facts, one profile read for the whole message. */
 const learnUserFacts = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
   const { deps, workspaceId, stats } = run;
   const facts = collectFacts(fresh);
   const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
+  const race = raceRefresh(run, [...facts.keys()].filter((id) => !profiles.has(id)));
   await forEachLimited(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
     for (const entry of group) {
       const version = changeVersion(run.nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
-      const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, run.now);
+      const known = profiles.get(entry.brazeId) ?? (await race.lookup(entry.brazeId));
+      const outcome = await applyUserFacts(deps, workspaceId, entry, known, version, run.now);
+      if (!known && outcome !== 'created') race.lost();
       stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
       if (outcome === 'deleted') run.deleted.add(entry.brazeId);
     }

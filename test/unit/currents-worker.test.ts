@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
-import { processCurrentsMessage } from '../../functions/domain/currents';
+import { processCurrentsMessage, USER_CONCURRENCY } from '../../functions/domain/currents';
 import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
@@ -120,6 +120,33 @@ describe('Currents worker', () => {
     expect([...events.markers.keys()]).toEqual(['o1']);
     expect(events.markers.get('o1')).toBeGreaterThanOrEqual(1_763_900_200 + 12 * 86_400);
     expect(again).toMatchObject({ received: 1, duplicates: 1, merges: 0, archiveObjects: 1 });
+  });
+
+  it('reads the other new users again once a create lost its race, instead of a cancelled create each', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
+    const snapshot = directory.getProfiles.bind(directory);
+    const create = directory.createProfileWithIdentifiers.bind(directory);
+    let first = true;
+    // Another worker creates every user right after this message read its snapshot.
+    directory.getProfiles = async (ws, ids) => {
+      const found = await snapshot(ws, ids);
+      if (first) {
+        first = false;
+        for (const user of users) await create(ws, user, { deviceIds: [`d-${user}`], identityVersion: 0 }, 'then');
+      }
+      return found;
+    };
+    let creates = 0;
+    directory.createProfileWithIdentifiers = (...args) => {
+      creates += 1;
+      return create(...args);
+    };
+
+    const stats = await processCurrentsMessage(deps(), message(users.map((user, i) => ev(`e${i}`, 1_763_900_000, { user_id: user, device_id: `d-${user}` }))));
+
+    expect(stats.directory).toEqual({ unchanged: 20 });
+    // One lost create per lane at most (8 lanes), then the refreshed snapshot.
+    expect(creates).toBeLessThanOrEqual(USER_CONCURRENCY);
   });
 
   it('keeps events in DynamoDB for the hot window', async () => {
