@@ -8,18 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { forEachLimited } from '../domain/currents';
 import type { ArchiveObject, EventArchive } from '../domain/ports';
 
 /** Objects written at once by one message (one per day and type it holds). */
 const PUT_CONCURRENCY = 8;
-
-const forEachLimited = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-};
 
 /** S3: PutObject per object (SSE-S3 by the bucket's default encryption; JSON lines, gzip-compressed). */
 export const s3EventArchive = (bucket: string, s3: Pick<S3Client, 'send'> = new S3Client({})): EventArchive => ({
