@@ -2,6 +2,8 @@
 -- Replace <export-bucket> and <exportId> (each daily export writes exports/<table>/AWSDynamoDB/<exportId>/).
 -- Columns mirror DynamoDB's typed JSON: a string attribute is struct<S: string>, a number struct<N: string>.
 -- test/integration/analyst-ddl.test.ts checks these declarations against a sample export.
+-- The full Currents history is not in these exports (DynamoDB keeps only the hot window, EVENT_HOT_DAYS):
+-- it is the archive bucket, read by currents_events at the end of this file.
 
 CREATE EXTERNAL TABLE IF NOT EXISTS hub_users (
   Item struct<
@@ -179,3 +181,52 @@ SELECT Item.workspaceId.S AS workspace_id, Item.brazeId.S AS braze_id, Item.even
        from_unixtime(CAST(Item.time.N AS bigint)) AS event_time, json_parse(Item.event.S) AS event
 FROM hub_events
 WHERE Item.eventId.S IS NOT NULL;
+
+-- The Currents archive (docs/currents.md "Full history"): every accepted event, gzip JSON lines written by the
+-- currents worker to s3://<archive-bucket>/currents/dt=<YYYY-MM-DD>/type=<event_type>/<message>.json.gz.
+-- Replace <archive-bucket> (the stack's <prefix>-currents-archive-<account>-<region>). Partition projection:
+-- no partitions to add. `dt` is the UTC day of the event's time; `type` is injected, so every query names
+-- its type(s) with equality or IN (Athena's rule for injected partitions), e.g.
+--   SELECT count(*) FROM currents_events WHERE type = 'users.behaviors.Purchase' AND dt BETWEEN '2026-01-01' AND '2026-01-31';
+-- `event` is the event's exact JSON text: json_extract_scalar(event, '$.properties.product_id').
+CREATE EXTERNAL TABLE IF NOT EXISTS currents_events (
+  workspace_id string,
+  id string,
+  event_type string,
+  `time` bigint,
+  braze_id string,
+  received_at bigint,
+  event string
+)
+PARTITIONED BY (dt string, `type` string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION 's3://<archive-bucket>/currents/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.dt.type' = 'date',
+  'projection.dt.format' = 'yyyy-MM-dd',
+  'projection.dt.range' = '1970-01-01,NOW',
+  'projection.dt.interval' = '1',
+  'projection.dt.interval.unit' = 'DAYS',
+  'projection.type.type' = 'injected',
+  'storage.location.template' = 's3://<archive-bucket>/currents/dt=${dt}/type=${type}/'
+);
+
+-- The archive is at-least-once (an event Braze re-sent in another batch is in two objects): one row per event id.
+CREATE OR REPLACE VIEW currents_events_unique AS
+SELECT workspace_id, id, event_type, "time", braze_id, received_at, event, dt, "type"
+FROM (
+  -- Partitioned by dt and type too (one id has one time and type): a filter on them still reaches the table.
+  SELECT *, row_number() OVER (PARTITION BY workspace_id, dt, "type", id ORDER BY received_at) AS copy
+  FROM currents_events
+)
+WHERE copy = 1;
+
+-- Without the users Braze asked to delete (the archive keeps what was received; docs/currents.md "Deletion").
+CREATE OR REPLACE VIEW currents_events_live AS
+SELECT e.*
+FROM currents_events_unique e
+WHERE e.braze_id IS NULL OR NOT EXISTS (
+  SELECT 1 FROM currents_events d
+  WHERE d."type" = 'users.UserDeleteRequest' AND d.workspace_id = e.workspace_id AND d.braze_id = e.braze_id
+);

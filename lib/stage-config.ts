@@ -45,7 +45,13 @@ export interface StageConfig {
   /** EventBridge Scheduler expression of the AB Tasty refresh sweep (well inside AB Tasty's 30-day retention). */
   readonly abTastyRefreshSchedule: string;
   readonly exportRetention: Duration;
-  readonly eventRetentionDays: number;
+  /** Days Currents events and rejects stay in DynamoDB for the read API (TTL): the hot window (`-c eventHotDays=`). */
+  readonly eventHotDays: number;
+  /**
+   * When archived Currents events expire: absent = never (the archive is the promised full history).
+   * Set it only to a retention you promise your analysts (`-c eventArchiveDays=`).
+   */
+  readonly eventArchiveExpiration?: Duration;
   /** Braze's documented limit for cohort imports, per workspace. */
   readonly cohortRequestsPerHour: number;
   readonly heapTimestampToleranceSeconds: number;
@@ -79,7 +85,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     exportSchedule: 'rate(1 day)',
     abTastyRefreshSchedule: 'rate(1 day)',
     exportRetention: Duration.days(30),
-    eventRetentionDays: 30,
+    eventHotDays: 30,
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,
@@ -105,7 +111,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     exportSchedule: 'cron(0 3 * * ? *)',
     abTastyRefreshSchedule: 'cron(0 4 * * ? *)',
     exportRetention: Duration.days(400),
-    eventRetentionDays: 400,
+    eventHotDays: 30,
     cohortRequestsPerHour: 250_000,
     heapTimestampToleranceSeconds: 300,
     heapFutureToleranceSeconds: 60,
@@ -125,12 +131,20 @@ export const stageConfig = (stage: StageName, context: (key: string) => unknown)
     const value = context(key);
     return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
   };
+  const days = (key: string) => {
+    const value = Number(text(key));
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  const hotDays = days('eventHotDays');
+  const archiveDays = days('eventArchiveDays');
   const segments = text('brazeExportSegments')?.split(',').map((segment) => segment.trim()).filter(Boolean);
   return {
     ...base,
     ...(typeof alarmTopicArn === 'string' ? { alarmTopicArn } : {}),
     ...(typeof alarmEmail === 'string' ? { alarmEmail } : {}),
     ...(segments?.length ? { brazeExportSegments: segments } : {}),
+    ...(hotDays ? { eventHotDays: hotDays } : {}),
+    ...(archiveDays ? { eventArchiveExpiration: Duration.days(archiveDays) } : {}),
     ...(text('brazeAwsAccountId') ? { brazeAwsAccountId: text('brazeAwsAccountId') } : {}),
     ...(text('brazeExternalId') ? { brazeExternalId: text('brazeExternalId') } : {}),
   };

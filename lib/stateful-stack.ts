@@ -1,6 +1,6 @@
 /**
  * Stateful resources: DynamoDB tables and SQS queues (from the shared definitions), the KMS key
- * that encrypts webhook secrets, the analyst export bucket and the change events bus. Kept apart from the service stack
+ * that encrypts webhook secrets, the analyst export bucket, the Currents archive bucket and the change events bus. Kept apart from the service stack
  * so redeploying code never risks data.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
 import { ANALYST_EXPORT_TABLES, TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
 import { accessLogBucket } from './constructs/access-log-bucket';
+import { eventArchiveBucket } from './constructs/event-archive';
 import type { StageConfig } from './stage-config';
 import { BrazeImport } from './constructs/braze-import';
 
@@ -34,6 +35,8 @@ export class StatefulStack extends Stack {
   readonly exportBucket: Bucket;
   /** The Braze import bucket, its notification to the brazeExport queue, and Braze's access (docs/braze-export.md). */
   readonly brazeImport: BrazeImport;
+  /** The Currents archive: every event as gzip JSON lines under `currents/dt=/type=/` (docs/currents.md "Full history"). */
+  readonly eventArchive: Bucket;
   /** The change events bus: `audience.membership.changed` per applied flip, for customers' own rules and targets (docs/events.md). */
   readonly changeEvents: EventBus;
 
@@ -50,6 +53,7 @@ export class StatefulStack extends Stack {
     });
     this.exportBucket = this.createExportBucket(config, removalPolicy);
     this.scheduleExports(config);
+    this.eventArchive = eventArchiveBucket(this, config, removalPolicy);
     this.brazeImport = new BrazeImport(this, 'BrazeImport', { config, queue: this.queues.brazeExport.queue, removalPolicy });
     // Stateful: customers attach their own rules to it, which a replaced bus would lose.
     this.changeEvents = new EventBus(this, 'ChangeEvents', { eventBusName: `${config.prefix}-changes` });

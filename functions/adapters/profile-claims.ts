@@ -4,11 +4,12 @@
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { identifierKey } from '../domain/identifiers';
-import { newProfile } from '../schemas/directory';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { newProfile, profileSchema, type Profile } from '../schemas/directory';
 import { claimItem, profileIdentifierKeys } from './claim-items';
 import type { DirectoryTables } from './claim-store';
 import { batchWriteAll, putRequests, type BatchWriteCounter } from './dynamo/batch-write';
-import { anyConditionFailedFrom, conditionFailedAt } from './dynamo/conditions';
+import { anyConditionFailedFrom, conditionFailedAt, isTransactionCancelled } from './dynamo/conditions';
 import { claimKey, profileKey } from './dynamo/keys';
 import { LIVE_PROFILE, profileItem } from './profile-store';
 import type { RenameOutcome } from '../domain/ports';
@@ -38,11 +39,12 @@ export const createProfileWithIdentifiers = async (
   brazeId: string,
   identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
   now: string,
-): Promise<'created' | 'exists' | 'conflict'> => {
+): Promise<'created' | 'exists' | 'conflict' | { readonly exists: Profile }> => {
   const profile = newProfile(workspaceId, brazeId, now, identity);
   const keys = profileIdentifierKeys(profile);
   if (keys.length > MAX_CLAIMS_PER_TRANSACTION) return 'conflict';
-  const profilePut = { TableName: tables.users, Item: profileItem(profile), ConditionExpression: 'attribute_not_exists(pk)' };
+  // ALL_OLD: a profile created meanwhile comes back in the cancellation reason, no re-read needed.
+  const profilePut = { TableName: tables.users, Item: profileItem(profile), ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
   const claimPuts = keys.map((key) => ({
     Put: { TableName: tables.aliases, Item: claimItem(workspaceId, key, brazeId, identity.externalId !== undefined, now), ConditionExpression: 'attribute_not_exists(pk)' },
   }));
@@ -50,10 +52,18 @@ export const createProfileWithIdentifiers = async (
     await db.send(new TransactWriteCommand({ TransactItems: [{ Put: profilePut }, ...claimPuts] }));
     return 'created';
   } catch (error) {
-    if (conditionFailedAt(error, 0)) return 'exists';
+    if (conditionFailedAt(error, 0)) return existingProfile(error) ?? 'exists';
     if (anyConditionFailedFrom(error, 1)) return 'conflict';
     throw error;
   }
+};
+
+/** The profile a cancelled create found in its place (ReturnValuesOnConditionCheckFailure), if DynamoDB sent it. */
+const existingProfile = (error: unknown): { exists: Profile } | undefined => {
+  const item = isTransactionCancelled(error) ? error.CancellationReasons?.[0]?.Item : undefined;
+  if (!item) return undefined;
+  const parsed = profileSchema.safeParse(unmarshall(item));
+  return parsed.success ? { exists: parsed.data } : undefined;
 };
 
 /**

@@ -6,7 +6,7 @@
  * client and tables through the `dynamo…` factories.
  */
 import { dynamoConnectionLog } from './connection-log';
-import { changeEventTargets, queueUrl, settings, tableName } from '../shared/config';
+import { changeEventTargets, eventArchiveTarget, queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
 import { systemClock, type DecisionLog, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
 import { dynamoDeliveryLeases } from './delivery-leases';
@@ -25,6 +25,7 @@ import { dynamoHeapSegmentStore } from './heap-segment-store';
 import { dynamoDecisionLog } from './decision-log';
 import { dynamoHistoryStore } from './history-store';
 import { changeEventPublisherFor } from './change-events';
+import { eventArchiveFor } from './event-archive';
 import { dynamoImportReports, type DynamoImportReports } from './import-reports';
 import { dynamoMembershipStore } from './membership-store';
 import { dynamoPartnerKeyLog } from './partner-key-log';
@@ -79,6 +80,8 @@ export const historyStore = once((): HistoryStore => dynamoHistoryStore(db(), ta
 export const decisionLog = once((): DecisionLog => dynamoDecisionLog(db(), tableName('history')));
 /** Change events out (docs/events.md): the EventBridge bus, or a folder locally. */
 export const changeEventPublisher = once(() => changeEventPublisherFor(changeEventTargets()));
+/** The Currents archive: S3 in AWS, a folder locally. */
+export const eventArchive = once(() => eventArchiveFor(eventArchiveTarget()));
 
 // abTastyDelivery queue
 /** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */

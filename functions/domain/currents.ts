@@ -1,31 +1,42 @@
 /**
  * The Currents worker's logic for one queued message:
  * 1. rejects are stored in the rejects store;
- * 2. events already processed (a marker per event id, kept 14 days: Braze retries for 5 days and
- *    its data is kept 7 more) are skipped, as are repeats within the message;
+ * 2. repeats within the message are dropped, and every event is written to the archive (the full
+ *    history for analysts: domain/event-archive.ts, deterministic objects per message);
  * 3. the directory learns from the `user` blocks (one batched profile read per message, writes only
  *    for new facts), then merges (users.UserOrphan) and deletions (users.UserDeleteRequest) run in
- *    event-time order;
- * 4. events are stored (BatchWriteItem, 25 a call) — except late events of a deleted user;
- * 5. the markers are written last, so a crash before them means a harmless redo (every step is
- *    idempotent and event items have deterministic keys), never a lost event.
+ *    event-time order — those two alone are skipped when already processed (a marker per event id);
+ * 4. events are stored in the hot window (BatchWriteItem, 25 a call, TTL `hotDays`) — except late
+ *    events of a deleted user;
+ * 5. the identity commands' markers are written last, so a crash before them means a harmless redo.
+ *
+ * Why only identity commands get markers: storing an event overwrites the item keyed by its id, an
+ * archive object is rewritten with the same bytes, and the directory facts are conditional and
+ * monotonic (claims, `identityVersion`, renames only by a newer event), so running an ordinary event
+ * twice changes nothing. A merge or a deletion moves and removes memberships with a version taken at
+ * processing time (`changeVersion(nowMs, …)`): re-run days later it would outrank cohort changes
+ * received in between, so it must run once.
  */
 import { gunzipSync } from 'node:zlib';
 import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type FactsOutcome, type UserFacts } from './directory';
 import { changeVersion } from './membership';
-import type { Clock, EventsPort } from './ports';
+import { archiveEvents } from './event-archive';
+import type { Clock, EventArchive, EventsPort } from './ports';
+import type { Profile } from '../schemas/directory';
 import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage } from '../schemas/currents';
 
 export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
 
-/** Dedupe markers outlive Braze's 5 days of retries plus 7 days of its retention. */
+/** Identity command markers outlive Braze's 5 days of retries plus 7 days of its retention. */
 export const MARKER_DAYS = 14;
 const DAY_SECONDS = 86_400;
 
 export interface CurrentsWorkerDeps extends DirectoryDeps {
   readonly events: EventsPort;
+  readonly archive: EventArchive;
   readonly clock: Clock;
-  readonly retentionDays: number;
+  /** Days events and rejects stay in DynamoDB (`EVENT_HOT_DAYS`); the archive keeps everything. */
+  readonly hotDays: number;
 }
 
 export interface CurrentsStats {
@@ -34,6 +45,7 @@ export interface CurrentsStats {
   stored: number;
   rejects: number;
   droppedForDeletedUser: number;
+  archiveObjects: number;
   merges: number;
   deletions: number;
   directory: Partial<Record<FactsOutcome, number>>;
@@ -118,8 +130,8 @@ const startRun = (deps: CurrentsWorkerDeps, message: CurrentsMessage): MessageRu
     nowMs,
     now: new Date(nowMs).toISOString(),
     nowSeconds: Math.floor(nowMs / 1000),
-    retentionSeconds: deps.retentionDays * DAY_SECONDS,
-    stats: { received: 0, duplicates: 0, stored: 0, rejects: 0, droppedForDeletedUser: 0, merges: 0, deletions: 0, directory: {} },
+    retentionSeconds: deps.hotDays * DAY_SECONDS,
+    stats: { received: 0, duplicates: 0, stored: 0, rejects: 0, droppedForDeletedUser: 0, archiveObjects: 0, merges: 0, deletions: 0, directory: {} },
     deleted: new Set(),
   };
 };
@@ -133,13 +145,18 @@ const storeRejects = async (run: MessageRun): Promise<void> => {
   run.stats.rejects = message.rejects.length;
 };
 
-/** Step 2: the message's events (unpacked) minus repeats within it and events already processed. */
+/**
+ * Step 2: the message's events (unpacked) minus repeats within it, all archived, minus identity
+ * commands already processed (the only events with markers).
+ */
 const freshEvents = async (run: MessageRun): Promise<CurrentsEvent[]> => {
   const all = [...run.message.events, ...run.message.packed.map(unpackEvent)];
   run.stats.received = all.length;
   const unique = new Map<string, CurrentsEvent>();
   for (const event of all) if (!unique.has(event.id)) unique.set(event.id, event);
-  const done = await run.deps.events.processed(run.workspaceId, [...unique.keys()], run.nowSeconds);
+  run.stats.archiveObjects = await archiveEvents(run.deps.archive, run.message, [...unique.values()]);
+  const commands = [...unique.values()].filter(isIdentityCommand).map((event) => event.id);
+  const done = commands.length > 0 ? await run.deps.events.processed(run.workspaceId, commands, run.nowSeconds) : new Set<string>();
   const fresh = [...unique.values()].filter((event) => !done.has(event.id));
   run.stats.duplicates = all.length - fresh.length;
   return fresh;
@@ -158,15 +175,38 @@ const groupByExternalId = (facts: Map<string, UserFacts>): UserFacts[][] => {
   return [...groups.values()].map((group) => group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0)));
 };
 
+/**
+ * Profiles absent from the message's snapshot, read again once another worker is seen creating them
+ * (a create lost its race): the message's other new users are then likely taken too, and one
+ * BatchGetItem is cheaper than a cancelled transaction each.
+ */
+const raceRefresh = (run: MessageRun, absent: readonly string[]) => {
+  let raced = false;
+  let refreshed: Promise<Map<string, Profile>> | undefined;
+  return {
+    lost: () => {
+      raced = true;
+    },
+    lookup: async (brazeId: string): Promise<Profile | undefined> => {
+      if (!raced) return undefined;
+      refreshed ??= run.deps.directory.getProfiles(run.workspaceId, absent);
+      return (await refreshed).get(brazeId);
+    },
+  };
+};
+
 /** Step 3a: the directory learns the ordinary events' facts, one profile read for the whole message. */
 const learnUserFacts = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
   const { deps, workspaceId, stats } = run;
   const facts = collectFacts(fresh);
   const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
+  const race = raceRefresh(run, [...facts.keys()].filter((id) => !profiles.has(id)));
   await forEachLimited(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
     for (const entry of group) {
       const version = changeVersion(run.nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
-      const outcome = await applyUserFacts(deps, workspaceId, entry, profiles.get(entry.brazeId), version, run.now);
+      const known = profiles.get(entry.brazeId) ?? (await race.lookup(entry.brazeId));
+      const outcome = await applyUserFacts(deps, workspaceId, entry, known, version, run.now);
+      if (!known && outcome !== 'created') race.lost();
       stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
       if (outcome === 'deleted') run.deleted.add(entry.brazeId);
     }
@@ -221,14 +261,12 @@ const storeEvents = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Pr
   stats.stored = toStore.length;
 };
 
-/** Step 5: the dedupe markers, last — a crash before them means a harmless redo, never a lost event. */
-const markProcessed = (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> =>
-  run.deps.events.markProcessed(
-    run.workspaceId,
-    fresh.map((event) => event.id),
-    run.nowSeconds + MARKER_DAYS * DAY_SECONDS,
-    run.now,
-  );
+/** Step 5: the identity commands' markers, last — a crash before them means a harmless redo. */
+const markProcessed = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
+  const commands = fresh.filter(isIdentityCommand).map((event) => event.id);
+  if (commands.length === 0) return;
+  await run.deps.events.markProcessed(run.workspaceId, commands, run.nowSeconds + MARKER_DAYS * DAY_SECONDS, run.now);
+};
 
 /** Processes one queued Currents message; safe to run again after any failure. */
 export const processCurrentsMessage = async (deps: CurrentsWorkerDeps, message: CurrentsMessage): Promise<CurrentsStats> => {

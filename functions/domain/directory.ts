@@ -71,6 +71,7 @@ const locateProfile = async (deps: DirectoryDeps, workspaceId: string, facts: Us
     const fast = await directory.createProfileWithIdentifiers(workspaceId, facts.brazeId, identity, now);
     if (fast === 'created') return { done: 'created' };
     if (fast === 'exists') profile = await directory.getProfile(workspaceId, facts.brazeId);
+    else if (typeof fast === 'object') profile = fast.exists;
   }
   if (profile) return { profile, outcome: 'unchanged' };
   if (await directory.createProfile(workspaceId, facts.brazeId, now)) return { profile: newProfile(workspaceId, facts.brazeId, now), outcome: 'created' };

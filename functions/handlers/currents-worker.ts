@@ -1,11 +1,10 @@
 /**
  * Worker of the currents queue: stores events and rejects, builds the user directory from them.
- * Partial batch failures and message-level idempotency come from sqsWorker; per-event dedupe and
+ * Partial batch failures come from sqsWorker; the archive, the identity commands' markers and
  * ordering rules live in domain/currents.ts.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoClient } from '../adapters/dynamo-client';
-import { decisionLog, directoryStoreFor, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
+import { decisionLog, directoryStoreFor, eventArchive, eventStore, historyStore, membershipStore, setReads } from '../adapters/stores';
 import { processCurrentsMessage } from '../domain/currents';
 import { systemClock } from '../domain/ports';
 import { currentsMessageSchema } from '../schemas/currents';
@@ -15,7 +14,11 @@ import { logger, metrics } from '../shared/powertools';
 import { sqsWorker } from '../shared/sqs-worker';
 
 export const handler = sqsWorker({
-  idempotencyClient: dynamoClient,
+  // No message-level record: every step is idempotent by construction (event items and archive
+  // objects are overwritten with the same content, directory facts are conditional and monotonic,
+  // merges and deletions have their own markers), so the record's two writes per message would only
+  // save work on a rare whole-batch re-send — and a concurrent duplicate need not fail.
+  idempotency: false,
   queue: 'currents',
   schema: currentsMessageSchema,
   process: async (message) => {
@@ -26,10 +29,11 @@ export const handler = sqsWorker({
         directory: directoryStoreFor(),
         membership: { apply: (...args) => membershipStore().apply(...args), setsOfMember: (...args) => reads.setsOfMember(...args) },
         events: eventStore(),
+        archive: eventArchive(),
         history: historyStore(),
         decisions: decisionLog(),
         clock: systemClock,
-        retentionDays: settings().EVENT_RETENTION_DAYS,
+        hotDays: settings().EVENT_HOT_DAYS,
       },
       message,
     );
@@ -38,6 +42,4 @@ export const handler = sqsWorker({
     if (stats.rejects > 0) metrics.addMetric(METRICS.currentsRejectsStored, MetricUnit.Count, stats.rejects);
     logger.debug('currents message processed', { workspaceId: message.workspaceId, ms: systemClock.now() - started, ...stats });
   },
-  // Message-level dedupe (the same batch re-sent whole); per-event markers cover the rest.
-  idempotencySeconds: 14 * 24 * 3600,
 });

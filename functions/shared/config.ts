@@ -36,7 +36,11 @@ const settingsSchema = z.object({
   COHORT_IMPORT_MAX_BODY_BYTES: positiveInt(2_000_000),
   HEAP_TIMESTAMP_TOLERANCE_SECONDS: z._default(z.coerce.number(), 300),
   HEAP_FUTURE_TOLERANCE_SECONDS: z._default(z.coerce.number(), 60),
-  EVENT_RETENTION_DAYS: z._default(z.coerce.number(), 400),
+  /**
+   * The hot window of Currents events and rejects in DynamoDB (TTL, days from the event's time or its
+   * receipt, whichever is later); the full history is in the archive (docs/currents.md).
+   */
+  EVENT_HOT_DAYS: positiveInt(30),
   /** Membership history retention (TTL), counted from each flip (docs/membership-history.md). */
   HISTORY_RETENTION_DAYS: positiveInt(400),
   MAX_BODY_BYTES: z._default(z.coerce.number(), 6_000_000),
@@ -100,4 +104,10 @@ export const consoleAssetsDir = (): string | undefined => process.env.CONSOLE_AS
 export const changeEventTargets = (): { localDir?: string; busName?: string } => ({
   ...(process.env.HUB_LOCAL_EVENTS_DIR ? { localDir: process.env.HUB_LOCAL_EVENTS_DIR } : {}),
   ...(process.env.CHANGE_EVENT_BUS_NAME ? { busName: process.env.CHANGE_EVENT_BUS_NAME } : {}),
+});
+
+/** Where archived Currents events go (docs/currents.md "Full history"): the bucket in AWS (`EVENT_ARCHIVE_BUCKET`), a folder locally (`HUB_LOCAL_ARCHIVE_DIR`). */
+export const eventArchiveTarget = (): { localDir?: string; bucket?: string } => ({
+  ...(process.env.HUB_LOCAL_ARCHIVE_DIR ? { localDir: process.env.HUB_LOCAL_ARCHIVE_DIR } : {}),
+  ...(process.env.EVENT_ARCHIVE_BUCKET ? { bucket: process.env.EVENT_ARCHIVE_BUCKET } : {}),
 });

@@ -20,6 +20,7 @@ import type { Access, FunctionDefinition, FunctionKey, ScopedWrite } from '../..
 import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import { archiveBucketName, archiveNagArn, archiveObjectsArn } from './event-archive';
 import type { HubQueues } from '../stateful-stack';
 import type { StageConfig } from '../stage-config';
 
@@ -48,7 +49,7 @@ const baseEnvironment = (config: StageConfig, extra: Record<string, string> = {}
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   POWERTOOLS_LOG_LEVEL: 'INFO',
-  EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
+  EVENT_HOT_DAYS: String(config.eventHotDays),
   HEAP_TIMESTAMP_TOLERANCE_SECONDS: String(config.heapTimestampToleranceSeconds),
   HEAP_FUTURE_TOLERANCE_SECONDS: String(config.heapFutureToleranceSeconds),
   COHORT_IMPORT_RATE_LIMIT: String(config.cohortRequestsPerHour),
@@ -77,6 +78,17 @@ export class HubFunction extends Construct {
     if (props.definition.consumes) this.consume(props, props.definition.consumes);
     if (props.definition.streamsFrom) this.streamFailures = this.consumeStream(props, props.definition.streamsFrom);
     if (props.definition.publishesChangeEvents) this.publishTo(props.changeEvents);
+    if (props.definition.archivesEvents) this.archiveTo(props.config);
+  }
+
+  /** `s3:PutObject` under `currents/` of the archive bucket only, and its name in `EVENT_ARCHIVE_BUCKET`. */
+  private archiveTo(config: StageConfig): void {
+    this.fn.addEnvironment('EVENT_ARCHIVE_BUCKET', archiveBucketName(config.prefix));
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [archiveObjectsArn(config.prefix)] }));
+    Validations.of(this.fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${archiveNagArn(config.prefix)}]`,
+      reason: 'The worker writes archive objects whose keys depend on the events (currents/dt=<day>/type=<type>/<message>.json.gz), under currents/ of the archive bucket only, and may not read or delete them.',
+    });
   }
 
   /** `events:PutEvents` on the change events bus only, and its name in `CHANGE_EVENT_BUS_NAME`. */

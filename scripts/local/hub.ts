@@ -48,6 +48,8 @@ export interface HubOptions {
   readonly s3Dir?: string;
   /** Where change events are written as JSON lines (the EventBridge bus in AWS, docs/events.md); default a fresh temporary folder. */
   readonly eventsDir?: string;
+  /** The folder standing for the Currents archive bucket (`<archiveDir>/currents/dt=…/type=…/…json.gz`); a temporary folder when unset. */
+  readonly archiveDir?: string;
   /** Period of the Braze export check (EventBridge Scheduler in AWS); default an hour, 0 turns it off. */
   readonly brazeExportCheckMs?: number;
   /** Runs once tables and queues exist, before the server accepts requests (seeding the dev workspace). */
@@ -67,6 +69,8 @@ export interface LocalHub {
   readonly importBucketDir: string | undefined;
   /** The folder of published change events (`membership-changed.jsonl`). */
   readonly eventsDir: string;
+  /** The folder standing for the Currents archive bucket. */
+  readonly archiveDir: string;
   stop(): Promise<void>;
 }
 
@@ -148,7 +152,8 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   const queues = await provisionQueues(sqs, prefix, options.visibilitySeconds ?? 10);
   const built = await buildConsole(options.consoleDir ?? mkdtempSync(join(tmpdir(), 'hub-console-')));
   const eventsDir = options.eventsDir ?? mkdtempSync(join(tmpdir(), 'hub-events-'));
-  const env = { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), CONSOLE_ASSETS_DIR: built.outDir, HUB_LOCAL_EVENTS_DIR: eventsDir, ...options.env };
+  const archiveDir = options.archiveDir ?? mkdtempSync(join(tmpdir(), 'hub-archive-'));
+  const env = { ...(options.s3Dir ? { HUB_LOCAL_S3_DIR: options.s3Dir } : {}), CONSOLE_ASSETS_DIR: built.outDir, HUB_LOCAL_EVENTS_DIR: eventsDir, HUB_LOCAL_ARCHIVE_DIR: archiveDir, ...options.env };
   exportLambdaEnvironment({ ...options, env }, tables, queues);
   await options.beforeListen?.({ tables, dynamo });
 
@@ -168,6 +173,7 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
     sqs,
     importBucketDir: s3Folder?.dir,
     eventsDir,
+    archiveDir,
     stop: async () => {
       refresh?.stop();
       s3Folder?.stop();

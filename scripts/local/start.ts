@@ -87,7 +87,7 @@ const main = async () => {
       env: Object.fromEntries(Object.entries(abTastyEndpointOverrides()).filter((entry): entry is [string, string] => Boolean(entry[1]))),
       consoleDir: join(hubDir(), 'console'),
       s3Dir: join(hubDir(), 's3'), // the Braze import bucket, as a watched folder (docs/braze-export.md)
-      eventsDir: join(hubDir(), 'events'), // change events, as JSON lines (docs/events.md)
+      ...{ eventsDir: join(hubDir(), 'events'), archiveDir: join(hubDir(), 'archive') }, // change events (docs/events.md), the Currents archive bucket (docs/currents.md)
       ...(process.env.BRAZE_EXPORT_CHECK_SECONDS ? { brazeExportCheckMs: Number(process.env.BRAZE_EXPORT_CHECK_SECONDS) * 1000 } : {}),
       beforeListen: async (resources) => {
         credentials = await ensureDevWorkspace(resources, secretKey);

@@ -3,9 +3,9 @@
  * hub's own routes (Currents, alias API, cohort import, Heap webhook), exported in DynamoDB's S3
  * export layout, and every attribute of every exported item must be declared with its DynamoDB type.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { exportTable } from '../../functions/adapters/table-export';
 import { signHeapBody } from '../../functions/domain/heap-signature';
@@ -116,6 +116,33 @@ describe('Athena DDL against a sample export', () => {
         if (INDEX_KEYS.has(attribute)) continue;
         const tag = Object.keys(typed)[0]!;
         if (!columns![attribute]?.includes(tag)) undeclared.add(`${attribute}:${tag}`);
+      }
+    }
+    expect([...undeclared].sort()).toEqual([]);
+  });
+  it('declares every field of the archived Currents lines in currents_events, and the archive keys match its location template', () => {
+    const sql = readFileSync(join(__dirname, '../../docs/athena.sql'), 'utf8');
+    const table = /CREATE EXTERNAL TABLE IF NOT EXISTS currents_events \(([\s\S]*?)\n\)\nPARTITIONED BY \(dt string, `type` string\)/.exec(sql)?.[1] ?? '';
+    const columns = new Map([...table.matchAll(/^\s*`?(\w+)`? (string|bigint),?$/gm)].map((match) => [match[1]!, match[2]!]));
+    expect(sql).toContain("'storage.location.template' = 's3://<archive-bucket>/currents/dt=${dt}/type=${type}/'");
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(join(dir, entry.name));
+        else if (entry.name.endsWith('.json.gz')) files.push(join(dir, entry.name));
+      }
+    };
+    walk(hub.archiveDir);
+
+    expect(files.length).toBeGreaterThan(0);
+    const undeclared = new Set<string>();
+    for (const file of files) {
+      expect(relative(hub.archiveDir, file)).toMatch(/^currents\/dt=\d{4}-\d{2}-\d{2}\/type=[A-Za-z0-9._-]+\/[0-9a-f]{32}\.json\.gz$/);
+      for (const line of gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n')) {
+        for (const [field, value] of Object.entries(JSON.parse(line) as Record<string, unknown>)) {
+          const type = typeof value === 'number' ? 'bigint' : typeof value === 'string' ? 'string' : typeof value;
+          if (columns.get(field) !== type) undeclared.add(`${field}:${type}`);
+        }
       }
     }
     expect([...undeclared].sort()).toEqual([]);

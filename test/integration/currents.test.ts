@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { directoryStore } from '../../functions/adapters/directory';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
@@ -8,10 +9,30 @@ import { dynamoSetReads } from '../../functions/adapters/set-reads';
 import { eventSk, userEventsPk } from '../../functions/adapters/dynamo/keys';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
+import { folderEventArchive } from '../../functions/adapters/event-archive';
+import { dynamoEventStore } from '../../functions/adapters/events-store';
+import { processCurrentsMessage } from '../../functions/domain/currents';
+import { archiveMessageId } from '../../functions/domain/event-archive';
+import type { CurrentsEvent } from '../../functions/schemas/currents';
 import { eventually, startTestHub, type TestHub } from './harness';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/currents/all-event-types.json'), 'utf8')) as {
   events: { id: string; event_type: string; time: number; user: { user_id?: string } }[];
+};
+
+/** Every archive file under `dir` (relative key → its JSON lines). */
+const archiveFiles = (dir: string): Map<string, Record<string, unknown>[]> => {
+  const files = new Map<string, Record<string, unknown>[]>();
+  const walk = (at: string) => {
+    // Dirents, not stat: a worker's temporary file may be renamed away meanwhile (only final `.json.gz` names are read).
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.json.gz')) files.set(relative(dir, path), gunzipSync(readFileSync(path)).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+    }
+  };
+  walk(dir);
+  return files;
 };
 
 let sequence = 0;
@@ -120,6 +141,58 @@ describe('Braze Currents ingest through the local hub', () => {
       return read.body.events.length === 4 ? read.body.events : undefined;
     });
     expect(new Set(events.map((e: { id: string }) => e.id)).size).toBe(4);
+  });
+
+  describe('archive and hot window', () => {
+    it('archives every event of a batch as JSON lines under currents/dt=/type=/ and keeps it in DynamoDB for the hot window only', async () => {
+      const brazeId = hex24('archive');
+      const batch = { events: [event({ user_id: brazeId }), event({ user_id: brazeId }, { event_type: 'users.behaviors.Purchase' }), event({})] };
+      const before = Math.floor(Date.now() / 1000);
+      expect((await post(batch)).status).toBe(200);
+
+      const ids = new Set(batch.events.map((e) => e.id));
+      const lines = await eventually(() => {
+        const found = [...archiveFiles(hub.archiveDir).entries()].flatMap(([key, rows]) => rows.filter((row) => ids.has(row.id as string)).map((row) => ({ key, row })));
+        return Promise.resolve(found.length === ids.size ? found : undefined);
+      }, 20_000, 'the archived events');
+      for (const { key, row } of lines) {
+        const sent = batch.events.find((e) => e.id === row.id)!;
+        expect(key).toMatch(new RegExp(`^currents/dt=2025-11-2[34]/type=${sent.event_type.replace(/\./g, '\\.')}/[0-9a-f]{32}\\.json\\.gz$`));
+        expect(row).toMatchObject({ workspace_id: ws.workspaceId, id: sent.id, event_type: sent.event_type, time: sent.time });
+        expect(JSON.parse(row.event as string)).toEqual(sent);
+      }
+
+      const stored = await eventually(() => storedEvent(brazeId, batch.events[0]!), 20_000, 'the stored event');
+      // Received now, long after the event's time: the 30-day window counts from receipt.
+      expect(stored.expiresAt).toBeGreaterThanOrEqual(before + 30 * 86_400);
+      expect(stored.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 86_400);
+    });
+
+    it('a redelivered message rewrites the same archive objects with the same bytes and the same event items', async () => {
+      const brazeId = hex24('redeliver');
+      const events = [event({ user_id: brazeId }), event({ user_id: brazeId }, { event_type: 'users.behaviors.app.SessionStart' })] as unknown as CurrentsEvent[];
+      const message = { dedupeKey: `currents#${ws.workspaceId}#redeliver-${brazeId}`, workspaceId: ws.workspaceId, receivedAt: Date.now(), batchId: 'b-redeliver', events, packed: [], rejects: [] };
+      const deps = {
+        directory: directory(),
+        membership: { apply: (...args: Parameters<ReturnType<typeof dynamoMembershipStore>['apply']>) => dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(...args), setsOfMember: (...args: Parameters<ReturnType<typeof dynamoSetReads>['setsOfMember']>) => dynamoSetReads(hub.doc, hub.tables.cohorts).setsOfMember(...args) },
+        events: dynamoEventStore(hub.doc, { events: hub.tables.events, idempotency: hub.tables.idempotency }),
+        archive: folderEventArchive(hub.archiveDir),
+        clock: { now: () => Date.now() },
+        hotDays: 30,
+      };
+      const ours = () => new Map([...archiveFiles(hub.archiveDir)].filter(([key]) => key.includes(archiveMessageId(message.dedupeKey))));
+
+      const first = await processCurrentsMessage(deps, message);
+      const afterFirst = ours();
+      const items = await Promise.all(events.map((e) => storedEvent(brazeId, e)));
+      const second = await processCurrentsMessage(deps, message);
+
+      expect(first).toMatchObject({ stored: 2, archiveObjects: 2 });
+      expect(second).toMatchObject({ stored: 2, archiveObjects: 2, duplicates: 0 });
+      expect(afterFirst.size).toBe(2);
+      expect(ours()).toEqual(afterFirst);
+      expect(await Promise.all(events.map((e) => storedEvent(brazeId, e)))).toEqual(items);
+    });
   });
 
   it('turns an anonymous device that gets identified into one identified profile whose old device id no longer matches', async () => {

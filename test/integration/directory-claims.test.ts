@@ -27,6 +27,16 @@ describe('identifier claims on DynamoDB Local', () => {
     expect((await store().getProfile('wsA', 'braze-2'))?.externalId).toBeUndefined();
   });
 
+  it('hands back the profile a second create found in its place, without a re-read (ReturnValuesOnConditionCheckFailure)', async () => {
+    const identity = { externalId: 'user-77', deviceIds: ['dev-77'], identityVersion: 1_763_900_000_000 };
+    expect(await store().createProfileWithIdentifiers('wsA', 'braze-77', identity, now)).toBe('created');
+
+    const again = await store().createProfileWithIdentifiers('wsA', 'braze-77', identity, now);
+
+    expect(again).toEqual({ exists: await store().getProfile('wsA', 'braze-77') });
+    expect(again).toMatchObject({ exists: { brazeId: 'braze-77', externalId: 'user-77', deviceIds: ['dev-77'], identityVersion: 1_763_900_000_000 } });
+  });
+
   it('keeps one alias per label per profile: a second name under the same label is refused', async () => {
     await store().createProfile('wsA', 'braze-3', now);
     expect(await store().claim('wsA', 'braze-3', { kind: 'alias', label: 'email', name: 'a@example.com' }, now)).toBe('claimed');

@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async ports */
-import { processCurrentsMessage } from '../../functions/domain/currents';
+import { processCurrentsMessage, USER_CONCURRENCY } from '../../functions/domain/currents';
 import type { CurrentsEvent, CurrentsMessage } from '../../functions/schemas/currents';
 import { FakeDirectory } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
-import type { EventsPort } from '../../functions/domain/ports';
+import { gunzipSync } from 'node:zlib';
+import type { ArchiveObject, EventArchive, EventsPort } from '../../functions/domain/ports';
 
 const WS = 'ws1';
 
@@ -41,6 +42,21 @@ class FakeEvents implements EventsPort {
   }
 }
 
+/** The archive as a map of key → JSON lines; a failure switch. */
+class FakeArchive implements EventArchive {
+  readonly objects = new Map<string, Buffer>();
+  puts = 0;
+  async append(objects: readonly ArchiveObject[]) {
+    for (const object of objects) {
+      this.puts += 1;
+      this.objects.set(object.key, Buffer.from(object.body));
+    }
+  }
+  lines(): Record<string, unknown>[] {
+    return [...this.objects.values()].flatMap((body) => gunzipSync(body).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+  }
+}
+
 const message = (events: Record<string, unknown>[], rejects: CurrentsMessage['rejects'] = []): CurrentsMessage => ({
   dedupeKey: 'k',
   workspaceId: WS,
@@ -61,42 +77,83 @@ const ev = (id: string, time: number, user: Record<string, string>, type = 'user
 describe('Currents worker', () => {
   let events: FakeEvents;
   let directory: FakeDirectory;
-  const deps = () => ({ directory, membership: new FakeMembership(), events, clock: { now: () => 1_763_900_200_000 }, retentionDays: 400 });
+  let archive: FakeArchive;
+  const deps = () => ({ directory, membership: new FakeMembership(), events, archive, clock: { now: () => 1_763_900_200_000 }, hotDays: 30 });
 
   beforeEach(() => {
     events = new FakeEvents();
+    archive = new FakeArchive();
     directory = new FakeDirectory();
   });
 
-  it('stores each event once when the same events arrive twice', async () => {
+  it('stores and archives each event once per message; a redelivery overwrites the same items and objects', async () => {
     const batch = message([ev('a', 1_763_900_000, { user_id: 'u1' }), ev('b', 1_763_900_001, { user_id: 'u1' }), ev('a', 1_763_900_000, { user_id: 'u1' })]);
 
     const first = await processCurrentsMessage(deps(), batch);
+    const objects = new Map(archive.objects);
     const second = await processCurrentsMessage(deps(), batch);
 
-    expect(first).toMatchObject({ received: 3, stored: 2, duplicates: 1 });
-    expect(second).toMatchObject({ received: 3, stored: 0, duplicates: 3 });
+    expect(first).toMatchObject({ received: 3, stored: 2, duplicates: 1, archiveObjects: 1 });
+    expect(second).toMatchObject({ received: 3, stored: 2, duplicates: 1, archiveObjects: 1 });
     expect([...events.stored.keys()]).toEqual(['a', 'b']);
+    expect(archive.objects).toEqual(objects);
+    expect(archive.lines().map((line) => line.id)).toEqual(['a', 'b']);
   });
 
-  it('writes the dedupe markers only after the events are stored, so a failed store is redone', async () => {
+  it('writes no marker for ordinary events: storing them again is an overwrite', async () => {
     events.failPutEvents = true;
     await expect(processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]))).rejects.toThrow('throttled');
-    expect(events.markers.size).toBe(0);
-
     events.failPutEvents = false;
     const retried = await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]));
 
     expect(retried.stored).toBe(1);
-    expect(events.log).toEqual(['events', 'markers']);
+    expect(events.markers.size).toBe(0);
+    expect(events.log).toEqual(['events']);
   });
 
-  it('keeps markers at least 12 days and events for the retention period', async () => {
+  it("marks identity commands once processed, after the events, and skips them when they come again", async () => {
+    const orphan = ev('o1', 1_763_900_010, { user_id: 'orphan' }, 'users.UserOrphan', { orphaned_by_id: 'survivor' });
+    await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'orphan' }), orphan]));
+    const again = await processCurrentsMessage(deps(), message([orphan]));
+
+    expect(events.log).toEqual(['events', 'markers']);
+    expect([...events.markers.keys()]).toEqual(['o1']);
+    expect(events.markers.get('o1')).toBeGreaterThanOrEqual(1_763_900_200 + 12 * 86_400);
+    expect(again).toMatchObject({ received: 1, duplicates: 1, merges: 0, archiveObjects: 1 });
+  });
+
+  it('reads the other new users again once a create lost its race, instead of a cancelled create each', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
+    const snapshot = directory.getProfiles.bind(directory);
+    const create = directory.createProfileWithIdentifiers.bind(directory);
+    let first = true;
+    // Another worker creates every user right after this message read its snapshot.
+    directory.getProfiles = async (ws, ids) => {
+      const found = await snapshot(ws, ids);
+      if (first) {
+        first = false;
+        for (const user of users) await create(ws, user, { deviceIds: [`d-${user}`], identityVersion: 0 }, 'then');
+      }
+      return found;
+    };
+    let creates = 0;
+    directory.createProfileWithIdentifiers = (...args) => {
+      creates += 1;
+      return create(...args);
+    };
+
+    const stats = await processCurrentsMessage(deps(), message(users.map((user, i) => ev(`e${i}`, 1_763_900_000, { user_id: user, device_id: `d-${user}` }))));
+
+    expect(stats.directory).toEqual({ unchanged: 20 });
+    // One lost create per lane at most (8 lanes), then the refreshed snapshot.
+    expect(creates).toBeLessThanOrEqual(USER_CONCURRENCY);
+  });
+
+  it('keeps events in DynamoDB for the hot window', async () => {
     await processCurrentsMessage(deps(), message([ev('a', 1_763_900_000, { user_id: 'u1' })]));
 
-    expect(events.markers.get('a')).toBeGreaterThanOrEqual(1_763_900_200 + 12 * 86_400);
-    // The message was received at 1_763_900_100 s, after the event's time: retention counts from then.
-    expect(events.stored.get('a')?.expiresAt).toBe(1_763_900_100 + 400 * 86_400);
+    // The message was received at 1_763_900_100 s, after the event's time: the window counts from then.
+    expect(events.stored.get('a')?.expiresAt).toBe(1_763_900_100 + 30 * 86_400);
   });
 
   it('never stores an accepted event already expired: retention counts from max(event time, received)', async () => {
@@ -108,9 +165,9 @@ describe('Currents worker', () => {
       ev('future', received + 3600, { user_id: 'u1' }),
     ]));
 
-    expect(events.stored.get('epoch')?.expiresAt).toBe(received + 400 * 86_400);
-    expect(events.stored.get('backfill')?.expiresAt).toBe(received + 400 * 86_400);
-    expect(events.stored.get('future')?.expiresAt).toBe(received + 3600 + 400 * 86_400);
+    expect(events.stored.get('epoch')?.expiresAt).toBe(received + 30 * 86_400);
+    expect(events.stored.get('backfill')?.expiresAt).toBe(received + 30 * 86_400);
+    expect(events.stored.get('future')?.expiresAt).toBe(received + 3600 + 30 * 86_400);
     for (const entry of events.stored.values()) expect(entry.expiresAt).toBeGreaterThan(now);
   });
 

@@ -17,7 +17,7 @@ export interface DirectoryPort {
     brazeId: string,
     identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
     now: string,
-  ): Promise<'created' | 'exists' | 'conflict'>;
+  ): Promise<'created' | 'exists' | 'conflict' | { readonly exists: Profile }>;
   getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>>;
   claim(workspaceId: string, brazeId: string, identifier: Identifier, now: string): Promise<ClaimOutcome>;
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;

@@ -11,3 +11,18 @@ export interface EventsPort {
   putRejects(rejects: readonly { workspaceId: string; receivedAt: number; batchId: string; reject: CurrentsReject; expiresAt: number }[]): Promise<void>;
   deleteUserEvents(workspaceId: string, brazeId: string, keep?: (eventId: string) => boolean): Promise<number>;
 }
+
+/** One archive object: a key under the archive bucket and its gzip-compressed JSON lines (domain/event-archive.ts builds them). */
+export interface ArchiveObject {
+  readonly key: string;
+  readonly body: Uint8Array;
+}
+
+/**
+ * The full history of Currents events, for analysts (adapters/event-archive.ts: S3 PutObject in AWS,
+ * a folder locally). Each object is written whole and overwritten whole: a redelivered message writes
+ * the same keys with the same bytes.
+ */
+export interface EventArchive {
+  append(objects: readonly ArchiveObject[]): Promise<void>;
+}

@@ -34,6 +34,8 @@ export interface FunctionDefinition {
   readonly streamsFrom?: TableKey;
   /** Publishes change events on the stack's EventBridge bus (`events:PutEvents` on that bus only; docs/events.md). */
   readonly publishesChangeEvents?: boolean;
+  /** Writes the Currents archive (`s3:PutObject` on `currents/*` of the archive bucket only; docs/currents.md "Full history"). */
+  readonly archivesEvents?: boolean;
   /** Queues whose attributes it reads (health checks), without sending or receiving. */
   readonly inspectsQueues?: readonly QueueKey[];
   /** Also reads the depth of those queues' dead-letter queues (GetQueueUrl + GetQueueAttributes). */
@@ -138,6 +140,7 @@ export const FUNCTIONS = {
     description: 'Stores Currents events and rejects, and builds the user directory from them',
     consumes: 'currents',
     sendsTo: [],
+    archivesEvents: true,
     // history: a deleted user's membership history is forgotten.
     tables: { users: 'write', aliases: 'write', cohorts: 'write', events: 'write', idempotency: 'write', history: 'write' },
   },

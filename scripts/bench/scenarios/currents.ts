@@ -2,7 +2,8 @@
  * Braze Currents: 100,000 events in batches of 100 (mixed types, 5 % duplicates re-sent in later
  * batches, 2,000 users at full size), from HTTP request to stored events and directory.
  * Ideal DynamoDB requests per event: one BatchWriteItem per 25 events stored, one BatchGetItem per
- * 100 for deduplication and the directory lookup.
+ * 100 for the directory lookup. Counted: every DynamoDB call of ingest and worker (the archive's S3
+ * PUTs are not DynamoDB requests; `archiveObjects` in the worker's stats counts them).
  */
 import type { Scenario } from '../run';
 import { timedLoad } from '../stats';
