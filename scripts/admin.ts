@@ -14,7 +14,8 @@
  *   (secrets: the value, `-` to read stdin, or `@<file>`)
  *                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <id>]
  *                 [--braze-export-every 24h] [--braze-export-disable | --braze-export-enable]
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+ *                 [--change-webhook-url <https url> --change-webhook-secret <v|-|@file>] [--change-webhook-disable | --change-webhook-enable]
+ *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport|changeWebhook>
  *   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
  */
 import { parseArgs } from 'node:util';
@@ -45,6 +46,8 @@ import { dynamoBrazeExportRegistry } from '../functions/adapters/braze-export-re
 import { brazeExportProblems, configureBrazeExport } from '../functions/domain/braze-export-settings';
 import { IMPORT_FILE_FORMATS, type ImportFileFormat } from '../functions/domain/directory-import';
 import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-options';
+import { CHANGE_WEBHOOK_FLAGS, changeWebhookUpdateFrom } from './lib/change-webhook-options';
+import { changeWebhookProblems, configureChangeWebhook, describeChangeWebhook } from '../functions/domain/change-webhook-config';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -60,8 +63,10 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
                 (a secret may be given as -, read from stdin, or @<file>)
                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <segment id>]
                 [--braze-export-every <period, default 24h>] [--braze-export-disable | --braze-export-enable]
+                [--change-webhook-url <https url> --change-webhook-secret <value|-|@file>]
+                [--change-webhook-disable | --change-webhook-enable]   (signed membership changes, docs/events.md)
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport|changeWebhook>
   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]`;
 
 const fail = (message: string): never => {
@@ -95,6 +100,7 @@ const parseCli = () =>
       rejects: { type: 'string' },
       format: { type: 'string' },
       ...BRAZE_EXPORT_FLAGS,
+      ...CHANGE_WEBHOOK_FLAGS,
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -189,6 +195,9 @@ const workspaceSet = async ({ values, target, store }: Cli) => {
   const braze = await brazeExportUpdateFrom(values).catch((error: Error) => fail(error.message));
   const brazeProblems = braze ? brazeExportProblems(workspace.brazeExport, braze) : [];
   if (brazeProblems.length > 0) fail(`Braze export not changed:\n  - ${brazeProblems.join('\n  - ')}`);
+  const webhook = await changeWebhookUpdateFrom(values).catch((error: Error) => fail(error.message));
+  const webhookProblems = webhook ? changeWebhookProblems(workspace.changeWebhook, webhook) : [];
+  if (webhookProblems.length > 0) fail(`Change webhook not changed:\n  - ${webhookProblems.join('\n  - ')}`);
   if (abTasty) {
     const configured = await configureAbTasty({ store, secrets: target.secrets() }, workspace, abTasty);
     if (!configured.ok) fail(`AB Tasty destination not changed:\n  - ${configured.problems.join('\n  - ')}`);
@@ -199,6 +208,7 @@ const workspaceSet = async ({ values, target, store }: Cli) => {
     const configured = await configureBrazeExport({ store, secrets: target.secrets(), registry }, workspace, braze);
     if (!configured.ok) fail(`Braze export not changed:\n  - ${configured.problems.join('\n  - ')}`);
   }
+  if (webhook) await configureChangeWebhook({ store, secrets: target.secrets() }, workspace, webhook);
   await store.update(workspace.workspaceId, changes);
   console.log(`Workspace ${name} updated.`);
 };
@@ -217,6 +227,7 @@ const workspaceShow = async ({ values, store }: Cli) => {
     allowedPartners: w.allowedPartners ?? '*',
     heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
     abTasty: w.abTasty ? describeAbTasty(w.abTasty) : null,
+    changeWebhook: w.changeWebhook ? describeChangeWebhook(w.changeWebhook) : null,
   };
   console.log(values.json ? JSON.stringify(shown) : JSON.stringify(shown, null, 2));
 };

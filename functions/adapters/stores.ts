@@ -8,7 +8,8 @@
 import { dynamoConnectionLog } from './connection-log';
 import { changeEventTargets, queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import { systemClock, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
+import { systemClock, type DeliveryReportStore, type HistoryStore, type WebhookDeliveryStore, type WorkspaceStore } from '../domain/ports';
+import { dynamoWebhookDeliveries, sqsChangeWebhookQueue } from './change-webhook';
 import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
@@ -76,6 +77,12 @@ export const deliveryReports = once((): DeliveryReportStore => dynamoDeliveryRep
 export const historyStore = once((): HistoryStore => dynamoHistoryStore(db(), tableName('history'), settings().HISTORY_RETENTION_DAYS, () => systemClock.now()));
 /** Change events out (docs/events.md): the EventBridge bus, or a folder locally. */
 export const changeEventPublisher = once(() => changeEventPublisherFor(changeEventTargets()));
+
+// change webhook (docs/events.md)
+/** Change webhook POST reports (deliveries table, `<ws>#WHK`). */
+export const webhookDeliveries = once((): WebhookDeliveryStore => dynamoWebhookDeliveries(db(), tableName('deliveries')));
+/** The change-webhook FIFO queue. */
+export const changeWebhookQueue = once(() => sqsChangeWebhookQueue(sqsClient(), queueUrl('changeWebhook')));
 
 // abTastyDelivery queue
 /** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */

@@ -14,7 +14,7 @@ import { publicFailureReason } from './import-failures';
 import { importIdScope, importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
 import { INVALID_CURSOR, invalid, notFound, ok, type Outcome } from './outcomes';
-import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
+import type { ClaimResolver, CursorCodec, DeliveryReportStore, WebhookDeliveryStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
 import { fullUnmatchedByReason } from './unmatched-reasons';
 
 /** Alias label under which a profile carries its AB Tasty visitor id (the Heap segment member key). */
@@ -30,6 +30,8 @@ export interface ReadDeps {
   readonly signingKeys: SigningKeys;
   /** AB Tasty delivery reports (`GET /v1/destinations/abtasty/deliveries`). */
   readonly deliveries: DeliveryReportStore;
+  /** Change webhook POSTs (`GET /v1/destinations/webhook/deliveries`). */
+  readonly webhookDeliveries: WebhookDeliveryStore;
 }
 
 export interface PageRequest {

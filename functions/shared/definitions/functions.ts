@@ -21,7 +21,7 @@ export interface ScopedWrite {
 export type Access = 'read' | 'write' | ScopedWrite;
 
 /** The `purpose` of a secret's KMS encryption context (`{ workspaceId, purpose }`), see adapters/secret-box.ts. */
-export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey' | 'signingKey';
+export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey' | 'signingKey' | 'changeWebhookSecret';
 
 export interface FunctionDefinition {
   /** Path of the handler module from the repository root; its export is `handler`. */
@@ -219,12 +219,22 @@ export const FUNCTIONS = {
   },
   membershipHistory: {
     entry: 'functions/handlers/membership-history.ts',
-    description: "Records every applied membership flip from the cohorts table's stream into the membership history and publishes it as a change event",
+    description: "Records every applied membership flip from the cohorts table's stream into the membership history and publishes it as a change event (and to the workspace's change webhook queue)",
     streamsFrom: 'cohorts',
     publishesChangeEvents: true,
-    sendsTo: [],
-    tables: { history: 'write' },
+    // changeWebhook: the flips of workspaces with a change webhook (docs/events.md); workspaces: which ones have one.
+    sendsTo: ['changeWebhook'],
+    tables: { history: 'write', workspaces: 'read' },
     timeoutSeconds: 60,
+  },
+  changeWebhookWorker: {
+    entry: 'functions/handlers/change-webhook-worker.ts',
+    description: "POSTs signed batches of membership changes to each workspace's change webhook, in order per member (FIFO), and records each POST",
+    consumes: 'changeWebhook',
+    sendsTo: [],
+    // workspaces: the webhook's URL and secret; deliveries: one report item per POST (`<ws>#WHK`), nothing else.
+    tables: { workspaces: 'read', deliveries: { reads: false, actions: ['PutItem'], leadingKeys: ['*#WHK'] } },
+    decryptsSecrets: ['changeWebhookSecret'],
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
