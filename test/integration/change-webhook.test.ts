@@ -119,7 +119,7 @@ describe('signed change webhook through the local stack', () => {
   /** The receiver holds exactly the recorded history's flips (by event), each member's in version order of arrival. */
   const expectModel = async (creds: WorkspaceCredentials, receiver: Receiver, prefix: string, expected: Record<number, string[]>) => {
     const total = Object.values(expected).reduce((sum, directions) => sum + directions.length, 0);
-    const events = await eventually(async () => (firstArrivals(receiver.events).length >= total ? firstArrivals(receiver.events) : undefined), 60000, `${total} webhook changes`);
+    const events = await eventually(() => Promise.resolve(firstArrivals(receiver.events).length >= total ? firstArrivals(receiver.events) : undefined), 60000, `${total} webhook changes`);
     expect(events).toHaveLength(total);
     expect(receiver.badSignatures).toBe(0);
     for (const [i, directions] of Object.entries(expected)) {
