@@ -56,7 +56,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/health.ts',
     description: 'Reports whether the hub can reach its tables and queues',
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport', 'changeWebhook'],
     tables: { workspaces: 'read' },
   },
   cohortIngest: {
@@ -204,7 +204,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/ops-api.ts',
     description: "Operations reads for the console (apiKey): the workspace's connections, queue and DLQ depths",
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport', 'changeWebhook'],
     inspectsDlqs: true,
     // idempotency: the connection log (last accepted and refused request per connection).
     tables: { workspaces: 'read', idempotency: 'read' },
