@@ -143,6 +143,15 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_history (
     version: struct<S: string>,
     changedAt: struct<S: string>,
     source: struct<M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>>>,
+    cohortId: struct<S: string>,
+    identifier: struct<M: struct<kind: struct<S: string>, value: struct<S: string>, label: struct<S: string>, name: struct<S: string>>>,
+    importId: struct<S: string>,
+    partner: struct<S: string>,
+    op: struct<S: string>,
+    decision: struct<S: string>,
+    reason: struct<S: string>,
+    brazeId: struct<S: string>,
+    at: struct<S: string>,
     expiresAt: struct<N: string>
   >
 )
@@ -160,6 +169,15 @@ SELECT Item.workspaceId.S AS workspace_id, Item.setKind.S AS set_kind, Item.setI
        Item.source.M.audience.S AS audience, Item.source.M.mergedFrom.S AS merged_from, Item.source.M.mergedInto.S AS merged_into
 FROM hub_history
 WHERE Item.itemKind.S = 'flip';
+
+-- What each cohort import decided for each identifier it named (the decision log, kept 14 days by default).
+CREATE OR REPLACE VIEW identifier_decisions AS
+SELECT Item.workspaceId.S AS workspace_id, Item.cohortId.S AS cohort_id, Item.identifier.M.kind.S AS identifier_kind,
+       coalesce(Item.identifier.M.value.S, Item.identifier.M.label.S || '/' || Item.identifier.M.name.S) AS identifier,
+       Item.importId.S AS import_id, Item.partner.S AS partner, Item.op.S AS op, Item.decision.S AS decision,
+       Item.reason.S AS reason, Item.brazeId.S AS braze_id, from_iso8601_timestamp(Item.at.S) AS decided_at
+FROM hub_history
+WHERE Item.itemKind.S = 'decision';
 
 CREATE OR REPLACE VIEW cohort_members AS
 SELECT Item.workspaceId.S AS workspace_id, Item.setId.S AS cohort_id, Item.memberId.S AS braze_id, from_iso8601_timestamp(Item.changedAt.S) AS changed_at

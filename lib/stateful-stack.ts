@@ -12,7 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import { DLQ_RETENTION_SECONDS, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
+import { DLQ_RETENTION_SECONDS, isFifoQueue, QUEUES, physicalDlqName, physicalQueueName, visibilityTimeoutSeconds, type QueueKey } from '../functions/shared/definitions/queues';
 import { ANALYST_EXPORT_TABLES, TABLES, physicalTableName, type TableDefinition, type TableKey } from '../functions/shared/definitions/tables';
 import { accessLogBucket } from './constructs/access-log-bucket';
 import { eventArchiveBucket } from './constructs/event-archive';
@@ -90,7 +90,10 @@ export class StatefulStack extends Stack {
     const queues = {} as Record<QueueKey, HubQueues>;
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       const definition = QUEUES[key];
+      // A FIFO queue's DLQ must be FIFO too; deduplication ids are set by the sender (no content-based deduplication).
+      const fifo = isFifoQueue(key) ? { fifo: true } : {};
       const dlq = new Queue(this, `${key}Dlq`, {
+        ...fifo,
         queueName: physicalDlqName(config.prefix, key),
         retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
         encryption: QueueEncryption.SQS_MANAGED,
@@ -99,6 +102,7 @@ export class StatefulStack extends Stack {
       });
       Validations.of(dlq).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
       const queue = new Queue(this, `${key}Queue`, {
+        ...fifo,
         queueName: physicalQueueName(config.prefix, key),
         visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(definition)),
         encryption: QueueEncryption.SQS_MANAGED,

@@ -1,25 +1,7 @@
 /**
  * Admin CLI: `npm run admin -- <command>`. A thin wrapper over the domain functions, acting on the
- * local stack or, with `--stage <name>`, on a deployed one.
- *
- *   workspace create --name <n> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
- *   workspace list [--json]
- *   workspace rotate --name <n> --credential <kind> [--grace 24h|0]
- *   workspace show --name <n> [--json]
- *   workspace issue-signing-keys   (gives workspaces created before per-workspace signing keys theirs)
- *   workspace set --name <n> [--heap-webhook-secret <v>] [--allowed-partners a,b] [--partner-key-policy p]
- *                 [--partner-key <partner>=<key>] [--heap-id-token-pin <token>]
- *                 [--abtasty-account <id> --abtasty-partner <name> --abtasty-client-id <id> --abtasty-client-secret <v>]
- *                 [--abtasty-segments all|id,id] [--abtasty-value <v>] [--abtasty-disable | --abtasty-enable]
- *   (secrets: the value, `-` to read stdin, or `@<file>`)
- *                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <id>]
- *                 [--braze-export-every 24h] [--braze-export-disable | --braze-export-enable]
- *   dlq list | dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
- *                 [--decision-log on|off] [--decision-log-days N]
- *   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
- *   users delete --workspace <name> (--external-id <id> | --braze-id <id>)
- *   trace --workspace <name> --cohort <id> (--external-id | --alias-label + --alias-name | --device-id | --braze-id) [--json]
- *   trace --workspace <name> --segment <id> --visitor <id> [--json]
+ * local stack or, with `--stage <name>`, on a deployed one. Commands and flags: `usage` below
+ * (workspaces and their destinations, DLQs, user imports and deletion, trace).
  */
 import { parseArgs } from 'node:util';
 import { dynamoWorkspaceStore } from '../functions/adapters/workspace-store';
@@ -52,6 +34,8 @@ import { BRAZE_EXPORT_FLAGS, brazeExportUpdateFrom } from './lib/braze-export-op
 import { DECISION_LOG_FLAGS, decisionLogUpdateFrom } from './lib/decision-log-options';
 import { decisionLogDays } from '../functions/domain/decision-log';
 import { runTrace, runUsersDelete, TRACE_FLAGS } from './lib/trace-command';
+import { CHANGE_WEBHOOK_FLAGS, changeWebhookUpdateFrom } from './lib/change-webhook-options';
+import { changeWebhookProblems, configureChangeWebhook, describeChangeWebhook } from '../functions/domain/change-webhook-config';
 
 const usage = `usage: npm run admin -- <command> [--stage <name>]
   workspace create --name <name> [--partner <name>] [--partner-key-policy any|pin|configured] [--json]
@@ -68,8 +52,10 @@ const usage = `usage: npm run admin -- <command> [--stage <name>]
                 [--braze-rest-url <url> --braze-api-key <key|-|@file> --braze-export-segment <segment id>]
                 [--braze-export-every <period, default 24h>] [--braze-export-disable | --braze-export-enable]
                 [--decision-log on|off] [--decision-log-days <days, default 14>]
+                [--change-webhook-url <https url> --change-webhook-secret <value|-|@file>]
+                [--change-webhook-disable | --change-webhook-enable]   (signed membership changes, docs/events.md)
   dlq list
-  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport>
+  dlq redrive --queue <cohortImport|currents|heapSync|abTastyDelivery|brazeExport|changeWebhook>
   users import <file.csv|file.jsonl|file.zip|file.gz> --workspace <name> [--format csv|jsonl|braze-export] [--rejects <file>]
   users delete --workspace <name> (--external-id <id> | --braze-id <id>)
   trace --workspace <name> --cohort <id> (--external-id <id> | --alias-label <l> --alias-name <n> | --device-id <id> | --braze-id <id>) [--json]
@@ -108,6 +94,7 @@ const parseCli = () =>
       ...BRAZE_EXPORT_FLAGS,
       ...DECISION_LOG_FLAGS,
       ...TRACE_FLAGS,
+      ...CHANGE_WEBHOOK_FLAGS,
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -208,6 +195,9 @@ const workspaceSet = async ({ values, target, store }: Cli) => {
   const braze = await brazeExportUpdateFrom(values).catch((error: Error) => fail(error.message));
   const brazeProblems = braze ? brazeExportProblems(workspace.brazeExport, braze) : [];
   if (brazeProblems.length > 0) fail(`Braze export not changed:\n  - ${brazeProblems.join('\n  - ')}`);
+  const webhook = await changeWebhookUpdateFrom(values).catch((error: Error) => fail(error.message));
+  const webhookProblems = webhook ? changeWebhookProblems(workspace.changeWebhook, webhook) : [];
+  if (webhookProblems.length > 0) fail(`Change webhook not changed:\n  - ${webhookProblems.join('\n  - ')}`);
   if (abTasty) {
     const configured = await configureAbTasty({ store, secrets: target.secrets() }, workspace, abTasty);
     if (!configured.ok) fail(`AB Tasty destination not changed:\n  - ${configured.problems.join('\n  - ')}`);
@@ -218,6 +208,7 @@ const workspaceSet = async ({ values, target, store }: Cli) => {
     const configured = await configureBrazeExport({ store, secrets: target.secrets(), registry }, workspace, braze);
     if (!configured.ok) fail(`Braze export not changed:\n  - ${configured.problems.join('\n  - ')}`);
   }
+  if (webhook) await configureChangeWebhook({ store, secrets: target.secrets() }, workspace, webhook);
   await store.update(workspace.workspaceId, changes);
   console.log(`Workspace ${name} updated.`);
 };
@@ -237,6 +228,7 @@ const workspaceShow = async ({ values, store }: Cli) => {
     heapIdTokenPinned: w.heapIdTokenPinned !== undefined,
     abTasty: w.abTasty ? describeAbTasty(w.abTasty) : null,
     decisionLogDays: decisionLogDays(w),
+    changeWebhook: w.changeWebhook ? describeChangeWebhook(w.changeWebhook) : null,
   };
   console.log(values.json ? JSON.stringify(shown) : JSON.stringify(shown, null, 2));
 };

@@ -11,7 +11,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { physicalDlqName, physicalQueueName, QUEUES, type QueueKey } from '../shared/definitions/queues';
+import { isFifoQueue, physicalDlqName, physicalQueueName, QUEUES, type QueueKey } from '../shared/definitions/queues';
 
 const urlOf = async (sqs: SQSClient, name: string): Promise<string> =>
   (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
@@ -49,13 +49,19 @@ export const redriveDlq = async (sqs: SQSClient, prefix: string, queue: QueueKey
   const dlq = await urlOf(sqs, physicalDlqName(prefix, queue));
   let moved = 0;
   for (;;) {
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageSystemAttributeNames: ['MessageGroupId'] }),
+    );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return moved;
+    // A FIFO message keeps its group (order per member); its DLQ message id is a fresh deduplication id
+    // (the original one may still be inside SQS's 5-minute window, which would drop the redrive).
+    const fifo = (message: (typeof messages)[number]) =>
+      isFifoQueue(queue) ? { MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive', MessageDeduplicationId: message.MessageId ?? '' } : {};
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: source,
-        Entries: messages.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '' })),
+        Entries: messages.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '', ...fifo(message) })),
       }),
     );
     const failed = new Set((sent.Failed ?? []).map((entry) => entry.Id));

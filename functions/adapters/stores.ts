@@ -8,7 +8,8 @@
 import { dynamoConnectionLog } from './connection-log';
 import { changeEventTargets, eventArchiveTarget, queueUrl, settings, tableName } from '../shared/config';
 import type { RateLimitSettings } from '../domain/rate-limit';
-import { systemClock, type DecisionLog, type DeliveryReportStore, type HistoryStore, type WorkspaceStore } from '../domain/ports';
+import { systemClock, type DecisionLog, type DeliveryReportStore, type HistoryStore, type WebhookDeliveryStore, type WorkspaceStore } from '../domain/ports';
+import { dynamoWebhookDeliveries, sqsChangeWebhookQueue } from './change-webhook';
 import { dynamoDeliveryLeases } from './delivery-leases';
 import { sqsDeliveryRequests } from './delivery-requests';
 import { sqsClient } from './sqs-sender';
@@ -82,6 +83,12 @@ export const decisionLog = once((): DecisionLog => dynamoDecisionLog(db(), table
 export const changeEventPublisher = once(() => changeEventPublisherFor(changeEventTargets()));
 /** The Currents archive: S3 in AWS, a folder locally. */
 export const eventArchive = once(() => eventArchiveFor(eventArchiveTarget()));
+
+// change webhook (docs/events.md)
+/** Change webhook POST reports (deliveries table, `<ws>#WHK`). */
+export const webhookDeliveries = once((): WebhookDeliveryStore => dynamoWebhookDeliveries(db(), tableName('deliveries')));
+/** The change-webhook FIFO queue. */
+export const changeWebhookQueue = once(() => sqsChangeWebhookQueue(sqsClient(), queueUrl('changeWebhook')));
 
 // abTastyDelivery queue
 /** Push requests for the AB Tasty worker; coalesced ones wait ABTASTY_PUSH_DELAY_SECONDS in the queue. */

@@ -71,10 +71,14 @@ export const externalIdsOf = async (profiles: ProfileReader, flips: readonly Mem
  * (`externalIdsOf`). If publishing throws, the batch is retried whole: the history overwrites
  * itself and the events go out again (at-least-once, same `event_id`).
  */
-export const recordAndPublish = async (deps: ChangeDeps, changes: Parameters<typeof recordChanges>[1]): Promise<MembershipFlip[]> => {
+export const recordAndPublish = async (
+  deps: ChangeDeps,
+  changes: Parameters<typeof recordChanges>[1],
+): Promise<{ flips: MembershipFlip[]; details: MembershipChangedDetail[] }> => {
   const flips = await recordChanges(deps, changes);
-  if (flips.length === 0) return flips;
+  if (flips.length === 0) return { flips, details: [] };
   const externalIds = await externalIdsOf(deps.profiles, flips);
-  await deps.events.publish(flips.map((flip) => changeDetail(flip, externalIds.get(flip.workspaceId)?.get(flip.memberId))));
-  return flips;
+  const details = flips.map((flip) => changeDetail(flip, externalIds.get(flip.workspaceId)?.get(flip.memberId)));
+  await deps.events.publish(details);
+  return { flips, details };
 };

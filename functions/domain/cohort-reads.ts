@@ -14,7 +14,7 @@ import { publicFailureReason } from './import-failures';
 import { importIdScope, importIdTime, verifyImportId } from './import-ids';
 import type { SetKind } from './membership';
 import { invalid, notFound, ok, type Outcome } from './outcomes';
-import type { ClaimResolver, CursorCodec, DeliveryReportStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
+import type { ClaimResolver, CursorCodec, DeliveryReportStore, WebhookDeliveryStore, ImportReportReader, ProfileReader, SetMetaView, SetReads, SigningKeys, StoredImportReport } from './ports';
 import { fullUnmatchedByReason } from './unmatched-reasons';
 import { pagedRead } from './paging';
 
@@ -31,6 +31,8 @@ export interface ReadDeps {
   readonly signingKeys: SigningKeys;
   /** AB Tasty delivery reports (`GET /v1/destinations/abtasty/deliveries`). */
   readonly deliveries: DeliveryReportStore;
+  /** Change webhook POSTs (`GET /v1/destinations/webhook/deliveries`). */
+  readonly webhookDeliveries: WebhookDeliveryStore;
 }
 
 export interface PageRequest {

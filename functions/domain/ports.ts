@@ -17,6 +17,7 @@ export * from './ports/credentials';
 export * from './ports/operations';
 export * from './ports/history';
 export * from './ports/change-events';
+export * from './ports/change-webhook';
 
 export interface WorkspaceStore {
   /** Creates the workspace and its credential index entries atomically; false if the name is taken. */

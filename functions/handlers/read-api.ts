@@ -1,10 +1,11 @@
 /**
  * The hub's read API (Bearer workspace `apiKey`): GET /v1/cohorts, /v1/cohorts/{cohortId}/members,
- * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users, /v1/destinations/abtasty/deliveries and
+ * /v1/cohorts/{cohortId}/imports/{importId}, /v1/users, /v1/destinations/abtasty/deliveries,
+ * /v1/destinations/webhook/deliveries and
  * /v1/directory/imports. Read-only; routes in http/read-api.ts, logic in domain/cohort-reads.ts,
- * domain/abtasty-deliveries.ts and domain/directory-import-reports.ts.
+ * domain/abtasty-deliveries.ts, domain/change-webhook-reads.ts and domain/directory-import-reports.ts.
  */
-import { deliveryReports, directoryImportReports, directoryStoreFor, importReports, profileReader, setReads, workspaceStore } from '../adapters/stores';
+import { deliveryReports, directoryImportReports, directoryStoreFor, importReports, profileReader, setReads, webhookDeliveries, workspaceStore } from '../adapters/stores';
 import type { ReadDeps } from '../domain/cohort-reads';
 import { systemClock } from '../domain/ports';
 import { httpRouter } from '../shared/router';
@@ -21,6 +22,7 @@ const readDeps = (): ReadDeps =>
     cursors: cursorCodec(),
     signingKeys: processSigningKeys(),
     deliveries: deliveryReports(),
+    webhookDeliveries: webhookDeliveries(),
   });
 
 export const handler = httpRouter(

@@ -69,6 +69,20 @@ export const brazeExportSettingsSchema = z.object({
 
 export type BrazeExportSettings = z.infer<typeof brazeExportSettingsSchema>;
 
+/**
+ * A workspace's signed change webhook (docs/events.md): where the `changeWebhookWorker` POSTs its
+ * membership changes, and the HMAC secret, encrypted with the workspace's context (purpose
+ * `changeWebhookSecret`): an outbound secret, it authenticates no route of the hub.
+ */
+export const changeWebhookSchema = z.object({
+  url: z.string(),
+  secretCiphertext: z.string(),
+  /** False after `--change-webhook-disable`: nothing is queued or sent, the settings are kept. */
+  enabled: z.boolean(),
+});
+
+export type ChangeWebhookRecord = z.infer<typeof changeWebhookSchema>;
+
 /** A workspace's signing key for cursors and import ids: random, encrypted (purpose `signingKey`), and when it was issued (epoch ms). */
 export const signingKeySchema = z.object({ ciphertext: z.string(), issuedAt: z.number() });
 
@@ -112,6 +126,8 @@ const workspaceRecordObject = z.object({
   brazeExport: z.optional(brazeExportSettingsSchema),
   /** The per-identifier decision log of cohort imports (domain/decision-log.ts); absent: on, 14 days. */
   decisionLog: z.optional(z.object({ enabled: z.boolean(), days: z.number() })),
+  /** Where membership changes are POSTed, signed, if configured. */
+  changeWebhook: z.optional(changeWebhookSchema),
 });
 
 /** Fields in which records written before `credentialCiphertexts` kept an encrypted credential. */

@@ -42,6 +42,12 @@ export const METRICS = {
   directoryImportConflicts: 'DirectoryImportConflicts',
   /** Membership history: applied flips recorded from the cohorts table stream. */
   membershipFlipsRecorded: 'MembershipFlipsRecorded',
+  /** Change webhook worker: changes a receiver took (2xx). */
+  webhookChangesDelivered: 'WebhookChangesDelivered',
+  /** Change webhook worker: a POST the receiver refused with a non-retryable 4xx (alarmed; its messages are retried, then dead-lettered). */
+  webhookPostRejected: 'WebhookPostRejected',
+  /** Change webhook worker: a POST whose retryable failures outlasted the in-invocation tries (the queue retries it). */
+  webhookPostExhausted: 'WebhookPostExhausted',
   /** Any worker: a record failed and will be redelivered. */
   recordFailed: 'RecordFailed',
   /** Any worker: a record failed on its last receive (it goes to the DLQ). */

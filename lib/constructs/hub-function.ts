@@ -17,7 +17,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { Access, FunctionDefinition, FunctionKey, ScopedWrite } from '../../functions/shared/definitions/functions';
-import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
+import { isFifoQueue, QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
 import { archiveBucketName, archiveNagArn, archiveObjectsArn } from './event-archive';
@@ -245,7 +245,8 @@ export class HubFunction extends Construct {
     this.fn.addEventSource(
       new SqsEventSource(queues[consumes].queue, {
         batchSize: queue.batchSize,
-        maxBatchingWindow: Duration.seconds(1),
+        // FIFO event sources take no batching window.
+        ...(isFifoQueue(consumes) ? {} : { maxBatchingWindow: Duration.seconds(1) }),
         // Lambda retries only the records listed in batchItemFailures.
         reportBatchItemFailures: true,
         // Caps concurrent invocations for this queue, protecting DynamoDB from bursts.

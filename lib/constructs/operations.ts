@@ -67,6 +67,7 @@ export class Operations extends Construct {
     this.alarm('dynamodb-throttles', dynamoThrottles, 0, 'DynamoDB throttled requests on hub tables');
     if (props.webAclName) this.alarm('api-rate-limited', this.wafBlocked(props.webAclName), 0, 'The WAF flood guard refused requests with 429: see docs/operations.md');
     this.alarm('abtasty-delivery-failed', hubMetric(METRICS.abTastyDeliveryFailed, 'refused pushes'), 0, 'AB Tasty refused a push (4xx): its answer is in the delivery report');
+    this.alarm('webhook-post-rejected', hubMetric(METRICS.webhookPostRejected, 'rejected webhook POSTs'), 0, 'A change webhook receiver refused a POST (4xx): see GET /v1/destinations/webhook/deliveries');
     this.dashboard(props, dynamoThrottles);
   }
 

@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { functionDefinitions } from '../../functions/shared/definitions/functions';
-import { QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
+import { isFifoQueue, QUEUES, type QueueKey } from '../../functions/shared/definitions/queues';
 import { TABLES, type TableKey } from '../../functions/shared/definitions/tables';
 import { resetSettings } from '../../functions/shared/config';
 import { buildOpenApi } from '../../functions/shared/openapi';
@@ -127,6 +127,7 @@ const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, Provisioned
         handler: await loadHandler<SqsLambda>(definition),
         timeoutSeconds: definition.timeoutSeconds ?? QUEUES[queueKey].workerTimeoutSeconds,
         concurrency,
+        fifo: isFifoQueue(queueKey),
       }),
     );
   }

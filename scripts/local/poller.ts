@@ -3,8 +3,15 @@
  * `batchSize` records to the worker handler, deletes the records that succeeded and leaves the ones
  * listed in `batchItemFailures` (or all, if the handler throws) to reappear after the visibility
  * timeout. SQS itself counts receives and moves a message to the DLQ after `maxReceiveCount`.
+ *
+ * FIFO queues: the emulator (fauxqs 1.9.2) keeps a group locked while any of its messages is in
+ * flight, as SQS does, but when several messages of one group time out together it puts them back
+ * in reverse order. So for a FIFO queue the poller holds the failed records for `fifoRetryDelayMs`
+ * (the group stays locked, like a visibility timeout) and then releases them itself, last first,
+ * with `ChangeMessageVisibility` 0 — each goes back to the front of its group, so the group's order
+ * is kept.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 import type { SqsLambda } from './handlers';
@@ -19,6 +26,9 @@ export interface PollerOptions {
   readonly timeoutSeconds: number;
   /** Batches processed at once (Lambda would scale out; locally a small fixed number). */
   readonly concurrency?: number;
+  /** A FIFO queue: failed records are released in order after `fifoRetryDelayMs` (see above). */
+  readonly fifo?: boolean;
+  readonly fifoRetryDelayMs?: number;
   readonly onBatch?: (stats: { received: number; failed: number }) => void;
 }
 
@@ -45,6 +55,14 @@ export const toRecord = (message: Message, queueArn: string): SQSRecord => ({
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Puts failed FIFO records back at the front of their groups, in their order (last released first). */
+const releaseInOrder = async (options: PollerOptions, failed: readonly Message[]): Promise<void> => {
+  await sleep(options.fifoRetryDelayMs ?? 1000);
+  for (const message of [...failed].reverse()) {
+    await options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 })).catch(() => undefined);
+  }
+};
 
 export const startPoller = (options: PollerOptions): Poller => {
   let running = true;
@@ -85,6 +103,7 @@ export const startPoller = (options: PollerOptions): Poller => {
           )
           .catch(() => undefined);
       }
+      if (options.fifo && failedIds.size > 0) await releaseInOrder(options, messages.filter((message) => failedIds.has(message.MessageId ?? '')));
       options.onBatch?.({ received: messages.length, failed: failedIds.size });
     }
   };

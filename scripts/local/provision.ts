@@ -13,6 +13,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   DLQ_RETENTION_SECONDS,
+  isFifoQueue,
   MAX_MESSAGE_BYTES,
   physicalDlqName,
   physicalQueueName,
@@ -99,6 +100,9 @@ export interface ProvisionedQueue {
 const localVisibility = (queue: QueueDefinition, override: number | undefined): number =>
   override === undefined ? visibilityTimeoutSeconds(queue) : Math.max(override, queue.workerTimeoutSeconds > 60 ? queue.workerTimeoutSeconds : 0);
 
+/** A FIFO queue's attributes (the sender sets deduplication ids, as in the CDK stack). */
+const fifoAttributes = (key: QueueKey): Record<string, string> => (isFifoQueue(key) ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {});
+
 /**
  * Creates every work queue with its DLQ. `visibilitySeconds` overrides the deployed visibility
  * timeout (6× the worker timeout) so that local redelivery is observable in seconds.
@@ -114,7 +118,7 @@ export const provisionQueues = async (
     const dlq = await sqs.send(
       new CreateQueueCommand({
         QueueName: physicalDlqName(prefix, key),
-        Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS), MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
+        Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS), MaximumMessageSize: String(MAX_MESSAGE_BYTES), ...fifoAttributes(key) },
       }),
     );
     const dlqUrl = dlq.QueueUrl ?? '';
@@ -126,6 +130,7 @@ export const provisionQueues = async (
           VisibilityTimeout: String(localVisibility(queue, visibilitySeconds)),
           MaximumMessageSize: String(MAX_MESSAGE_BYTES),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: queue.maxReceiveCount }),
+          ...fifoAttributes(key),
         },
       }),
     );

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, functionDefinitions } from '../../functions/shared/definitions/functions';
 import { ROUTES } from '../../functions/shared/definitions/routes';
-import { QUEUES, visibilityTimeoutSeconds } from '../../functions/shared/definitions/queues';
+import { physicalDlqName, physicalQueueName, QUEUES, visibilityTimeoutSeconds, type QueueKey } from '../../functions/shared/definitions/queues';
 import { abTastyDeliveryMessageSchema } from '../../functions/schemas/abtasty-delivery';
 import { ANALYST_EXPORT_TABLES, TABLES } from '../../functions/shared/definitions/tables';
 import { METRICS, METRIC_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
@@ -55,9 +55,10 @@ describe('stateful stack', () => {
   });
 
   it('gives every queue a DLQ with 14-day retention, 3–5 receives and a visibility ≥ 6× the worker timeout', () => {
-    for (const queue of Object.values(QUEUES)) {
-      prod.stateful.hasResourceProperties('AWS::SQS::Queue', { QueueName: `hub-prod-${queue.name}-dlq`, MessageRetentionPeriod: 1_209_600 });
-      const main = Object.values(prod.stateful.findResources('AWS::SQS::Queue', { Properties: { QueueName: `hub-prod-${queue.name}` } }))[0];
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      const queue = QUEUES[key];
+      prod.stateful.hasResourceProperties('AWS::SQS::Queue', { QueueName: physicalDlqName('hub-prod', key), MessageRetentionPeriod: 1_209_600 });
+      const main = Object.values(prod.stateful.findResources('AWS::SQS::Queue', { Properties: { QueueName: physicalQueueName('hub-prod', key) } }))[0];
       expect(main?.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
       expect(main?.Properties.RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(5);
       expect(main?.Properties.VisibilityTimeout).toBe(visibilityTimeoutSeconds(queue));

@@ -13,7 +13,7 @@ describe('GET /health on the local server', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       status: 'ok',
-      dependencies: { dynamodb: 'up', 'sqs:cohortImport': 'up', 'sqs:currents': 'up', 'sqs:heapSync': 'up', 'sqs:abTastyDelivery': 'up', 'sqs:brazeExport': 'up' },
+      dependencies: { dynamodb: 'up', 'sqs:cohortImport': 'up', 'sqs:currents': 'up', 'sqs:heapSync': 'up', 'sqs:abTastyDelivery': 'up', 'sqs:brazeExport': 'up', 'sqs:changeWebhook': 'up' },
     });
   });
 

@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { credentialKey, heapPageId, heapRejectsPk, rateWindowId, workspaceKey, workspaceNameKey, currentsEventMarkerId, abTastyDeliveryStateId, BRAZE_EXPORT_PK } from '../../functions/adapters/dynamo/keys';
+import { credentialKey, heapPageId, heapRejectsPk, rateWindowId, workspaceKey, workspaceNameKey, currentsEventMarkerId, abTastyDeliveryStateId, BRAZE_EXPORT_PK, deliveriesPk, segmentDeliveriesPk, webhookDeliveriesPk } from '../../functions/adapters/dynamo/keys';
 import { abTastyClientSecret } from '../../functions/domain/abtasty-destination';
 import { brazeKeyContext } from '../../functions/domain/braze-export-settings';
+import { changeWebhookSecret } from '../../functions/domain/change-webhook-config';
 import type { SecretBox } from '../../functions/domain/ports';
 import { heapWebhookSecret } from '../../functions/domain/workspaces';
 import { FUNCTIONS, type Access, type ScopedWrite } from '../../functions/shared/definitions/functions';
@@ -47,6 +48,13 @@ describe('scoped writes of internet-facing functions', () => {
     expect(allowed(scoped('heapWebhook', 'idempotency'), rateWindowId(ws, 1))).toBe(false);
     expect(allowed(scoped('heapWebhook', 'events'), `${ws}#U#0123456789abcdef01234567`)).toBe(false);
   });
+
+  it('let the change webhook worker put its POST reports only (not the AB Tasty reports)', () => {
+    expect(allowed(scoped('changeWebhookWorker', 'deliveries'), webhookDeliveriesPk(ws))).toBe(true);
+    expect(allowed(scoped('changeWebhookWorker', 'deliveries'), deliveriesPk(ws))).toBe(false);
+    expect(allowed(scoped('changeWebhookWorker', 'deliveries'), segmentDeliveriesPk(ws, '4242'))).toBe(false);
+    expect(scoped('changeWebhookWorker', 'deliveries')).toMatchObject({ reads: false, actions: ['PutItem'] });
+  });
 });
 
 describe('decrypt grants', () => {
@@ -67,12 +75,14 @@ describe('decrypt grants', () => {
     const { box, contexts } = recording();
     await heapWebhookSecret(box, workspaceRecord());
     await abTastyClientSecret(box, 'ws1', { clientSecretCiphertext: 'c' } as Parameters<typeof abTastyClientSecret>[2]);
-    const [heap, abTasty] = contexts;
+    await changeWebhookSecret(box, 'ws1', { url: 'https://x.example', secretCiphertext: 'c', enabled: true });
+    const [heap, abTasty, webhook] = contexts;
 
     expect(FUNCTIONS.heapWebhook.decryptsSecrets).toEqual([heap?.purpose]);
     expect(FUNCTIONS.abTastyWorker.decryptsSecrets).toEqual([abTasty?.purpose]);
     expect(FUNCTIONS.brazeExportRequester.decryptsSecrets).toEqual([brazeKeyContext('ws1').purpose]);
-    for (const context of [heap, abTasty, brazeKeyContext('ws1')]) expect(Object.keys(context ?? {}).sort()).toEqual(['purpose', 'workspaceId']);
+    expect(FUNCTIONS.changeWebhookWorker.decryptsSecrets).toEqual([webhook?.purpose]);
+    for (const context of [heap, abTasty, webhook, brazeKeyContext('ws1')]) expect(Object.keys(context ?? {}).sort()).toEqual(['purpose', 'workspaceId']);
   });
 });
 

@@ -27,6 +27,6 @@ const Queues = ({ session }: { session: Session }) => {
 export const DeliveriesView = ({ session }: { session: Session }) => html`<h2>Deliveries and health</h2>
   <${Queues} session=${session} />
   <${RowList} session=${session} path="v1/destinations/abtasty/deliveries" field="deliveries" what="AB Tasty deliveries" columns=${['requested_at', 'outcome', 'rows', 'attempts', 'status', 'message']} />
-  <${RowList} session=${session} path="v1/destinations/webhook/deliveries" field="deliveries" what="Webhook deliveries" columns=${['at', 'outcome', 'status', 'attempts', 'url']} />
+  <${RowList} session=${session} path="v1/destinations/webhook/deliveries" field="deliveries" what="Webhook deliveries" columns=${['started_at', 'outcome', 'changes', 'first_event_id', 'last_event_id', 'attempts']} />
   <${RowList} session=${session} path="v1/currents/rejects" field="rejects" what="Currents rejects" columns=${['received_at', 'reason', 'event_type']} />
   <${RowList} session=${session} path="v1/heap/rejects" field="rejects" what="Heap rejects" columns=${['received_at', 'reason']} />`;

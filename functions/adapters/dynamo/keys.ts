@@ -133,6 +133,8 @@ export const heapRejectsPk = (workspaceId: string): string => `${workspaceId}#HE
 export const deliveriesPk = (workspaceId: string): string => `${workspaceId}#DLV`;
 /** `<ws>#DLVS#<segmentId>`: the deliveries that carried or skipped one Heap segment (ids have no `#`). */
 export const segmentDeliveriesPk = (workspaceId: string, segmentId: string): string => `${workspaceId}#DLVS#${segmentId}`;
+/** `<ws>#WHK`: the change webhook's POSTs (docs/events.md); the webhook worker may put these items only. */
+export const webhookDeliveriesPk = (workspaceId: string): string => `${workspaceId}#WHK`;
 
 // ── idempotency: markers, Heap page log, rate windows (key attribute `id`) ───────────────────────
 

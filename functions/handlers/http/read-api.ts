@@ -4,6 +4,7 @@
  * function (domain/cohort-reads.ts) whose outcome is the answer.
  */
 import { listDeliveries } from '../../domain/abtasty-deliveries';
+import { listWebhookDeliveries } from '../../domain/change-webhook-reads';
 import { findUser, getImportReport, listCohortMembers, listCohorts, parseUserQuery, type ReadDeps } from '../../domain/cohort-reads';
 import { listCohortImports } from '../../domain/cohort-imports';
 import { listDirectoryImports, type DirectoryImportReadDeps } from '../../domain/directory-import-reports';
@@ -39,6 +40,9 @@ export const readApiRoutes = (
     }),
     'GET /v1/destinations/abtasty/deliveries': pagedRoute((request, workspace, limit) =>
       listDeliveries(deps(), workspace, { ...(request.query.segment_id !== undefined ? { segmentId: request.query.segment_id } : {}), limit, ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}) }),
+    ),
+    'GET /v1/destinations/webhook/deliveries': pagedRoute((request, workspace, limit) =>
+      listWebhookDeliveries(deps(), workspace, { limit, ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}) }),
     ),
   },
 });

@@ -21,7 +21,7 @@ export interface ScopedWrite {
 export type Access = 'read' | 'write' | ScopedWrite;
 
 /** The `purpose` of a secret's KMS encryption context (`{ workspaceId, purpose }`), see adapters/secret-box.ts. */
-export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey' | 'signingKey';
+export type SecretPurpose = 'heapWebhookSecret' | 'abTastyClientSecret' | 'brazeApiKey' | 'signingKey' | 'changeWebhookSecret';
 
 export interface FunctionDefinition {
   /** Path of the handler module from the repository root; its export is `handler`. */
@@ -58,7 +58,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/health.ts',
     description: 'Reports whether the hub can reach its tables and queues',
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport', 'changeWebhook'],
     tables: { workspaces: 'read' },
   },
   cohortIngest: {
@@ -208,7 +208,7 @@ export const FUNCTIONS = {
     entry: 'functions/handlers/ops-api.ts',
     description: "Operations reads for the console (apiKey): the workspace's connections, queue and DLQ depths",
     sendsTo: [],
-    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport'],
+    inspectsQueues: ['cohortImport', 'currents', 'heapSync', 'abTastyDelivery', 'brazeExport', 'changeWebhook'],
     inspectsDlqs: true,
     // idempotency: the connection log (last accepted and refused request per connection).
     tables: { workspaces: 'read', idempotency: 'read' },
@@ -223,13 +223,23 @@ export const FUNCTIONS = {
   },
   membershipHistory: {
     entry: 'functions/handlers/membership-history.ts',
-    description: "Records every applied membership flip from the cohorts table's stream into the membership history and publishes it as a change event",
+    description: "Records every applied membership flip from the cohorts table's stream into the membership history and publishes it as a change event (and to the workspace's change webhook queue)",
     streamsFrom: 'cohorts',
     publishesChangeEvents: true,
-    sendsTo: [],
+    // changeWebhook: the flips of workspaces with a change webhook (docs/events.md); workspaces: which ones have one.
+    sendsTo: ['changeWebhook'],
     // users: the external ids of profile members, for the change events.
-    tables: { history: 'write', users: 'read' },
+    tables: { history: 'write', users: 'read', workspaces: 'read' },
     timeoutSeconds: 60,
+  },
+  changeWebhookWorker: {
+    entry: 'functions/handlers/change-webhook-worker.ts',
+    description: "POSTs signed batches of membership changes to each workspace's change webhook, in order per member (FIFO), and records each POST",
+    consumes: 'changeWebhook',
+    sendsTo: [],
+    // workspaces: the webhook's URL and secret; deliveries: one report item per POST (`<ws>#WHK`), nothing else.
+    tables: { workspaces: 'read', deliveries: { reads: false, actions: ['PutItem'], leadingKeys: ['*#WHK'] } },
+    decryptsSecrets: ['changeWebhookSecret'],
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

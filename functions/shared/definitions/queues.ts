@@ -12,6 +12,11 @@ export interface QueueDefinition {
   readonly batchSize: number;
   /** Lambda event-source `maxConcurrency`: caps DynamoDB write pressure. */
   readonly maxConcurrency: number;
+  /**
+   * A FIFO queue (and FIFO DLQ): messages of one `MessageGroupId` are received in order, one batch
+   * at a time; physical names end in `.fifo`; no batching window on the event source.
+   */
+  readonly fifo?: boolean;
 }
 
 export const QUEUES = {
@@ -61,6 +66,19 @@ export const QUEUES = {
     batchSize: 1,
     maxConcurrency: 4,
   },
+  changeWebhook: {
+    // Membership changes for the per-workspace signed webhooks (docs/events.md): FIFO, grouped by a
+    // hash bucket of (workspace, set, member), so one member's changes are POSTed in order. A
+    // message's POST retries inside the invocation for at most 30 s; a failed message keeps its
+    // group waiting for the visibility timeout (6 × 120 s), so the 5 receives span about an hour.
+    name: 'change-webhook',
+    envVar: 'QUEUE_CHANGE_WEBHOOK',
+    workerTimeoutSeconds: 120,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    maxConcurrency: 10,
+    fifo: true,
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type QueueKey = keyof typeof QUEUES;
@@ -78,5 +96,11 @@ export const MAX_MESSAGE_BYTES = 262_144;
 /** DLQ retention: the SQS maximum, 14 days, so an operator has time to redrive. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
-export const physicalQueueName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}`;
-export const physicalDlqName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}-dlq`;
+/** True for a FIFO queue (its DLQ is FIFO too). */
+export const isFifoQueue = (queue: QueueKey): boolean => (QUEUES[queue] as QueueDefinition).fifo === true;
+
+/** SQS requires FIFO queue names to end in `.fifo`. */
+const suffix = (queue: QueueKey): string => (isFifoQueue(queue) ? '.fifo' : '');
+
+export const physicalQueueName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}${suffix(queue)}`;
+export const physicalDlqName = (prefix: string, queue: QueueKey): string => `${prefix}-${QUEUES[queue].name}-dlq${suffix(queue)}`;

@@ -90,6 +90,7 @@ export const ROUTES = [
     query: ['segment_id', 'limit', 'cursor'],
     responses: { '200': 'A page of delivery reports', '400': 'Bad segment_id, limit or cursor', '401': UNAUTHORIZED },
   },
+  { method: 'GET', path: '/v1/destinations/webhook/deliveries', function: 'readApi', auth: 'apiKey', metric: 'webhookDeliveries', summary: "The change webhook's POSTs, newest first: outcome, change count, first and last event ids, times, attempts with the receiver's status", tag: 'read-api', query: ['limit', 'cursor'], responses: { '200': 'A page of webhook delivery reports', '400': 'Bad limit or cursor', '401': UNAUTHORIZED } },
   {
     method: 'POST',
     path: '/heap/segments/{workspaceId}',

@@ -571,6 +571,8 @@ describe('model-based fault injection', () => {
       const page = await hub.doc.send(new ScanCommand({ TableName: hub.tables.history, ConsistentRead: true, ExclusiveStartKey: startKey }));
       for (const item of page.Items ?? []) {
         keys.push({ pk: item.pk, sk: item.sk });
+        // The history table also holds the decision log (itemKind `decision`): only flips are compared.
+        if (item.itemKind !== 'flip') continue;
         push(recorded, memberKey(`${String(item.setKind)}|${String(item.setId)}`, String(item.memberId)), { version: String(item.version), direction: item.direction as RecordedFlip['direction'] });
       }
       startKey = page.LastEvaluatedKey;

@@ -500,7 +500,7 @@ describe('fuzzing every public route with bad input', () => {
   let invoke: Awaited<ReturnType<typeof routeInvoker>>;
   let ctx: Context;
   const effects: SideEffects = { sqsSent: 0, sqsMessages: {}, dynamoWrites: [] };
-  const accepted: Record<QueueKey, number> = { cohortImport: 0, currents: 0, heapSync: 0, abTastyDelivery: 0, brazeExport: 0 };
+  const accepted: Record<QueueKey, number> = { cohortImport: 0, currents: 0, heapSync: 0, abTastyDelivery: 0, brazeExport: 0, changeWebhook: 0 };
   /** Tables that accepted requests wrote to synchronously (alias management does). */
   const writtenByAccepted = new Set<string>();
   const summary: Record<string, { inputs: number; statuses: Record<number, number> }> = {};

@@ -124,6 +124,7 @@ const REQUESTS: Record<RouteKey, RequestParts> = {
   'GET /v1/cohorts/{cohortId}/imports/{importId}': (_ws, f) => ({ pathParameters: { cohortId: f.cohortId, importId: f.importId } }),
   'GET /v1/users': (_ws, f) => ({ query: { external_id: f.externalId } }),
   'GET /v1/destinations/abtasty/deliveries': (_ws, f) => ({ query: { segment_id: f.segmentId } }),
+  'GET /v1/destinations/webhook/deliveries': () => ({}),
   'POST /heap/segments/{workspaceId}': (ws, f) => {
     const body = heapSyncBody(f.segmentId, [f.visitorId]);
     return { pathParameters: { workspaceId: ws.workspaceId }, headers: { 'content-type': 'application/json', ...heapHeaders(ws.heapWebhookSecret, body) }, body };
