@@ -1,7 +1,8 @@
 /**
  * What the hub does with each answer of an AB Tasty call (token grant or UDC upload): success,
  * one token refresh on a 401, a retry after a backoff for 429 / 5xx / timeouts / unreachable, or a
- * recorded failure for any other 4xx. Pure: the delay is computed, the caller sleeps.
+ * recorded failure for any other 4xx. Pure: the delay is computed, the caller sleeps. The change
+ * webhook (change-webhook-delivery.ts) reads Retry-After and backs off with the same functions.
  */
 
 /** How an HTTP call to AB Tasty ended, as the adapters report it (they never throw for a status). */

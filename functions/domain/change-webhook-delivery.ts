@@ -13,6 +13,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { ChangeWebhookMessageBody, WebhookAttempt, WebhookDelivery } from '../schemas/change-webhook';
+import { backoffMs as jitteredBackoff, parseRetryAfter, type RetryPolicy } from './abtasty-retry';
 import { changeWebhookSecret } from './change-webhook-config';
 import { isoNow, type Clock, type SecretBox, type WebhookAnswer, type WebhookDeliveryStore, type WebhookPoster, type WorkspaceStore } from './ports';
 
@@ -41,19 +42,13 @@ export const verdictOf = (status: number | null): AttemptVerdict => {
   return status >= 200 && status < 300 ? 'success' : 'reject';
 };
 
-/** `Retry-After` in ms (seconds or an HTTP date), or undefined when absent or unreadable. */
-export const retryAfterMs = (raw: string | undefined, nowMs: number): number | undefined => {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;
-  const date = Date.parse(raw);
-  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
-};
+/** The webhook's retry limits, in the shape the AB Tasty calls use (same backoff and Retry-After reading). */
+export const WEBHOOK_RETRY_POLICY: RetryPolicy = { maxAttempts: MAX_TRIES, baseDelayMs: BACKOFF_BASE_MS, maxDelayMs: BACKOFF_CAP_MS, maxRetryAfterMs: MAX_RETRY_AFTER_MS };
 
 /** The wait before try `attempt + 1` (attempt ≥ 1), or undefined when the receiver asks for longer than we wait. */
 export const backoffMs = (attempt: number, random: () => number, retryAfter?: number): number | undefined => {
   if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_MS) return undefined;
-  const jitter = Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-  return Math.max(jitter, retryAfter ?? 0);
+  return Math.max(jitteredBackoff(attempt + 1, WEBHOOK_RETRY_POLICY, random), retryAfter ?? 0);
 };
 
 /** Consecutive messages of one workspace joined, up to `maxChanges` changes per POST; each POST knows its message indexes. */
@@ -100,7 +95,7 @@ const postWithRetries = async (deps: WebhookDeliveryDeps, url: string, secret: s
     const verdict = verdictOf(status);
     if (verdict === 'success') return { outcome: 'delivered', attempts };
     if (verdict === 'reject') return { outcome: 'rejected', attempts };
-    const wait = attempt < MAX_TRIES ? backoffMs(attempt, deps.random, retryAfterMs('retryAfter' in answer ? answer.retryAfter : undefined, deps.clock.now())) : undefined;
+    const wait = attempt < MAX_TRIES ? backoffMs(attempt, deps.random, parseRetryAfter('retryAfter' in answer ? answer.retryAfter : undefined, deps.clock.now())) : undefined;
     if (wait === undefined || deps.clock.now() + wait >= giveUpAt) return { outcome: 'exhausted', attempts };
     await deps.sleep(wait);
   }

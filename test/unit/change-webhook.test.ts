@@ -15,7 +15,6 @@ import {
   MAX_CHANGES_PER_POST,
   MAX_RETRY_AFTER_MS,
   postsOf,
-  retryAfterMs,
   signatureHeader,
   verdictOf,
   type WebhookDeliveryDeps,
@@ -25,6 +24,7 @@ import type { ChangeWebhookMessageBody, WebhookDelivery } from '../../functions/
 import type { MembershipFlip } from '../../functions/schemas/membership-history';
 import { fakeSecretBox, memoryWorkspaceStore } from './fakes/workspaces';
 import { workspaceRecord } from './fakes/workspace-record';
+import { parseRetryAfter } from '../../functions/domain/abtasty-retry';
 
 const SEED = process.env.HUB_WEBHOOK_SEED === undefined ? Date.now() % 2_147_483_647 : Number(process.env.HUB_WEBHOOK_SEED);
 const SECRET = 'a-webhook-secret-of-32-characters';
@@ -133,10 +133,10 @@ describe('retry decisions', () => {
   ] as const)('status %s → %s', (status, verdict) => expect(verdictOf(status)).toBe(verdict));
 
   it('reads Retry-After as seconds or a date, and ignores garbage', () => {
-    expect(retryAfterMs('3', 0)).toBe(3000);
-    expect(retryAfterMs(new Date(5_000).toUTCString(), 1_000)).toBe(4000);
-    expect(retryAfterMs('soon', 0)).toBeUndefined();
-    expect(retryAfterMs(undefined, 0)).toBeUndefined();
+    expect(parseRetryAfter('3', 0)).toBe(3000);
+    expect(parseRetryAfter(new Date(5_000).toUTCString(), 1_000)).toBe(4000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(undefined, 0)).toBeUndefined();
   });
 
   it('backs off with full jitter under the cap, honours a bounded Retry-After, gives up on a longer one', () => {
