@@ -3,10 +3,9 @@
  * `startStreamPoller` locally). Unmarshalls each record's old and new image and hands them to the
  * domain, which keeps member flips only, records them idempotently and publishes one change event
  * per recorded flip, naming profile members' external ids from the users table (docs/events.md), and
- * queues the flips of workspaces with a change webhook on its FIFO queue (webhook settings cached
- * briefly per process). A failure reports the
- * batch's first record, so Lambda retries the whole batch (bisecting on error); a redelivered flip
- * overwrites its own history item.
+ * queues the same details for workspaces with a change webhook on its FIFO queue (webhook settings
+ * cached briefly per process). A failure reports the batch's first record, so Lambda retries the
+ * whole batch (bisecting on error); a redelivered flip overwrites its own history item.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
