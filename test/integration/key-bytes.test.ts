@@ -10,13 +10,15 @@ import { BRAZE_ERRORS } from '../../functions/schemas/cohort-import';
 import type { WorkspaceCredentials } from '../../functions/schemas/workspace';
 import { startTestHub, type TestHub } from './harness';
 import { dlqDepths, drainThroughWorkers, queueDepth } from './worker-drain';
+import { QUEUES } from '../../functions/shared/definitions/queues';
 
 /** A string of exactly `bytes` UTF-8 bytes made of 3-byte CJK characters (and ASCII to round off). */
 const cjk = (bytes: number, tag = '') => `${tag}${'漢'.repeat(Math.floor((bytes - tag.length) / 3))}${'a'.repeat((bytes - tag.length) % 3)}`;
 /** A string that escapes (`#` → `%23`) to exactly `bytes` bytes. */
 const hashes = (bytes: number, tag = '') => `${tag}${'#'.repeat(Math.floor((bytes - tag.length) / 3))}${'b'.repeat((bytes - tag.length) % 3)}`;
 
-const NO_DLQ = { cohortImport: 0, currents: 0, heapSync: 0, abTastyDelivery: 0, brazeExport: 0 };
+/** Every queue the stack defines, each with an empty DLQ. */
+const NO_DLQ = Object.fromEntries(Object.keys(QUEUES).map((queue) => [queue, 0]));
 
 describe('DynamoDB key byte limits at the edge', () => {
   let hub: TestHub;
