@@ -5,7 +5,7 @@
  * only through the ports below. Contract and sources: docs/abtasty-delivery.md.
  */
 import type { SegmentMeta, SegmentReads } from './abtasty';
-import type { Clock, MemberSource, TokenProvider, UdcSender } from './ports';
+import type { MemberSource, RetryTiming, TokenProvider, UdcSender } from './ports';
 
 export type { MemberSource, TokenProvider, TokenResult, UdcSender, UdcUpload } from './ports';
 import { DEFAULT_RETRY_POLICY, nextRetry, statusOf, verdictOf, type HttpOutcome, type RetryPolicy, type Verdict } from './abtasty-retry';
@@ -79,14 +79,10 @@ export const planDelivery = (destination: AbTastyDestination, candidates: readon
   return destination.value === undefined ? base : { ...base, value: destination.value };
 };
 
-export interface DeliveryPorts {
+export interface DeliveryPorts extends RetryTiming {
   readonly tokens: TokenProvider;
   readonly sender: UdcSender;
   readonly members: MemberSource;
-  readonly clock: Clock;
-  readonly sleep: (ms: number) => Promise<void>;
-  /** [0, 1), for backoff jitter. */
-  readonly random: () => number;
 }
 
 /** A member source over the membership reads (sparse bySet index: current members only). */

@@ -11,9 +11,9 @@ import { allSegments, type SegmentReads } from './abtasty';
 import { candidatesOf, deliver, membershipMemberSource, planDelivery, type DeliveryReport } from './abtasty-delivery';
 import { abTastyClientSecret, pushDestination } from './abtasty-destination';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './abtasty-retry';
-import type { AbTastyConnector, Clock, DeliveryLeases, DeliveryReportStore, DeliveryRequests, DeliveryState, SecretBox, WorkspaceStore } from './ports';
+import type { AbTastyConnector, RetryTiming, DeliveryLeases, DeliveryReportStore, DeliveryRequests, DeliveryState, SecretBox, WorkspaceStore } from './ports';
 
-export interface PushDeps {
+export interface PushDeps extends RetryTiming {
   readonly workspaces: Pick<WorkspaceStore, 'get' | 'list'>;
   readonly secrets: SecretBox;
   readonly segments: SegmentReads;
@@ -21,10 +21,6 @@ export interface PushDeps {
   readonly reports: Pick<DeliveryReportStore, 'put'>;
   readonly requests: DeliveryRequests;
   readonly connect: AbTastyConnector;
-  readonly clock: Clock;
-  readonly sleep: (ms: number) => Promise<void>;
-  /** [0, 1), for backoff jitter. */
-  readonly random: () => number;
   /** A fresh random id (lease holder; suffix of the delivery id). */
   readonly newId: () => string;
   readonly policy?: RetryPolicy;

@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import type { ChangeWebhookMessageBody, WebhookAttempt, WebhookDelivery } from '../schemas/change-webhook';
 import { backoffMs as jitteredBackoff, parseRetryAfter, type RetryPolicy } from './abtasty-retry';
 import { changeWebhookSecret } from './change-webhook-config';
-import { isoNow, type Clock, type SecretBox, type WebhookAnswer, type WebhookDeliveryStore, type WebhookPoster, type WorkspaceStore } from './ports';
+import { isoNow, type RetryTiming, type SecretBox, type WebhookAnswer, type WebhookDeliveryStore, type WebhookPoster, type WorkspaceStore } from './ports';
 
 /** Changes per POST at most (about 1.5 KB each: well under a megabyte of body). */
 export const MAX_CHANGES_PER_POST = 500;
@@ -64,14 +64,11 @@ export const postsOf = (messages: readonly ChangeWebhookMessageBody[], maxChange
   return posts;
 };
 
-export interface WebhookDeliveryDeps {
+export interface WebhookDeliveryDeps extends RetryTiming {
   readonly workspaces: Pick<WorkspaceStore, 'get'>;
   readonly secrets: SecretBox;
   readonly poster: WebhookPoster;
   readonly reports: WebhookDeliveryStore;
-  readonly clock: Clock;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly random: () => number;
   readonly newId: () => string;
 }
 

@@ -66,6 +66,13 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** The clock's current time as ISO-8601 UTC (the form of every stored `createdAt` / `updatedAt`). */
 export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();
 
+/** What a caller that retries with backoff needs: the time, a way to wait, and jitter in [0, 1). */
+export interface RetryTiming {
+  readonly clock: Clock;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
 /** How far publishing a request's messages got: all of them, or some of them before the queue gave up. */
 export type PublishOutcome =
   | { readonly ok: true; readonly messages: number }

@@ -8,7 +8,7 @@ import {
 import type { Identifier } from '../../functions/domain/identifiers';
 import type { CohortUpsertMessage, MembershipMessage } from '../../functions/schemas/cohort-import';
 import { fakePartnerKeys, fakeReports, fakeSets } from './fakes/cohort-import';
-import { FakeDirectory } from './fakes/directory';
+import { FakeDirectory, seedAnonAndKnown } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -29,14 +29,7 @@ const setup = () => {
     partnerKeys,
     clock: { now: () => T0 + 1000 },
   };
-  // Anonymous profile with a device id; identified profile with external id, alias and the device
-  // id it had while anonymous (its claim flagged ownerIdentified).
-  directory.seedProfile('ws1', 'anon', { deviceIds: ['dev-anon'] });
-  directory.seedClaim('ws1', 'dev#dev-anon', 'anon');
-  directory.seedProfile('ws1', 'known', { externalId: 'user-1', aliases: { email: 'k@x.io' }, deviceIds: ['dev-old'] });
-  directory.seedClaim('ws1', 'ext#user-1', 'known', true);
-  directory.seedClaim('ws1', 'alias#email#k@x.io', 'known', true);
-  directory.seedClaim('ws1', 'dev#dev-old', 'known', true);
+  seedAnonAndKnown(directory);
   return { directory, membership, sets, reports, partnerKeys, deps };
 };
 

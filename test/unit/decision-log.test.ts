@@ -7,7 +7,7 @@ import type { DecisionLog, IdentifierDecision } from '../../functions/domain/por
 import type { MembershipMessage } from '../../functions/schemas/cohort-import';
 import { decisionLogUpdateFrom } from '../../scripts/lib/decision-log-options';
 import { fakePartnerKeys, fakeReports, fakeSets } from './fakes/cohort-import';
-import { FakeDirectory } from './fakes/directory';
+import { FakeDirectory, seedAnonAndKnown } from './fakes/directory';
 import { FakeMembership } from './fakes/membership';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -46,12 +46,7 @@ const setup = () => {
     clock: { now: () => T0 + 1000 },
     decisions: decisions.log,
   };
-  directory.seedProfile('ws1', 'anon', { deviceIds: ['dev-anon'] });
-  directory.seedClaim('ws1', 'dev#dev-anon', 'anon');
-  directory.seedProfile('ws1', 'known', { externalId: 'user-1', aliases: { email: 'k@x.io' }, deviceIds: ['dev-old'] });
-  directory.seedClaim('ws1', 'ext#user-1', 'known', true);
-  directory.seedClaim('ws1', 'alias#email#k@x.io', 'known', true);
-  directory.seedClaim('ws1', 'dev#dev-old', 'known', true);
+  seedAnonAndKnown(directory);
   return { deps, decisions };
 };
 

@@ -186,3 +186,16 @@ export class FakeDirectory implements DirectoryPort {
     this.profiles.set(this.id(ws, brazeId), newProfile(ws, brazeId, now, { deletedAt: now, identityVersion: version }));
   }
 }
+
+/**
+ * The cohort-matching fixture: an anonymous profile with a device id, and an identified profile
+ * with external id, alias and the device id it had while anonymous (claims flagged ownerIdentified).
+ */
+export const seedAnonAndKnown = (directory: FakeDirectory): void => {
+  directory.seedProfile('ws1', 'anon', { deviceIds: ['dev-anon'] });
+  directory.seedClaim('ws1', 'dev#dev-anon', 'anon');
+  directory.seedProfile('ws1', 'known', { externalId: 'user-1', aliases: { email: 'k@x.io' }, deviceIds: ['dev-old'] });
+  directory.seedClaim('ws1', 'ext#user-1', 'known', true);
+  directory.seedClaim('ws1', 'alias#email#k@x.io', 'known', true);
+  directory.seedClaim('ws1', 'dev#dev-old', 'known', true);
+};
