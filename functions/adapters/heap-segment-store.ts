@@ -6,13 +6,20 @@
  * - `<set pk>` / `SYNC#<sync_task_id>`: one item per sync run with the string set of page parts
  *   applied (`<page>:<part>/<parts>`), so a run's progress is visible (pages seen of `total_pages`).
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
-import { decodeAll, memberIdItem, syncRunItem } from './dynamo/items';
-import { COUNT_SHARDS, memberSk, setCountKey, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
-import { queryPage, type StartKey } from './dynamo/query';
+import { decodeAll, memberIdItem, shardItem, syncRunItem } from './dynamo/items';
+import { MEMBER_SHARDS, setListPk, setMetaKey, setPk, shardKey, syncRunKey } from './dynamo/keys';
+import type { StartKey } from './dynamo/query';
+import { backoff } from './dynamo/retry';
+import { membersPage } from './member-partitions';
+import { recover } from './membership-shard';
+import { systemClock } from '../domain/ports';
 import type { HeapSegmentStore } from '../domain/ports';
+
+/** Tries to raise one partition's floor before giving up (the drain message then fails and is retried). */
+const MAX_FLOOR_ATTEMPTS = 200;
 
 type SyncPage = Parameters<HeapSegmentStore['recordSyncPage']>[1];
 type Drain = Parameters<HeapSegmentStore['recordDrain']>[1];
@@ -108,24 +115,39 @@ const recordSyncPage = async (db: DynamoDBDocumentClient, table: string, set: Se
   );
 };
 
-/** Raises one count shard's copy of the floor (never lowers it); creates the shard if missing. */
-const raiseShardFloor = (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string) =>
-  whenCondition(() =>
-    db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: setCountKey(set, shard),
-        UpdateExpression: 'SET drainVersion = :v, workspaceId = :ws, setKind = :kind, setId = :sid',
-        ConditionExpression: 'attribute_not_exists(drainVersion) OR drainVersion < :v',
-        ExpressionAttributeValues: { ':v': version, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
-      }),
-    ),
-  );
+/**
+ * Raises one member partition's copy of the floor (never lowers it; creates SHARD if missing) once
+ * no write is pending there: a claim was conditioned on the floor it read, so every write claimed
+ * before the raise has landed when it succeeds. A pending write whose lease has passed is finished first.
+ */
+const raiseShardFloor = async (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string): Promise<void> => {
+  const target = { db, table, set, shard, counter: { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+  for (let attempt = 1; attempt <= MAX_FLOOR_ATTEMPTS; attempt += 1) {
+    const raised = await whenCondition(() =>
+      db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: shardKey(set, shard),
+          UpdateExpression: 'SET drainVersion = :v, workspaceId = :ws, setKind = :kind, setId = :sid',
+          ConditionExpression: '(attribute_not_exists(drainVersion) OR drainVersion < :v) AND attribute_not_exists(pending)',
+          ExpressionAttributeValues: { ':v': version, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
+        }),
+      ),
+    );
+    if (raised) return;
+    const current = await db.send(new GetCommand({ TableName: table, Key: shardKey(set, shard), ConsistentRead: true }));
+    const state = shardItem.parse(current.Item ?? {});
+    if (state.drainVersion !== undefined && state.drainVersion >= version) return;
+    if (state.pending && state.pending.until <= systemClock.now()) await recover(target, state.pending);
+    else await backoff(Math.min(attempt, 5), 5, 100);
+  }
+  throw new Error(`member partition ${shard} of ${setPk(set)} stayed busy`);
+};
 
 /**
- * Raises the segment's floor to the drain's version (never lowers it): on META, then on every count
- * shard's copy, all before the drain reads the members. A membership transaction is conditioned on
- * its shard's copy, so one decided under the old floor can no longer commit once this returns.
+ * Raises the segment's floor to the drain's version (never lowers it): on META, then on every member
+ * partition's copy, all before the drain reads the members. A partition's claim is conditioned on
+ * its copy, so a write decided under the old floor can no longer start once this returns.
  */
 const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRef, drain: Drain): Promise<void> => {
   const named = drain.name !== undefined;
@@ -142,29 +164,16 @@ const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRe
       }),
     ),
   );
-  await Promise.all(Array.from({ length: COUNT_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version)));
+  await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version)));
 };
 
 /**
- * Current members, one page, from the base table (not the bySet index) with ConsistentRead: a
- * drain must see every member written so far; GSIs are eventually consistent. Tombstones are
- * filtered out (Limit counts items read before the filter, so a page may hold fewer ids).
+ * Current members, one page, across the set's partitions (member-partitions.ts) with ConsistentRead:
+ * a drain must see every member written so far. Tombstones are filtered out (Limit counts items read
+ * before the filter, so a page may hold fewer ids).
  */
 const currentMembers = async (db: DynamoDBDocumentClient, table: string, set: SetRef, limit: number, startKey?: StartKey) => {
-  const page = await queryPage(
-    db,
-    {
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
-      FilterExpression: '#status = :isMember',
-      ProjectionExpression: 'memberId',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pk': setPk(set), ':member': memberSk(''), ':isMember': 'member' },
-      ConsistentRead: true,
-    },
-    limit,
-    startKey,
-  );
+  const page = await membersPage(db, { TableName: table, ProjectionExpression: 'memberId', ConsistentRead: true }, set, limit, startKey);
   return { memberIds: decodeAll(memberIdItem, page.items).map((item) => item.memberId), ...(page.nextKey ? { nextKey: page.nextKey } : {}) };
 };
 

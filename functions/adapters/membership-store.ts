@@ -1,65 +1,56 @@
 /**
- * The membership engine's DynamoDB side (cohorts table).
+ * The membership engine's DynamoDB side (cohorts table; docs/data-model.md).
  * - set metadata: `<ws>#<C|S>#<setId>` / `META` (name, times, the floor `drainVersion`; `memberCount`
- *   only as kept from before count shards);
- * - count shards: `<set pk>` / `COUNT#<nn>` (`COUNT_SHARDS` of them): `memberCount` deltas and a copy
- *   of the set's floor; the set's count is META's `memberCount` plus every shard's;
- * - member: `<ws>#<C|S>#<setId>` / `M#<memberId>` with plain `workspaceId`, `setKind`, `setId`,
- *   `memberKind`, `memberId`, `status`, `version`, `source`, `changedAt`; while a member it also
- *   carries `gsi1pk = <ws>#<P|V>#<memberId>` (index byMember: the sets of a member). Members of a set
- *   are listed from the set's own partition (no second index write per change).
+ *   and `COUNT#<nn>` items only as kept from earlier versions);
+ * - member partitions: `<ws>#<C|S><nn>#<setId>` (`MEMBER_SHARDS` of them, chosen by the member id),
+ *   each with its `SHARD` item (count, floor copy, lease: adapters/membership-shard.ts) and its
+ *   members `M#<memberId>` with plain `workspaceId`, `setKind`, `setId`, `memberKind`, `memberId`,
+ *   `status`, `version`, `source`, `changedAt`; while a member also `gsi1pk = <ws>#<P|V>#<memberId>`
+ *   (index byMember: the sets of a member).
  *
- * Writes go in TransactWriteItems of ≤98 member puts plus one count-shard update. Each put is
- * conditioned on the version it was decided against (optimistic concurrency): if another worker
- * changed a member in between, the whole transaction is cancelled, nothing is counted, and the
- * chunk is re-read and re-decided. So member counts move only on real flips, exactly once. Writers
- * of one set pick different shards, so their transactions no longer queue on one item. The shard
- * action (the counter update, or a ConditionCheck when counts do not move) is conditioned on the
- * shard's copy of the floor read with the members: a drain raises every copy before it reads the
- * members, so a change older than a drain can never land after the drain was recorded.
+ * A change goes to its member's partition; each partition's chunk of ≤ 98 changes is read with one
+ * consistent BatchGet (members, META, SHARD), decided, and written under the partition's claim.
+ * Partitions are written in parallel, so one set's writers do not queue behind one item.
  */
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   addApplyResult,
   decide,
   memberDecision,
   emptyApplyResult,
   tally,
-  type ApplyResult,
   type ChangeSource,
   type MemberDecision,
   type MemberKind,
   type MemberState,
   type MembershipChange,
   type SetFloor,
-  type SetRef,
 } from '../domain/membership';
-import type { MembershipStore } from '../domain/ports';
+import { systemClock, type Clock, type MembershipStore } from '../domain/ports';
 import { batchGetAll } from './dynamo/batch-get';
-import { isContention } from './dynamo/conditions';
 import { memberStateItem, setFloorItem } from './dynamo/items';
-import { COUNT_SHARDS, memberIndexPk, memberSk, META_SK, setCountKey, setIndexSk, setMetaKey, setPk } from './dynamo/keys';
+import { legacyMemberKey, memberKey, memberShardOf, MEMBER_SK_PREFIX, META_SK, setMetaKey, setPk } from './dynamo/keys';
+import { queryPage } from './dynamo/query';
 import { backoff, chunk, inLanes } from './dynamo/retry';
+import { claim, commit, pendingWrite, readShard, recover, release, writeMembers, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
 
-/** 100 keys per BatchGet: 98 members + META + the count shard (the transaction: 98 puts + the shard). */
-const MEMBERS_PER_TRANSACTION = 98;
+export type { RequestCounter };
+
+/** 99 members + META: one BatchGet of 100 keys. */
+const MEMBERS_PER_CHUNK = 99;
 /**
- * Chunks of one apply call in flight at once: a 10,000-visitor Heap page or a 1,000-id cohort part
- * is written by several transactions in parallel, each on its own count shard.
+ * Member partitions of one apply call written at once: a 10,000-visitor Heap page or a 1,000-id
+ * cohort part fans out over the set's partitions, 8 chunks in flight.
  */
-export const APPLY_LANES = 4;
-const MAX_ATTEMPTS = 12;
+export const APPLY_LANES = 8;
+/** Re-reads of a chunk before giving up (the record then fails and SQS retries it). */
+const MAX_ATTEMPTS = 200;
+/** Default lease of a claim: the longest a hub function runs (900 s); functions pass their own timeout. */
+const DEFAULT_LEASE_MS = 900_000;
 
-/** Counts DynamoDB requests, so benchmarks can compare them with the ideal. */
-export interface RequestCounter {
-  batchGet: number;
-  transactWrite: number;
-  retries: number;
-}
 
 interface Chunk {
-  readonly table: string;
-  readonly set: SetRef;
+  readonly target: ShardTarget;
   readonly memberKind: MemberKind;
   readonly version: string;
   readonly now: string;
@@ -69,138 +60,158 @@ interface Chunk {
   readonly decided?: Map<string, MemberDecision> | undefined;
 }
 
-/** FNV-1a of a string: spreads chunks over the count shards (any shard may take any chunk's delta). */
-const hash = (text: string): number => {
-  let value = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) value = Math.imul(value ^ text.charCodeAt(index), 0x01000193) >>> 0;
-  return value;
-};
-
-/** The count shard a chunk's attempt uses: another one after each contended attempt. */
-const shardOf = (changes: readonly MembershipChange[], attempt: number): number => (hash(changes[0]?.memberId ?? '') + attempt) % COUNT_SHARDS;
+/** What a chunk is decided on: member states (new place, else old place), the floor, the SHARD item, the members still in the old place. */
+interface ChunkRead {
+  readonly states: Map<string, MemberState>;
+  readonly floor: SetFloor;
+  readonly shard: ShardState | undefined;
+  readonly legacy: boolean;
+  readonly moved: Map<string, MemberState['status']>;
+}
 
 /** The newer of two floors (a floor only rises). */
 const newerFloor = (a: SetFloor, b: SetFloor): SetFloor => (a === undefined ? b : b === undefined || a > b ? a : b);
 
+/** True when the set still has member items in its own partition (written by earlier versions). */
+const hasLegacyMembers = async ({ db, table, set }: ShardTarget): Promise<boolean> => {
+  const page = await queryPage(db, { TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)', ExpressionAttributeValues: { ':pk': setPk(set), ':m': MEMBER_SK_PREFIX }, ProjectionExpression: 'pk', ConsistentRead: true }, 1);
+  return page.items.length > 0 || page.nextKey !== undefined;
+};
+
+/** The old-place states of members, for sets that still have some. */
+const legacyStates = async ({ db, table, set, counter }: ShardTarget, memberIds: readonly string[]) => {
+  const items = await batchGetAll(db, table, memberIds.map((id) => legacyMemberKey(set, id)), { consistency: 'strong', counter });
+  return new Map(items.map((item) => memberStateItem.parse(item)).map((member) => [member.memberId, { status: member.status, version: member.version }] as const));
+};
+
 /**
- * One consistent BatchGet of a chunk's member items, the set's META and the chosen count shard
- * (≤ 98 + 2 keys: one call): the states to decide on, the floor they are decided against
- * (the newer of META's and the shard's copy) and the shard copy the write is conditioned on.
+ * What a chunk is decided on. SHARD is read first and on its own (or known from this lane's own
+ * commit): BatchGet reads its keys independently, so a SHARD read in the same call could be newer
+ * than the member reads and hide a write between them. Then one consistent BatchGet of the
+ * members and META (and of the old places while the set has any).
  */
-const readChunk = async (db: DynamoDBDocumentClient, { table, set }: Chunk, memberIds: readonly string[], shard: number, counter: RequestCounter) => {
-  const pk = setPk(set);
-  const shardKey = setCountKey(set, shard);
-  const keys = [setMetaKey(set), shardKey, ...memberIds.map((id) => ({ pk, sk: memberSk(id) }))];
-  const items = await batchGetAll(db, table, keys, { consistency: 'strong', counter });
+const readChunk = async (target: ShardTarget, memberIds: readonly string[], known: ShardState | undefined): Promise<ChunkRead> => {
+  const shard = known ?? (await readShard(target));
+  const keys = [setMetaKey(target.set), ...memberIds.map((id) => memberKey(target.set, id))];
+  const items = await batchGetAll(target.db, target.table, keys, { consistency: 'strong', counter: target.counter });
   const states = new Map<string, MemberState>();
   let metaFloor: SetFloor;
-  let shardFloor: SetFloor;
   for (const item of items) {
     if (item.sk === META_SK) metaFloor = setFloorItem.parse(item).drainVersion;
-    else if (item.sk === shardKey.sk) shardFloor = setFloorItem.parse(item).drainVersion;
     else {
       const member = memberStateItem.parse(item);
       states.set(member.memberId, { status: member.status, version: member.version });
     }
   }
-  return { states, floor: newerFloor(metaFloor, shardFloor), shardFloor };
+  // Unknown until the partition's first claim records it (a drain may create SHARD before that).
+  const legacy = shard?.legacy ?? (await hasLegacyMembers(target));
+  const moved = new Map<string, MemberState['status']>();
+  if (legacy) {
+    for (const [memberId, old] of await legacyStates(target, memberIds)) {
+      moved.set(memberId, old.status);
+      const current = states.get(memberId);
+      if (!current || old.version > current.version) states.set(memberId, old);
+    }
+  }
+  return { states, floor: newerFloor(metaFloor, shard?.drainVersion), shard, legacy, moved };
 };
 
-/** The member item as it becomes, conditioned on the exact state the decision was made on. */
-const memberPut = ({ table, set, memberKind, now, source }: Chunk, version: string, memberId: string, status: MemberState['status'], current: MemberState | undefined) => {
-  const isMember = status === 'member';
-  return {
-    Put: {
-      TableName: table,
-      Item: {
-        pk: setPk(set),
-        sk: memberSk(memberId),
-        workspaceId: set.workspaceId,
-        setKind: set.kind,
-        setId: set.setId,
-        memberKind,
-        memberId,
-        status: isMember ? 'member' : 'removed',
-        version,
-        changedAt: now,
-        ...(source ? { source } : {}),
-        ...(isMember ? { gsi1pk: memberIndexPk(set.workspaceId, memberKind, memberId), gsi1sk: setIndexSk(set) } : {}),
-      },
-      // Optimistic concurrency: write only over the exact state the decision was made on.
-      ConditionExpression: current ? 'version = :seen' : 'attribute_not_exists(pk)',
-      ...(current ? { ExpressionAttributeValues: { ':seen': current.version } } : {}),
-    },
-  };
-};
-
-/**
- * The count-shard action of the transaction: the counter update when counts move, a ConditionCheck
- * otherwise; either way conditioned on the shard's copy of the floor still being the one read (a
- * drain recorded meanwhile cancels the transaction, and the chunk is re-decided under the new floor).
- */
-const shardAction = ({ table, set, now }: Chunk, shard: number, shardFloor: SetFloor, delta: number) => {
-  const key = setCountKey(set, shard);
-  const condition = shardFloor === undefined ? 'attribute_not_exists(drainVersion)' : 'drainVersion = :floor';
-  const floorValues = shardFloor === undefined ? {} : { ':floor': shardFloor };
-  if (delta === 0) return { ConditionCheck: { TableName: table, Key: key, ConditionExpression: condition, ...(shardFloor === undefined ? {} : { ExpressionAttributeValues: floorValues }) } };
-  return {
-    Update: {
-      TableName: table,
-      Key: key,
-      UpdateExpression: 'ADD memberCount :delta SET updatedAt = :now, lastChangeAt = :now, workspaceId = :ws, setKind = :kind, setId = :sid',
-      ConditionExpression: condition,
-      ExpressionAttributeValues: { ':delta': delta, ':now': now, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId, ...floorValues },
-    },
-  };
-};
-
-/** Decides every change of a chunk against what was read: the counts, and the member puts to write. */
-const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], states: Map<string, MemberState>, floor: SetFloor) => {
+/** Decides every change of a chunk against what was read: the counts, and the member items to write. */
+const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], read: ChunkRead) => {
   const result = emptyApplyResult();
-  const puts = [];
+  const writes: MemberWrite[] = [];
   for (const change of changes) {
-    const current = states.get(change.memberId);
+    const current = read.states.get(change.memberId);
     const version = change.version ?? chunkOf.version;
-    const decision = decide(current, change.op, version, floor);
+    const decision = decide(current, change.op, version, read.floor);
     // Re-decided chunks overwrite: the decision of the attempt that committed is the one kept.
     chunkOf.decided?.set(change.memberId, memberDecision(current, version, decision));
     const status = tally(result, decision, current);
-    if (status !== undefined) puts.push(memberPut(chunkOf, version, change.memberId, status, current));
+    if (status === undefined) continue;
+    const movedFrom = read.moved.get(change.memberId);
+    writes.push(movedFrom ? [change.memberId, status, version, movedFrom] : [change.memberId, status, version]);
   }
-  return { result, puts };
+  return { result, writes };
 };
 
-/** Reads, decides and writes one chunk; a cancelled or contended transaction is re-read and re-decided. */
-const applyChunk = async (db: DynamoDBDocumentClient, chunkOf: Chunk, changes: readonly MembershipChange[], counter: RequestCounter): Promise<ApplyResult> => {
-  for (let attempt = 1; ; attempt += 1) {
-    const shard = shardOf(changes, attempt);
-    const memberIds = changes.map((change) => change.memberId);
-    const { states, floor, shardFloor } = await readChunk(db, chunkOf, memberIds, shard, counter);
-    const { result, puts } = decideChunk(chunkOf, changes, states, floor);
-    if (puts.length === 0) return result;
-    try {
-      counter.transactWrite += 1;
-      await db.send(new TransactWriteCommand({ TransactItems: [...puts, shardAction(chunkOf, shard, shardFloor, result.added - result.removed)] }));
-      return result;
-    } catch (error) {
-      if (!isContention(error) || attempt >= MAX_ATTEMPTS) throw error;
-      counter.retries += 1;
-      // Another writer changed one of these members (or the shard is contended): back off with jitter, re-read, re-decide.
-      await backoff(attempt, 20, 1000);
+/**
+ * Reads, decides and writes one chunk of one partition. A pending write found there is waited for
+ * (or finished, once its lease has passed); a lost claim means someone wrote in between: re-read.
+ * Returns the SHARD state the lane's next chunk may start from.
+ */
+const applyChunk = async (chunkOf: Chunk, changes: readonly MembershipChange[], start: ShardState | undefined, clock: Clock, leaseMs: number) => {
+  const { target } = chunkOf;
+  let known = start;
+  for (let attempt = 1; ; attempt += 1, known = undefined) {
+    if (attempt > MAX_ATTEMPTS) throw new Error(`member partition ${target.shard} of ${setPk(target.set)} stayed busy`);
+    const read = await readChunk(target, changes.map((change) => change.memberId), known);
+    const busy = read.shard?.pending;
+    if (busy && busy.until > clock.now()) {
+      target.counter.retries += 1;
+      await backoff(Math.min(attempt, 5), 5, 100);
+      continue;
     }
+    if (busy) {
+      await recover(target, busy);
+      continue;
+    }
+    const { result, writes } = decideChunk(chunkOf, changes, read);
+    if (writes.length === 0) return { result, next: read.shard };
+    const pending = pendingWrite(chunkOf, writes, writes.filter(([id]) => read.moved.has(id)).map(([id]) => id), result.added - result.removed, clock.now() + leaseMs);
+    let seq: number | undefined;
+    try {
+      if (!(await claim(target, read.shard, pending, read.legacy))) {
+        target.counter.retries += 1;
+        await backoff(Math.min(attempt, 5), 5, 100);
+        continue;
+      }
+      await writeMembers(target, pending);
+      seq = await commit(target, pending, chunkOf.now);
+    } catch (error) {
+      // Whatever landed (even the claim, if only its answer was lost) may now be finished by anyone.
+      await release(target, pending);
+      throw error;
+    }
+    const next: ShardState | undefined = seq === undefined ? undefined : { memberCount: 0, seq, legacy: read.legacy, ...(read.shard?.drainVersion ? { drainVersion: read.shard.drainVersion } : {}) };
+    return { result, next };
   }
 };
 
-export const dynamoMembershipStore = (
-  db: DynamoDBDocumentClient,
-  table: string,
-  counter: RequestCounter = { batchGet: 0, transactWrite: 0, retries: 0 },
-): MembershipStore & { counter: RequestCounter } => ({
-  counter,
-  async apply(set, memberKind, changes, version, now, source, decided) {
-    const total = emptyApplyResult();
-    const chunkOf = { table, set, memberKind, version, now, source, decided };
-    await inLanes(chunk(changes, MEMBERS_PER_TRANSACTION), APPLY_LANES, async (part) => addApplyResult(total, await applyChunk(db, chunkOf, part, counter)));
-    return total;
-  },
-});
+/** Changes grouped by member partition, each partition's in chunks of `MEMBERS_PER_CHUNK`. */
+const byPartition = (changes: readonly MembershipChange[]): [number, MembershipChange[][]][] => {
+  const groups = new Map<number, MembershipChange[]>();
+  for (const change of changes) {
+    const shard = memberShardOf(change.memberId);
+    groups.set(shard, [...(groups.get(shard) ?? []), change]);
+  }
+  return [...groups].map(([shard, list]) => [shard, chunk(list, MEMBERS_PER_CHUNK)]);
+};
+
+export interface MembershipStoreOptions {
+  readonly counter?: RequestCounter;
+  /** How long a claim holds before another writer may finish it: the writing function's timeout. */
+  readonly leaseMs?: number;
+  readonly clock?: Clock;
+}
+
+export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string, options: MembershipStoreOptions = {}): MembershipStore & { counter: RequestCounter } => {
+  const counter = options.counter ?? { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 };
+  const clock = options.clock ?? systemClock;
+  return {
+    counter,
+    async apply(set, memberKind, changes, version, now, source, decided) {
+      const total = emptyApplyResult();
+      await inLanes(byPartition(changes), APPLY_LANES, async ([shard, parts]) => {
+        const chunkOf = { target: { db, table, set, shard, counter }, memberKind, version, now, source, decided };
+        // One partition's chunks one after another (they would only wait for each other's claim), each from the SHARD state the last one left.
+        let known: ShardState | undefined;
+        for (const part of parts) {
+          const { result, next } = await applyChunk(chunkOf, part, known, clock, options.leaseMs ?? DEFAULT_LEASE_MS);
+          addApplyResult(total, result);
+          known = next;
+        }
+      });
+      return total;
+    },
+  };
+};

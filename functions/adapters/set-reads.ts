@@ -1,28 +1,37 @@
 /**
  * Reads of sets and their members (cohorts table), shared by the cohort read API, the AB Tasty
- * pull API and the identity rules: a set's META with its count (META's kept `memberCount` plus the
- * count shards), a workspace's sets, a set's members (the set's own partition, ordered by member id)
+ * pull API and the identity rules: a set's META with its count (META's kept `memberCount`, the old
+ * `COUNT#` shards and the member partitions' counts), a workspace's sets, a set's members (partition by partition)
  * and a member's sets (sparse byMember index: one Query, the AB Tasty hot path).
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberKind, SetKind, SetRef } from '../domain/membership';
 import { countShardItem, decodeAll, memberListingItem, membershipListingItem, setMetaItem, type MemberListing, type SetMetaItem } from './dynamo/items';
-import { COUNT_SK_PREFIX, memberIndexPk, memberSk, setIndexSkPrefix, setListPk, setMetaKey, setPk } from './dynamo/keys';
+import { batchGetAll } from './dynamo/batch-get';
+import { COUNT_SK_PREFIX, MEMBER_SHARDS, memberIndexPk, setIndexSkPrefix, setListPk, setMetaKey, setPk, shardKey } from './dynamo/keys';
+import { membersPage } from './member-partitions';
 import { inLanes } from './dynamo/retry';
 import { queryAll, queryPage, type StartKey } from './dynamo/query';
 
 /** Set metadata as stored on the META item (extra attributes included). */
 export type SetMeta = SetMetaItem;
 
-/** Sum of the set's count shards (one consistent Query of `COUNT#…` in its partition). */
+/**
+ * The set's count beyond META's: every member partition's `SHARD` count (one consistent BatchGet)
+ * plus the `COUNT#` shards earlier versions kept in the set's own partition (one Query, empty for
+ * sets created since).
+ */
 const shardCount = async (db: DynamoDBDocumentClient, table: string, set: SetRef): Promise<number> => {
-  const items = await queryAll(db, {
-    TableName: table,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :count)',
-    ExpressionAttributeValues: { ':pk': setPk(set), ':count': COUNT_SK_PREFIX },
-    ConsistentRead: true,
-  });
-  return decodeAll(countShardItem, items).reduce((sum, item) => sum + item.memberCount, 0);
+  const [legacy, shards] = await Promise.all([
+    queryAll(db, {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :count)',
+      ExpressionAttributeValues: { ':pk': setPk(set), ':count': COUNT_SK_PREFIX },
+      ConsistentRead: true,
+    }),
+    batchGetAll(db, table, Array.from({ length: MEMBER_SHARDS }, (_, shard) => shardKey(set, shard)), { consistency: 'strong' }),
+  ]);
+  return decodeAll(countShardItem, [...legacy, ...shards]).reduce((sum, item) => sum + item.memberCount, 0);
 };
 
 /** A META item with its full count: the `memberCount` it kept from before the shards plus theirs. */
@@ -61,26 +70,15 @@ const listSets = async (db: DynamoDBDocumentClient, table: string, workspaceId: 
 const baseKey = (startKey: StartKey | undefined): StartKey | undefined => (startKey ? { pk: startKey.pk, sk: startKey.sk } : undefined);
 
 /**
- * Current members of a set, ordered by member id, at most `limit`: the set's own partition
- * (`M#…` items; tombstones are read and skipped, so several Queries may fill one page). The cursor
- * is the last key read, so paging neither skips nor repeats a member.
+ * Current members of a set, at most `limit`, partition by partition (member-partitions.ts; each in
+ * member-id order). Tombstones are read and skipped, so several Queries may fill one page. The
+ * cursor is the last key read, so paging neither skips nor repeats a member.
  */
 const listMembers = async (db: DynamoDBDocumentClient, table: string, set: SetRef, limit: number, startKey?: StartKey) => {
   const members: MemberListing[] = [];
   let nextKey = baseKey(startKey);
   do {
-    const page = await queryPage(
-      db,
-      {
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
-        FilterExpression: '#status = :isMember',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': setPk(set), ':member': memberSk(''), ':isMember': 'member' },
-      },
-      limit - members.length,
-      nextKey,
-    );
+    const page = await membersPage(db, { TableName: table }, set, limit - members.length, nextKey);
     members.push(...decodeAll(memberListingItem, page.items));
     nextKey = page.nextKey;
   } while (nextKey && members.length < limit);

@@ -54,7 +54,7 @@ export const directoryStoreFor = once((): DirectoryStore => directoryStore(db(),
 export const profileReader = once(() => dynamoProfileReader(db(), tableName('users')));
 
 // cohorts table
-export const membershipStore = once(() => dynamoMembershipStore(db(), tableName('cohorts')));
+export const membershipStore = once(() => dynamoMembershipStore(db(), tableName('cohorts'), { leaseMs: settings().MEMBERSHIP_LEASE_SECONDS * 1000 }));
 /** Creates and renames sets (the `SetWriter` port). */
 export const setWriter = once(() => dynamoSetWriter(db(), tableName('cohorts')));
 /** Reads sets and members (the `SetReads` / `SegmentReads` ports). */

@@ -29,7 +29,8 @@ export const flipOf = (oldImage: Record<string, unknown> | undefined, newImage: 
   const after = memberImage(newImage);
   if (!after) return undefined;
   const before = memberImage(oldImage);
-  const wasMember = before?.status === 'member';
+  // A member moved from its set's old partition has no old image here: its old status came along.
+  const wasMember = (before?.status ?? after.movedFrom) === 'member';
   const isMember = after.status === 'member';
   if (wasMember === isMember) return undefined;
   return {

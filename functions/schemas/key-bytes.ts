@@ -27,8 +27,8 @@ const EVENT_TIME_PREFIX = `${'0'.repeat(15)}#`;
 
 /** Most UTF-8 bytes each input may have, by the keys it is written into (or read by). */
 export const KEY_BYTES = {
-  /** cohorts: pk `<ws>#C#<cohortId>`, set META gsi1sk `<cohortId>`, member gsi1sk `C#<cohortId>`. */
-  cohortId: Math.min(inPartitionKey('#C#'), inSortKey(''), inSortKey('C#')),
+  /** cohorts: pk `<ws>#C#<cohortId>` and `<ws>#C<nn>#<cohortId>`, set META gsi1sk `<cohortId>`, member gsi1sk `C#<cohortId>`. */
+  cohortId: Math.min(inPartitionKey('#C#'), inPartitionKey('#C00#'), inSortKey(''), inSortKey('C#')),
   /**
    * users pk `<ws>#<brazeId>`; aliases gsi1pk `<ws>#<brazeId>`; events pk `<ws>#U#<brazeId>`;
    * cohorts member sk `M#<brazeId>`, gsi1pk `<ws>#P#<brazeId>`, gsi2sk `<brazeId>`.

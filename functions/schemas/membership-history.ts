@@ -31,6 +31,8 @@ export const memberImageSchema = z.object({
   version: z.string(),
   changedAt: z.optional(z.string()),
   source: z.optional(changeSourceSchema),
+  /** Set when the engine moved the member from its set's old partition: the status it had there. */
+  movedFrom: z.optional(z.enum(['member', 'removed'])),
 });
 export type MemberImage = z.infer<typeof memberImageSchema>;
 

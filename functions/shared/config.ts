@@ -43,6 +43,8 @@ const settingsSchema = z.object({
   EVENT_HOT_DAYS: positiveInt(30),
   /** Membership history retention (TTL), counted from each flip (docs/membership-history.md). */
   HISTORY_RETENTION_DAYS: positiveInt(400),
+  /** How long a member partition's claim holds if its writer dies: the function's timeout (adapters/membership-shard.ts). */
+  MEMBERSHIP_LEASE_SECONDS: positiveInt(900),
   MAX_BODY_BYTES: z._default(z.coerce.number(), 6_000_000),
   /**
    * How long a push request from the Heap worker waits in the delivery queue (SQS DelaySeconds), so

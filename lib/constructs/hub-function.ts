@@ -174,7 +174,8 @@ export class HubFunction extends Construct {
         externalModules: ['@aws-sdk/*', '@smithy/*'],
         ...(definition.consoleAssets ? { commandHooks: consoleAssetHooks } : {}),
       },
-      environment: baseEnvironment(config, environment),
+      // A member partition's claim outlives its writer by no more than the writer's own timeout.
+      environment: baseEnvironment(config, { MEMBERSHIP_LEASE_SECONDS: String(timeoutSeconds), ...environment }),
       // Opt-in per stage (stage-config.ts): reserving fails the deploy in an account whose quota is small.
       reservedConcurrentExecutions: config.reservedConcurrency?.[key],
     });

@@ -2,13 +2,13 @@
  * Regression for the fault suite's counterexample (seed 1796284610120: `expected [] … stored ["v5"]`):
  * a sync page received BEFORE a drain, delivered after it, must not add a visitor that had no item
  * when the drain ran. Each case fixes the interleaving by hooking the page worker's own DynamoDB
- * client at its TransactWriteItems — no timing, no randomness — and runs the real domain
+ * client at its claim of a member partition — no timing, no randomness — and runs the real domain
  * (`applyHeapMessage`) on the real stores against DynamoDB Local.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
-import { setPk } from '../../functions/adapters/dynamo/keys';
+import { memberPartitionsOf } from '../../functions/adapters/member-partitions';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { applyHeapMessage, type HeapWorkerDeps } from '../../functions/domain/heap-segments';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
@@ -43,17 +43,23 @@ describe('a drain wins over every change received before it', () => {
   });
 
   /**
-   * A client for the page's worker: at its first TransactWriteItems it first runs `before` to
-   * completion (the drain, on another client), then sends the transaction; with `crashAfterWrite`
+   * A client for the page's worker: at its first claim of a member partition it first runs `before`
+   * to completion (the drain, on another client), then sends the claim; with `crashAfterWrite`
    * the invocation dies once the write has landed (the worker never learns it succeeded).
    */
+  /** A member partition's claim (adapters/membership-shard.ts `claim`): the write a chunk's decision rests on. */
+  const isClaim = (input: unknown) => {
+    const expression = (input as { UpdateExpression?: unknown }).UpdateExpression;
+    return typeof expression === 'string' && expression.includes('pending = :pending');
+  };
+
   const hookedClient = (before: () => Promise<unknown>, crashAfterWrite: boolean) => {
     const client = new DynamoDBClient({ endpoint: endpoints().dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const doc = DynamoDBDocumentClient.from(client);
     let fired = false;
     doc.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (fired || !/^TransactWrite(Items)?Command$/.test(context.commandName ?? '')) return next(args);
+      (next) => async (args) => {
+        if (fired || !isClaim(args.input)) return next(args);
         fired = true;
         await before();
         const result = await next(args);
@@ -66,13 +72,12 @@ describe('a drain wins over every change received before it', () => {
   };
 
   const stored = async (set: SetRef) => {
-    const items = await hub.doc.send(
-      new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)', ExpressionAttributeValues: { ':pk': setPk(set), ':m': 'M#' }, ConsistentRead: true }),
-    );
-    return {
-      members: (items.Items ?? []).filter((item) => item.status === 'member').map((item) => item.memberId as string),
-      count: await storedCount(hub.doc, hub.tables.cohorts, set),
-    };
+    const members: string[] = [];
+    for (const pk of memberPartitionsOf(set)) {
+      const items = await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)', ExpressionAttributeValues: { ':pk': pk, ':m': 'M#' }, ConsistentRead: true }));
+      members.push(...(items.Items ?? []).filter((item) => item.status === 'member').map((item) => item.memberId as string));
+    }
+    return { members, count: await storedCount(hub.doc, hub.tables.cohorts, set) };
   };
 
   /** Delivers the page until it succeeds once (SQS redelivers a crashed record). */

@@ -1,5 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { setPk } from '../../functions/adapters/dynamo/keys';
+import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { claim, pendingWrite } from '../../functions/adapters/membership-shard';
+import { memberKey, memberShardOf, setPk, shardKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import { dynamoSetReads } from '../../functions/adapters/set-reads';
@@ -38,7 +39,7 @@ describe('version-guarded membership on DynamoDB Local', () => {
 
     expect(late).toEqual({ added: 0, removed: 0, unchanged: 0, stale: 1 });
     expect(replay.stale).toBe(2);
-    expect(await members(set)).toEqual(['p1', 'p2']);
+    expect((await members(set)).sort()).toEqual(['p1', 'p2']);
     expect(await memberCount(set)).toBe(2);
   });
 
@@ -58,7 +59,7 @@ describe('version-guarded membership on DynamoDB Local', () => {
 
     // The call's version (9000) would beat both; each change's own (2000) decides: p1 (at 3000) stays, p2 (at the call's 1000) goes.
     const older = await store().apply(set, 'profile', [{ memberId: 'p1', op: 'remove', version: changeVersion(2000, 'seg#m0') }, { memberId: 'p2', op: 'remove', version: changeVersion(2000, 'seg#m0') }], changeVersion(9000, 'call'), now);
-    const stored = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'M#p1' } }));
+    const stored = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: memberKey(set, 'p1') }));
 
     expect(older).toEqual({ added: 0, removed: 1, unchanged: 0, stale: 1 });
     expect(stored.Item?.version).toBe(changeVersion(3000, 'seg#m1'));
@@ -91,12 +92,11 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
   const now = new Date().toISOString();
   const shards = async (set: SetRef) =>
-    (
-      (await hub.doc.send(new QueryCommand({ TableName: hub.tables.cohorts, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)', ExpressionAttributeValues: { ':pk': setPk(set), ':c': 'COUNT#' }, ConsistentRead: true })))
-        .Items ?? []
-    ).filter((item) => item.memberCount !== undefined);
+    (await Promise.all(Array.from({ length: 32 }, (_, shard) => hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, shard), ConsistentRead: true })))))
+      .map((result) => result.Item)
+      .filter((item) => item?.memberCount !== undefined);
 
-  it('spreads one large change over several count shards in parallel, its count exact, and never touches META', async () => {
+  it('spreads one large change over the member partitions in parallel, its count exact, and never touches META', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'big' };
     const adds = Array.from({ length: 1000 }, (_, index) => ({ memberId: `v${index.toString().padStart(4, '0')}`, op: 'add' as const }));
     const writers = Array.from({ length: 3 }, () => dynamoMembershipStore(hub.doc, hub.tables.cohorts));
@@ -104,26 +104,84 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
     const results = await Promise.all(writers.map((writer, index) => writer.apply(set, 'visitor', adds, changeVersion(1000, `w${index}`), now)));
 
     expect(results.reduce((sum, result) => sum + result.added, 0)).toBe(1000);
-    expect((await shards(set)).length).toBeGreaterThan(1);
+    expect((await shards(set)).length).toBe(32);
+    expect((await shards(set)).every((item) => item?.pending === undefined)).toBe(true);
     expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(1000);
     expect((await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' } }))).Item).toBeUndefined();
     const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
-    const page = await reads.listMembers(set, 300);
-    const next = await reads.listMembers(set, 300, page.nextKey);
-    expect(page.members.map((m) => m.memberId)).toEqual(adds.slice(0, 300).map((a) => a.memberId));
-    expect(next.members.map((m) => m.memberId)).toEqual(adds.slice(300, 600).map((a) => a.memberId));
+    const listed: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await reads.listMembers(set, 300, cursor);
+      expect(page.members.length).toBeLessThanOrEqual(300);
+      listed.push(...page.members.map((m) => m.memberId));
+      cursor = page.nextKey;
+    } while (cursor);
+    // Partition by partition, each in member-id order: every member once.
+    const expected = adds.map((a) => a.memberId).sort((a, b) => memberShardOf(a) - memberShardOf(b) || a.localeCompare(b));
+    expect(listed).toEqual(expected);
     // 3 × 1,000 contended writes on DynamoDB Local: slow on a loaded 2-core CI machine; correctness, not time, is asserted.
   }, 180_000);
+
+  /** `count` member ids that share one member partition. */
+  const samePartition = (prefix: string, count: number) => {
+    const ids = Array.from({ length: 400 }, (_, index) => `${prefix}${index}`);
+    const shard = memberShardOf(ids[0] as string);
+    return ids.filter((id) => memberShardOf(id) === shard).slice(0, count);
+  };
+
+  it('finishes a write whose writer died after its claim: its member items once more, its count once', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'dead-writer' };
+    const [x1, x2, x3] = samePartition('x', 3) as [string, string, string];
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(x1), counter: { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const version = changeVersion(1000, 'dead');
+    // Claimed with a lease that has passed, and nothing written: the writer died right after its claim.
+    const pending = pendingWrite({ memberKind: 'visitor', now }, [[x1, 'member', version], [x2, 'member', version]], [], 2, 0);
+    expect(await claim(target, undefined, pending, false)).toBe(true);
+
+    const next = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'visitor', [{ memberId: x3, op: 'add' }, { memberId: x1, op: 'add' }], changeVersion(2000, 'next'), now);
+
+    expect(next).toEqual({ added: 1, removed: 0, unchanged: 1, stale: 0 });
+    expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(3);
+    const shard = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, target.shard), ConsistentRead: true }));
+    expect(shard.Item).toMatchObject({ memberCount: 3, seq: 4 });
+    expect(shard.Item).not.toHaveProperty('pending');
+  });
+
+  it('a writer that fails after its member items landed releases its claim, and the retry counts them once', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'lost-answer' };
+    const ids = samePartition('p', 5);
+    let failed = false;
+    // The BatchWriteItem lands, then its answer is lost.
+    const flaky = {
+      send: async (command: unknown) => {
+        const result = await hub.doc.send(command as Parameters<typeof hub.doc.send>[0]);
+        if (command instanceof BatchWriteCommand && !failed) {
+          failed = true;
+          throw new Error('socket hang up');
+        }
+        return result;
+      },
+    } as unknown as typeof hub.doc;
+    const adds = ids.map((memberId) => ({ memberId, op: 'add' as const }));
+
+    await expect(dynamoMembershipStore(flaky, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now)).rejects.toThrow('socket hang up');
+    const released = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, memberShardOf(ids[0] as string)), ConsistentRead: true }));
+    expect(released.Item?.pending).toMatchObject({ until: 0, delta: 5 });
+    const retry = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now);
+
+    expect(retry).toEqual({ added: 0, removed: 0, unchanged: 0, stale: 5 });
+    expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(5);
+  });
 
   it('writes member items with plain attributes (for change-stream consumers) and only the byMember index key', async () => {
     const SOURCE = { kind: 'cohort_import' as const, importId: 'import1', partner: 'heap' };
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'shape' };
     await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'p1', op: 'add' }, { memberId: 'p2', op: 'remove' }], changeVersion(7000, 'import1#a'), now, SOURCE);
-    const item = async (memberId: string) => (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: `M#${memberId}` } }))).Item;
+    const item = async (memberId: string) => (await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: memberKey(set, memberId) }))).Item;
 
     expect(await item('p1')).toEqual({
-      pk: setPk(set),
-      sk: 'M#p1',
+      ...memberKey(set, 'p1'),
       workspaceId: 'ws1',
       setKind: 'cohort',
       setId: 'shape',
@@ -140,7 +198,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
     expect(await item('p2')).not.toHaveProperty('gsi1pk');
   });
 
-  it('reads the layout from before count shards: META memberCount, members with a bySet key, and an old bySet cursor', async () => {
+  it('reads the layouts from before member partitions: META memberCount, members in the set partition with a bySet key, an old cursor; moves members it changes', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'legacy' };
     const pk = setPk(set);
     const legacyMember = (memberId: string) => ({ pk, sk: `M#${memberId}`, memberId, status: 'member', version: changeVersion(100, 'old'), changedAt: now, gsi2pk: pk, gsi2sk: memberId });
@@ -152,9 +210,18 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
     expect((await reads.getSet(set))?.memberCount).toBe(3);
     expect((await reads.listSets('ws1', 'cohort', 10)).sets.find((meta) => meta.setId === 'legacy')?.memberCount).toBe(3);
+    const inPartitions = ['c', 'd'].sort((x, y) => memberShardOf(x) - memberShardOf(y));
     const oldCursor = { gsi2pk: pk, gsi2sk: 'b', pk, sk: 'M#b' };
-    expect((await reads.listMembers(set, 10, oldCursor)).members.map((m) => m.memberId)).toEqual(['c', 'd']);
-    expect((await reads.listMembers(set, 10)).members.map((m) => m.memberId)).toEqual(['b', 'c', 'd']);
+    expect((await reads.listMembers(set, 10, oldCursor)).members.map((m) => m.memberId)).toEqual(inPartitions);
+    // The old partition first (b, not yet moved), then the member partitions; a, removed, moved out.
+    expect((await reads.listMembers(set, 10)).members.map((m) => m.memberId)).toEqual(['b', ...inPartitions]);
+    expect((await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk, sk: 'M#a' } }))).Item).toBeUndefined();
+    expect((await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: memberKey(set, 'a') }))).Item).toMatchObject({ status: 'removed', movedFrom: 'member' });
+    // A later change of b reads its old place: no second add, and b moves.
+    const again = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', [{ memberId: 'b', op: 'add' }], changeVersion(300, 'newer'), now);
+    expect(again).toEqual({ added: 0, removed: 0, unchanged: 1, stale: 0 });
+    expect((await reads.getSet(set))?.memberCount).toBe(3);
+    expect((await reads.listMembers(set, 10)).members.map((m) => m.memberId).sort()).toEqual(['b', 'c', 'd']);
   });
 });
 
@@ -185,7 +252,7 @@ describe('set and member reads on DynamoDB Local', () => {
 
     expect(meta).toMatchObject({ name: 'Very High Value', createdAt: '2021-01-21T14:20:30.000Z', memberCount: 2 });
     expect(listed.sets.map((s) => s.setId)).toEqual(['amperity-High Value']);
-    expect(page.members.map((m) => m.memberId)).toEqual(['p1', 'p2']);
+    expect(page.members.map((m) => m.memberId).sort()).toEqual(['p1', 'p2']);
     expect(ofMember.map((s) => s.setId)).toEqual(['amperity-High Value']);
     expect(otherWorkspace.sets).toEqual([]);
   });

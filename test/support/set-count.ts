@@ -1,6 +1,6 @@
-/** A set's member count as stored: META's `memberCount` (kept from before count shards) plus every `COUNT#` shard's. */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { setPk } from '../../functions/adapters/dynamo/keys';
+/** A set's member count as stored: META's `memberCount`, the old `COUNT#` shards and every member partition's `SHARD` count. */
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MEMBER_SHARDS, setPk, shardKey } from '../../functions/adapters/dynamo/keys';
 import type { SetRef } from '../../functions/domain/membership';
 
 export const storedCount = async (doc: DynamoDBDocumentClient, table: string, set: SetRef): Promise<number> => {
@@ -14,5 +14,7 @@ export const storedCount = async (doc: DynamoDBDocumentClient, table: string, se
       ConsistentRead: true,
     }),
   );
-  return (result.Items ?? []).filter((item) => item.sk === 'META' || (item.sk as string).startsWith('COUNT#')).reduce((sum, item) => sum + ((item.memberCount as number | undefined) ?? 0), 0);
+  const old = (result.Items ?? []).filter((item) => item.sk === 'META' || (item.sk as string).startsWith('COUNT#'));
+  const shards = await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => doc.send(new GetCommand({ TableName: table, Key: shardKey(set, shard), ConsistentRead: true }))));
+  return [...old, ...shards.map((shard) => shard.Item ?? {})].reduce((sum, item) => sum + ((item.memberCount as number | undefined) ?? 0), 0);
 };

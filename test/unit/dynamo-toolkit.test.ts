@@ -17,6 +17,9 @@ import {
   memberSk,
   setFromPk,
   setPk,
+  MEMBER_SHARDS,
+  memberPartitionPk,
+  memberShardOf,
 } from '../../functions/adapters/dynamo/keys';
 import { assignments, expressionParts } from '../../functions/adapters/dynamo/update-expression';
 import { identifierKey, type Identifier } from '../../functions/domain/identifiers';
@@ -93,6 +96,14 @@ describe('keys and their inverses', () => {
       }),
     );
     expect(setPk({ workspaceId: 'ws1', kind: 'segment', setId: 'a#b' })).toBe('ws1#S#a#b');
+    // A member partition's key never equals a set's own, whatever the set id holds.
+    fc.assert(
+      fc.property(text, text, fc.integer({ min: 0, max: MEMBER_SHARDS - 1 }), (a, b, shard) => {
+        expect(memberPartitionPk({ workspaceId: 'ws1', kind: 'cohort', setId: a }, shard)).not.toBe(setPk({ workspaceId: 'ws1', kind: 'cohort', setId: b }));
+        expect(memberShardOf(a)).toBe(memberShardOf(a));
+        expect(memberShardOf(a)).toBeLessThan(MEMBER_SHARDS);
+      }),
+    );
     expect(memberIdFromSk('META')).toBeUndefined();
   });
 });

@@ -29,6 +29,12 @@ describe('flipOf', () => {
     expect(flipOf(member('member', 'v1'), member('removed', 'v2'))).toMatchObject({ direction: 'exited', version: 'v2' });
   });
 
+  it('reads a member moved from its set\'s old partition (no old image) by the status it brought along', () => {
+    expect(flipOf(undefined, member('member', 'v2', { movedFrom: 'member' }))).toBeUndefined();
+    expect(flipOf(undefined, member('removed', 'v2', { movedFrom: 'member' }))).toMatchObject({ direction: 'exited', version: 'v2' });
+    expect(flipOf(undefined, member('member', 'v2', { movedFrom: 'removed' }))).toMatchObject({ direction: 'entered' });
+  });
+
   it('records nothing for a refresh, a tombstone of a non-member, a deletion or a non-member item', () => {
     expect(flipOf(member('member', 'v1'), member('member', 'v2'))).toBeUndefined();
     expect(flipOf(undefined, member('removed', 'v1'))).toBeUndefined();

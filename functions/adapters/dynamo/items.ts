@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { receivedCountsSchema } from '../../schemas/cohort-import';
+import { changeSourceSchema } from '../../schemas/membership-history';
 
 // ── cohorts table ──────────────────────────────────────────────────────────────────────────────
 
@@ -23,6 +24,30 @@ export type SetMetaItem = z.infer<typeof setMetaItem>;
 
 /** A count shard (`COUNT#<nn>`): its part of the set's member count (missing until a change moves it). */
 export const countShardItem = z.object({ memberCount: z._default(z.number(), 0) });
+
+/** A member partition's pending write (adapters/membership-shard.ts): the member items to put and the delta they make. */
+export const pendingWriteItem = z.object({
+  token: z.string(),
+  /** Epoch ms after which another writer may finish it (0: released). */
+  until: z.number(),
+  delta: z.number(),
+  memberKind: z.enum(['profile', 'visitor']),
+  changedAt: z.string(),
+  source: z.optional(changeSourceSchema),
+  writes: z.array(z.tuple([z.string(), z.enum(['member', 'removed']), z.string()], z.enum(['member', 'removed']))),
+  legacy: z.array(z.string()),
+});
+export type PendingWrite = z.infer<typeof pendingWriteItem>;
+
+/** A member partition's `SHARD` item: its count, floor copy, sequence, whether the set kept members in its old partition, and a pending write. */
+export const shardItem = z.object({
+  memberCount: z._default(z.number(), 0),
+  drainVersion: z.optional(z.string()),
+  seq: z._default(z.number(), 0),
+  legacy: z.optional(z.boolean()),
+  pending: z.optional(pendingWriteItem),
+});
+export type ShardState = z.infer<typeof shardItem>;
 
 /** The floor a set's members are decided against (segments only; cohorts have none). */
 export const setFloorItem = z.object({ drainVersion: z.optional(z.string()) });

@@ -65,15 +65,42 @@ export const setIndexSkPrefix = (kind: SetKind): string => `${SET_CODES[kind]}#`
 /** Index byMember, on META items: `gsi1pk = <ws>#SETS#C|S` lists a workspace's sets of one kind. */
 export const setListPk = (workspaceId: string, kind: SetKind): string => `${workspaceId}#SETS#${SET_CODES[kind]}`;
 /**
- * Count shards per set: a set's member count is the sum of `COUNT#00`…`COUNT#<N-1>` in its partition
- * (plus the `memberCount` a META item kept from before the shards). Each membership transaction
- * updates one shard, so N transactions of one set commit in parallel instead of queueing on one item
- * (docs/scaling.md "Why 32 count shards"). N may grow later (reads sum every `COUNT#` item); never shrink it.
+ * Legacy count shards (before member partitions): `<set pk>` / `COUNT#<nn>`, written by the
+ * transactional engine of earlier versions. Still summed into a set's count; never written now.
  */
-export const COUNT_SHARDS = 32;
 export const COUNT_SK_PREFIX = 'COUNT#';
-/** `<set pk>` / `COUNT#<shard, 2 digits>`: one shard of the set's member count, with a copy of its floor. */
-export const setCountKey = (set: SetRef, shard: number): ItemKey => ({ pk: setPk(set), sk: `${COUNT_SK_PREFIX}${shard.toString().padStart(2, '0')}` });
+
+/**
+ * Member partitions per set: a member lives in partition `memberShardOf(memberId)` of its set, and
+ * each partition holds its own shard item (count, floor copy, write lease). Writers of one set
+ * therefore spread over N partition keys, each under DynamoDB's per-partition limit of 1,000 WCU/s
+ * (docs/scaling.md "Why 32 member partitions"). Deployed data: never change N.
+ */
+export const MEMBER_SHARDS = 32;
+export const SHARD_SK = 'SHARD';
+
+/** FNV-1a of the member id: its partition among the set's `MEMBER_SHARDS`. */
+export const memberShardOf = (memberId: string): number => {
+  let value = 0x811c9dc5;
+  for (let index = 0; index < memberId.length; index += 1) value = Math.imul(value ^ memberId.charCodeAt(index), 0x01000193) >>> 0;
+  return value % MEMBER_SHARDS;
+};
+
+/**
+ * `<ws>#<C|S><nn>#<setId>`: one member partition of a set (two digits right after the kind code, so
+ * it never equals a set's own `<ws>#<C|S>#<setId>` whatever the set id holds).
+ */
+export const memberPartitionPk = (set: SetRef, shard: number): string =>
+  `${set.workspaceId}#${SET_CODES[set.kind]}${shard.toString().padStart(2, '0')}#${set.setId}`;
+/** Every member partition of a set, in listing order. */
+export const memberPartitionPks = (set: SetRef): string[] => Array.from({ length: MEMBER_SHARDS }, (_, shard) => memberPartitionPk(set, shard));
+/** A member item's key: its set's partition for the member, `M#<memberId>`. */
+export const memberKey = (set: SetRef, memberId: string): ItemKey => ({ pk: memberPartitionPk(set, memberShardOf(memberId)), sk: memberSk(memberId) });
+/** Where earlier versions kept a member: the set's own partition (read while a set still has such items). */
+export const legacyMemberKey = (set: SetRef, memberId: string): ItemKey => ({ pk: setPk(set), sk: memberSk(memberId) });
+/** `<member partition>` / `SHARD`: the partition's member count, floor copy and write lease. */
+export const shardKey = (set: SetRef, shard: number): ItemKey => ({ pk: memberPartitionPk(set, shard), sk: SHARD_SK });
+
 /** `<set pk>` / `IMPORT#<importId>`: a cohort import's report. */
 export const importReportKey = (set: SetRef, importId: string): ItemKey => ({ pk: setPk(set), sk: `${IMPORT_SK_PREFIX}${importId}` });
 /** `<set pk>` / `SYNC#<sync_task_id>`: one Heap sync run of a segment. */

@@ -30,7 +30,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSRecord } 
 import { startTestHub, type TestHub } from '../harness';
 import { dynamoClient } from '../../../functions/adapters/dynamo-client';
 import { membershipStore } from '../../../functions/adapters/stores';
-import { setPk } from '../../../functions/adapters/dynamo/keys';
+import { memberPartitionsOf } from '../../../functions/adapters/member-partitions';
 import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import { CHANGE_EVENTS_FILE } from '../../../functions/adapters/change-events';
@@ -624,22 +624,24 @@ describe('model-based fault injection', () => {
 
   /** Compares one set's stored state with the model: members (base table, and as listed by the read adapter) and the summed count. */
   const compare = async (set: SetRef, expected: ReadonlySet<string>) => {
-    const pk = setPk(set);
     const stored = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await hub.doc.send(
-        new QueryCommand({
-          TableName: hub.tables.cohorts,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-          ExpressionAttributeValues: { ':pk': pk, ':m': 'M#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) if (item.status === 'member') stored.add(item.memberId as string);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    // Every partition that may hold the set's members (its own, then the member partitions), read directly.
+    for (const pk of memberPartitionsOf(set)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await hub.doc.send(
+          new QueryCommand({
+            TableName: hub.tables.cohorts,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+            ExpressionAttributeValues: { ':pk': pk, ':m': 'M#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) if (item.status === 'member') stored.add(item.memberId as string);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
     // As the read APIs list them (the set's partition, small pages through the cursor) and count them (META + count shards).
     const reads = dynamoSetReads(hub.doc, hub.tables.cohorts);
     const indexed = new Set<string>();
