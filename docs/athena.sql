@@ -103,7 +103,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
     startedAt: struct<S: string>,
     importCounts: struct<M: map<string, struct<N: string>>>,
     importConflictSamples: struct<L: array<struct<M: struct<line: struct<N: string>, identifier: struct<S: string>, reason: struct<S: string>>>>>,
-    importRejectSamples: struct<L: array<struct<M: struct<line: struct<N: string>, reason: struct<S: string>>>>>
+    importRejectSamples: struct<L: array<struct<M: struct<line: struct<N: string>, reason: struct<S: string>>>>>,
+    seq: struct<N: string>,
+    legacy: struct<BOOL: boolean>,
+    movedFrom: struct<S: string>,
+    pending: struct<M: struct<token: struct<S: string>, until: struct<N: string>, delta: struct<N: string>>>
   >
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

@@ -1,7 +1,9 @@
 /**
- * The floor: the fewest DynamoDB writes a scenario needs (one item per change), issued directly with
- * BatchWriteItem at 25 items a call and the same concurrency as the pipeline. No pipeline can beat it
- * on the same DynamoDB; the ratio pipeline/floor says how much the hub's own work costs.
+ * The floor: the fewest DynamoDB writes a scenario needs (one item per change, shaped as the hub
+ * stores it, index keys included: any design storing that item pays its index write), issued
+ * directly with BatchWriteItem at 25 items a call and the same concurrency as the pipeline. No
+ * pipeline can beat it on the same DynamoDB; the ratio pipeline/floor says how much the hub's own
+ * work (reads, decisions, counts, queues, HTTP) costs.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 

@@ -14,7 +14,7 @@ import { buildOpenApi } from '../../functions/shared/openapi';
 import { loadHandler, type SqsLambda } from './handlers';
 import { startHttpServer, type ExtraRoute } from './http-server';
 import { startPoller, type Poller } from './poller';
-import { localStreamsClient, startStreamPoller, type StreamLambda } from './stream-poller';
+import { localStreamsClient, startStreamPoller, type StreamLambda, type StreamPoller } from './stream-poller';
 import { startAbTastyRefreshTimer } from './schedule';
 import { provisionQueues, provisionTables, type ProvisionedQueue } from './provision';
 import { startBrazeExportTimer } from './braze-export-timer';
@@ -71,6 +71,8 @@ export interface LocalHub {
   readonly eventsDir: string;
   /** The folder standing for the Currents archive bucket. */
   readonly archiveDir: string;
+  /** The DynamoDB stream consumers (membership history, change events): pause, resume, wait until caught up. */
+  readonly streams: { pause(): void; resume(): void; settled(): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -135,8 +137,8 @@ const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, Provisioned
 };
 
 /** One stream poller per function that consumes a table's stream, behaving like Lambda's DynamoDB Streams event source. */
-const startStreamPollers = async (dynamo: DynamoDBClient, tables: Record<TableKey, string>): Promise<Poller[]> => {
-  const pollers: Poller[] = [];
+const startStreamPollers = async (dynamo: DynamoDBClient, tables: Record<TableKey, string>): Promise<StreamPoller[]> => {
+  const pollers: StreamPoller[] = [];
   const streams = await localStreamsClient(dynamo);
   for (const [name, definition] of functionDefinitions()) {
     if (!definition.streamsFrom) continue;
@@ -159,7 +161,8 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
   await options.beforeListen?.({ tables, dynamo });
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
-  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...(options.streamPollers === false ? [] : await startStreamPollers(dynamo, tables))] : [];
+  const streamPollers = options.pollers !== false && options.streamPollers !== false ? await startStreamPollers(dynamo, tables) : [];
+  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...streamPollers] : [];
   const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
   const importBucket = `${prefix}-braze-import`;
   const s3Folder = options.s3Dir ? startS3Folder({ root: options.s3Dir, bucket: importBucket, sqs, queueUrl: queues.brazeExport.url }) : undefined;
@@ -175,6 +178,13 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
     importBucketDir: s3Folder?.dir,
     eventsDir,
     archiveDir,
+    streams: {
+      pause: () => streamPollers.forEach((poller) => poller.pause()),
+      resume: () => streamPollers.forEach((poller) => poller.resume()),
+      settled: async () => {
+        await Promise.all(streamPollers.map((poller) => poller.settled()));
+      },
+    },
     stop: async () => {
       refresh?.stop();
       s3Folder?.stop();

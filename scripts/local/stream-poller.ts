@@ -31,6 +31,11 @@ export interface StreamPollerOptions {
 
 export interface StreamPoller {
   stop(): Promise<void>;
+  /** Stops reading (records wait in the stream, as behind a disabled event source mapping) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Resolves after a whole round that found nothing new: the consumer has caught up. */
+  settled(): Promise<void>;
 }
 
 const MAX_TRIES = 10;
@@ -112,10 +117,13 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
     }
     return found;
   };
+  let paused = false;
+  const waiters: (() => void)[] = [];
   const loop = async () => {
     while (running) {
-      const found = await round().catch(() => false);
-      if (!found && running) await sleep(options.idleMs ?? 100);
+      const found = paused ? true : await round().catch(() => false);
+      if (!found) for (const wake of waiters.splice(0)) wake();
+      if ((!found || paused) && running) await sleep(options.idleMs ?? 100);
     }
   };
   const looping = loop();
@@ -123,6 +131,14 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
     stop: async () => {
       running = false;
       await looping;
+      for (const wake of waiters.splice(0)) wake();
     },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    settled: () => new Promise<void>((resolve) => waiters.push(resolve)),
   };
 };

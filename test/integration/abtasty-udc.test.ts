@@ -90,8 +90,8 @@ describe('AB Tasty delivery against a fake AB Tasty', () => {
     // Streamed: no Content-Length, the body went out in chunks as the members were read.
     expect(fake.uploads().at(-1)?.headers['transfer-encoding']).toBe('chunked');
     expect(fake.uploads().at(-1)?.headers['content-length']).toBeUndefined();
-    expect(accepted.rows.filter((row) => row.segment === 'heap_4242').map((row) => row.visitor_id)).toEqual(ENGAGED);
-    expect(accepted.rows.filter((row) => row.segment === 'heap_7').map((row) => row.visitor_id)).toEqual(WINDOW);
+    expect(accepted.rows.filter((row) => row.segment === 'heap_4242').map((row) => row.visitor_id).sort()).toEqual(ENGAGED);
+    expect(accepted.rows.filter((row) => row.segment === 'heap_7').map((row) => row.visitor_id).sort()).toEqual(WINDOW);
     expect(accepted.rows).toHaveLength(ENGAGED.length + WINDOW.length);
     expect(report).toMatchObject({ outcome: 'delivered', status: 200, rows: 2503, refusedRows: 0, skipped: [{ id: '9', reason: 'empty' }] });
     expect(report.bytes).toBe(Buffer.byteLength(fake.uploads().at(-1)!.body));

@@ -7,7 +7,7 @@ import { identifierKey, scoped, type Identifier } from '../../../functions/domai
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { BenchContext, Scenario } from '../run';
 import { timedLoad } from '../stats';
-import { memberCount, seed, summarise, waitForPipeline } from './common';
+import { floorMember, memberCount, seed, summarise, waitForPipeline } from './common';
 
 const REQUEST_SIZE = 1000;
 
@@ -96,7 +96,7 @@ export const cohortImportScenario: Scenario = {
       unit: 'identifiers/s',
       idealRequestsPerChange: 1 / 100 + 1 / 25,
       floorTable: context.hub.tables.cohorts,
-      floorItem: (index) => ({ pk: `floor#C#bench`, sk: `M#b${index}`, status: 'member', version: '000000000000001#x', memberId: `b${index}` }),
+      floorItem: (index) => floorMember('cohort', `b${index}`),
       extra: { requests: bodies.length, members: expected, ingestMsMax: Math.round(Math.max(...ingestLatencies)) },
     });
   },

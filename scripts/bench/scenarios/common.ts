@@ -44,6 +44,28 @@ export const waitForPipeline = async (context: BenchContext, queue: QueueKey, do
 /** A set's count as the read APIs give it (META plus its count shards); 0 before the set exists. */
 export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> => (await dynamoSetReads(context.doc, context.hub.tables.cohorts).getSet(set))?.memberCount ?? 0;
 
+/**
+ * A member item as the membership engine stores it, for the floor: the same attributes and the
+ * byMember index key, so the floor pays the same index write a stored member does.
+ */
+export const floorMember = (kind: 'cohort' | 'segment', memberId: string): Record<string, unknown> => {
+  const code = kind === 'cohort' ? 'C' : 'S';
+  return {
+    pk: `floor#${code}00#bench`,
+    sk: `M#${memberId}`,
+    workspaceId: 'floor',
+    setKind: kind,
+    setId: 'bench',
+    memberKind: kind === 'cohort' ? 'profile' : 'visitor',
+    memberId,
+    status: 'member',
+    version: '000001763900000#bench-0000',
+    changedAt: '2026-12-04T00:00:00.000Z',
+    gsi1pk: `floor#${kind === 'cohort' ? 'P' : 'V'}#${memberId}`,
+    gsi1sk: `${code}#bench`,
+  };
+};
+
 /** Builds the scenario result: throughput, the floor measured right after, request counts against the ideal. */
 export const summarise = async (
   context: BenchContext,

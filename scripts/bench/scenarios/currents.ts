@@ -81,7 +81,12 @@ export const currentsScenario: Scenario = {
       unit: 'events/s',
       idealRequestsPerChange: 1 / 25 + 1 / 100,
       floorTable: context.hub.tables.events,
-      floorItem: (index) => ({ pk: `floor#U#${index % 2000}`, sk: `${String(index).padStart(15, '0')}#e${index}`, ...benchEvent(index) }),
+      // The event as stored: its user's partition and its byType index key (the per-type read API's).
+      floorItem: (index) => {
+        const sk = `${String(index).padStart(15, '0')}#e${index}`;
+        const event = benchEvent(index);
+        return { pk: `floor#U#${index % 2000}`, sk, ...event, gsi1pk: `floor#T#${event.event_type}#2026-01-01`, gsi1sk: sk };
+      },
       extra: { batches, users, duplicatesSent: total - nextNew },
     });
   },

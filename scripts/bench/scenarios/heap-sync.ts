@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import type { Scenario } from '../run';
-import { memberCount, summarise, waitForPipeline } from './common';
+import { floorMember, memberCount, summarise, waitForPipeline } from './common';
 
 const PAGE = 10_000;
 
@@ -90,7 +90,7 @@ const heapSync = (name: string, segments: number): Scenario => ({
       unit: 'changes/s',
       idealRequestsPerChange: 1 / 25,
       floorTable: context.hub.tables.cohorts,
-      floorItem: (index) => ({ pk: `floor#S#bench`, sk: `M#v${index}`, status: 'member', version: '000000000000001#x', memberId: `v${index}` }),
+      floorItem: (index) => floorMember('segment', `v${index}`),
       extra: { segments, pages: bodies.length, pageSize, members: expected * segments, ingestMsPerPage: Math.round(ingestMsPerPage) },
     });
   },
