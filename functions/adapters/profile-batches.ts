@@ -13,6 +13,7 @@ import { claimItem, profileIdentifierKeys } from './claim-items';
 import type { DirectoryTables } from './claim-store';
 import { isTransactionCancelled } from './dynamo/conditions';
 import { profileKey } from './dynamo/keys';
+import { backoff } from './dynamo/retry';
 import { bumpIdentityVersion, LIVE_PROFILE, profileItem } from './profile-store';
 import type { CreateOutcome, NewIdentity } from '../domain/ports';
 
@@ -69,6 +70,8 @@ const sendChunk = async (db: DynamoDBDocumentClient, chunk: readonly Unit[], set
         if (own.some((reason) => reason.Code === 'ConditionalCheckFailed')) settle(unit, own);
         else next.push(unit);
       }
+      // Nothing refused by a condition: contention (a concurrent transaction); wait a little.
+      if (next.length === pending.length) await backoff(round, 25, 400);
       pending = next;
     }
   }
