@@ -4,6 +4,7 @@
  */
 import { dynamoClaimStore, type DirectoryTables } from './claim-store';
 import type { BatchWriteCounter } from './dynamo/batch-write';
+import { bumpIdentityVersions, createProfilesWithIdentifiers } from './profile-batches';
 import { createProfileWithIdentifiers, putNewProfiles, renameExternalId, type NewProfileRecord } from './profile-claims';
 import { dynamoProfileStore } from './profile-store';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,6 +18,9 @@ export const directoryStore = (db: DynamoDBDocumentClient, tables: DirectoryTabl
     ...dynamoClaimStore(db, tables),
     createProfileWithIdentifiers: (workspaceId: string, brazeId: string, identity: Parameters<DirectoryPort['createProfileWithIdentifiers']>[2], now: string) =>
       createProfileWithIdentifiers(db, tables, workspaceId, brazeId, identity, now),
+    createProfilesWithIdentifiers: (workspaceId: string, identities: Parameters<DirectoryPort['createProfilesWithIdentifiers']>[1], now: string) =>
+      createProfilesWithIdentifiers(db, tables, workspaceId, identities, now),
+    bumpIdentityVersions: (workspaceId: string, versions: ReadonlyMap<string, number>) => bumpIdentityVersions(db, tables.users, workspaceId, versions),
     renameExternalId: (workspaceId: string, brazeId: string, from: string, to: string, version: number, now: string) =>
       renameExternalId(db, tables, { workspaceId, brazeId, from, to, version, now }),
     /** Bulk load for a first setup (users import): no conditions, see profile-claims.ts. */

@@ -56,7 +56,7 @@ const createProfile = (db: DynamoDBDocumentClient, table: string, workspaceId: s
   );
 
 /** Records that identity facts up to `version` (event time, ms) were seen; never moves backwards. */
-const bumpIdentityVersion = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, brazeId: string, version: number): Promise<void> => {
+export const bumpIdentityVersion = async (db: DynamoDBDocumentClient, table: string, workspaceId: string, brazeId: string, version: number): Promise<void> => {
   await whenCondition(() =>
     db.send(
       new UpdateCommand({

@@ -3,8 +3,9 @@
  * 1. rejects are stored in the rejects store;
  * 2. repeats within the message are dropped, and every event is written to the archive (the full
  *    history for analysts: domain/event-archive.ts, deterministic objects per message);
- * 3. the directory learns from the `user` blocks (one batched profile read per message, writes only
- *    for new facts), then merges (users.UserOrphan) and deletions (users.UserDeleteRequest) run in
+ * 3. the directory learns from the `user` blocks (domain/currents-directory.ts: one batched profile
+ *    read per message, writes only for new facts, batched where they can be), then merges
+ *    (users.UserOrphan) and deletions (users.UserDeleteRequest) run in
  *    event-time order — those two alone are skipped when already processed (a marker per event id);
  * 4. events are stored in the hot window (BatchWriteItem, 25 a call, TTL `hotDays`) — except late
  *    events of a deleted user;
@@ -18,14 +19,15 @@
  * received in between, so it must run once.
  */
 import { gunzipSync } from 'node:zlib';
-import { applyUserFacts, deleteProfile, mergeProfiles, type DirectoryDeps, type FactsOutcome, type UserFacts } from './directory';
+import { isIdentityCommand, learnUserFacts } from './currents-directory';
+import { deleteProfile, mergeProfiles, type DirectoryDeps, type FactsOutcome } from './directory';
 import { changeVersion } from './membership';
 import { archiveEvents } from './event-archive';
 import type { Clock, EventArchive, EventsPort } from './ports';
-import type { Profile } from '../schemas/directory';
 import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage } from '../schemas/currents';
 
 export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
+export { collectFacts, forEachLimited, USER_CONCURRENCY } from './currents-directory';
 
 /** Identity command markers outlive Braze's 5 days of retries plus 7 days of its retention. */
 export const MARKER_DAYS = 14;
@@ -59,52 +61,8 @@ export interface CurrentsStats {
 export const eventExpiresAt = (eventTimeSeconds: number, receivedAtMs: number, retentionSeconds: number): number =>
   Math.max(eventTimeSeconds, Math.floor(receivedAtMs / 1000)) + retentionSeconds;
 
-/** Users whose directory facts are applied at once within one message. */
-export const USER_CONCURRENCY = 8;
-
-/** Runs `fn` over items with at most `limit` in flight; rejects with the first error after all settle. */
-export const forEachLimited = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const errors: unknown[] = [];
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (errors.length > 0) throw errors[0];
-};
-
 /** Unpacks an event that travelled gzip-compressed and base64-encoded. */
 export const unpackEvent = (packed: string): CurrentsEvent => currentsEventSchema.parse(JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')));
-
-const isIdentityCommand = (event: CurrentsEvent) => event.event_type === USER_DELETE_REQUEST || event.event_type === USER_ORPHAN;
-
-/** Gathers the identity facts of ordinary events, per braze_id (orphan and delete events are handled apart). */
-export const collectFacts = (events: readonly CurrentsEvent[]): Map<string, UserFacts> => {
-  const facts = new Map<string, UserFacts>();
-  for (const event of events) {
-    if (isIdentityCommand(event)) continue;
-    const user = userOf(event);
-    if (!user?.user_id) continue;
-    let entry = facts.get(user.user_id);
-    if (!entry) {
-      entry = { brazeId: user.user_id, deviceIds: new Set() };
-      facts.set(user.user_id, entry);
-    }
-    if (user.device_id) entry.deviceIds.add(user.device_id);
-    const time = event.time * 1000;
-    if (user.external_user_id && (!entry.externalId || time > entry.externalId.time)) {
-      entry.externalId = { value: user.external_user_id, time, eventId: event.id };
-    }
-  }
-  return facts;
-};
 
 /** One message's processing: its deps, the workspace, one reading of the clock, and the stats being filled. */
 interface MessageRun {
@@ -160,57 +118,6 @@ const freshEvents = async (run: MessageRun): Promise<CurrentsEvent[]> => {
   const fresh = [...unique.values()].filter((event) => !done.has(event.id));
   run.stats.duplicates = all.length - fresh.length;
   return fresh;
-};
-
-/**
- * Users are independent, except those carrying the same external_id (an orphan merge may be under
- * way between them): those go one after the other, oldest fact first; groups run in parallel.
- */
-const groupByExternalId = (facts: Map<string, UserFacts>): UserFacts[][] => {
-  const groups = new Map<string, UserFacts[]>();
-  for (const entry of facts.values()) {
-    const key = entry.externalId ? `ext:${entry.externalId.value}` : `id:${entry.brazeId}`;
-    groups.set(key, [...(groups.get(key) ?? []), entry]);
-  }
-  return [...groups.values()].map((group) => group.sort((a, b) => (a.externalId?.time ?? 0) - (b.externalId?.time ?? 0)));
-};
-
-/**
- * Profiles absent from the message's snapshot, read again once another worker is seen creating them
- * (a create lost its race): the message's other new users are then likely taken too, and one
- * BatchGetItem is cheaper than a cancelled transaction each.
- */
-const raceRefresh = (run: MessageRun, absent: readonly string[]) => {
-  let raced = false;
-  let refreshed: Promise<Map<string, Profile>> | undefined;
-  return {
-    lost: () => {
-      raced = true;
-    },
-    lookup: async (brazeId: string): Promise<Profile | undefined> => {
-      if (!raced) return undefined;
-      refreshed ??= run.deps.directory.getProfiles(run.workspaceId, absent);
-      return (await refreshed).get(brazeId);
-    },
-  };
-};
-
-/** Step 3a: the directory learns the ordinary events' facts, one profile read for the whole message. */
-const learnUserFacts = async (run: MessageRun, fresh: readonly CurrentsEvent[]): Promise<void> => {
-  const { deps, workspaceId, stats } = run;
-  const facts = collectFacts(fresh);
-  const profiles = await deps.directory.getProfiles(workspaceId, [...facts.keys()]);
-  const race = raceRefresh(run, [...facts.keys()].filter((id) => !profiles.has(id)));
-  await forEachLimited(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
-    for (const entry of group) {
-      const version = changeVersion(run.nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
-      const known = profiles.get(entry.brazeId) ?? (await race.lookup(entry.brazeId));
-      const outcome = await applyUserFacts(deps, workspaceId, entry, known, version, run.now);
-      if (!known && outcome !== 'created') race.lost();
-      stats.directory[outcome] = (stats.directory[outcome] ?? 0) + 1;
-      if (outcome === 'deleted') run.deleted.add(entry.brazeId);
-    }
-  });
 };
 
 /** A users.UserOrphan: the event's user is the orphan, `orphaned_by_id` the profile it was merged into. */

@@ -138,23 +138,30 @@ const applyExternalId = async (
   workspaceId: string,
   profile: Profile,
   external: ExternalIdFact,
-  context: { readonly outcome: FactsOutcome; readonly membershipVersion: string; readonly now: string },
+  context: { readonly outcome: FactsOutcome; readonly membershipVersion: string; readonly now: string; readonly confirm?: Confirm },
 ): Promise<FactsOutcome> => {
   if (profile.externalId === external.value) {
     // A confirmation moves the version forward, at most once per IDENTITY_BUMP_MS per user: an
     // active user would otherwise cost one write per message. The price: a late event carrying
     // a different external_id less than that much newer than the last recorded confirmation can
     // still rename — only possible if Braze renamed the user twice within that window.
-    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) await deps.directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    if (external.time > profile.identityVersion + IDENTITY_BUMP_MS) {
+      if (context.confirm) context.confirm(profile.brazeId, external.time);
+      else await deps.directory.bumpIdentityVersion(workspaceId, profile.brazeId, external.time);
+    }
     return context.outcome;
   }
   if (profile.externalId !== undefined) return renameExternalId(deps, workspaceId, profile, profile.externalId, external, context.now);
   return identifyAnonymous(deps, workspaceId, profile, external, context.membershipVersion, context.now);
 };
 
+/** Takes an identity confirmation (`bumpIdentityVersion`) for the caller to write later, batched with others. */
+export type Confirm = (brazeId: string, version: number) => void;
+
 /**
  * Applies what events say about one braze_id. `known` is the profile as read in batch beforehand
- * (undefined if absent). `membershipVersion` orders a resulting merge's membership moves.
+ * (undefined if absent). `membershipVersion` orders a resulting merge's membership moves. With
+ * `confirm`, a confirmation is handed to it instead of written.
  */
 export const applyUserFacts = async (
   deps: DirectoryDeps,
@@ -163,6 +170,7 @@ export const applyUserFacts = async (
   known: Profile | undefined,
   membershipVersion: string,
   now: string,
+  confirm?: Confirm,
 ): Promise<FactsOutcome> => {
   const located = await locateProfile(deps, workspaceId, facts, known, now);
   if ('done' in located) return located.done;
@@ -172,7 +180,7 @@ export const applyUserFacts = async (
   const devicesClaimed = await claimNewDevices(deps, workspaceId, facts, profile, now);
   const outcome: FactsOutcome = devicesClaimed && located.outcome === 'unchanged' ? 'updated' : located.outcome;
   if (!facts.externalId) return outcome;
-  return applyExternalId(deps, workspaceId, profile, facts.externalId, { outcome, membershipVersion, now });
+  return applyExternalId(deps, workspaceId, profile, facts.externalId, { outcome, membershipVersion, now, ...(confirm ? { confirm } : {}) });
 };
 
 export interface MergeResult {

@@ -122,12 +122,11 @@ describe('Currents worker', () => {
     expect(again).toMatchObject({ received: 1, duplicates: 1, merges: 0, archiveObjects: 1 });
   });
 
-  it('reads the other new users again once a create lost its race, instead of a cancelled create each', async () => {
-    const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
+  /** Another worker creates every user right after this message read its snapshot; counts this message's single creates. */
+  const loseEveryCreateRace = (users: readonly string[]) => {
     const snapshot = directory.getProfiles.bind(directory);
     const create = directory.createProfileWithIdentifiers.bind(directory);
     let first = true;
-    // Another worker creates every user right after this message read its snapshot.
     directory.getProfiles = async (ws, ids) => {
       const found = await snapshot(ws, ids);
       if (first) {
@@ -136,17 +135,59 @@ describe('Currents worker', () => {
       }
       return found;
     };
-    let creates = 0;
+    const counter = { creates: 0 };
     directory.createProfileWithIdentifiers = (...args) => {
-      creates += 1;
+      counter.creates += 1;
       return create(...args);
     };
+    return counter;
+  };
+  const twentyUsers = Array.from({ length: 20 }, (_, i) => `u${i}`);
+  const eventsOf = (users: readonly string[]) => users.map((user, i) => ev(`e${i}`, 1_763_900_000, { user_id: user, device_id: `d-${user}` }));
 
-    const stats = await processCurrentsMessage(deps(), message(users.map((user, i) => ev(`e${i}`, 1_763_900_000, { user_id: user, device_id: `d-${user}` }))));
+  it('creates the new users of a message in one batch, which learns the profiles another worker created meanwhile', async () => {
+    const counter = loseEveryCreateRace(twentyUsers);
+    let batches = 0;
+    const batch = directory.createProfilesWithIdentifiers.bind(directory);
+    directory.createProfilesWithIdentifiers = (...args) => {
+      batches += 1;
+      return batch(...args);
+    };
+
+    const stats = await processCurrentsMessage(deps(), message(eventsOf(twentyUsers)));
+
+    expect(stats.directory).toEqual({ unchanged: 20 });
+    expect(batches).toBe(1);
+    expect(counter.creates).toBe(0);
+  });
+
+  it('reads the other new users again once a create lost its race, when the batch left them undecided', async () => {
+    const counter = loseEveryCreateRace(twentyUsers);
+    // Contention: the batch decided nothing, every user takes the one-by-one path.
+    directory.createProfilesWithIdentifiers = async () => new Map();
+
+    const stats = await processCurrentsMessage(deps(), message(eventsOf(twentyUsers)));
 
     expect(stats.directory).toEqual({ unchanged: 20 });
     // One lost create per lane at most (8 lanes), then the refreshed snapshot.
-    expect(creates).toBeLessThanOrEqual(USER_CONCURRENCY);
+    expect(counter.creates).toBeLessThanOrEqual(USER_CONCURRENCY);
+  });
+
+  it("writes a message's identity confirmations together, once per user with its newest event", async () => {
+    const HOUR_S = 3600;
+    for (const user of ['u1', 'u2', 'u3']) directory.seedProfile(WS, user, { externalId: `c-${user}`, identityVersion: 1_763_900_000_000 });
+    const single = jest.spyOn(directory, 'bumpIdentityVersion');
+    const batched = jest.spyOn(directory, 'bumpIdentityVersions');
+    const at = (id: string, hours: number, user: string) => ev(id, 1_763_900_000 + hours * HOUR_S, { user_id: user, external_user_id: `c-${user}` });
+
+    // u1 and u2 are confirmed more than an hour later (u1 twice: its newest counts); u3 within the hour.
+    await processCurrentsMessage(deps(), message([at('a', 2, 'u1'), at('b', 3, 'u1'), at('c', 2, 'u2'), at('d', 0.5, 'u3')]));
+
+    expect(single).not.toHaveBeenCalled();
+    expect(batched).toHaveBeenCalledTimes(1);
+    expect(directory.profile(WS, 'u1')?.identityVersion).toBe((1_763_900_000 + 3 * HOUR_S) * 1000);
+    expect(directory.profile(WS, 'u2')?.identityVersion).toBe((1_763_900_000 + 2 * HOUR_S) * 1000);
+    expect(directory.profile(WS, 'u3')?.identityVersion).toBe(1_763_900_000_000);
   });
 
   it('keeps events in DynamoDB for the hot window', async () => {

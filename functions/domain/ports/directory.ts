@@ -7,6 +7,14 @@ import type { MembershipStore } from './sets';
 export type ClaimOutcome = 'claimed' | 'held-by-other' | 'label-taken' | 'external-id-differs' | 'no-profile';
 export type RenameOutcome = 'renamed' | 'stale' | 'held-by-other';
 export type MoveOutcome = 'moved' | 'label-taken' | 'not-owner' | 'no-target';
+/** A new profile's identity: what `createProfileWithIdentifiers` writes with it. */
+export interface NewIdentity {
+  readonly externalId?: string;
+  readonly deviceIds: readonly string[];
+  readonly identityVersion: number;
+}
+/** `created`; `exists` (with the profile found, when known); `conflict`: another profile holds one of the identifiers. */
+export type CreateOutcome = 'created' | 'exists' | 'conflict' | { readonly exists: Profile };
 
 /** What the directory rules (domain/directory.ts) need from the directory tables (implemented by adapters/directory.ts). */
 export interface DirectoryPort {
@@ -15,13 +23,20 @@ export interface DirectoryPort {
   createProfileWithIdentifiers(
     workspaceId: string,
     brazeId: string,
-    identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number },
+    identity: NewIdentity,
     now: string,
-  ): Promise<'created' | 'exists' | 'conflict' | { readonly exists: Profile }>;
+  ): Promise<CreateOutcome>;
+  /**
+   * `createProfileWithIdentifiers` for many braze ids in few requests (their identifiers must all
+   * differ). A braze id absent from the result was not decided (contention): create it alone.
+   */
+  createProfilesWithIdentifiers(workspaceId: string, identities: ReadonlyMap<string, NewIdentity>, now: string): Promise<Map<string, CreateOutcome>>;
   getProfiles(workspaceId: string, brazeIds: readonly string[]): Promise<Map<string, Profile>>;
   claim(workspaceId: string, brazeId: string, identifier: Identifier, now: string): Promise<ClaimOutcome>;
   resolveClaims(workspaceId: string, keys: readonly string[]): Promise<Map<string, Claim>>;
   bumpIdentityVersion(workspaceId: string, brazeId: string, version: number): Promise<void>;
+  /** `bumpIdentityVersion` for many profiles in few requests (one braze id once). */
+  bumpIdentityVersions(workspaceId: string, versions: ReadonlyMap<string, number>): Promise<void>;
   renameExternalId(workspaceId: string, brazeId: string, from: string, to: string, version: number, now: string): Promise<RenameOutcome>;
   markClaimsIdentified(workspaceId: string, brazeId: string): Promise<number>;
   claimsOf(workspaceId: string, brazeId: string): Promise<Claim[]>;

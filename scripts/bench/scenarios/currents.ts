@@ -19,7 +19,11 @@ const TYPES = [
   'users.campaigns.Conversion',
 ] as const;
 
-/** A Currents event for user `u` (2,000 users; half identified), deterministic per index. */
+/**
+ * A Currents event for user `u` (2,000 users; half identified), deterministic per index. The
+ * braze id is `u` in hex padded with zeros: padded with `c` (a hex digit) users 0x0–0xf and
+ * 0xc0–0xcf shared a braze id under two external_ids, a rename on every other event.
+ */
 export const benchEvent = (index: number, users = 2000) => {
   const u = index % users;
   const type = TYPES[index % TYPES.length] ?? 'users.behaviors.CustomEvent';
@@ -28,7 +32,7 @@ export const benchEvent = (index: number, users = 2000) => {
     event_type: type,
     time: 1_763_900_000 + Math.floor(index / 10),
     user: {
-      user_id: u.toString(16).padStart(24, 'c'),
+      user_id: u.toString(16).padStart(24, '0'),
       device_id: `bench-device-${u}`,
       ...(u % 2 === 0 ? { external_user_id: `bench-customer-${u}` } : {}),
       timezone: 'Europe/Paris',

@@ -7,7 +7,7 @@
 import { identifierKey, type Identifier } from '../../../functions/domain/identifiers';
 import { ownValue } from '../../../functions/shared/own';
 import { isIdentified, isLive, newProfile, type Claim, type Profile } from '../../../functions/schemas/directory';
-import type { ClaimOutcome, DirectoryPort, MoveOutcome, RenameOutcome } from '../../../functions/domain/ports';
+import type { ClaimOutcome, CreateOutcome, DirectoryPort, MoveOutcome, NewIdentity, RenameOutcome } from '../../../functions/domain/ports';
 
 const fromKey = (key: string): Identifier => {
   const [kind, a, b] = key.split('#') as [string, string, string | undefined];
@@ -48,8 +48,24 @@ export class FakeDirectory implements DirectoryPort {
     return true;
   }
 
-  async createProfileWithIdentifiers(ws: string, brazeId: string, identity: { externalId?: string; deviceIds: readonly string[]; identityVersion: number }, now: string) {
+  async createProfileWithIdentifiers(ws: string, brazeId: string, identity: NewIdentity, now: string) {
     this.calls += 1;
+    return this.createOne(ws, brazeId, identity, now);
+  }
+
+  /** Batched creates: one call; a profile found in place comes back, as DynamoDB's cancellation reason gives it. */
+  async createProfilesWithIdentifiers(ws: string, identities: ReadonlyMap<string, NewIdentity>, now: string) {
+    this.calls += 1;
+    const outcomes = new Map<string, CreateOutcome>();
+    for (const [brazeId, identity] of identities) {
+      const outcome = this.createOne(ws, brazeId, identity, now);
+      const found = this.profile(ws, brazeId);
+      outcomes.set(brazeId, outcome === 'exists' && found ? { exists: structuredClone(found) } : outcome);
+    }
+    return outcomes;
+  }
+
+  private createOne(ws: string, brazeId: string, identity: NewIdentity, now: string) {
     if (this.profiles.has(this.id(ws, brazeId))) return 'exists' as const;
     const keys = [
       ...(identity.externalId !== undefined ? [identifierKey({ kind: 'external_id', value: identity.externalId })] : []),
@@ -117,6 +133,15 @@ export class FakeDirectory implements DirectoryPort {
     this.calls += 1;
     const profile = this.profile(ws, brazeId);
     if (profile && isLive(profile) && profile.identityVersion < version) profile.identityVersion = version;
+  }
+
+  /** Batched confirmations: one call. */
+  async bumpIdentityVersions(ws: string, versions: ReadonlyMap<string, number>) {
+    this.calls += 1;
+    for (const [brazeId, version] of versions) {
+      const profile = this.profile(ws, brazeId);
+      if (profile && isLive(profile) && profile.identityVersion < version) profile.identityVersion = version;
+    }
   }
 
   async renameExternalId(ws: string, brazeId: string, from: string, to: string, version: number, now: string): Promise<RenameOutcome> {
