@@ -6,15 +6,15 @@
  * - `<set pk>` / `SYNC#<sync_task_id>`: one item per sync run with the string set of page parts
  *   applied (`<page>:<part>/<parts>`), so a run's progress is visible (pages seen of `total_pages`).
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
-import { decodeAll, memberIdItem, shardItem, syncRunItem } from './dynamo/items';
-import { MEMBER_SHARDS, setListPk, setMetaKey, setPk, shardKey, syncRunKey } from './dynamo/keys';
+import { decodeAll, memberIdItem, syncRunItem } from './dynamo/items';
+import { MEMBER_SHARDS, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
 import type { StartKey } from './dynamo/query';
 import { backoff } from './dynamo/retry';
 import { membersPage } from './member-partitions';
-import { recover } from './membership-shard';
+import { hold, holderOf, letGo, recover, release } from './membership-shard';
 import { systemClock } from '../domain/ports';
 import type { HeapSegmentStore } from '../domain/ports';
 
@@ -116,40 +116,37 @@ const recordSyncPage = async (db: DynamoDBDocumentClient, table: string, set: Se
 };
 
 /**
- * Raises one member partition's copy of the floor (never lowers it; creates SHARD if missing) once
- * no write is pending there: a claim was conditioned on the floor it read, so every write claimed
- * before the raise has landed when it succeeds. A pending write whose lease has passed is finished first.
+ * Raises one member partition's copy of the floor (never lowers it; creates SHARD if missing) while
+ * holding the partition like a writer: every write that held it before has landed, and every later
+ * one reads the new copy. A dead writer's pending write found there is finished first.
  */
-const raiseShardFloor = async (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string): Promise<void> => {
-  const target = { db, table, set, shard, counter: { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+const raiseShardFloor = async (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string, leaseMs: number): Promise<void> => {
+  const target = { db, table, set, shard, counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
   for (let attempt = 1; attempt <= MAX_FLOOR_ATTEMPTS; attempt += 1) {
-    const raised = await whenCondition(() =>
-      db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: shardKey(set, shard),
-          UpdateExpression: 'SET drainVersion = :v, workspaceId = :ws, setKind = :kind, setId = :sid',
-          ConditionExpression: '(attribute_not_exists(drainVersion) OR drainVersion < :v) AND attribute_not_exists(pending)',
-          ExpressionAttributeValues: { ':v': version, ':ws': set.workspaceId, ':kind': set.kind, ':sid': set.setId },
-        }),
-      ),
-    );
-    if (raised) return;
-    const current = await db.send(new GetCommand({ TableName: table, Key: shardKey(set, shard), ConsistentRead: true }));
-    const state = shardItem.parse(current.Item ?? {});
-    if (state.drainVersion !== undefined && state.drainVersion >= version) return;
-    if (state.pending && state.pending.until <= systemClock.now()) await recover(target, state.pending);
-    else await backoff(Math.min(attempt, 5), 5, 100);
+    const holder = holderOf(systemClock.now() + leaseMs);
+    try {
+      const state = await hold(target, holder, systemClock.now());
+      if (state === 'busy') {
+        await backoff(Math.min(attempt, 5), 5, 100);
+        continue;
+      }
+      if (state.pending) await recover(target, holder.token, state.pending);
+      await letGo(target, holder.token, state.drainVersion !== undefined && state.drainVersion >= version ? undefined : version);
+    } catch (error) {
+      await release(target, holder.token);
+      throw error;
+    }
+    return;
   }
   throw new Error(`member partition ${shard} of ${setPk(set)} stayed busy`);
 };
 
 /**
  * Raises the segment's floor to the drain's version (never lowers it): on META, then on every member
- * partition's copy, all before the drain reads the members. A partition's claim is conditioned on
- * its copy, so a write decided under the old floor can no longer start once this returns.
+ * partition's copy, all before the drain reads the members. A writer reads the copy while holding
+ * its partition, so once this returns no write decided under the old floor can still land.
  */
-const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRef, drain: Drain): Promise<void> => {
+const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRef, drain: Drain, leaseMs: number): Promise<void> => {
   const named = drain.name !== undefined;
   await whenCondition(() =>
     db.send(
@@ -164,7 +161,7 @@ const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRe
       }),
     ),
   );
-  await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version)));
+  await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version, leaseMs)));
 };
 
 /**
@@ -177,8 +174,9 @@ const currentMembers = async (db: DynamoDBDocumentClient, table: string, set: Se
   return { memberIds: decodeAll(memberIdItem, page.items).map((item) => item.memberId), ...(page.nextKey ? { nextKey: page.nextKey } : {}) };
 };
 
-export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string): HeapSegmentStore => ({
+/** `leaseMs`: how long a floor raise holds a partition if the drain's function dies (its timeout). */
+export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string, leaseMs = 900_000): HeapSegmentStore => ({
   recordSyncPage: (set, page) => recordSyncPage(db, table, set, page),
-  recordDrain: (set, drain) => recordDrain(db, table, set, drain),
+  recordDrain: (set, drain) => recordDrain(db, table, set, drain, leaseMs),
   currentMembers: (set, limit, startKey) => currentMembers(db, table, set, limit, startKey),
 });

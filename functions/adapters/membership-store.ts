@@ -8,13 +8,14 @@
  *   `status`, `version`, `source`, `changedAt`; while a member also `gsi1pk = <ws>#<P|V>#<memberId>`
  *   (index byMember: the sets of a member).
  *
- * A change goes to its member's partition; each partition's chunk of ≤ 98 changes is read with one
- * consistent BatchGet (members, META, SHARD), decided, and written under the partition's claim.
- * Partitions are written in parallel, so one set's writers do not queue behind one item.
+ * A change goes to its member's partition; each partition's chunk of ≤ 99 changes is read, decided
+ * and written while holding the partition (adapters/membership-shard.ts). Partitions are written in
+ * parallel, so one set's writers do not queue behind one item.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   addApplyResult,
+  type ApplyResult,
   decide,
   memberDecision,
   emptyApplyResult,
@@ -31,8 +32,9 @@ import { batchGetAll } from './dynamo/batch-get';
 import { memberStateItem, setFloorItem } from './dynamo/items';
 import { legacyMemberKey, memberKey, memberShardOf, MEMBER_SK_PREFIX, META_SK, setMetaKey, setPk } from './dynamo/keys';
 import { queryPage } from './dynamo/query';
-import { backoff, chunk, inLanes } from './dynamo/retry';
-import { claim, commit, pendingWrite, readShard, recover, release, writeMembers, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
+import { runBusyQueue, type StepOutcome } from './dynamo/busy-queue';
+import { chunk } from './dynamo/retry';
+import { commit, hold, holderOf, pendingWrite, recover, release, stage, writeMembers, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
 
 export type { RequestCounter };
 
@@ -43,7 +45,7 @@ const MEMBERS_PER_CHUNK = 99;
  * cohort part fans out over the set's partitions, 8 chunks in flight.
  */
 export const APPLY_LANES = 8;
-/** Re-reads of a chunk before giving up (the record then fails and SQS retries it). */
+/** Busy answers one partition may give an apply call before it gives up (the record then fails and SQS retries it). */
 const MAX_ATTEMPTS = 200;
 /** Default lease of a claim: the longest a hub function runs (900 s); functions pass their own timeout. */
 const DEFAULT_LEASE_MS = 900_000;
@@ -85,13 +87,11 @@ const legacyStates = async ({ db, table, set, counter }: ShardTarget, memberIds:
 };
 
 /**
- * What a chunk is decided on. SHARD is read first and on its own (or known from this lane's own
- * commit): BatchGet reads its keys independently, so a SHARD read in the same call could be newer
- * than the member reads and hide a write between them. Then one consistent BatchGet of the
- * members and META (and of the old places while the set has any).
+ * What a chunk is decided on, read while holding its partition (so no other writer changes these
+ * members meanwhile): one consistent BatchGet of the members and META (and of the old places while
+ * the set has any); the floor is the newer of META's and the partition's copy.
  */
-const readChunk = async (target: ShardTarget, memberIds: readonly string[], known: ShardState | undefined): Promise<ChunkRead> => {
-  const shard = known ?? (await readShard(target));
+const readChunk = async (target: ShardTarget, memberIds: readonly string[], shard: ShardState | undefined): Promise<ChunkRead> => {
   const keys = [setMetaKey(target.set), ...memberIds.map((id) => memberKey(target.set, id))];
   const items = await batchGetAll(target.db, target.table, keys, { consistency: 'strong', counter: target.counter });
   const states = new Map<string, MemberState>();
@@ -135,47 +135,39 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], read:
 };
 
 /**
- * Reads, decides and writes one chunk of one partition. A pending write found there is waited for
- * (or finished, once its lease has passed); a lost claim means someone wrote in between: re-read.
- * Returns the SHARD state the lane's next chunk may start from.
+ * One try at a chunk of one partition: `busy` while another writer holds the partition (the caller
+ * comes back later). Holding it, the chunk finishes a dead writer's pending write if there is one,
+ * reads, decides, stages, writes and commits; an error releases the partition at once.
  */
-const applyChunk = async (chunkOf: Chunk, changes: readonly MembershipChange[], start: ShardState | undefined, clock: Clock, leaseMs: number) => {
+const tryChunk = async (chunkOf: Chunk, changes: readonly MembershipChange[], clock: Clock, leaseMs: number): Promise<ApplyResult | 'busy'> => {
   const { target } = chunkOf;
-  let known = start;
-  for (let attempt = 1; ; attempt += 1, known = undefined) {
-    if (attempt > MAX_ATTEMPTS) throw new Error(`member partition ${target.shard} of ${setPk(target.set)} stayed busy`);
-    const read = await readChunk(target, changes.map((change) => change.memberId), known);
-    const busy = read.shard?.pending;
-    if (busy && busy.until > clock.now()) {
-      target.counter.retries += 1;
-      await backoff(Math.min(attempt, 5), 5, 100);
-      continue;
-    }
-    if (busy) {
-      await recover(target, busy);
-      continue;
-    }
+  const holder = holderOf(clock.now() + leaseMs);
+  try {
+    const shard = await hold(target, holder, clock.now());
+    if (shard === 'busy') return 'busy';
+    if (shard.pending) await recover(target, holder.token, shard.pending);
+    const read = await readChunk(target, changes.map((change) => change.memberId), shard);
     const { result, writes } = decideChunk(chunkOf, changes, read);
-    if (writes.length === 0) return { result, next: read.shard };
-    const pending = pendingWrite(chunkOf, writes, writes.filter(([id]) => read.moved.has(id)).map(([id]) => id), result.added - result.removed, clock.now() + leaseMs);
-    let seq: number | undefined;
-    try {
-      if (!(await claim(target, read.shard, pending, read.legacy))) {
-        target.counter.retries += 1;
-        await backoff(Math.min(attempt, 5), 5, 100);
-        continue;
-      }
+    const pending = writes.length > 0 ? pendingWrite(chunkOf, writes, writes.filter(([id]) => read.moved.has(id)).map(([id]) => id), result.added - result.removed) : undefined;
+    if (pending) {
+      await stage(target, holder.token, pending, read.legacy);
       await writeMembers(target, pending);
-      seq = await commit(target, pending, chunkOf.now);
-    } catch (error) {
-      // Whatever landed (even the claim, if only its answer was lost) may now be finished by anyone.
-      await release(target, pending);
-      throw error;
     }
-    const next: ShardState | undefined = seq === undefined ? undefined : { memberCount: 0, seq, legacy: read.legacy, ...(read.shard?.drainVersion ? { drainVersion: read.shard.drainVersion } : {}) };
-    return { result, next };
+    await commit(target, holder.token, pending?.delta ?? 0, chunkOf.now, read.legacy);
+    return result;
+  } catch (error) {
+    // Whatever landed (the hold, if only its answer was lost; the stage; some puts) may now be finished by the next writer.
+    await release(target, holder.token);
+    throw error;
   }
 };
+
+/** One partition's work in an apply call: its chunks in order. */
+interface PartitionTask {
+  readonly chunkOf: Chunk;
+  readonly parts: MembershipChange[][];
+  index: number;
+}
 
 /** Changes grouped by member partition, each partition's in chunks of `MEMBERS_PER_CHUNK`. */
 const byPartition = (changes: readonly MembershipChange[]): [number, MembershipChange[][]][] => {
@@ -195,22 +187,30 @@ export interface MembershipStoreOptions {
 }
 
 export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string, options: MembershipStoreOptions = {}): MembershipStore & { counter: RequestCounter } => {
-  const counter = options.counter ?? { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 };
+  const counter = options.counter ?? { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 };
   const clock = options.clock ?? systemClock;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   return {
     counter,
     async apply(set, memberKind, changes, version, now, source, decided) {
       const total = emptyApplyResult();
-      await inLanes(byPartition(changes), APPLY_LANES, async ([shard, parts]) => {
-        const chunkOf = { target: { db, table, set, shard, counter }, memberKind, version, now, source, decided };
-        // One partition's chunks one after another (they would only wait for each other's claim), each from the SHARD state the last one left.
-        let known: ShardState | undefined;
-        for (const part of parts) {
-          const { result, next } = await applyChunk(chunkOf, part, known, clock, options.leaseMs ?? DEFAULT_LEASE_MS);
-          addApplyResult(total, result);
-          known = next;
+      const tasks: PartitionTask[] = byPartition(changes).map(([shard, parts]) => ({
+        chunkOf: { target: { db, table, set, shard, counter }, memberKind, version, now, source, decided },
+        parts,
+        index: 0,
+      }));
+      const step = async (task: PartitionTask): Promise<StepOutcome> => {
+        const outcome = await tryChunk(task.chunkOf, task.parts[task.index] ?? [], clock, leaseMs);
+        if (outcome === 'busy') {
+          counter.retries += 1;
+          return 'busy';
         }
-      });
+        addApplyResult(total, outcome);
+        task.index += 1;
+        return task.index < task.parts.length ? 'more' : 'done';
+      };
+      // Partitions in parallel; a busy one waits at the back of the queue while the lanes write others.
+      await runBusyQueue(tasks, step, { lanes: APPLY_LANES, maxBusy: MAX_ATTEMPTS, pauseMs: (busy) => 5 + Math.random() * Math.min(100, 5 * 2 ** busy), now: () => clock.now() });
       return total;
     },
   };

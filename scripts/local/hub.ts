@@ -93,6 +93,8 @@ const exportLambdaEnvironment = (options: HubOptions, tables: Record<TableKey, s
     HUB_LOCAL_SECRET_KEY: options.secretKey,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // Handlers run in this process: a membership claim outlives a crashed writer by a worker timeout at most.
+    MEMBERSHIP_LEASE_SECONDS: '60',
     ...options.env,
   });
   for (const key of Object.keys(TABLES) as TableKey[]) process.env[TABLES[key].envVar] = tables[key];

@@ -43,14 +43,17 @@ describe('a drain wins over every change received before it', () => {
   });
 
   /**
-   * A client for the page's worker: at its first claim of a member partition it first runs `before`
-   * to completion (the drain, on another client), then sends the claim; with `crashAfterWrite`
+   * A client for the page's worker: when it first takes a member partition it first runs `before`
+   * to completion (the drain, on another client), then sends the take; with `crashAfterWrite`
    * the invocation dies once the write has landed (the worker never learns it succeeded).
    */
-  /** A member partition's claim (adapters/membership-shard.ts `claim`): the write a chunk's decision rests on. */
+  /**
+   * A writer taking a member partition (adapters/membership-shard.ts `hold`): everything it decides
+   * is read after this, and nothing (a drain included) changes the partition until it lets go.
+   */
   const isClaim = (input: unknown) => {
     const expression = (input as { UpdateExpression?: unknown }).UpdateExpression;
-    return typeof expression === 'string' && expression.includes('pending = :pending');
+    return typeof expression === 'string' && expression.includes('#holder = :holder');
   };
 
   const hookedClient = (before: () => Promise<unknown>, crashAfterWrite: boolean) => {
@@ -92,7 +95,7 @@ describe('a drain wins over every change received before it', () => {
     throw new Error('page never succeeded');
   };
 
-  it('the counterexample: the drain runs between the page\'s read and write, the page crashes after its write, then is redelivered', async () => {
+  it('the counterexample: the drain runs after the page was received, before it takes its partition; the page crashes after taking it, then is redelivered', async () => {
     const set: SetRef = { workspaceId: 'ws-race', kind: 'segment', setId: 'seg-crash' };
     const doc = hookedClient(() => applyHeapMessage(depsOn(hub.doc), drain(set.setId)), true);
 

@@ -1,11 +1,11 @@
 import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { claim, pendingWrite } from '../../functions/adapters/membership-shard';
+import { commit, hold, pendingWrite, stage, writeMembers } from '../../functions/adapters/membership-shard';
 import { memberKey, memberShardOf, setPk, shardKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
 import { dynamoSetReads } from '../../functions/adapters/set-reads';
 import { storedCount } from '../support/set-count';
-import { startTestHub, type TestHub } from './harness';
+import { eventually, startTestHub, type TestHub } from './harness';
 
 describe('version-guarded membership on DynamoDB Local', () => {
   let hub: TestHub;
@@ -130,22 +130,44 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
     return ids.filter((id) => memberShardOf(id) === shard).slice(0, count);
   };
 
-  it('finishes a write whose writer died after its claim: its member items once more, its count once', async () => {
+  it('finishes a write whose writer died after staging it: its member items once more, its count once', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'dead-writer' };
     const [x1, x2, x3] = samePartition('x', 3) as [string, string, string];
-    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(x1), counter: { get: 0, batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(x1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
     const version = changeVersion(1000, 'dead');
-    // Claimed with a lease that has passed, and nothing written: the writer died right after its claim.
-    const pending = pendingWrite({ memberKind: 'visitor', now }, [[x1, 'member', version], [x2, 'member', version]], [], 2, 0);
-    expect(await claim(target, undefined, pending, false)).toBe(true);
+    // Held with a lease that has passed, its write staged, one of its two members put: the writer died there.
+    const dead = { token: 'dead-writer', until: Date.now() - 1 };
+    expect(await hold(target, dead, Date.now() - 10)).toMatchObject({ holder: dead });
+    const pending = pendingWrite({ memberKind: 'visitor', now }, [[x1, 'member', version], [x2, 'member', version]], [], 2);
+    expect(await stage(target, dead.token, pending, false)).toBe(true);
+    await writeMembers(target, { ...pending, writes: pending.writes.slice(0, 1) });
 
     const next = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'visitor', [{ memberId: x3, op: 'add' }, { memberId: x1, op: 'add' }], changeVersion(2000, 'next'), now);
 
     expect(next).toEqual({ added: 1, removed: 0, unchanged: 1, stale: 0 });
     expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(3);
+    expect((await dynamoSetReads(hub.doc, hub.tables.cohorts).listMembers(set, 100)).members.map((m) => m.memberId).sort()).toEqual([x1, x2, x3].sort());
     const shard = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, target.shard), ConsistentRead: true }));
-    expect(shard.Item).toMatchObject({ memberCount: 3, seq: 4 });
+    expect(shard.Item).toMatchObject({ memberCount: 3 });
     expect(shard.Item).not.toHaveProperty('pending');
+    expect(shard.Item).not.toHaveProperty('holder');
+  });
+
+  it('a writer whose partition is held by a live writer waits, then applies once the holder lets go', async () => {
+    const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'live-holder' };
+    const [y1] = samePartition('y', 1) as [string];
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(y1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const live = { token: 'live-writer', until: Date.now() + 60_000 };
+    expect(await hold(target, live, Date.now())).toMatchObject({ holder: live });
+    const store = dynamoMembershipStore(hub.doc, hub.tables.cohorts);
+
+    const applying = store.apply(set, 'visitor', [{ memberId: y1, op: 'add' }], changeVersion(1000, 'w'), now);
+    await eventually(() => Promise.resolve(store.counter.retries > 0 || undefined), 10_000, 'the writer met the holder');
+    expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(0);
+    expect(await commit(target, live.token, 0, now, false)).toBe(true);
+
+    expect(await applying).toEqual({ added: 1, removed: 0, unchanged: 0, stale: 0 });
+    expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(1);
   });
 
   it('a writer that fails after its member items landed releases its claim, and the retry counts them once', async () => {
@@ -167,7 +189,8 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
     await expect(dynamoMembershipStore(flaky, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now)).rejects.toThrow('socket hang up');
     const released = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, memberShardOf(ids[0] as string)), ConsistentRead: true }));
-    expect(released.Item?.pending).toMatchObject({ until: 0, delta: 5 });
+    expect(released.Item?.pending).toMatchObject({ delta: 5 });
+    expect(released.Item?.holder).toMatchObject({ until: 0 });
     const retry = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now);
 
     expect(retry).toEqual({ added: 0, removed: 0, unchanged: 0, stale: 5 });

@@ -28,8 +28,6 @@ export const countShardItem = z.object({ memberCount: z._default(z.number(), 0) 
 /** A member partition's pending write (adapters/membership-shard.ts): the member items to put and the delta they make. */
 export const pendingWriteItem = z.object({
   token: z.string(),
-  /** Epoch ms after which another writer may finish it (0: released). */
-  until: z.number(),
   delta: z.number(),
   memberKind: z.enum(['profile', 'visitor']),
   changedAt: z.string(),
@@ -39,12 +37,13 @@ export const pendingWriteItem = z.object({
 });
 export type PendingWrite = z.infer<typeof pendingWriteItem>;
 
-/** A member partition's `SHARD` item: its count, floor copy, sequence, whether the set kept members in its old partition, and a pending write. */
+/** A member partition's `SHARD` item: its count, floor copy, whether the set kept members in its old partition, its holder and a pending write. */
 export const shardItem = z.object({
   memberCount: z._default(z.number(), 0),
   drainVersion: z.optional(z.string()),
-  seq: z._default(z.number(), 0),
   legacy: z.optional(z.boolean()),
+  /** The writer holding the partition: its token and lease (epoch ms; 0 once released after an error). */
+  holder: z.optional(z.object({ token: z.string(), until: z.number() })),
   pending: z.optional(pendingWriteItem),
 });
 export type ShardState = z.infer<typeof shardItem>;
