@@ -38,8 +38,11 @@ import { commit, hold, holderOf, pendingWrite, recover, release, stage, writeMem
 
 export type { RequestCounter };
 
-/** 99 members + META: one BatchGet of 100 keys. */
-const MEMBERS_PER_CHUNK = 99;
+/**
+ * Members per chunk: 3 BatchGets of ≤ 100 keys read in parallel (with META), one hold, stage and
+ * commit for up to 297 changes (the pending write stays ≈ 25 KB, far below DynamoDB's 400 KB item).
+ */
+const MEMBERS_PER_CHUNK = 297;
 /**
  * Member partitions of one apply call written at once: a 10,000-visitor Heap page or a 1,000-id
  * cohort part fans out over the set's partitions, 8 chunks in flight.
@@ -93,7 +96,7 @@ const legacyStates = async ({ db, table, set, counter }: ShardTarget, memberIds:
  */
 const readChunk = async (target: ShardTarget, memberIds: readonly string[], shard: ShardState | undefined): Promise<ChunkRead> => {
   const keys = [setMetaKey(target.set), ...memberIds.map((id) => memberKey(target.set, id))];
-  const items = await batchGetAll(target.db, target.table, keys, { consistency: 'strong', counter: target.counter });
+  const items = await batchGetAll(target.db, target.table, keys, { consistency: 'strong', counter: target.counter, concurrency: 3 });
   const states = new Map<string, MemberState>();
   let metaFloor: SetFloor;
   for (const item of items) {
@@ -210,7 +213,7 @@ export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string,
         return task.index < task.parts.length ? 'more' : 'done';
       };
       // Partitions in parallel; a busy one waits at the back of the queue while the lanes write others.
-      await runBusyQueue(tasks, step, { lanes: APPLY_LANES, maxBusy: MAX_ATTEMPTS, pauseMs: (busy) => 5 + Math.random() * Math.min(100, 5 * 2 ** busy), now: () => clock.now() });
+      await runBusyQueue(tasks, step, { lanes: APPLY_LANES, maxBusy: MAX_ATTEMPTS, pauseMs: (busy) => 10 + Math.random() * Math.min(500, 10 * 2 ** busy), now: () => clock.now() });
       return total;
     },
   };

@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { tableName } from './config';
-import { QUEUES, type QueueKey } from './definitions/queues';
+import { QUEUES, type QueueDefinition, type QueueKey } from './definitions/queues';
 import { METRICS } from './metric-names';
 import { logger, metrics } from './powertools';
 
@@ -87,7 +87,12 @@ export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) =>
     idempotencyConfig.registerLambdaContext(context);
     try {
       // An all-failed batch is reported record by record too, rather than thrown: same redelivery, clearer logs.
-      return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+      return await processPartialResponse(event, recordHandler, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+        // A membership worker's record already writes many partitions at once: records one after another.
+        processInParallel: (QUEUES[options.queue] as QueueDefinition).parallelRecords !== false,
+      });
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }

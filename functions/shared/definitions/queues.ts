@@ -9,6 +9,12 @@ export interface QueueDefinition {
   readonly workerTimeoutSeconds: number;
   /** Receives before SQS moves a message to the DLQ. */
   readonly maxReceiveCount: number;
+  /**
+   * Records of one batch processed at once (Powertools' default). Off for the membership queues:
+   * each record fans out over a set's member partitions already, and records of one set would only
+   * wait for each other's hold on the same partitions (docs/data-model.md).
+   */
+  readonly parallelRecords?: boolean;
   readonly batchSize: number;
   /** Lambda event-source `maxConcurrency`: caps DynamoDB write pressure. */
   readonly maxConcurrency: number;
@@ -26,6 +32,7 @@ export const QUEUES = {
     workerTimeoutSeconds: 60,
     maxReceiveCount: 5,
     batchSize: 10,
+    parallelRecords: false,
     // 250,000 requests/hour × 1,000 ids ≈ 12 invocations at 4 transactions in flight each (docs/scaling.md).
     maxConcurrency: 20,
   },
@@ -43,6 +50,7 @@ export const QUEUES = {
     workerTimeoutSeconds: 60,
     maxReceiveCount: 5,
     batchSize: 10,
+    parallelRecords: false,
     // 4 invocations × 4 transactions in flight reach a 10 M sync in 5 minutes; 10 leaves room for several syncs (docs/scaling.md).
     maxConcurrency: 10,
   },
