@@ -161,7 +161,7 @@ const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRe
       }),
     ),
   );
-  await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version, leaseMs)));
+  await Promise.all(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version, leaseMs)));
 };
 
 /**

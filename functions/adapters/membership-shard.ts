@@ -1,7 +1,7 @@
 /**
  * One member partition's write protocol (docs/data-model.md "Exact counts without transactions").
  *
- * A set's members are spread over `MEMBER_SHARDS` partitions; each partition has a shard item
+ * A set's members are spread over `MEMBER_SHARDS[kind]` partitions; each partition has a shard item
  * (`SHARD`) holding its member count, a copy of the set's floor, its `holder` (a writer's token and
  * lease) and, while that writer works, its `pending` write: the exact member items it is about to
  * put and the count delta they make. A writer:

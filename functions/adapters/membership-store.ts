@@ -2,7 +2,7 @@
  * The membership engine's DynamoDB side (cohorts table; docs/data-model.md).
  * - set metadata: `<ws>#<C|S>#<setId>` / `META` (name, times, the floor `drainVersion`; `memberCount`
  *   and `COUNT#<nn>` items only as kept from earlier versions);
- * - member partitions: `<ws>#<C|S><nn>#<setId>` (`MEMBER_SHARDS` of them, chosen by the member id),
+ * - member partitions: `<ws>#<C|S><nn>#<setId>` (`MEMBER_SHARDS[kind]` of them, chosen by the member id),
  *   each with its `SHARD` item (count, floor copy, lease: adapters/membership-shard.ts) and its
  *   members `M#<memberId>` with plain `workspaceId`, `setKind`, `setId`, `memberKind`, `memberId`,
  *   `status`, `version`, `source`, `changedAt`; while a member also `gsi1pk = <ws>#<P|V>#<memberId>`
@@ -26,6 +26,7 @@ import {
   type MemberState,
   type MembershipChange,
   type SetFloor,
+  type SetKind,
 } from '../domain/membership';
 import { systemClock, type Clock, type MembershipStore } from '../domain/ports';
 import { batchGetAll } from './dynamo/batch-get';
@@ -173,10 +174,10 @@ interface PartitionTask {
 }
 
 /** Changes grouped by member partition, each partition's in chunks of `MEMBERS_PER_CHUNK`. */
-const byPartition = (changes: readonly MembershipChange[]): [number, MembershipChange[][]][] => {
+const byPartition = (kind: SetKind, changes: readonly MembershipChange[]): [number, MembershipChange[][]][] => {
   const groups = new Map<number, MembershipChange[]>();
   for (const change of changes) {
-    const shard = memberShardOf(change.memberId);
+    const shard = memberShardOf(kind, change.memberId);
     groups.set(shard, [...(groups.get(shard) ?? []), change]);
   }
   return [...groups].map(([shard, list]) => [shard, chunk(list, MEMBERS_PER_CHUNK)]);
@@ -197,7 +198,7 @@ export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string,
     counter,
     async apply(set, memberKind, changes, version, now, source, decided) {
       const total = emptyApplyResult();
-      const tasks: PartitionTask[] = byPartition(changes).map(([shard, parts]) => ({
+      const tasks: PartitionTask[] = byPartition(set.kind, changes).map(([shard, parts]) => ({
         chunkOf: { target: { db, table, set, shard, counter }, memberKind, version, now, source, decided },
         parts,
         index: 0,

@@ -29,7 +29,7 @@ const shardCount = async (db: DynamoDBDocumentClient, table: string, set: SetRef
       ExpressionAttributeValues: { ':pk': setPk(set), ':count': COUNT_SK_PREFIX },
       ConsistentRead: true,
     }),
-    batchGetAll(db, table, Array.from({ length: MEMBER_SHARDS }, (_, shard) => shardKey(set, shard)), { consistency: 'strong' }),
+    batchGetAll(db, table, Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => shardKey(set, shard)), { consistency: 'strong' }),
   ]);
   return decodeAll(countShardItem, [...legacy, ...shards]).reduce((sum, item) => sum + item.memberCount, 0);
 };

@@ -92,7 +92,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
   const now = new Date().toISOString();
   const shards = async (set: SetRef) =>
-    (await Promise.all(Array.from({ length: 32 }, (_, shard) => hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, shard), ConsistentRead: true })))))
+    (await Promise.all(Array.from({ length: 64 }, (_, shard) => hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, shard), ConsistentRead: true })))))
       .map((result) => result.Item)
       .filter((item) => item?.memberCount !== undefined);
 
@@ -104,7 +104,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
     const results = await Promise.all(writers.map((writer, index) => writer.apply(set, 'visitor', adds, changeVersion(1000, `w${index}`), now)));
 
     expect(results.reduce((sum, result) => sum + result.added, 0)).toBe(1000);
-    expect((await shards(set)).length).toBe(32);
+    expect((await shards(set)).length).toBe(64);
     expect((await shards(set)).every((item) => item?.pending === undefined)).toBe(true);
     expect(await storedCount(hub.doc, hub.tables.cohorts, set)).toBe(1000);
     expect((await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: { pk: setPk(set), sk: 'META' } }))).Item).toBeUndefined();
@@ -118,22 +118,22 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
       cursor = page.nextKey;
     } while (cursor);
     // Partition by partition, each in member-id order: every member once.
-    const expected = adds.map((a) => a.memberId).sort((a, b) => memberShardOf(a) - memberShardOf(b) || a.localeCompare(b));
+    const expected = adds.map((a) => a.memberId).sort((a, b) => memberShardOf('segment', a) - memberShardOf('segment', b) || a.localeCompare(b));
     expect(listed).toEqual(expected);
     // 3 × 1,000 contended writes on DynamoDB Local: slow on a loaded 2-core CI machine; correctness, not time, is asserted.
   }, 180_000);
 
   /** `count` member ids that share one member partition. */
-  const samePartition = (prefix: string, count: number) => {
-    const ids = Array.from({ length: 400 }, (_, index) => `${prefix}${index}`);
-    const shard = memberShardOf(ids[0] as string);
-    return ids.filter((id) => memberShardOf(id) === shard).slice(0, count);
+  const samePartition = (prefix: string, count: number, kind: 'cohort' | 'segment' = 'segment') => {
+    const ids = Array.from({ length: 800 }, (_, index) => `${prefix}${index}`);
+    const shard = memberShardOf(kind, ids[0] as string);
+    return ids.filter((id) => memberShardOf(kind, id) === shard).slice(0, count);
   };
 
   it('finishes a write whose writer died after staging it: its member items once more, its count once', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'dead-writer' };
     const [x1, x2, x3] = samePartition('x', 3) as [string, string, string];
-    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(x1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', x1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
     const version = changeVersion(1000, 'dead');
     // Held with a lease that has passed, its write staged, one of its two members put: the writer died there.
     const dead = { token: 'dead-writer', until: Date.now() - 1 };
@@ -156,7 +156,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
   it('a writer whose partition is held by a live writer waits, then applies once the holder lets go', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'live-holder' };
     const [y1] = samePartition('y', 1) as [string];
-    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf(y1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', y1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
     const live = { token: 'live-writer', until: Date.now() + 60_000 };
     expect(await hold(target, live, Date.now())).toMatchObject({ holder: live });
     const store = dynamoMembershipStore(hub.doc, hub.tables.cohorts);
@@ -172,7 +172,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
   it('a writer that fails after its member items landed releases its claim, and the retry counts them once', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'cohort', setId: 'lost-answer' };
-    const ids = samePartition('p', 5);
+    const ids = samePartition('p', 5, 'cohort');
     let failed = false;
     // The BatchWriteItem lands, then its answer is lost.
     const flaky = {
@@ -188,7 +188,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
     const adds = ids.map((memberId) => ({ memberId, op: 'add' as const }));
 
     await expect(dynamoMembershipStore(flaky, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now)).rejects.toThrow('socket hang up');
-    const released = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, memberShardOf(ids[0] as string)), ConsistentRead: true }));
+    const released = await hub.doc.send(new GetCommand({ TableName: hub.tables.cohorts, Key: shardKey(set, memberShardOf('cohort', ids[0] as string)), ConsistentRead: true }));
     expect(released.Item?.pending).toMatchObject({ delta: 5 });
     expect(released.Item?.holder).toMatchObject({ until: 0 });
     const retry = await dynamoMembershipStore(hub.doc, hub.tables.cohorts).apply(set, 'profile', adds, changeVersion(1000, 'a'), now);
@@ -233,7 +233,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
 
     expect((await reads.getSet(set))?.memberCount).toBe(3);
     expect((await reads.listSets('ws1', 'cohort', 10)).sets.find((meta) => meta.setId === 'legacy')?.memberCount).toBe(3);
-    const inPartitions = ['c', 'd'].sort((x, y) => memberShardOf(x) - memberShardOf(y));
+    const inPartitions = ['c', 'd'].sort((x, y) => memberShardOf('cohort', x) - memberShardOf('cohort', y));
     const oldCursor = { gsi2pk: pk, gsi2sk: 'b', pk, sk: 'M#b' };
     expect((await reads.listMembers(set, 10, oldCursor)).members.map((m) => m.memberId)).toEqual(inPartitions);
     // The old partition first (b, not yet moved), then the member partitions; a, removed, moved out.

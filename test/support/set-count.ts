@@ -15,6 +15,6 @@ export const storedCount = async (doc: DynamoDBDocumentClient, table: string, se
     }),
   );
   const old = (result.Items ?? []).filter((item) => item.sk === 'META' || (item.sk as string).startsWith('COUNT#'));
-  const shards = await Promise.all(Array.from({ length: MEMBER_SHARDS }, (_, shard) => doc.send(new GetCommand({ TableName: table, Key: shardKey(set, shard), ConsistentRead: true }))));
+  const shards = await Promise.all(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => doc.send(new GetCommand({ TableName: table, Key: shardKey(set, shard), ConsistentRead: true }))));
   return [...old, ...shards.map((shard) => shard.Item ?? {})].reduce((sum, item) => sum + ((item.memberCount as number | undefined) ?? 0), 0);
 };

@@ -98,10 +98,11 @@ describe('keys and their inverses', () => {
     expect(setPk({ workspaceId: 'ws1', kind: 'segment', setId: 'a#b' })).toBe('ws1#S#a#b');
     // A member partition's key never equals a set's own, whatever the set id holds.
     fc.assert(
-      fc.property(text, text, fc.integer({ min: 0, max: MEMBER_SHARDS - 1 }), (a, b, shard) => {
+      fc.property(text, text, fc.integer({ min: 0, max: MEMBER_SHARDS.segment - 1 }), (a, b, shard) => {
         expect(memberPartitionPk({ workspaceId: 'ws1', kind: 'cohort', setId: a }, shard)).not.toBe(setPk({ workspaceId: 'ws1', kind: 'cohort', setId: b }));
-        expect(memberShardOf(a)).toBe(memberShardOf(a));
-        expect(memberShardOf(a)).toBeLessThan(MEMBER_SHARDS);
+        expect(memberShardOf('segment', a)).toBe(memberShardOf('segment', a));
+        expect(memberShardOf('segment', a)).toBeLessThan(MEMBER_SHARDS.segment);
+        expect(memberShardOf('cohort', a)).toBeLessThan(MEMBER_SHARDS.cohort);
       }),
     );
     expect(memberIdFromSk('META')).toBeUndefined();

@@ -46,7 +46,7 @@ const multiByte = (bytes: number) => {
 const KEYS: Record<KeyInput, (value: string) => [string[], string[]]> = {
   cohortId: (setId) => {
     const set = { workspaceId: WS, kind: 'cohort' as const, setId };
-    return [[setPk(set), memberPartitionPk(set, MEMBER_SHARDS - 1)], [setId, setIndexSk(set)]];
+    return [[setPk(set), memberPartitionPk(set, MEMBER_SHARDS.segment - 1)], [setId, setIndexSk(set)]];
   },
   brazeId: (id) => [[profileKey(WS, id).pk, scoped(WS, id), userEventsPk(WS, id), memberIndexPk(WS, 'profile', id)], [memberSk(id), id]],
   identifierKey: (key) => [[claimKey(WS, key).pk], [key]],

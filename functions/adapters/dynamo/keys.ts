@@ -71,19 +71,21 @@ export const setListPk = (workspaceId: string, kind: SetKind): string => `${work
 export const COUNT_SK_PREFIX = 'COUNT#';
 
 /**
- * Member partitions per set: a member lives in partition `memberShardOf(memberId)` of its set, and
- * each partition holds its own shard item (count, floor copy, write lease). Writers of one set
- * therefore spread over N partition keys, each under DynamoDB's per-partition limit of 1,000 WCU/s
- * (docs/scaling.md "Why 32 member partitions"). Deployed data: never change N.
+ * Member partitions per set, by kind: a member lives in partition `memberShardOf(kind, memberId)` of
+ * its set, and each partition holds its own shard item (count, floor copy, holder). Writers of one
+ * set spread over N partition keys, each under DynamoDB's per-partition limit of 1,000 WCU/s: 64 for
+ * Heap segments (a 10 M sync in 5 minutes needs 33,300 writes/s on one set), 32 for cohorts (written
+ * ≤ 1,000 ids a request; fewer, larger chunks). docs/scaling.md "Why 64 and 32 member partitions".
+ * Deployed data: never change them.
  */
-export const MEMBER_SHARDS = 32;
+export const MEMBER_SHARDS = { cohort: 32, segment: 64 } as const satisfies Record<SetKind, number>;
 export const SHARD_SK = 'SHARD';
 
-/** FNV-1a of the member id: its partition among the set's `MEMBER_SHARDS`. */
-export const memberShardOf = (memberId: string): number => {
+/** FNV-1a of the member id: its partition among a set's `MEMBER_SHARDS[kind]`. */
+export const memberShardOf = (kind: SetKind, memberId: string): number => {
   let value = 0x811c9dc5;
   for (let index = 0; index < memberId.length; index += 1) value = Math.imul(value ^ memberId.charCodeAt(index), 0x01000193) >>> 0;
-  return value % MEMBER_SHARDS;
+  return value % MEMBER_SHARDS[kind];
 };
 
 /**
@@ -93,9 +95,9 @@ export const memberShardOf = (memberId: string): number => {
 export const memberPartitionPk = (set: SetRef, shard: number): string =>
   `${set.workspaceId}#${SET_CODES[set.kind]}${shard.toString().padStart(2, '0')}#${set.setId}`;
 /** Every member partition of a set, in listing order. */
-export const memberPartitionPks = (set: SetRef): string[] => Array.from({ length: MEMBER_SHARDS }, (_, shard) => memberPartitionPk(set, shard));
+export const memberPartitionPks = (set: SetRef): string[] => Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => memberPartitionPk(set, shard));
 /** A member item's key: its set's partition for the member, `M#<memberId>`. */
-export const memberKey = (set: SetRef, memberId: string): ItemKey => ({ pk: memberPartitionPk(set, memberShardOf(memberId)), sk: memberSk(memberId) });
+export const memberKey = (set: SetRef, memberId: string): ItemKey => ({ pk: memberPartitionPk(set, memberShardOf(set.kind, memberId)), sk: memberSk(memberId) });
 /** Where earlier versions kept a member: the set's own partition (read while a set still has such items). */
 export const legacyMemberKey = (set: SetRef, memberId: string): ItemKey => ({ pk: setPk(set), sk: memberSk(memberId) });
 /** `<member partition>` / `SHARD`: the partition's member count, floor copy and write lease. */
