@@ -82,7 +82,6 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
   const iterators = new Map<string, string | undefined>();
   /** The last sequence number handed to the handler per shard: a lost iterator resumes after it. */
   const positions = new Map<string, string>();
-  let running = true;
   const iteratorFor = async (shardId: string): Promise<string | undefined> => {
     const after = positions.get(shardId);
     const started = await options.streams.send(
@@ -117,13 +116,22 @@ export const startStreamPoller = async (options: StreamPollerOptions): Promise<S
     }
     return found;
   };
+  return pollingLoop(round, options.idleMs ?? 100);
+};
+
+/**
+ * Runs `round` until stopped, pausing `idleMs` after a round that found nothing; `pause` stops the
+ * rounds without stopping the loop, and `settled` resolves after the next round that found nothing.
+ */
+const pollingLoop = (round: () => Promise<boolean>, idleMs: number): StreamPoller => {
+  let running = true;
   let paused = false;
   const waiters: (() => void)[] = [];
   const loop = async () => {
     while (running) {
       const found = paused ? true : await round().catch(() => false);
       if (!found) for (const wake of waiters.splice(0)) wake();
-      if ((!found || paused) && running) await sleep(options.idleMs ?? 100);
+      if ((!found || paused) && running) await sleep(idleMs);
     }
   };
   const looping = loop();

@@ -1,16 +1,9 @@
-import { directoryStore } from '../../functions/adapters/directory';
 import type { NewIdentity } from '../../functions/domain/ports';
-import { startTestHub, type TestHub } from './harness';
+import { directoryHub } from './harness';
 
 describe('batched directory writes on DynamoDB Local', () => {
-  let hub: TestHub;
   const now = new Date().toISOString();
-  beforeAll(async () => {
-    hub = await startTestHub({ pollers: false });
-  });
-  afterAll(() => hub.stop());
-
-  const store = () => directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases });
+  const { store } = directoryHub();
 
   it('creates many new profiles with their claims, and settles the ones a transaction refused', async () => {
     // 40 users of 3 actions each: more than one transaction of 100 actions.

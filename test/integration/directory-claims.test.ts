@@ -1,15 +1,8 @@
-import { directoryStore } from '../../functions/adapters/directory';
-import { startTestHub, type TestHub } from './harness';
+import { directoryHub } from './harness';
 
 describe('identifier claims on DynamoDB Local', () => {
-  let hub: TestHub;
   const now = new Date().toISOString();
-  beforeAll(async () => {
-    hub = await startTestHub({ pollers: false });
-  });
-  afterAll(() => hub.stop());
-
-  const store = () => directoryStore(hub.doc, { users: hub.tables.users, aliases: hub.tables.aliases });
+  const { store } = directoryHub();
 
   it('refuses a transactional claim of an external_id that a second profile already holds', async () => {
     // Arrange

@@ -7,6 +7,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startHub, type HubOptions, type LocalHub } from '../../scripts/local/hub';
 import { dynamoWorkspaceStore } from '../../functions/adapters/workspace-store';
+import { directoryStore } from '../../functions/adapters/directory';
 import { localSecretBox } from '../../functions/adapters/secret-box';
 import { createWorkspace, type CreateWorkspaceInput } from '../../functions/domain/workspaces';
 import { systemClock } from '../../functions/domain/ports';
@@ -115,4 +116,21 @@ export const importCohortChange = async (hub: TestHub, creds: WorkspaceCredentia
   const report = (path: string) => hub.request('GET', path, { headers: { Authorization: `Bearer ${creds.apiKey}` } });
   await eventually(async () => ((await report(`/v1/cohorts/${cohortId}/imports/${importId}`)).body?.status === 'applied' ? true : undefined), 20000, `import ${importId}`);
   return importId;
+};
+
+/**
+ * A test hub without pollers for the enclosing `describe` (started before its tests, stopped after),
+ * and the directory store on its tables: the setup of the directory adapter suites.
+ */
+export const directoryHub = () => {
+  let hub: TestHub | undefined;
+  beforeAll(async () => {
+    hub = await startTestHub({ pollers: false });
+  });
+  afterAll(() => hub?.stop());
+  const started = () => {
+    if (!hub) throw new Error('the test hub is not started yet');
+    return hub;
+  };
+  return { hub: started, store: () => directoryStore(started().doc, { users: started().tables.users, aliases: started().tables.aliases }) };
 };
