@@ -710,7 +710,7 @@ describe('model-based fault injection', () => {
           `faults: seed ${SEED}, ${seconds} s, ${totals.invocations} worker invocations, ${writeStats.writes} worker DynamoDB writes seen by the crash middleware`,
           `faults: operations ${JSON.stringify(totals.ops)}`,
           `faults: faults tried ${JSON.stringify(totals.faults)}`,
-          `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}; membership store requests ${JSON.stringify(membershipStore().counter)} (retries = transactions cancelled by a concurrent writer and re-decided)`,
+          `faults: time by phase (ms) ${JSON.stringify(totals.phaseMs)}; membership store requests ${JSON.stringify(membershipStore().counter)} (retries = member partitions found held by another writer, tried again later)`,
           `faults: membershipHistory consumer ${JSON.stringify(streamStats)} (redelivered = batches the event source delivered twice)`,
           `faults: model flips recorded at their own version: history ${totals.history.exact}, events ${totals.events.exact}; superseded (a newer change applied first, allowed): history ${totals.history.superseded}, events ${totals.events.superseded}`,
           `faults: events delivered again with the same event_id (at-least-once, allowed): ${totals.events.redelivered}; events with wrong member ids: ${totals.wrongMemberIds}`,
