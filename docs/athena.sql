@@ -107,7 +107,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
     seq: struct<N: string>,
     legacy: struct<BOOL: boolean>,
     movedFrom: struct<S: string>,
-    pending: struct<M: struct<token: struct<S: string>, until: struct<N: string>, delta: struct<N: string>>>
+    holder: struct<M: struct<token: struct<S: string>, until: struct<N: string>>>,
+    pending: struct<M: struct<token: struct<S: string>, delta: struct<N: string>>>
   >
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

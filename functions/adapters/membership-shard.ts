@@ -20,7 +20,8 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import type { ChangeSource, MemberKind, SetRef } from '../domain/membership';
 import { batchWriteAll, deleteRequests, putRequests, type BatchWriteCounter } from './dynamo/batch-write';
 import { isConditionFailure, whenCondition } from './dynamo/conditions';
-import { shardItem, type PendingWrite, type ShardState } from './dynamo/items';
+import * as z from 'zod/mini';
+import { pendingWritesSchema, shardItem, type PendingWrite, type ShardState, type StoredPending } from './dynamo/items';
 import { legacyMemberKey, memberIndexPk, memberKey, setIndexSk, shardKey } from './dynamo/keys';
 
 export type { PendingWrite, ShardState };
@@ -119,9 +120,19 @@ const asHolder = (target: ShardTarget, token: string, expression: string, values
   );
 };
 
+/** The stored form of a pending write: its lists as JSON strings. */
+const encodePending = (pending: PendingWrite): StoredPending => ({ ...pending, writes: JSON.stringify(pending.writes), legacy: JSON.stringify(pending.legacy) });
+
+/** A stored pending write read back. */
+export const decodePending = (stored: StoredPending): PendingWrite => ({
+  ...stored,
+  writes: pendingWritesSchema.parse(JSON.parse(stored.writes)),
+  legacy: z.array(z.string()).parse(JSON.parse(stored.legacy)),
+});
+
 /** Records the decided write before any member is put (and whether the set still has old-place members). */
 export const stage = (target: ShardTarget, token: string, pending: PendingWrite, legacy: boolean): Promise<boolean> =>
-  asHolder(target, token, 'SET pending = :pending, legacy = if_not_exists(legacy, :legacy)', { ':pending': pending, ':legacy': legacy });
+  asHolder(target, token, 'SET pending = :pending, legacy = if_not_exists(legacy, :legacy)', { ':pending': encodePending(pending), ':legacy': legacy });
 
 /** Puts the pending write's member items (and deletes the old-place items of the members it moves). */
 export const writeMembers = (target: ShardTarget, pending: PendingWrite): Promise<void> =>
@@ -146,7 +157,8 @@ export const release = async (target: ShardTarget, token: string): Promise<void>
 };
 
 /** Finishes a dead writer's pending write, by the new holder: its puts again, then its delta once. */
-export const recover = async (target: ShardTarget, token: string, pending: PendingWrite): Promise<void> => {
+export const recover = async (target: ShardTarget, token: string, stored: StoredPending): Promise<void> => {
+  const pending = decodePending(stored);
   await writeMembers(target, pending);
   await asHolder(target, token, 'ADD memberCount :delta REMOVE pending', { ':delta': pending.delta });
 };

@@ -25,17 +25,27 @@ export type SetMetaItem = z.infer<typeof setMetaItem>;
 /** A count shard (`COUNT#<nn>`): its part of the set's member count (missing until a change moves it). */
 export const countShardItem = z.object({ memberCount: z._default(z.number(), 0) });
 
-/** A member partition's pending write (adapters/membership-shard.ts): the member items to put and the delta they make. */
-export const pendingWriteItem = z.object({
+/** The member items of a pending write: id, status, version, and the status it had in its old place if it moves. */
+export const pendingWritesSchema = z.array(z.tuple([z.string(), z.enum(['member', 'removed']), z.string()], z.enum(['member', 'removed'])));
+
+/**
+ * A member partition's pending write as stored on SHARD (adapters/membership-shard.ts): its member
+ * items and the old-place ids it deletes as JSON strings (one attribute each, cheap to write and
+ * rewrite), the count delta they make.
+ */
+export const storedPendingItem = z.object({
   token: z.string(),
   delta: z.number(),
   memberKind: z.enum(['profile', 'visitor']),
   changedAt: z.string(),
   source: z.optional(changeSourceSchema),
-  writes: z.array(z.tuple([z.string(), z.enum(['member', 'removed']), z.string()], z.enum(['member', 'removed']))),
-  legacy: z.array(z.string()),
+  writes: z.string(),
+  legacy: z.string(),
 });
-export type PendingWrite = z.infer<typeof pendingWriteItem>;
+export type StoredPending = z.infer<typeof storedPendingItem>;
+
+/** A pending write as the engine handles it. */
+export type PendingWrite = Omit<StoredPending, 'writes' | 'legacy'> & { writes: z.infer<typeof pendingWritesSchema>; legacy: string[] };
 
 /** A member partition's `SHARD` item: its count, floor copy, whether the set kept members in its old partition, its holder and a pending write. */
 export const shardItem = z.object({
@@ -44,7 +54,7 @@ export const shardItem = z.object({
   legacy: z.optional(z.boolean()),
   /** The writer holding the partition: its token and lease (epoch ms; 0 once released after an error). */
   holder: z.optional(z.object({ token: z.string(), until: z.number() })),
-  pending: z.optional(pendingWriteItem),
+  pending: z.optional(storedPendingItem),
 });
 export type ShardState = z.infer<typeof shardItem>;
 
