@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { forEachLimited } from '../domain/currents';
+import { inLanes } from '../shared/lanes';
 import type { ArchiveObject, EventArchive } from '../domain/ports';
 
 /** Objects written at once by one message (one per day and type it holds). */
@@ -17,7 +17,7 @@ const PUT_CONCURRENCY = 8;
 /** S3: PutObject per object (SSE-S3 by the bucket's default encryption; JSON lines, gzip-compressed). */
 export const s3EventArchive = (bucket: string, s3: Pick<S3Client, 'send'> = new S3Client({})): EventArchive => ({
   append: (objects) =>
-    forEachLimited(objects, PUT_CONCURRENCY, async (object: ArchiveObject) => {
+    inLanes(objects, PUT_CONCURRENCY, async (object: ArchiveObject) => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/x-ndjson' }));
     }),
 });
@@ -27,7 +27,7 @@ export const folderEventArchive = (dir: string): EventArchive => {
   const root = resolve(dir);
   return {
     append: (objects) =>
-      forEachLimited(objects, PUT_CONCURRENCY, async (object: ArchiveObject) => {
+      inLanes(objects, PUT_CONCURRENCY, async (object: ArchiveObject) => {
         const path = resolve(join(root, object.key));
         if (!path.startsWith(`${root}${sep}`)) throw new Error(`archive key outside the archive: ${object.key}`);
         await mkdir(dirname(path), { recursive: true });

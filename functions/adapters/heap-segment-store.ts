@@ -14,12 +14,20 @@ import { MEMBER_SHARDS, setListPk, setMetaKey, setPk, syncRunKey } from './dynam
 import type { StartKey } from './dynamo/query';
 import { backoff } from './dynamo/retry';
 import { membersPage } from './member-partitions';
-import { hold, holderOf, letGo, recover, release } from './membership-shard';
-import { systemClock } from '../domain/ports';
-import type { HeapSegmentStore } from '../domain/ports';
+import { allSettled } from '../shared/lanes';
+import { letGo, withPartition, type Lease, type RequestCounter } from './membership-shard';
+import { systemClock, type Clock, type HeapSegmentStore } from '../domain/ports';
 
 /** Tries to raise one partition's floor before giving up (the drain message then fails and is retried). */
 const MAX_FLOOR_ATTEMPTS = 200;
+
+/** What the drain's partition holds need: the table, the lease, and where requests are counted. */
+interface StoreContext {
+  readonly db: DynamoDBDocumentClient;
+  readonly table: string;
+  readonly lease: Lease;
+  readonly counter: RequestCounter;
+}
 
 type SyncPage = Parameters<HeapSegmentStore['recordSyncPage']>[1];
 type Drain = Parameters<HeapSegmentStore['recordDrain']>[1];
@@ -120,23 +128,15 @@ const recordSyncPage = async (db: DynamoDBDocumentClient, table: string, set: Se
  * holding the partition like a writer: every write that held it before has landed, and every later
  * one reads the new copy. A dead writer's pending write found there is finished first.
  */
-const raiseShardFloor = async (db: DynamoDBDocumentClient, table: string, set: SetRef, shard: number, version: string, leaseMs: number): Promise<void> => {
-  const target = { db, table, set, shard, counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+const raiseShardFloor = async (store: StoreContext, set: SetRef, shard: number, version: string): Promise<void> => {
+  const target = { db: store.db, table: store.table, set, shard, counter: store.counter };
   for (let attempt = 1; attempt <= MAX_FLOOR_ATTEMPTS; attempt += 1) {
-    const holder = holderOf(systemClock.now() + leaseMs);
-    try {
-      const state = await hold(target, holder, systemClock.now());
-      if (state === 'busy') {
-        await backoff(Math.min(attempt, 5), 5, 100);
-        continue;
-      }
-      if (state.pending) await recover(target, holder.token, state.pending);
-      await letGo(target, holder.token, state.drainVersion !== undefined && state.drainVersion >= version ? undefined : version);
-    } catch (error) {
-      await release(target, holder.token);
-      throw error;
-    }
-    return;
+    const outcome = await withPartition(target, store.lease, (state, token) =>
+      letGo(target, token, state.drainVersion !== undefined && state.drainVersion >= version ? undefined : version),
+    );
+    if (outcome !== 'busy') return;
+    store.counter.retries += 1;
+    await backoff(Math.min(attempt, 5), 5, 100);
   }
   throw new Error(`member partition ${shard} of ${setPk(set)} stayed busy`);
 };
@@ -146,7 +146,8 @@ const raiseShardFloor = async (db: DynamoDBDocumentClient, table: string, set: S
  * partition's copy, all before the drain reads the members. A writer reads the copy while holding
  * its partition, so once this returns no write decided under the old floor can still land.
  */
-const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRef, drain: Drain, leaseMs: number): Promise<void> => {
+const recordDrain = async (store: StoreContext, set: SetRef, drain: Drain): Promise<void> => {
+  const { db, table } = store;
   const named = drain.name !== undefined;
   await whenCondition(() =>
     db.send(
@@ -161,7 +162,7 @@ const recordDrain = async (db: DynamoDBDocumentClient, table: string, set: SetRe
       }),
     ),
   );
-  await Promise.all(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => raiseShardFloor(db, table, set, shard, drain.version, leaseMs)));
+  await allSettled(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => raiseShardFloor(store, set, shard, drain.version)));
 };
 
 /**
@@ -174,9 +175,24 @@ const currentMembers = async (db: DynamoDBDocumentClient, table: string, set: Se
   return { memberIds: decodeAll(memberIdItem, page.items).map((item) => item.memberId), ...(page.nextKey ? { nextKey: page.nextKey } : {}) };
 };
 
-/** `leaseMs`: how long a floor raise holds a partition if the drain's function dies (its timeout). */
-export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string, leaseMs = 900_000): HeapSegmentStore => ({
-  recordSyncPage: (set, page) => recordSyncPage(db, table, set, page),
-  recordDrain: (set, drain) => recordDrain(db, table, set, drain, leaseMs),
-  currentMembers: (set, limit, startKey) => currentMembers(db, table, set, limit, startKey),
-});
+export interface HeapSegmentStoreOptions {
+  /** How long a floor raise holds a partition if the drain's function dies: its timeout (default 900 s). */
+  readonly leaseMs?: number;
+  readonly clock?: Clock;
+  /** The drain's partition requests (`update`, and `retries`: partitions found held), for benchmarks and tests. */
+  readonly counter?: RequestCounter;
+}
+
+export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string, options: HeapSegmentStoreOptions = {}): HeapSegmentStore => {
+  const store: StoreContext = {
+    db,
+    table,
+    lease: { clock: options.clock ?? systemClock, leaseMs: options.leaseMs ?? 900_000 },
+    counter: options.counter ?? { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 },
+  };
+  return {
+    recordSyncPage: (set, page) => recordSyncPage(db, table, set, page),
+    recordDrain: (set, drain) => recordDrain(store, set, drain),
+    currentMembers: (set, limit, startKey) => currentMembers(db, table, set, limit, startKey),
+  };
+};

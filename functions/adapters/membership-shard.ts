@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChangeSource, MemberKind, SetRef } from '../domain/membership';
+import type { Clock } from '../domain/ports';
 import { batchWriteAll, deleteRequests, putRequests, type BatchWriteCounter } from './dynamo/batch-write';
 import { isConditionFailure, whenCondition } from './dynamo/conditions';
 import * as z from 'zod/mini';
@@ -75,7 +76,7 @@ export const pendingWrite = (chunk: { memberKind: MemberKind; now: string; sourc
 });
 
 /** A new holder token with its lease. */
-export const holderOf = (untilMs: number) => ({ token: randomUUID(), until: untilMs });
+const holderOf = (untilMs: number) => ({ token: randomUUID(), until: untilMs });
 
 /**
  * Takes the partition for `holder` unless another holder's lease still runs (`busy`); creates SHARD
@@ -152,13 +153,38 @@ export const letGo = (target: ShardTarget, token: string, drainVersion: string |
     : asHolder(target, token, 'SET drainVersion = :v REMOVE #holder', { ':v': drainVersion });
 
 /** Ends the lease of a holder that failed with an error (it writes no more): the next writer may take over now. */
-export const release = async (target: ShardTarget, token: string): Promise<void> => {
+const release = async (target: ShardTarget, token: string): Promise<void> => {
   await asHolder(target, token, 'SET #holder.#until = :zero', { ':zero': 0 }).catch(() => false);
 };
 
 /** Finishes a dead writer's pending write, by the new holder: its puts again, then its delta once. */
-export const recover = async (target: ShardTarget, token: string, stored: StoredPending): Promise<void> => {
+const recover = async (target: ShardTarget, token: string, stored: StoredPending): Promise<void> => {
   const pending = decodePending(stored);
   await writeMembers(target, pending);
   await asHolder(target, token, 'ADD memberCount :delta REMOVE pending', { ':delta': pending.delta });
+};
+
+/** How long a holder's lease runs (its function's timeout), on which clock. */
+export interface Lease {
+  readonly clock: Clock;
+  readonly leaseMs: number;
+}
+
+/**
+ * One piece of work holding the partition: `busy` while another holder's lease runs. Holding it, a
+ * dead writer's pending write is finished first; `work` gets the SHARD state and the holder token
+ * and lets the partition go itself (`commit` or `letGo`); an error releases the partition at once —
+ * whatever landed (the hold, if only its answer was lost; a stage; some puts) the next holder finishes.
+ */
+export const withPartition = async <T>(target: ShardTarget, { clock, leaseMs }: Lease, work: (shard: ShardState, token: string) => Promise<T>): Promise<T | 'busy'> => {
+  const holder = holderOf(clock.now() + leaseMs);
+  try {
+    const shard = await hold(target, holder, clock.now());
+    if (shard === 'busy') return 'busy';
+    if (shard.pending) await recover(target, holder.token, shard.pending);
+    return await work(shard, holder.token);
+  } catch (error) {
+    await release(target, holder.token);
+    throw error;
+  }
 };

@@ -35,7 +35,7 @@ import { legacyMemberKey, memberKey, memberShardOf, MEMBER_SK_PREFIX, META_SK, s
 import { queryPage } from './dynamo/query';
 import { runBusyQueue, type StepOutcome } from './dynamo/busy-queue';
 import { chunk } from './dynamo/retry';
-import { commit, hold, holderOf, pendingWrite, recover, release, stage, writeMembers, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
+import { commit, pendingWrite, stage, withPartition, writeMembers, type Lease, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
 
 export type { RequestCounter };
 
@@ -140,31 +140,21 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], read:
 
 /**
  * One try at a chunk of one partition: `busy` while another writer holds the partition (the caller
- * comes back later). Holding it, the chunk finishes a dead writer's pending write if there is one,
- * reads, decides, stages, writes and commits; an error releases the partition at once.
+ * comes back later). Holding it (`withPartition`), the chunk reads, decides, stages, writes and commits.
  */
-const tryChunk = async (chunkOf: Chunk, changes: readonly MembershipChange[], clock: Clock, leaseMs: number): Promise<ApplyResult | 'busy'> => {
-  const { target } = chunkOf;
-  const holder = holderOf(clock.now() + leaseMs);
-  try {
-    const shard = await hold(target, holder, clock.now());
-    if (shard === 'busy') return 'busy';
-    if (shard.pending) await recover(target, holder.token, shard.pending);
+const tryChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], lease: Lease): Promise<ApplyResult | 'busy'> =>
+  withPartition(chunkOf.target, lease, async (shard, token) => {
+    const { target } = chunkOf;
     const read = await readChunk(target, changes.map((change) => change.memberId), shard);
     const { result, writes } = decideChunk(chunkOf, changes, read);
     const pending = writes.length > 0 ? pendingWrite(chunkOf, writes, writes.filter(([id]) => read.moved.has(id)).map(([id]) => id), result.added - result.removed) : undefined;
     if (pending) {
-      await stage(target, holder.token, pending, read.legacy);
+      await stage(target, token, pending, read.legacy);
       await writeMembers(target, pending);
     }
-    await commit(target, holder.token, pending?.delta ?? 0, chunkOf.now, read.legacy);
+    await commit(target, token, pending?.delta ?? 0, chunkOf.now, read.legacy);
     return result;
-  } catch (error) {
-    // Whatever landed (the hold, if only its answer was lost; the stage; some puts) may now be finished by the next writer.
-    await release(target, holder.token);
-    throw error;
-  }
-};
+  });
 
 /** One partition's work in an apply call: its chunks in order. */
 interface PartitionTask {
@@ -193,7 +183,7 @@ export interface MembershipStoreOptions {
 export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string, options: MembershipStoreOptions = {}): MembershipStore & { counter: RequestCounter } => {
   const counter = options.counter ?? { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 };
   const clock = options.clock ?? systemClock;
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const lease: Lease = { clock, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS };
   return {
     counter,
     async apply(set, memberKind, changes, version, now, source, decided) {
@@ -204,7 +194,7 @@ export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string,
         index: 0,
       }));
       const step = async (task: PartitionTask): Promise<StepOutcome> => {
-        const outcome = await tryChunk(task.chunkOf, task.parts[task.index] ?? [], clock, leaseMs);
+        const outcome = await tryChunk(task.chunkOf, task.parts[task.index] ?? [], lease);
         if (outcome === 'busy') {
           counter.retries += 1;
           return 'busy';

@@ -10,7 +10,7 @@ import { countShardItem, decodeAll, memberListingItem, membershipListingItem, se
 import { batchGetAll } from './dynamo/batch-get';
 import { COUNT_SK_PREFIX, MEMBER_SHARDS, memberIndexPk, setIndexSkPrefix, setListPk, setMetaKey, setPk, shardKey } from './dynamo/keys';
 import { membersPage } from './member-partitions';
-import { inLanes } from './dynamo/retry';
+import { inLanes } from '../shared/lanes';
 import { queryAll, queryPage, type StartKey } from './dynamo/query';
 
 /** Set metadata as stored on the META item (extra attributes included). */

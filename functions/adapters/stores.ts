@@ -60,7 +60,7 @@ export const setWriter = once(() => dynamoSetWriter(db(), tableName('cohorts')))
 /** Reads sets and members (the `SetReads` / `SegmentReads` ports). */
 export const setReads = once((): SetReadStore => dynamoSetReads(db(), tableName('cohorts')));
 export const importReports = once((): DynamoImportReports => dynamoImportReports(db(), tableName('cohorts')));
-export const heapSegmentStore = once(() => dynamoHeapSegmentStore(db(), tableName('cohorts'), settings().MEMBERSHIP_LEASE_SECONDS * 1000));
+export const heapSegmentStore = once(() => dynamoHeapSegmentStore(db(), tableName('cohorts'), { leaseMs: settings().MEMBERSHIP_LEASE_SECONDS * 1000 }));
 
 // events and idempotency tables
 export const eventStore = once((): EventStore => dynamoEventStore(db(), { events: tableName('events'), idempotency: tableName('idempotency') }));

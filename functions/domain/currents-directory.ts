@@ -10,28 +10,11 @@ import { identifierKey } from './identifiers';
 import { changeVersion } from './membership';
 import type { NewIdentity } from './ports';
 import type { Profile } from '../schemas/directory';
+import { inLanes } from '../shared/lanes';
 import { userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent } from '../schemas/currents';
 
 /** Users whose directory facts are applied at once within one message. */
 export const USER_CONCURRENCY = 8;
-
-/** Runs `fn` over items with at most `limit` in flight; rejects with the first error after all settle. */
-export const forEachLimited = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const errors: unknown[] = [];
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (errors.length > 0) throw errors[0];
-};
 
 export const isIdentityCommand = (event: CurrentsEvent) => event.event_type === USER_DELETE_REQUEST || event.event_type === USER_ORPHAN;
 
@@ -146,7 +129,7 @@ export const learnUserFacts = async (run: FactsRun, fresh: readonly CurrentsEven
   const race = raceRefresh(run, [...facts.keys()].filter((id) => !profiles.has(id)));
   const confirmations = new Map<string, number>();
   const confirm = (brazeId: string, version: number) => confirmations.set(brazeId, Math.max(version, confirmations.get(brazeId) ?? 0));
-  await forEachLimited(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
+  await inLanes(groupByExternalId(facts), USER_CONCURRENCY, async (group) => {
     for (const entry of group) {
       const version = changeVersion(run.nowMs, `currents#${entry.externalId?.eventId ?? entry.brazeId}`);
       const known = profiles.get(entry.brazeId) ?? (await race.lookup(entry.brazeId));

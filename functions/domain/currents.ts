@@ -27,7 +27,7 @@ import type { Clock, EventArchive, EventsPort } from './ports';
 import { currentsEventSchema, stringProperty, userOf, USER_DELETE_REQUEST, USER_ORPHAN, type CurrentsEvent, type CurrentsMessage } from '../schemas/currents';
 
 export { USER_DELETE_REQUEST, USER_ORPHAN } from '../schemas/currents';
-export { collectFacts, forEachLimited, USER_CONCURRENCY } from './currents-directory';
+export { collectFacts, USER_CONCURRENCY } from './currents-directory';
 
 /** Identity command markers outlive Braze's 5 days of retries plus 7 days of its retention. */
 export const MARKER_DAYS = 14;

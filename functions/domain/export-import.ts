@@ -9,7 +9,8 @@
  */
 import { ownValue } from '../shared/own';
 import type { Profile } from '../schemas/directory';
-import { forEachLimited, USER_CONCURRENCY } from './currents';
+import { inLanes } from '../shared/lanes';
+import { USER_CONCURRENCY } from './currents';
 import { applyUserFacts, resolveLive, type FactsOutcome, type UserFacts } from './directory';
 import type { ImportRun } from './directory-import';
 import { describeIdentifier, type Identifier } from './identifiers';
@@ -119,7 +120,7 @@ export const applyExportChunk = async (run: ImportRun, rows: readonly ImportRow[
   const ids = users.map((user) => user.brazeId);
   const before = await run.deps.directory.getProfiles(workspaceId, ids);
   const outcomes = new Map<string, FactsOutcome>();
-  await forEachLimited(users, USER_CONCURRENCY, async (user) => {
+  await inLanes(users, USER_CONCURRENCY, async (user) => {
     outcomes.set(user.brazeId, await applyUser(run, user, before.get(user.brazeId)));
   });
   const after = await profilesAfter(run, ids);

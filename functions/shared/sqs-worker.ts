@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { tableName } from './config';
-import { QUEUES, type QueueDefinition, type QueueKey } from './definitions/queues';
+import { queueDefinition, QUEUES, type QueueKey } from './definitions/queues';
 import { METRICS } from './metric-names';
 import { logger, metrics } from './powertools';
 
@@ -91,7 +91,7 @@ export const sqsWorker = <T extends QueuedMessage>(options: WorkerOptions<T>) =>
         context,
         throwOnFullBatchFailure: false,
         // A membership worker's record already writes many partitions at once: records one after another.
-        processInParallel: (QUEUES[options.queue] as QueueDefinition).parallelRecords !== false,
+        processInParallel: queueDefinition(options.queue).parallelRecords !== false,
       });
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

@@ -1,6 +1,7 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoHeapSegmentStore } from '../../functions/adapters/heap-segment-store';
-import { setPk } from '../../functions/adapters/dynamo/keys';
+import { batchGetAll } from '../../functions/adapters/dynamo/batch-get';
+import { MEMBER_SHARDS, setPk, shardKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { dynamoSetReads } from '../../functions/adapters/set-reads';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
@@ -74,5 +75,23 @@ describe('Heap segment bookkeeping on DynamoDB Local', () => {
 
     expect(current.memberIds.sort()).toEqual(['a', 'c']);
     expect((await dynamoSetReads(hub.doc, hub.tables.cohorts).getSet(set))?.drainVersion).toBe(changeVersion(5000, 'drain'));
+  });
+
+  it('a drain that fails on one partition returns only after every other partition is let go', async () => {
+    const set: SetRef = { workspaceId: 'ws5', kind: 'segment', setId: '50' };
+    const failing = shardKey(set, 5).pk;
+    // Partition 5's hold fails at once; the other 63 holds are still on their way to DynamoDB then.
+    const db = {
+      send: (command: unknown) =>
+        command instanceof UpdateCommand && command.input.Key?.pk === failing ? Promise.reject(new Error('partition 5 unavailable')) : hub.doc.send(command as UpdateCommand),
+    } as unknown as DynamoDBDocumentClient;
+
+    await expect(dynamoHeapSegmentStore(db, hub.tables.cohorts).recordDrain(set, { version: changeVersion(5000, 'drain'), receivedAt: 'r', now: 'n' })).rejects.toThrow('partition 5 unavailable');
+
+    // Read at once: in Lambda, nothing runs after the handler returns, so a hold still on its way would stay until its lease.
+    const shards = await batchGetAll(hub.doc, hub.tables.cohorts, Array.from({ length: MEMBER_SHARDS.segment }, (_, shard) => shardKey(set, shard)), { consistency: 'strong' });
+    expect(shards).toHaveLength(MEMBER_SHARDS.segment - 1);
+    expect(shards.filter((shard) => shard.holder !== undefined)).toEqual([]);
+    expect(new Set(shards.map((shard) => shard.drainVersion))).toEqual(new Set([changeVersion(5000, 'drain')]));
   });
 });

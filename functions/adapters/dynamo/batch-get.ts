@@ -5,7 +5,8 @@
  * in one call); items come back in no particular order.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backoff, chunk, inLanes } from './retry';
+import { inLanes } from '../../shared/lanes';
+import { backoff, chunk } from './retry';
 
 export const BATCH_GET_LIMIT = 100;
 const MAX_ROUNDS = 10;

@@ -3,7 +3,8 @@
  * retried with exponential back-off and jitter (see retry.ts), at most `MAX_ROUNDS` calls per group.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { backoff, chunk, inLanes } from './retry';
+import { inLanes } from '../../shared/lanes';
+import { backoff, chunk } from './retry';
 
 export const BATCH_WRITE_LIMIT = 25;
 const MAX_ROUNDS = 10;

@@ -3,6 +3,7 @@
  * (another writer holds it). A busy task goes to the back of the queue after a short random pause,
  * so lanes work on free tasks instead of waiting behind a busy one.
  */
+import { allSettled } from '../../shared/lanes';
 import { sleep } from './retry';
 
 /** What one step of a task did: finished it, left more to do now, or found its resource busy. */
@@ -23,7 +24,10 @@ export interface BusyQueueOptions {
   readonly now: () => number;
 }
 
-/** Runs `step` on every task until each is done; throws the first error, or when a task stays busy. */
+/**
+ * Runs `step` on every task until each is done; throws the first error, or when a task stays busy —
+ * after the other lanes have finished the step they were in (so no step runs on after the caller returns).
+ */
 export const runBusyQueue = async <T>(tasks: readonly T[], step: (task: T) => Promise<StepOutcome>, options: BusyQueueOptions): Promise<void> => {
   const queue: Entry<T>[] = tasks.map((task) => ({ task, notBefore: 0, busy: 0 }));
   let failed = false;
@@ -54,5 +58,5 @@ export const runBusyQueue = async <T>(tasks: readonly T[], step: (task: T) => Pr
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.lanes, tasks.length)) }, lane));
+  await allSettled(Array.from({ length: Math.max(1, Math.min(options.lanes, tasks.length)) }, lane));
 };

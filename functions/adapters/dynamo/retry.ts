@@ -16,12 +16,3 @@ export const chunk = <T>(items: readonly T[], size: number): T[][] => {
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
 };
-
-/** Runs `work` over every group with at most `concurrency` in flight (at least one lane). */
-export const inLanes = async <T>(groups: readonly T[], concurrency: number, work: (group: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const lane = async () => {
-    while (next < groups.length) await work(groups[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
-};

@@ -33,7 +33,7 @@ export const QUEUES = {
     maxReceiveCount: 5,
     batchSize: 10,
     parallelRecords: false,
-    // 250,000 requests/hour × 1,000 ids ≈ 12 invocations at 4 transactions in flight each (docs/scaling.md).
+    // 250,000 requests/hour × 1,000 ids needs a few invocations of 8 partition writers each (docs/scaling.md).
     maxConcurrency: 20,
   },
   currents: {
@@ -51,7 +51,7 @@ export const QUEUES = {
     maxReceiveCount: 5,
     batchSize: 10,
     parallelRecords: false,
-    // 4 invocations × 4 transactions in flight reach a 10 M sync in 5 minutes; 10 leaves room for several syncs (docs/scaling.md).
+    // 4–6 invocations × 8 partition writers reach a 10 M sync in 5 minutes; 10 leaves room for several syncs (docs/scaling.md).
     maxConcurrency: 10,
   },
   abTastyDelivery: {
@@ -91,6 +91,9 @@ export const QUEUES = {
 
 export type QueueKey = keyof typeof QUEUES;
 
+/** A queue's definition with every optional field visible (`QUEUES` keeps each entry's literal type). */
+export const queueDefinition = (queue: QueueKey): QueueDefinition => QUEUES[queue];
+
 /**
  * AWS advises a visibility timeout of at least 6× the function timeout for SQS event sources:
  * the poller may hold a batch while retrying throttled invocations, and a message that becomes
@@ -105,7 +108,7 @@ export const MAX_MESSAGE_BYTES = 262_144;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** True for a FIFO queue (its DLQ is FIFO too). */
-export const isFifoQueue = (queue: QueueKey): boolean => (QUEUES[queue] as QueueDefinition).fifo === true;
+export const isFifoQueue = (queue: QueueKey): boolean => queueDefinition(queue).fifo === true;
 
 /** SQS requires FIFO queue names to end in `.fifo`. */
 const suffix = (queue: QueueKey): string => (isFifoQueue(queue) ? '.fifo' : '');
