@@ -28,31 +28,45 @@ const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * Makes the interleaving of concurrent worker code deterministic: every DynamoDB call of the
  * invocations run through `run` waits at a gate; one call is in flight at a time. When the last
- * released call has returned and everything it woke has settled (microtasks, immediates, and the
- * backoff timers the workers started), the next call is picked from the waiting ones — sorted by
- * actor, then arrival — by the plan's `choices`. So the same plan replays the same order of
- * DynamoDB calls, including the records of one batch (Powertools processes them in parallel) and
- * two batches run "at once", whatever the machine's timing.
+ * released call has returned and what it woke has run (microtasks, immediates), the next call is
+ * picked from the waiting ones — sorted by actor, then arrival — by the plan's `choices`. So the
+ * same plan replays the same order of DynamoDB calls, including the records of one batch and two
+ * batches run "at once", whatever the machine's timing.
+ *
+ * Time is virtual for the workers' sleeps (their back-off, and the pause before trying a held member
+ * partition again): a sleep ends only when no call is waiting and none is in flight — the earliest
+ * sleep first, and the hub's clock (`Interleaving.now`, which the suite installs as `systemClock`)
+ * jumps to its end. In AWS a DynamoDB call takes milliseconds and a pause tens to hundreds, so calls
+ * going first is the realistic order, and nothing waits in real time: a sleep costs no wall-clock
+ * time, and no actor can be starved by a plan that keeps picking another actor's retries.
  */
 export class Interleaving {
   private readonly waiting: { actor: number; seq: number; release: () => void }[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sleepers = new Map<NodeJS.Timeout, { due: number; seq: number; fire: () => void }>();
   private inFlight = false;
   private pumping = false;
+  /** While `run` runs, only `settle` ends the hub's sleeps (so their order is the plan's, not the machine's). */
+  private running = false;
   private step = 0;
   private seq = 0;
-  /** Settles that gave up waiting for a timer (each one a place where timing could still matter). */
-  static unsettled = 0;
+  /** Milliseconds of workers' sleeps ended early (how far the virtual clock is ahead of the real one). */
+  static skippedMs = 0;
+  /** The hub's clock under the suite: real time plus the sleeps skipped. */
+  static now = (): number => Date.now() + Interleaving.skippedMs;
 
   constructor(private readonly choices: readonly number[]) {}
 
   /** Runs the invocations concurrently under this interleaving (each gets its own actor number). */
   async run<T>(invocations: readonly ((gate: CrashPlan['gate']) => Promise<T>)[]): Promise<T[]> {
     const restore = this.trackTimers();
+    this.running = true;
     try {
       return await Promise.all(invocations.map((invocation, actor) => invocation({ interleaving: this, actor }).finally(() => this.pump())));
     } finally {
+      this.running = false;
       restore();
+      // Nothing should still sleep (the hub waits for what it started); if something does, it wakes now.
+      for (const sleeper of [...this.sleepers.values()]) sleeper.fire();
     }
   }
 
@@ -84,39 +98,45 @@ export class Interleaving {
     });
   }
 
-  /** Until nothing the gated code started is still pending: a few event-loop turns, and its timers (bounded). */
+  /** Lets what the last call woke run; while no call is waiting, ends the earliest sleep (the clock jumps to its end). */
   private async settle(): Promise<void> {
-    const deadline = Date.now() + 5000;
-    for (let quiet = 0; quiet < 2; ) {
+    for (;;) {
       await immediate();
-      if (this.timers.size > 0) {
-        if (Date.now() > deadline) {
-          Interleaving.unsettled += 1;
-          return;
-        }
-        quiet = 0;
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      } else quiet += 1;
+      await immediate();
+      if (this.waiting.length > 0 || this.inFlight) return;
+      const [earliest] = [...this.sleepers.values()].sort((a, b) => a.due - b.due || a.seq - b.seq);
+      if (!earliest) return;
+      Interleaving.skippedMs += Math.max(0, Math.ceil(earliest.due - Interleaving.now()));
+      earliest.fire();
     }
   }
 
-  /** Counts the timers started inside this interleaving's invocations (the workers' backoff sleeps). */
+  /**
+   * Makes the timers the hub's code starts inside this interleaving's invocations (its back-off and
+   * busy pauses) sleeps `settle` can end early; other timers (the SDK's socket timers) stay real.
+   * Each sleep keeps a real timer too (a real handle for the code that holds it), which ends it only
+   * once `run` is over.
+   */
   private trackTimers(): () => void {
     const original = globalThis.setTimeout;
     const originalClear = globalThis.clearTimeout;
-    const timers = this.timers;
+    const sleepers = this.sleepers;
     const tracked = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-      if (invocation.getStore()?.gate?.interleaving !== this) return original(callback, ms, ...args);
-      const handle: NodeJS.Timeout = original(() => {
-        timers.delete(handle);
+      if (invocation.getStore()?.gate?.interleaving !== this || !startedByHub(tracked)) return original(callback, ms, ...args);
+      const fire = () => {
+        if (!sleepers.delete(handle)) return;
+        originalClear(handle);
         callback(...args);
+      };
+      const handle: NodeJS.Timeout = original(() => {
+        if (!this.running) fire();
       }, ms);
-      timers.add(handle);
+      sleepers.set(handle, { due: Interleaving.now() + (ms ?? 0), seq: (this.seq += 1), fire });
       return handle;
     }) as typeof setTimeout;
     globalThis.setTimeout = tracked;
     globalThis.clearTimeout = ((handle?: NodeJS.Timeout | string | number) => {
-      if (handle !== undefined && typeof handle === 'object') timers.delete(handle);
+      if (handle !== undefined && typeof handle === 'object') sleepers.delete(handle);
       originalClear(handle);
     });
     return () => {
@@ -125,6 +145,16 @@ export class Interleaving {
     };
   }
 }
+
+/** True when the function calling `fn` is the hub's own code (under `functions/`), not a library's. */
+const startedByHub = (fn: (...args: never[]) => unknown): boolean => {
+  const trace: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.captureStackTrace(trace, fn);
+  Error.stackTraceLimit = limit;
+  return /[\\/]functions[\\/]/.test(trace.stack ?? '');
+};
 
 const invocation = new AsyncLocalStorage<CrashPlan>();
 const WRITE_COMMAND = /^(Put|Update|Delete|TransactWrite|BatchWrite)(Item|Items)?Command$/;

@@ -34,7 +34,7 @@ import { memberPartitionsOf } from '../../../functions/adapters/member-partition
 import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import { signHeapBody } from '../../../functions/domain/heap-signature';
 import { CHANGE_EVENTS_FILE } from '../../../functions/adapters/change-events';
-import type { MembershipChangedDetail } from '../../../functions/domain/ports';
+import { systemClock, type MembershipChangedDetail } from '../../../functions/domain/ports';
 import { localStreamsClient } from '../../../scripts/local/stream-poller';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
@@ -214,6 +214,7 @@ const totals = {
   wrongMemberIds: 0,
   /** Wall time by phase (ms), to see where a run's time goes. */
   phaseMs: { send: 0, receive: 0, deliver: 0, compare: 0, history: 0 },
+  slowestDeliverMs: 0,
 };
 
 /** Writes the failing run to a file and says how to replay it exactly (the file) or from the generator (seed and path). */
@@ -235,19 +236,19 @@ describe('model-based fault injection', () => {
   let heapWebhook: HttpLambda;
   let workers: Record<'cohortImport' | 'heapSync', { handler: SqsHandler; url: string; arn: string }>;
   let directory: DirectoryModel;
-  let clock = Date.now();
+  let clock = Interleaving.now();
   let historyHandler: StreamHandler;
   let stream: StreamReader;
   /** Bytes of the change events file already read. */
   let eventsOffset = 0;
   const queueArn = async (url: string) =>
     (await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
-  const nextReceivedAt = () => (clock = Math.max(clock + 1, Date.now()));
+  const nextReceivedAt = () => (clock = Math.max(clock + 1, Interleaving.now()));
   /** The receive time of the last request sent (the ms prefix of the versions it gives its changes). */
   const lastReceivedAt = () => clock;
-  let signedClock = Date.now();
+  let signedClock = Interleaving.now();
   /** Heap signs each delivery when it sends it: strictly increasing here, so no two drains share a timestamp by chance. */
-  const nextSignedAt = () => (signedClock = Math.max(signedClock + 1, Date.now()));
+  const nextSignedAt = () => (signedClock = Math.max(signedClock + 1, Interleaving.now()));
 
   beforeAll(async () => {
     // No pollers: this file is the only consumer and decides how every message is delivered.
@@ -255,6 +256,8 @@ describe('model-based fault injection', () => {
     // this file drains it through the membershipHistory handler after each run.
     hub = await startTestHub({ pollers: false, visibilitySeconds: 3600, streamPollers: true });
     installCrashMiddleware(dynamoClient());
+    // The hub's clock is the gate's: workers' sleeps end early and the clock jumps over them (Interleaving).
+    jest.spyOn(systemClock, 'now').mockImplementation(Interleaving.now);
     cohortIngest = (await import('../../../functions/handlers/cohort-ingest')).handler;
     heapWebhook = (await import('../../../functions/handlers/heap-webhook')).handler;
     workers = {
@@ -367,7 +370,7 @@ describe('model-based fault injection', () => {
     const response = await heapWebhook(
       apiEvent(`/heap/segments/${ws.workspaceId}`, { workspaceId: ws.workspaceId }, body, { 'Heap-Hash': signHeapBody(ws.heapWebhookSecret, body, nextSignedAt()) }),
     );
-    expect(response.statusCode).toBe(200);
+    expect({ status: response.statusCode, body: response.statusCode === 200 ? '' : response.body }).toEqual({ status: 200, body: '' });
     totals.ops.requests += 1;
   };
 
@@ -684,6 +687,7 @@ describe('model-based fault injection', () => {
           totals.ops.multiPartMessages += deliveries.filter((delivery) => ((JSON.parse(delivery.message.Body ?? '{}') as { parts?: number }).parts ?? 1) > 1).length;
           phase('receive');
           await deliver(deliveries, faults);
+          totals.slowestDeliverMs = Math.max(totals.slowestDeliverMs, Date.now() - mark);
           phase('deliver');
           let lost = 0;
           let duplicated = 0;
@@ -702,8 +706,8 @@ describe('model-based fault injection', () => {
           return lost === 0 && duplicated === 0 && historyMatched;
         };
       const result = REPLAY
-        ? await fc.check(fc.asyncProperty(fc.constant(JSON.parse(readFileSync(REPLAY, 'utf8')) as { ops: Operation[]; faults: FaultPlan }), runOnce), { numRuns: 1 })
-        : await fc.check(fc.asyncProperty(runArbitrary, runOnce), { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), endOnFailure: true });
+        ? await fc.check(fc.asyncProperty(fc.constant(JSON.parse(readFileSync(REPLAY, 'utf8')) as { ops: Operation[]; faults: FaultPlan }), runOnce), { numRuns: 1, includeErrorInReport: true })
+        : await fc.check(fc.asyncProperty(runArbitrary, runOnce), { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), endOnFailure: true, includeErrorInReport: true });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
         [
@@ -714,7 +718,8 @@ describe('model-based fault injection', () => {
           `faults: membershipHistory consumer ${JSON.stringify(streamStats)} (redelivered = batches the event source delivered twice)`,
           `faults: model flips recorded at their own version: history ${totals.history.exact}, events ${totals.events.exact}; superseded (a newer change applied first, allowed): history ${totals.history.superseded}, events ${totals.events.superseded}`,
           `faults: events delivered again with the same event_id (at-least-once, allowed): ${totals.events.redelivered}; events with wrong member ids: ${totals.wrongMemberIds}`,
-          `faults: ${Interleaving.unsettled} gate settles timed out waiting for a worker timer (0: every interleaving was the plan's)`,
+          `HIST ${JSON.stringify((globalThis as unknown as { sleepHist: unknown }).sleepHist)}`,
+          `faults: slowest run's delivery ${totals.slowestDeliverMs} ms; workers' sleeps (back-off, busy pauses) ended early by the gate: ${(Interleaving.skippedMs / 1000).toFixed(1)} s of virtual time`,
           ...(failures.length > 0 ? [`faults: first mismatch ${JSON.stringify(failures[0])}`] : []),
           ...(result.failed ? [replayHint(result)] : []),
           `faults: ${totals.runs} runs, ${totals.lost} lost, ${totals.duplicated} duplicated; history: ${totals.history.lost} lost, ${totals.history.duplicated} duplicated; events: ${totals.events.lost} lost, ${totals.events.duplicated} duplicated`,
