@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../domain/change-events';
 import type { ChangeEventPublisher, MembershipChangedDetail } from '../domain/ports';
+import { withoutSdkLogger } from './aws-clients';
 
 /** EventBridge's limit of entries per PutEvents call. */
 export const PUT_EVENTS_BATCH = 10;
@@ -70,5 +71,5 @@ export const CHANGE_EVENTS_FILE = 'membership-changed.jsonl';
 export const changeEventPublisherFor = (env: { localDir?: string; busName?: string }): ChangeEventPublisher => {
   if (env.localDir) return folderPublisher(env.localDir);
   if (!env.busName) throw new Error('CHANGE_EVENT_BUS_NAME is not set (and no HUB_LOCAL_EVENTS_DIR)');
-  return eventBridgePublisher(new EventBridgeClient({}), env.busName);
+  return eventBridgePublisher(withoutSdkLogger(new EventBridgeClient({})), env.busName);
 };

@@ -5,12 +5,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withoutSdkLogger } from './aws-clients';
 
 let client: DynamoDBClient | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 
 export const dynamoClient = (): DynamoDBClient => {
-  client ??= new DynamoDBClient({ maxAttempts: 5 });
+  client ??= withoutSdkLogger(new DynamoDBClient({ maxAttempts: 5 }));
   return client;
 };
 

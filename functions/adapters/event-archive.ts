@@ -10,12 +10,13 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { inLanes } from '../shared/lanes';
 import type { ArchiveObject, EventArchive } from '../domain/ports';
+import { withoutSdkLogger } from './aws-clients';
 
 /** Objects written at once by one message (one per day and type it holds). */
 const PUT_CONCURRENCY = 8;
 
 /** S3: PutObject per object (SSE-S3 by the bucket's default encryption; JSON lines, gzip-compressed). */
-export const s3EventArchive = (bucket: string, s3: Pick<S3Client, 'send'> = new S3Client({})): EventArchive => ({
+export const s3EventArchive = (bucket: string, s3: Pick<S3Client, 'send'> = withoutSdkLogger(new S3Client({}))): EventArchive => ({
   append: (objects) =>
     inLanes(objects, PUT_CONCURRENCY, async (object: ArchiveObject) => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/x-ndjson' }));

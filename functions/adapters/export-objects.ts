@@ -10,8 +10,9 @@ import { resolve, sep } from 'node:path';
 import { GetObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ExportObjectSource } from '../domain/ports';
 import { IMPORT_APPLIED_TAG } from '../shared/definitions/buckets';
+import { withoutSdkLogger } from './aws-clients';
 
-export const s3ObjectSource = (s3: S3Client = new S3Client({})): ExportObjectSource => ({
+export const s3ObjectSource = (s3: S3Client = withoutSdkLogger(new S3Client({}))): ExportObjectSource => ({
   async open(bucket, key) {
     const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!result.Body) throw new Error(`s3://${bucket}/${key} has no body`);

@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { SecretBox } from '../domain/ports';
 import { settings } from '../shared/config';
+import { withoutSdkLogger } from './aws-clients';
 
 const contextBytes = (context: Record<string, string>): Buffer =>
   Buffer.from(JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))), 'utf8');
@@ -38,7 +39,7 @@ export const localSecretBox = (keyBase64: string): SecretBox => {
 };
 
 /** KMS Encrypt/Decrypt; the function role needs kms:Encrypt (admin) or kms:Decrypt (webhook). */
-export const kmsSecretBox = (keyId: string, kms = new KMSClient({})): SecretBox => ({
+export const kmsSecretBox = (keyId: string, kms = withoutSdkLogger(new KMSClient({}))): SecretBox => ({
   async encrypt(plaintext, context) {
     const result = await kms.send(
       new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: context }),

@@ -1,6 +1,7 @@
 /** SQS implementation of the `QueueSender` port. */
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueSender } from '../shared/enqueue';
+import { withoutSdkLogger } from './aws-clients';
 
 let client: SQSClient | undefined;
 
@@ -10,7 +11,7 @@ let client: SQSClient | undefined;
  * host inside the queue URL, which the local emulator sets to a name that does not resolve.
  */
 export const sqsClient = (): SQSClient => {
-  client ??= new SQSClient({ useQueueUrlAsEndpoint: false, maxAttempts: 3 });
+  client ??= withoutSdkLogger(new SQSClient({ useQueueUrlAsEndpoint: false, maxAttempts: 3 }));
   return client;
 };
 
