@@ -12,6 +12,8 @@ import { dynamoWorkspaceStore, forgetCredentialPointers } from '../../../functio
 import type { BenchContext } from '../run';
 import { percentile, round, timedLoad } from '../stats';
 import { heapState } from './heap-sync';
+import { waitForPipeline } from './common';
+import type { QueueKey } from '../../../functions/shared/definitions/queues';
 
 export const READ_CONCURRENCY = 8;
 
@@ -32,6 +34,8 @@ const measure = async (context: BenchContext, route: 'segments' | 'context', cou
   const visitors = heapState.visitorIds ?? [];
   const token = heapState.workspaceToken ?? '';
   const agent = new Agent({ keepAlive: true, maxSockets: READ_CONCURRENCY });
+  // The counter sees the whole process: let the queued work of earlier scenarios finish first.
+  for (const queue of Object.keys(context.hub.queues) as QueueKey[]) await waitForPipeline(context, queue, () => Promise.resolve(true));
   context.counter.reset();
   const latencies = await timedLoad(count, READ_CONCURRENCY, async (index) => {
     if (cold) forgetCredentialPointers();
@@ -45,6 +49,8 @@ const measure = async (context: BenchContext, route: 'segments' | 'context', cou
     p99Ms: round(percentile(latencies, 99), 2),
     concurrency: READ_CONCURRENCY,
     dynamoCallsPerRequest: round(context.counter.total() / count, 2),
+    // By operation: everything the process called meanwhile, background workers included.
+    dynamoCalls: { ...context.counter.counts },
   };
 };
 
