@@ -15,17 +15,22 @@ const deferred = () => {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** `outcome` is still pending while `slow` is; once `slow` ends, it rejects with `message`. */
+const rejectsOnlyAfter = async (outcome: Promise<unknown>, slow: { resolve: () => void }, message: string) => {
+  let settled = false;
+  void outcome.catch(() => (settled = true));
+  await tick();
+  expect(settled).toBe(false);
+  slow.resolve();
+  await expect(outcome).rejects.toThrow(message);
+};
+
 describe('allSettled', () => {
   it('rejects with the first rejection only after every promise has settled', async () => {
     const slow = deferred();
     let slowEnded = false;
     const outcome = allSettled([Promise.reject(new Error('first')), slow.promise.then(() => (slowEnded = true)), Promise.reject(new Error('second'))]);
-    let settled = false;
-    void outcome.catch(() => (settled = true));
-    await tick();
-    expect(settled).toBe(false);
-    slow.resolve();
-    await expect(outcome).rejects.toThrow('first');
+    await rejectsOnlyAfter(outcome, slow, 'first');
     expect(slowEnded).toBe(true);
   });
 });
@@ -58,12 +63,7 @@ describe('inLanes', () => {
       }
       if (item === 2) throw new Error('item 2 failed');
     });
-    let rejected = false;
-    void outcome.catch(() => (rejected = true));
-    await tick();
-    expect(rejected).toBe(false);
-    slow.resolve();
-    await expect(outcome).rejects.toThrow('item 2 failed');
+    await rejectsOnlyAfter(outcome, slow, 'item 2 failed');
     expect(slowEnded).toBe(true);
     expect(started).toEqual([1, 2]);
   });
@@ -85,12 +85,7 @@ describe('runBusyQueue', () => {
       if (task === 'fails') throw new Error('write failed');
       return 'done';
     }, options);
-    let rejected = false;
-    void outcome.catch(() => (rejected = true));
-    await tick();
-    expect(rejected).toBe(false);
-    slow.resolve();
-    await expect(outcome).rejects.toThrow('write failed');
+    await rejectsOnlyAfter(outcome, slow, 'write failed');
     expect(slowEnded).toBe(true);
     expect(steps).toEqual(['slow', 'fails']);
   });
