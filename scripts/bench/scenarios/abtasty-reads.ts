@@ -12,8 +12,6 @@ import { dynamoWorkspaceStore, forgetCredentialPointers } from '../../../functio
 import type { BenchContext } from '../run';
 import { percentile, round, timedLoad } from '../stats';
 import { heapState } from './heap-sync';
-import { waitForPipeline } from './common';
-import type { QueueKey } from '../../../functions/shared/definitions/queues';
 
 export const READ_CONCURRENCY = 8;
 
@@ -29,13 +27,27 @@ const get = (agent: Agent, url: string, token: string): Promise<number> =>
     outgoing.end();
   });
 
+/**
+ * Waits until the hub's client has made no DynamoDB call for `quietMs` (at most `maxMs`: work that
+ * never stops, a destination retrying, then shows in `dynamoCalls` by operation).
+ */
+const untilQuiet = async (context: BenchContext, quietMs = 1000, maxMs = 60_000): Promise<void> => {
+  const deadline = Date.now() + maxMs;
+  for (let seen = context.counter.total(); Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = context.counter.total();
+    if (now === seen) return;
+    seen = now;
+  }
+};
+
 /** `count` GETs of `route` for the scenario's visitors; `cold` forgets the credential pointers before each request. */
 const measure = async (context: BenchContext, route: 'segments' | 'context', count: number, cold: boolean) => {
   const visitors = heapState.visitorIds ?? [];
   const token = heapState.workspaceToken ?? '';
   const agent = new Agent({ keepAlive: true, maxSockets: READ_CONCURRENCY });
-  // The counter sees the whole process: let the queued work of earlier scenarios finish first.
-  for (const queue of Object.keys(context.hub.queues) as QueueKey[]) await waitForPipeline(context, queue, () => Promise.resolve(true));
+  // The counter sees the whole process: let the work earlier scenarios left running finish first.
+  await untilQuiet(context);
   context.counter.reset();
   const latencies = await timedLoad(count, READ_CONCURRENCY, async (index) => {
     if (cold) forgetCredentialPointers();
