@@ -168,7 +168,9 @@ const byPartition = (kind: SetKind, changes: readonly MembershipChange[]): [numb
   const groups = new Map<number, MembershipChange[]>();
   for (const change of changes) {
     const shard = memberShardOf(kind, change.memberId);
-    groups.set(shard, [...(groups.get(shard) ?? []), change]);
+    const group = groups.get(shard);
+    if (group) group.push(change);
+    else groups.set(shard, [change]);
   }
   return [...groups].map(([shard, list]) => [shard, chunk(list, MEMBERS_PER_CHUNK)]);
 };
