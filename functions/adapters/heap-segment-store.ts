@@ -10,15 +10,14 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import type { SetRef } from '../domain/membership';
 import { whenCondition } from './dynamo/conditions';
 import { decodeAll, memberIdItem, syncRunItem } from './dynamo/items';
-import { MEMBER_SHARDS, setListPk, setMetaKey, setPk, syncRunKey } from './dynamo/keys';
+import { MEMBER_SHARDS, setListPk, setMetaKey, syncRunKey } from './dynamo/keys';
 import type { StartKey } from './dynamo/query';
-import { backoff } from './dynamo/retry';
+import { runBusyQueue, type StepOutcome } from './dynamo/busy-queue';
 import { membersPage } from './member-partitions';
-import { allSettled } from '../shared/lanes';
-import { letGo, withPartition, type Lease, type RequestCounter } from './membership-shard';
+import { letGo, newRequestCounter, withPartition, type Lease, type RequestCounter } from './membership-shard';
 import { systemClock, type Clock, type HeapSegmentStore } from '../domain/ports';
 
-/** Tries to raise one partition's floor before giving up (the drain message then fails and is retried). */
+/** Busy answers one partition's floor raise may get before the drain gives up (the drain message then fails and is retried). */
 const MAX_FLOOR_ATTEMPTS = 200;
 
 /** What the drain's partition holds need: the table, the lease, and where requests are counted. */
@@ -126,19 +125,15 @@ const recordSyncPage = async (db: DynamoDBDocumentClient, table: string, set: Se
 /**
  * Raises one member partition's copy of the floor (never lowers it; creates SHARD if missing) while
  * holding the partition like a writer: every write that held it before has landed, and every later
- * one reads the new copy. A dead writer's pending write found there is finished first.
+ * one reads the new copy. A dead writer's pending write found there is finished first. `busy`
+ * while another writer holds it (the drain comes back to it after a pause).
  */
-const raiseShardFloor = async (store: StoreContext, set: SetRef, shard: number, version: string): Promise<void> => {
+const raiseShardFloor = async (store: StoreContext, set: SetRef, shard: number, version: string): Promise<StepOutcome> => {
   const target = { db: store.db, table: store.table, set, shard, counter: store.counter };
-  for (let attempt = 1; attempt <= MAX_FLOOR_ATTEMPTS; attempt += 1) {
-    const outcome = await withPartition(target, store.lease, (state, token) =>
-      letGo(target, token, state.drainVersion !== undefined && state.drainVersion >= version ? undefined : version),
-    );
-    if (outcome !== 'busy') return;
-    store.counter.retries += 1;
-    await backoff(Math.min(attempt, 5), 5, 100);
-  }
-  throw new Error(`member partition ${shard} of ${setPk(set)} stayed busy`);
+  const outcome = await withPartition(target, store.lease, (state, token) =>
+    letGo(target, token, state.drainVersion !== undefined && state.drainVersion >= version ? undefined : version),
+  );
+  return outcome === 'busy' ? 'busy' : 'done';
 };
 
 /**
@@ -162,7 +157,13 @@ const recordDrain = async (store: StoreContext, set: SetRef, drain: Drain): Prom
       }),
     ),
   );
-  await allSettled(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => raiseShardFloor(store, set, shard, drain.version)));
+  // Every partition at once; a held one is tried again after a pause, like a writer's (busy-queue.ts).
+  await runBusyQueue(Array.from({ length: MEMBER_SHARDS[set.kind] }, (_, shard) => shard), (shard) => raiseShardFloor(store, set, shard, drain.version), {
+    lanes: MEMBER_SHARDS[set.kind],
+    maxBusy: MAX_FLOOR_ATTEMPTS,
+    pauseMs: (busy) => Math.random() * Math.min(100, 5 * 2 ** Math.min(busy, 5)),
+    now: () => store.lease.clock.now(),
+  });
 };
 
 /**
@@ -179,8 +180,6 @@ export interface HeapSegmentStoreOptions {
   /** How long a floor raise holds a partition if the drain's function dies: its timeout (default 900 s). */
   readonly leaseMs?: number;
   readonly clock?: Clock;
-  /** The drain's partition requests (`update`, and `retries`: partitions found held), for benchmarks and tests. */
-  readonly counter?: RequestCounter;
 }
 
 export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string, options: HeapSegmentStoreOptions = {}): HeapSegmentStore => {
@@ -188,7 +187,7 @@ export const dynamoHeapSegmentStore = (db: DynamoDBDocumentClient, table: string
     db,
     table,
     lease: { clock: options.clock ?? systemClock, leaseMs: options.leaseMs ?? 900_000 },
-    counter: options.counter ?? { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 },
+    counter: newRequestCounter(),
   };
   return {
     recordSyncPage: (set, page) => recordSyncPage(db, table, set, page),

@@ -38,6 +38,9 @@ export interface RequestCounter extends BatchWriteCounter {
   retries: number;
 }
 
+/** A request counter at zero. */
+export const newRequestCounter = (): RequestCounter => ({ batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 });
+
 export interface ShardTarget {
   readonly db: DynamoDBDocumentClient;
   readonly table: string;
@@ -125,7 +128,7 @@ const asHolder = (target: ShardTarget, token: string, expression: string, values
 const encodePending = (pending: PendingWrite): StoredPending => ({ ...pending, writes: JSON.stringify(pending.writes), legacy: JSON.stringify(pending.legacy) });
 
 /** A stored pending write read back. */
-export const decodePending = (stored: StoredPending): PendingWrite => ({
+const decodePending = (stored: StoredPending): PendingWrite => ({
   ...stored,
   writes: pendingWritesSchema.parse(JSON.parse(stored.writes)),
   legacy: z.array(z.string()).parse(JSON.parse(stored.legacy)),

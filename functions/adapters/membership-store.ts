@@ -35,7 +35,7 @@ import { legacyMemberKey, memberKey, memberShardOf, MEMBER_SK_PREFIX, META_SK, s
 import { queryPage } from './dynamo/query';
 import { runBusyQueue, type StepOutcome } from './dynamo/busy-queue';
 import { chunk } from './dynamo/retry';
-import { commit, pendingWrite, stage, withPartition, writeMembers, type Lease, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
+import { commit, newRequestCounter, pendingWrite, stage, withPartition, writeMembers, type Lease, type MemberWrite, type RequestCounter, type ShardState, type ShardTarget } from './membership-shard';
 
 export type { RequestCounter };
 
@@ -183,7 +183,7 @@ export interface MembershipStoreOptions {
 }
 
 export const dynamoMembershipStore = (db: DynamoDBDocumentClient, table: string, options: MembershipStoreOptions = {}): MembershipStore & { counter: RequestCounter } => {
-  const counter = options.counter ?? { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 };
+  const counter = options.counter ?? newRequestCounter();
   const clock = options.clock ?? systemClock;
   const lease: Lease = { clock, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS };
   return {

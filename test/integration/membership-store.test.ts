@@ -1,5 +1,5 @@
 import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { commit, hold, pendingWrite, stage, writeMembers } from '../../functions/adapters/membership-shard';
+import { commit, hold, newRequestCounter, pendingWrite, stage, writeMembers } from '../../functions/adapters/membership-shard';
 import { memberKey, memberShardOf, setPk, shardKey } from '../../functions/adapters/dynamo/keys';
 import { dynamoMembershipStore } from '../../functions/adapters/membership-store';
 import { changeVersion, type SetRef } from '../../functions/domain/membership';
@@ -133,7 +133,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
   it('finishes a write whose writer died after staging it: its member items once more, its count once', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'dead-writer' };
     const [x1, x2, x3] = samePartition('x', 3) as [string, string, string];
-    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', x1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', x1), counter: newRequestCounter() };
     const version = changeVersion(1000, 'dead');
     // Held with a lease that has passed, its write staged, one of its two members put: the writer died there.
     const dead = { token: 'dead-writer', until: Date.now() - 1 };
@@ -156,7 +156,7 @@ describe('sharded counts and the member item shape on DynamoDB Local', () => {
   it('a writer whose partition is held by a live writer waits, then applies once the holder lets go', async () => {
     const set: SetRef = { workspaceId: 'ws1', kind: 'segment', setId: 'live-holder' };
     const [y1] = samePartition('y', 1) as [string];
-    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', y1), counter: { batchGet: 0, batchWrite: 0, unprocessedRetries: 0, update: 0, retries: 0 } };
+    const target = { db: hub.doc, table: hub.tables.cohorts, set, shard: memberShardOf('segment', y1), counter: newRequestCounter() };
     const live = { token: 'live-writer', until: Date.now() + 60_000 };
     expect(await hold(target, live, Date.now())).toMatchObject({ holder: live });
     const store = dynamoMembershipStore(hub.doc, hub.tables.cohorts);
