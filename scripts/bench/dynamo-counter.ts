@@ -3,15 +3,19 @@
  * Attached to the handlers' shared client so a benchmark can report requests per change.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { sampleCpu, type CpuSample } from './cpu';
 
 export interface DynamoCounter {
   readonly counts: Record<string, number>;
+  /** CPU used by the hub and by DynamoDB Local when the counts were last reset. */
+  readonly cpuAtReset: () => CpuSample;
   reset(): void;
   total(): number;
 }
 
 export const countDynamoCalls = (client: DynamoDBClient): DynamoCounter => {
   const counts: Record<string, number> = {};
+  let cpuAtReset = sampleCpu();
   client.middlewareStack.add(
     (next, context) => (args) => {
       const name = (context as { commandName?: string }).commandName ?? 'unknown';
@@ -22,8 +26,10 @@ export const countDynamoCalls = (client: DynamoDBClient): DynamoCounter => {
   );
   return {
     counts,
+    cpuAtReset: () => cpuAtReset,
     reset: () => {
       for (const key of Object.keys(counts)) delete counts[key];
+      cpuAtReset = sampleCpu();
     },
     total: () => Object.values(counts).reduce((sum, n) => sum + n, 0),
   };

@@ -5,7 +5,7 @@
  * pipeline can beat it on the same DynamoDB; the ratio pipeline/floor says how much the hub's own
  * work (reads, decisions, counts, queues, HTTP) costs.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface FloorResult {
   readonly items: number;
@@ -14,26 +14,57 @@ export interface FloorResult {
   readonly requests: number;
 }
 
+/**
+ * The lookup the ideal request count also counts (the identifier's claim for a cohort import, the
+ * user's profile for Currents): before each block of 100 writes, one strongly consistent
+ * BatchGetItem of the 100 keys `key(index)` gives — the least any design that matches before it
+ * writes must read. Without it the floor is writes only.
+ */
+export interface FloorLookup {
+  readonly table: string;
+  readonly key: (index: number) => Record<string, unknown>;
+}
+
+const LOOKUP_BLOCK = 100;
+
+const batchRead = async (doc: DynamoDBDocumentClient, lookup: FloorLookup, start: number, count: number): Promise<number> => {
+  let requests = 0;
+  const unique = new Map(Array.from({ length: count }, (_, offset) => lookup.key(start + offset)).map((key) => [JSON.stringify(key), key]));
+  let keys = [...unique.values()];
+  while (keys.length > 0) {
+    requests += 1;
+    const result = await doc.send(new BatchGetCommand({ RequestItems: { [lookup.table]: { Keys: keys, ConsistentRead: true } } }));
+    keys = (result.UnprocessedKeys?.[lookup.table]?.Keys ?? []) as typeof keys;
+  }
+  return requests;
+};
+
 export const runFloor = async (
   doc: DynamoDBDocumentClient,
   table: string,
   items: number,
   concurrency: number,
   makeItem: (index: number) => Record<string, unknown>,
+  lookup?: FloorLookup,
 ): Promise<FloorResult> => {
   let next = 0;
   let requests = 0;
+  const block = lookup ? LOOKUP_BLOCK : 25;
   const started = performance.now();
   const worker = async () => {
     for (;;) {
       const start = next;
       if (start >= items) return;
-      next += 25;
-      let pending = Array.from({ length: Math.min(25, items - start) }, (_, offset) => ({ PutRequest: { Item: makeItem(start + offset) } }));
-      while (pending.length > 0) {
-        requests += 1;
-        const result = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+      next += block;
+      const count = Math.min(block, items - start);
+      if (lookup) requests += await batchRead(doc, lookup, start, count);
+      for (let from = start; from < start + count; from += 25) {
+        let pending = Array.from({ length: Math.min(25, start + count - from) }, (_, offset) => ({ PutRequest: { Item: makeItem(from + offset) } }));
+        while (pending.length > 0) {
+          requests += 1;
+          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+          pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+        }
       }
     }
   };

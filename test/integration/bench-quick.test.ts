@@ -24,6 +24,10 @@ describe('npm run bench -- --quick', () => {
           requestRatioToIdeal: expect.any(Number),
         }),
       );
+      expect(report.scenarios[pipeline].cpuSeconds.pipeline.hub).toBeGreaterThan(0);
+    }
+    for (const pipeline of ['cohortImportSingleSet', 'currents']) {
+      expect(report.scenarios[pipeline]).toEqual(expect.objectContaining({ lookupFloorPerSecond: expect.any(Number), ratioToLookupFloor: expect.any(Number) }));
     }
     expect(Object.keys(report.scenarios.requestPath)).toEqual(
       expect.arrayContaining(['cohortIngest1000InProcess', 'currentsIngest100InProcess', 'abTastyVisitorSegmentsHttp', 'abTastyVisitorContextHttp', 'abTastyVisitorSegmentsHttpNoPointerCache', 'abTastyVisitorContextHttpNoPointerCache']),

@@ -4,7 +4,8 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoSetReads } from '../../../functions/adapters/set-reads';
 import type { SetRef } from '../../../functions/domain/membership';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
-import { runFloor } from '../floor';
+import { cpuBetween, sampleCpu } from '../cpu';
+import { runFloor, type FloorLookup } from '../floor';
 import type { BenchContext, PipelineResult } from '../run';
 
 /** Writes items with BatchWriteItem, 25 a call, several calls in flight (setup, not measured). */
@@ -66,6 +67,14 @@ export const floorMember = (kind: 'cohort' | 'segment', memberId: string): Recor
   };
 };
 
+/** The floor's item under keys of its own, so the second floor inserts as the first did rather than overwrite. */
+const freshItem =
+  (floorItem: (index: number) => Record<string, unknown>) =>
+  (index: number): Record<string, unknown> => {
+    const item = floorItem(index) as { pk: string; gsi1pk?: string };
+    return { ...item, pk: `lookup${item.pk}`, ...(item.gsi1pk !== undefined ? { gsi1pk: `lookup${item.gsi1pk}` } : {}) };
+  };
+
 /** Builds the scenario result: throughput, the floor measured right after, request counts against the ideal. */
 export const summarise = async (
   context: BenchContext,
@@ -76,12 +85,18 @@ export const summarise = async (
     idealRequestsPerChange: number;
     floorTable: string;
     floorItem: (index: number) => Record<string, unknown>;
+    /** The lookup the ideal counts, for the second floor (`lookupFloorPerSecond`). */
+    floorLookup?: FloorLookup;
     extra?: Record<string, unknown>;
   },
 ): Promise<PipelineResult> => {
   const dynamoRequests = { ...context.counter.counts };
+  const pipelineCpu = cpuBetween(context.counter.cpuAtReset(), sampleCpu());
   const total = Object.values(dynamoRequests).reduce((sum, n) => sum + n, 0);
+  const floorStarted = sampleCpu();
   const floor = await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, options.floorItem);
+  const floorCpu = cpuBetween(floorStarted, sampleCpu());
+  const lookupFloor = options.floorLookup ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem), options.floorLookup) : undefined;
   const perSecond = options.changes / options.seconds;
   const requestsPerChange = total / options.changes;
   return {
@@ -96,6 +111,10 @@ export const summarise = async (
     idealRequestsPerChange: options.idealRequestsPerChange,
     requestRatioToIdeal: Math.round((requestsPerChange / options.idealRequestsPerChange) * 100) / 100,
     unit: options.unit,
+    ...(lookupFloor
+      ? { lookupFloorPerSecond: Math.round(lookupFloor.itemsPerSecond), ratioToLookupFloor: Math.round((lookupFloor.itemsPerSecond / perSecond) * 100) / 100 }
+      : {}),
+    cpuSeconds: { pipeline: pipelineCpu, floor: floorCpu },
     ...options.extra,
   };
 };

@@ -5,6 +5,7 @@
  * 100 for the directory lookup. Counted: every DynamoDB call of ingest and worker (the archive's S3
  * PUTs are not DynamoDB requests; `archiveObjects` in the worker's stats counts them).
  */
+import { profileKey } from '../../../functions/adapters/dynamo/keys';
 import type { Scenario } from '../run';
 import { timedLoad } from '../stats';
 import { summarise, waitForPipeline } from './common';
@@ -91,6 +92,8 @@ export const currentsScenario: Scenario = {
         const event = benchEvent(index);
         return { pk: `floor#U#${index % 2000}`, sk, ...event, gsi1pk: `floor#T#${event.event_type}#2026-01-01`, gsi1sk: sk };
       },
+      // Each event's user profile, the directory lookup the ideal counts (one BatchGetItem per 100).
+      floorLookup: { table: context.hub.tables.users, key: (index) => profileKey(workspace.workspaceId, benchEvent(index, users).user.user_id) },
       extra: { batches, users, duplicatesSent: total - nextNew },
     });
   },
