@@ -36,8 +36,12 @@ import { dynamoSetReads, type SetReadStore } from './set-reads';
 import { dynamoSetWriter } from './set-writer';
 import { dynamoWorkspaceStore } from './workspace-store';
 
-/** Builds on first call, then returns the same instance for the life of the process. */
-const once = <T>(build: () => T): (() => T) => {
+/**
+ * Builds on first call, then returns the same instance for the life of the process. Marked free of
+ * side effects so each bundle keeps only the stores its handler uses: without the mark esbuild kept
+ * every adapter this file imports (brazeExportWorker 213 KiB → 184 KiB, abTastyWorker 202 → 163).
+ */
+const once = /* @__NO_SIDE_EFFECTS__ */ <T>(build: () => T): (() => T) => {
   let built: T | undefined;
   return () => (built ??= build());
 };
