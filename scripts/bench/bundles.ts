@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { functionDefinitions } from '../../functions/shared/definitions/functions';
+import { FUNCTIONS, functionDefinitions, type FunctionKey } from '../../functions/shared/definitions/functions';
 
 /** A function's bundle may be at most this big (README "Performance"). */
 export const BUNDLE_BUDGET_BYTES = 200 * 1024;
@@ -24,25 +24,36 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
+/** The repository root, whose package.json (`sideEffects`) esbuild reads as the CDK bundling does. */
+const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * Bundles one function with the options of lib/constructs/hub-function.ts (CommonJS, minified,
+ * node24, AWS SDK external) into `outfile`; returns its size in bytes.
+ */
+export const bundleFunction = async (key: FunctionKey, outfile: string): Promise<number> => {
+  const built = await build({
+    entryPoints: [join(ROOT, FUNCTIONS[key].entry)],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    external: ['@aws-sdk/*', '@smithy/*'],
+    outfile,
+    metafile: true,
+    logLevel: 'error',
+  });
+  return Object.values(built.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+};
+
 export const measureBundles = async (outDir: string, runs = 20): Promise<BundleResult[]> => {
-  const root = resolve(__dirname, '..', '..');
+  const root = ROOT;
   mkdirSync(outDir, { recursive: true });
   const results: BundleResult[] = [];
-  for (const [key, definition] of functionDefinitions()) {
+  for (const [key] of functionDefinitions()) {
     const outfile = join(outDir, `${key}.js`);
-    const built = await build({
-      entryPoints: [join(root, definition.entry)],
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      external: ['@aws-sdk/*', '@smithy/*'],
-      outfile,
-      metafile: true,
-      logLevel: 'error',
-    });
-    const minifiedBytes = Object.values(built.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+    const minifiedBytes = await bundleFunction(key, outfile);
     const timings: number[] = [];
     for (let run = 0; run < runs; run += 1) {
       // The SDK is external (as in Lambda, where the runtime provides it): resolve it from this repo.
