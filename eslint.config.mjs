@@ -44,6 +44,12 @@ const PORT_OUTSIDE_PORTS = {
   message: 'Ports (interfaces whose methods return a Promise) are declared in functions/domain/ports.ts or functions/domain/ports/.',
 };
 /** `new Date()` reads the time: only `systemClock` (domain/ports.ts) may; `new Date(ms)` only converts. */
+// package.json declares functions/ free of import side effects (bundles drop unused modules): a module
+// declares; it never acts at import (docs/architecture.md "Bundles keep only what a handler uses").
+const TOP_LEVEL_STATEMENT = {
+  selector: 'Program > ExpressionStatement',
+  message: 'No statement runs at import under functions/: package.json marks these modules free of side effects, so a bundle may drop them.',
+};
 const NEW_DATE_NOW = {
   selector: "NewExpression[callee.name='Date'][arguments.length=0]",
   message: 'Read time from the injected Clock (domain/ports.ts), not `new Date()`.',
@@ -96,12 +102,12 @@ export default tseslint.config(
     },
   },
   // One clock: time comes from the injected Clock port, never from `new Date()` (see Date.now below).
-  { files: ['functions/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW] } },
+  { files: ['functions/**/*.ts'], rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW, TOP_LEVEL_STATEMENT] } },
   // Every port is declared in domain/ports.ts (or domain/ports/, which it re-exports).
   {
     files: ['functions/domain/**/*.ts'],
     ignores: ['functions/domain/ports.ts', 'functions/domain/ports/**'],
-    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW, PORT_OUTSIDE_PORTS] },
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, NEW_DATE_NOW, PORT_OUTSIDE_PORTS, TOP_LEVEL_STATEMENT] },
   },
   // One config reader: only shared/config.ts reads the environment.
   // ... and one clock: `systemClock` (domain/ports.ts) is the one reader of Date.now().
