@@ -73,6 +73,8 @@ export interface LocalHub {
   readonly archiveDir: string;
   /** The DynamoDB stream consumers (membership history, change events): pause, resume, wait until caught up. */
   readonly streams: { pause(): void; resume(): void; settled(): Promise<void> };
+  /** The worker polling one queue: pause (its messages wait), resume. No-ops without pollers. */
+  readonly workers: { pause(queue: QueueKey): void; resume(queue: QueueKey): void };
   stop(): Promise<void>;
 }
 
@@ -114,14 +116,15 @@ const openapiRoute = (): ExtraRoute => {
 };
 
 /** One poller per function that consumes a queue, behaving like Lambda's SQS event source. */
-const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, ProvisionedQueue>, concurrency: number): Promise<Poller[]> => {
-  const pollers: Poller[] = [];
+const startPollers = async (sqs: SQSClient, queues: Record<QueueKey, ProvisionedQueue>, concurrency: number): Promise<Map<QueueKey, Poller>> => {
+  const pollers = new Map<QueueKey, Poller>();
   for (const [name, definition] of functionDefinitions()) {
     if (!definition.consumes) continue;
     const queueKey = definition.consumes;
     const queueUrl = queues[queueKey].url;
     const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-    pollers.push(
+    pollers.set(
+      queueKey,
       startPoller({
         sqs,
         name,
@@ -164,7 +167,8 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
 
   const server = await startHttpServer(options.port, [openapiRoute(), ...(options.extraRoutes ?? [])]);
   const streamPollers = options.pollers !== false && options.streamPollers !== false ? await startStreamPollers(dynamo, tables) : [];
-  const pollers = options.pollers !== false ? [...(await startPollers(sqs, queues, options.pollerConcurrency ?? 2)), ...streamPollers] : [];
+  const queuePollers = options.pollers !== false ? await startPollers(sqs, queues, options.pollerConcurrency ?? 2) : new Map<QueueKey, Poller>();
+  const pollers = [...queuePollers.values(), ...streamPollers];
   const refresh = options.abTastyRefreshMs === 0 ? undefined : startAbTastyRefreshTimer({ sqs, queueUrl: queues.abTastyDelivery.url, ...(options.abTastyRefreshMs ? { intervalMs: options.abTastyRefreshMs } : {}) });
   const importBucket = `${prefix}-braze-import`;
   const s3Folder = options.s3Dir ? startS3Folder({ root: options.s3Dir, bucket: importBucket, sqs, queueUrl: queues.brazeExport.url }) : undefined;
@@ -186,6 +190,10 @@ export const startHub = async (options: HubOptions): Promise<LocalHub> => {
       settled: async () => {
         await Promise.all(streamPollers.map((poller) => poller.settled()));
       },
+    },
+    workers: {
+      pause: (queue) => queuePollers.get(queue)?.pause(),
+      resume: (queue) => queuePollers.get(queue)?.resume(),
     },
     stop: async () => {
       refresh?.stop();

@@ -34,6 +34,9 @@ export interface PollerOptions {
 
 export interface Poller {
   stop(): Promise<void>;
+  /** Stops receiving (messages wait in the queue, as behind a disabled event source mapping) until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 /** The SQS record Lambda's event source hands a worker for a received message. */
@@ -66,8 +69,13 @@ const releaseInOrder = async (options: PollerOptions, failed: readonly Message[]
 
 export const startPoller = (options: PollerOptions): Poller => {
   let running = true;
+  let paused = false;
   const loop = async () => {
     while (running) {
+      if (paused) {
+        await sleep(200);
+        continue;
+      }
       let messages: Message[];
       try {
         const received = await options.sqs.send(
@@ -112,6 +120,12 @@ export const startPoller = (options: PollerOptions): Poller => {
     stop: async () => {
       running = false;
       await Promise.all(loops);
+    },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
     },
   };
 };

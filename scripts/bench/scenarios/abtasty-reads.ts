@@ -11,6 +11,7 @@ import { Agent, request } from 'node:http';
 import { dynamoWorkspaceStore, forgetCredentialPointers } from '../../../functions/adapters/workspace-store';
 import type { BenchContext } from '../run';
 import { percentile, round, timedLoad } from '../stats';
+import { untilQuiet } from './common';
 import { heapState } from './heap-sync';
 
 export const READ_CONCURRENCY = 8;
@@ -27,19 +28,6 @@ const get = (agent: Agent, url: string, token: string): Promise<number> =>
     outgoing.end();
   });
 
-/**
- * Waits until the hub's client has made no DynamoDB call for `quietMs` (at most `maxMs`: work that
- * never stops, a destination retrying, then shows in `dynamoCalls` by operation).
- */
-const untilQuiet = async (context: BenchContext, quietMs = 1000, maxMs = 60_000): Promise<void> => {
-  const deadline = Date.now() + maxMs;
-  for (let seen = context.counter.total(); Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    const now = context.counter.total();
-    if (now === seen) return;
-    seen = now;
-  }
-};
 
 /** `count` GETs of `route` for the scenario's visitors; `cold` forgets the credential pointers before each request. */
 const measure = async (context: BenchContext, route: 'segments' | 'context', count: number, cold: boolean) => {

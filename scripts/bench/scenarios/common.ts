@@ -67,6 +67,20 @@ export const floorMember = (kind: 'cohort' | 'segment', memberId: string): Recor
   };
 };
 
+/**
+ * Waits until the hub's client has made no DynamoDB call for `quietMs` (at most `maxMs`: work that
+ * never stops, a destination retrying, then shows in `dynamoCalls` by operation).
+ */
+export const untilQuiet = async (context: BenchContext, quietMs = 1000, maxMs = 60_000): Promise<void> => {
+  const deadline = Date.now() + maxMs;
+  for (let seen = context.counter.total(); Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = context.counter.total();
+    if (now === seen) return;
+    seen = now;
+  }
+};
+
 /** The floor's item under keys of its own, so the second floor inserts as the first did rather than overwrite. */
 const freshItem =
   (floorItem: (index: number) => Record<string, unknown>) =>
