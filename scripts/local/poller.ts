@@ -59,12 +59,41 @@ export const toRecord = (message: Message, queueArn: string): SQSRecord => ({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const makeVisible = async (options: PollerOptions, messages: readonly Message[]): Promise<void> => {
+  for (const message of messages) {
+    await options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 })).catch(() => undefined);
+  }
+};
+
 /** Puts failed FIFO records back at the front of their groups, in their order (last released first). */
 const releaseInOrder = async (options: PollerOptions, failed: readonly Message[]): Promise<void> => {
   await sleep(options.fifoRetryDelayMs ?? 1000);
-  for (const message of [...failed].reverse()) {
-    await options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 })).catch(() => undefined);
+  await makeVisible(options, [...failed].reverse());
+};
+
+/** Runs the handler on one received batch like Lambda's event source: deletes what succeeded, keeps the failed records. */
+const handleBatch = async (options: PollerOptions, messages: Message[]): Promise<void> => {
+  const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueArn)) };
+  let failedIds: Set<string>;
+  try {
+    const response = await options.handler(event, lambdaContext(options.name, options.timeoutSeconds));
+    failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+  } catch {
+    failedIds = new Set(event.Records.map((record) => record.messageId));
   }
+  const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
+  if (done.length > 0) {
+    await options.sqs
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
+        }),
+      )
+      .catch(() => undefined);
+  }
+  if (options.fifo && failedIds.size > 0) await releaseInOrder(options, messages.filter((message) => failedIds.has(message.MessageId ?? '')));
+  options.onBatch?.({ received: messages.length, failed: failedIds.size });
 };
 
 export const startPoller = (options: PollerOptions): Poller => {
@@ -92,27 +121,9 @@ export const startPoller = (options: PollerOptions): Poller => {
         continue;
       }
       if (messages.length === 0) continue;
-      const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueArn)) };
-      let failedIds: Set<string>;
-      try {
-        const response = await options.handler(event, lambdaContext(options.name, options.timeoutSeconds));
-        failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-      } catch {
-        failedIds = new Set(event.Records.map((record) => record.messageId));
-      }
-      const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
-      if (done.length > 0) {
-        await options.sqs
-          .send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
-            }),
-          )
-          .catch(() => undefined);
-      }
-      if (options.fifo && failedIds.size > 0) await releaseInOrder(options, messages.filter((message) => failedIds.has(message.MessageId ?? '')));
-      options.onBatch?.({ received: messages.length, failed: failedIds.size });
+      // Paused while the receive was in flight: the messages go back, visible at once, unhandled.
+      if (paused) await makeVisible(options, messages);
+      else await handleBatch(options, messages);
     }
   };
   const loops = Array.from({ length: options.concurrency ?? 2 }, () => loop());

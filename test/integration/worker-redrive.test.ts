@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { dynamoClient } from '../../functions/adapters/dynamo-client';
@@ -127,5 +127,30 @@ describe('worker framework with the local poller, SQS emulator and DynamoDB Loca
     await poller.stop();
 
     expect(dead[0]?.Body).toBe('not json');
+  });
+
+  it('a paused poller leaves its messages queued; resumed, it handles them', async () => {
+    const queueUrl = (await hub.sqs.send(new CreateQueueCommand({ QueueName: `paused-${Date.now()}` }))).QueueUrl ?? '';
+    const handled: string[] = [];
+    const worker = (event: SQSEvent) => {
+      handled.push(...event.Records.map((record) => record.body));
+      return Promise.resolve({ batchItemFailures: [] });
+    };
+    const poller = startPoller({ sqs: hub.sqs, name: 'test', queueUrl, queueArn: 'arn:aws:sqs:us-east-1:000000000000:paused', batchSize: 10, handler: worker, timeoutSeconds: 30, concurrency: 1 });
+    const queued = async () => Number((await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+    try {
+      poller.pause();
+      await hub.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'while paused' }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(handled).toEqual([]);
+      expect(await queued()).toBe(1);
+
+      poller.resume();
+      await eventually(() => Promise.resolve(handled.length > 0 ? true : undefined), 10000, 'the message handled after resume');
+    } finally {
+      await poller.stop();
+    }
+    expect(handled).toEqual(['while paused']);
+    expect(await queued()).toBe(0);
   });
 });
