@@ -46,7 +46,12 @@ const keyOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${Stri
 
 export const dynamoDecisionLog = (db: DynamoDBDocumentClient, table: string): DecisionLog => ({
   async record(decisions, retentionDays) {
-    const items = new Map(decisions.map(({ ifAbsent, ...decision }) => [keyOf(decisionItem(decision, retentionDays)), { item: decisionItem(decision, retentionDays), ifAbsent }]));
+    const items = new Map(
+      decisions.map(({ ifAbsent, ...decision }) => {
+        const item = decisionItem(decision, retentionDays);
+        return [keyOf(item), { item, ifAbsent }];
+      }),
+    );
     // A redelivery's `applied` records never replace what the first delivery wrote (one read, only on redelivery).
     const onlyIfAbsent = [...items.values()].filter((entry) => entry.ifAbsent === true).map((entry) => ({ pk: entry.item.pk, sk: entry.item.sk }));
     if (onlyIfAbsent.length > 0) for (const found of await batchGetAll(db, table, onlyIfAbsent, { consistency: 'strong' })) items.delete(keyOf(found));
