@@ -44,19 +44,24 @@ const toDecision = (item: Record<string, unknown>): IdentifierDecision | undefin
 
 const keyOf = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
 
+/**
+ * Writes a delta's decisions, each item built once; a redelivery's `applied` records never replace
+ * what the first delivery wrote (one read, only on redelivery).
+ */
+const recordDecisions = async (db: DynamoDBDocumentClient, table: string, decisions: readonly (IdentifierDecision & { ifAbsent?: boolean })[], retentionDays: number): Promise<void> => {
+  const items = new Map(
+    decisions.map(({ ifAbsent, ...decision }) => {
+      const item = decisionItem(decision, retentionDays);
+      return [keyOf(item), { item, ifAbsent }];
+    }),
+  );
+  const onlyIfAbsent = [...items.values()].filter((entry) => entry.ifAbsent === true).map((entry) => ({ pk: entry.item.pk, sk: entry.item.sk }));
+  if (onlyIfAbsent.length > 0) for (const found of await batchGetAll(db, table, onlyIfAbsent, { consistency: 'strong' })) items.delete(keyOf(found));
+  await batchWriteAll(db, table, putRequests([...items.values()].map((entry) => entry.item)));
+};
+
 export const dynamoDecisionLog = (db: DynamoDBDocumentClient, table: string): DecisionLog => ({
-  async record(decisions, retentionDays) {
-    const items = new Map(
-      decisions.map(({ ifAbsent, ...decision }) => {
-        const item = decisionItem(decision, retentionDays);
-        return [keyOf(item), { item, ifAbsent }];
-      }),
-    );
-    // A redelivery's `applied` records never replace what the first delivery wrote (one read, only on redelivery).
-    const onlyIfAbsent = [...items.values()].filter((entry) => entry.ifAbsent === true).map((entry) => ({ pk: entry.item.pk, sk: entry.item.sk }));
-    if (onlyIfAbsent.length > 0) for (const found of await batchGetAll(db, table, onlyIfAbsent, { consistency: 'strong' })) items.delete(keyOf(found));
-    await batchWriteAll(db, table, putRequests([...items.values()].map((entry) => entry.item)));
-  },
+  record: (decisions, retentionDays) => recordDecisions(db, table, decisions, retentionDays),
 
   async recent(workspaceId, cohortId, identifier, limit) {
     const page = await queryPage(
