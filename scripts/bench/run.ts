@@ -113,6 +113,20 @@ const startBenchHub = async (endpoints: { dynamoEndpoint: string; sqsEndpoint: s
 export const WARM_UP_SCALE = 0.1;
 
 /**
+ * One scenario with the stream consumers paused. They write another table (history) from a
+ * stream: in AWS neither takes the membership table's capacity. Locally one DynamoDB process serves
+ * both, so they wait until the scenario is measured, then catch up on their own clock.
+ */
+const runWithStreamsPaused = async (context: BenchContext, scenario: Scenario, runContext: BenchContext) => {
+  context.hub.streams.pause();
+  const result = await scenario.run(runContext);
+  const caughtUp = performance.now();
+  context.hub.streams.resume();
+  await context.hub.streams.settled();
+  return { ...result, streamCatchUpSeconds: Math.round((performance.now() - caughtUp) / 10) / 100 };
+};
+
+/**
  * Runs each scenario once at a tenth of its size and throws the results away. DynamoDB Local is a
  * JVM: its first minute of work runs partly interpreted. Without this, the first pipeline measured
  * ran on a cold JVM while its floor, measured right after, ran on a warm one (`--only=currents`
@@ -122,10 +136,7 @@ const warmUp = async (context: BenchContext, scenarios: readonly Scenario[]): Pr
   const small = { ...context, scale: WARM_UP_SCALE, log: () => undefined };
   for (const scenario of scenarios) {
     context.log(`▷ warm-up ${scenario.name}`);
-    context.hub.streams.pause();
-    await scenario.run(small);
-    context.hub.streams.resume();
-    await context.hub.streams.settled();
+    await runWithStreamsPaused(context, scenario, small);
   }
 };
 
@@ -136,15 +147,7 @@ const runScenarios = async (context: BenchContext, outDir: string, quick: boolea
   if (!quick) await warmUp(context, scenarios);
   for (const scenario of scenarios) {
     context.log(`▶ ${scenario.name}`);
-    // The stream consumers write another table (history) from a stream: in AWS neither takes the
-    // membership table's capacity. Locally one DynamoDB process serves both, so they wait until the
-    // scenario is measured, then catch up on their own clock.
-    context.hub.streams.pause();
-    const result = await scenario.run(context);
-    const caughtUp = performance.now();
-    context.hub.streams.resume();
-    await context.hub.streams.settled();
-    results[scenario.name] = { ...result, streamCatchUpSeconds: Math.round((performance.now() - caughtUp) / 10) / 100 };
+    results[scenario.name] = await runWithStreamsPaused(context, scenario, context);
   }
   if (only) return results;
   context.log('▶ bundles');
