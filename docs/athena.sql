@@ -96,7 +96,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_cohorts (
     unmatchedSamples_malformed: struct<L: array<struct<S: string>>>,
     unmatchedSamples_merged_profile_followed: struct<L: array<struct<S: string>>>,
     file: struct<S: string>,
-    source: struct<S: string, M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>>>,
+    source: struct<S: string, M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>, identifier: struct<M: struct<kind: struct<S: string>, value: struct<S: string>, label: struct<S: string>, name: struct<S: string>>>>>,
     format: struct<S: string>,
     segmentId: struct<S: string>,
     exportStartedAt: struct<S: string>,
@@ -147,7 +147,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS hub_history (
     direction: struct<S: string>,
     version: struct<S: string>,
     changedAt: struct<S: string>,
-    source: struct<M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>>>,
+    source: struct<M: struct<kind: struct<S: string>, importId: struct<S: string>, partner: struct<S: string>, syncTaskId: struct<S: string>, page: struct<N: string>, audience: struct<S: string>, mergedFrom: struct<S: string>, mergedInto: struct<S: string>, identifier: struct<M: struct<kind: struct<S: string>, value: struct<S: string>, label: struct<S: string>, name: struct<S: string>>>>>,
     cohortId: struct<S: string>,
     identifier: struct<M: struct<kind: struct<S: string>, value: struct<S: string>, label: struct<S: string>, name: struct<S: string>>>,
     importId: struct<S: string>,
@@ -171,7 +171,10 @@ SELECT Item.workspaceId.S AS workspace_id, Item.setKind.S AS set_kind, Item.setI
        Item.version.S AS version, from_iso8601_timestamp(Item.changedAt.S) AS changed_at,
        Item.source.M.kind.S AS source_kind, Item.source.M.importId.S AS import_id, Item.source.M.partner.S AS partner,
        Item.source.M.syncTaskId.S AS sync_task_id, CAST(Item.source.M.page.N AS integer) AS page,
-       Item.source.M.audience.S AS audience, Item.source.M.mergedFrom.S AS merged_from, Item.source.M.mergedInto.S AS merged_into
+       Item.source.M.audience.S AS audience, Item.source.M.mergedFrom.S AS merged_from, Item.source.M.mergedInto.S AS merged_into,
+       -- The identifier that named the member in a cohort import or Segment audience change (what the decision log leaves out).
+       Item.source.M.identifier.M.kind.S AS identifier_kind,
+       coalesce(Item.source.M.identifier.M.value.S, Item.source.M.identifier.M.label.S || '/' || Item.source.M.identifier.M.name.S) AS identifier
 FROM hub_history
 WHERE Item.itemKind.S = 'flip';
 

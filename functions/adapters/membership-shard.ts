@@ -27,7 +27,7 @@ import { legacyMemberKey, memberIndexPk, memberKey, setIndexSk, shardKey } from 
 
 export type { PendingWrite, ShardState };
 
-/** One member item as the pending write puts it: id, status, version, and the status it had in its old place if it moves. */
+/** One member item as the pending write puts it: id, status, version, its old place's status if it moves, the identifier that named it. */
 export type MemberWrite = PendingWrite['writes'][number];
 
 /** DynamoDB requests of the engine, so benchmarks and tests can compare them with the ideal. */
@@ -51,7 +51,7 @@ export interface ShardTarget {
 
 
 /** The member item a write puts: plain attributes for the history stream, `gsi1*` while a member. */
-const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, version, movedFrom]: MemberWrite) => ({
+const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, version, movedFrom, identifier]: MemberWrite) => ({
   ...memberKey(set, memberId),
   workspaceId: set.workspaceId,
   setKind: set.kind,
@@ -61,7 +61,7 @@ const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, versi
   status,
   version,
   changedAt: pending.changedAt,
-  ...(pending.source ? { source: pending.source } : {}),
+  ...(pending.source ? { source: identifier ? { ...pending.source, identifier } : pending.source } : {}),
   // A member moved from the set's old partition: the history reads this as its old image's status.
   ...(movedFrom ? { movedFrom } : {}),
   ...(status === 'member' ? { gsi1pk: memberIndexPk(set.workspaceId, pending.memberKind, memberId), gsi1sk: setIndexSk(set) } : {}),

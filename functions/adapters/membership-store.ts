@@ -120,6 +120,12 @@ const readChunk = async (target: ShardTarget, memberIds: readonly string[], shar
   return { states, floor: newerFloor(metaFloor, shard?.drainVersion), shard, legacy, moved };
 };
 
+/** A member item of a pending write: trailing parts only when present (a moved member, a naming identifier). */
+const memberWrite = (change: MembershipChange, status: MemberState['status'], version: string, movedFrom: MemberState['status'] | undefined): MemberWrite => {
+  if (change.identifier) return [change.memberId, status, version, movedFrom ?? null, change.identifier];
+  return movedFrom ? [change.memberId, status, version, movedFrom] : [change.memberId, status, version];
+};
+
 /** Decides every change of a chunk against what was read: the counts, and the member items to write. */
 const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], read: ChunkRead) => {
   const result = emptyApplyResult();
@@ -132,8 +138,7 @@ const decideChunk = (chunkOf: Chunk, changes: readonly MembershipChange[], read:
     chunkOf.decided?.set(change.memberId, memberDecision(current, version, decision));
     const status = tally(result, decision, current);
     if (status === undefined) continue;
-    const movedFrom = read.moved.get(change.memberId);
-    writes.push(movedFrom ? [change.memberId, status, version, movedFrom] : [change.memberId, status, version]);
+    writes.push(memberWrite(change, status, version, read.moved.get(change.memberId)));
   }
   return { result, writes };
 };

@@ -17,7 +17,7 @@
 import type { Profile } from '../schemas/directory';
 import { SAMPLE_LIMIT, type CohortUpsertMessage, type MembershipMessage } from '../schemas/cohort-import';
 import { describeIdentifier, identifierKey, type Identifier } from './identifiers';
-import { logDecisions, type IdentifierMatch } from './decision-log';
+import { logDecisions, type IdentifierMatch, type Winner } from './decision-log';
 import { addApplyResult, changeVersion, emptyApplyResult, outranks, type ChangeSource, type MemberDecision, type MembershipOp, type SetRef } from './membership';
 import { followMergeChains } from './merge-chains';
 import { isoNow, type ClaimResolver, type Clock, type ImportCounts, type ImportReports, type MembershipStore, type PartnerKeyLog, type PartOutcome, type DecisionLog, type ProfileReader, type SetWriter } from './ports';
@@ -65,6 +65,8 @@ export interface MatchOutcome {
   readonly unmatchedSamples: string[];
   /** Profile → the own version of its winning change, for changes that carry one (Segment events). */
   readonly versions: ReadonlyMap<string, string>;
+  /** Profile → its winning change: the op and the identifier that named it (stored in the member's source). */
+  readonly winners: ReadonlyMap<string, Winner>;
   readonly unmatchedByReason: UnmatchedByReason;
   readonly unmatchedSamplesByReason: UnmatchedSamplesByReason;
   /** Every identifier with the profile it matched or why none (the decision log). */
@@ -112,7 +114,7 @@ export const matchIdentifiers = async (
     workspaceId,
     candidates.map((candidate) => candidate.profileId),
   );
-  const ops = new Map<string, { op: MembershipOp; version?: string | undefined }>();
+  const ops = new Map<string, Winner & { version?: string | undefined }>();
   let matched = 0;
   const merged = await mergedWithoutSurvivor(deps.profiles, workspaceId, candidates.map((candidate) => candidate.profileId).filter((id) => !survivors.has(id)));
   for (const candidate of candidates) {
@@ -127,13 +129,14 @@ export const matchIdentifiers = async (
     matched += 1;
     identifiers.push({ identifier: candidate.identifier, op: candidate.op, brazeId: profile.brazeId });
     const previous = ops.get(profile.brazeId);
-    if (!previous || outranks(candidate, previous)) ops.set(profile.brazeId, { op: candidate.op, version: candidate.version });
+    if (!previous || outranks(candidate, previous)) ops.set(profile.brazeId, { op: candidate.op, version: candidate.version, identifier: candidate.identifier });
   }
   const entries = [...ops];
   return {
     adds: entries.filter(([, change]) => change.op === 'add').map(([id]) => id),
     removes: entries.filter(([, change]) => change.op === 'remove').map(([id]) => id),
     versions: new Map(entries.flatMap(([id, change]) => (change.version === undefined ? [] : [[id, change.version]]))),
+    winners: new Map(entries.map(([id, change]) => [id, { op: change.op, identifier: change.identifier }])),
     matched,
     unmatched: unmatchedIds.length,
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
@@ -174,10 +177,6 @@ const importSource = (message: MembershipMessage): ChangeSource =>
     ? { kind: 'segment_audience', importId: message.importId, partner: message.partner, audience: message.cohortId }
     : { kind: 'cohort_import', importId: message.importId, partner: message.partner };
 
-/** Each matched profile's winning op in a delta. */
-const winningOps = (match: MatchOutcome): Map<string, MembershipOp> =>
-  new Map([...match.removes.map((id) => [id, 'remove'] as const), ...match.adds.map((id) => [id, 'add'] as const)]);
-
 /** Applies one part of a membership delta and adds its outcome to the import report. */
 export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipMessage): Promise<PartOutcome> => {
   const now = isoNow(deps.clock);
@@ -196,7 +195,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   const result = emptyApplyResult();
   // A change that carries its own version (a Segment event's) is applied at it.
   const source = importSource(message);
-  const change = (memberId: string, op: MembershipOp) => ({ memberId, op, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
+  const change = (memberId: string, op: MembershipOp) => ({ memberId, op, identifier: match.winners.get(memberId)?.identifier, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
   const decided = new Map<string, MemberDecision>();
   if (match.removes.length > 0) {
     addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now, source, decided));
@@ -204,7 +203,7 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   if (match.adds.length > 0) {
     addApplyResult(result, await deps.membership.apply(set, 'profile', match.adds.map((memberId) => change(memberId, 'add')), versions.add, now, source, decided));
   }
-  await logDecisions(deps.decisions, message.decisionLogDays, message, match.identifiers, decided, winningOps(match));
+  await logDecisions(deps.decisions, message.decisionLogDays, message, match.identifiers, decided, match.winners);
   const outcome: PartOutcome = {
     kind: 'members',
     partner: message.partner,

@@ -4,7 +4,12 @@
  * hub decided — `added`, `removed`, `unchanged`, `stale`, or `unmatched` with the reason — so the
  * trace can answer "which recent imports named it, and what happened".
  *
- * It costs one write per identifier (docs/scaling.md), so it is bounded: on by default, kept
+ * A decision that flipped the member (`added`, `removed`) for the identifier its change was written
+ * with is not stored: the member item's `source.identifier` carries it into the flip, which the
+ * history keeps longer, and the trace reads it from there (domain/membership-trace.ts). Only what no
+ * flip records — unmatched, unchanged, stale, outranked, and a second identifier of one profile — is
+ * written. That is the exception in a delta (a partner sends changes), so the log costs far less
+ * than one write per identifier (docs/scaling.md). It is bounded: on by default, kept
  * `DEFAULT_DECISION_LOG_DAYS` days, per workspace switchable off or to another retention
  * (`workspace set --decision-log off|on --decision-log-days N`). The setting travels in the queued
  * message (`decisionLogDays`, read at ingest), so the worker needs no workspace read.
@@ -15,7 +20,7 @@
  * (`ifAbsent`, decision `applied`), so it never hides the first delivery's `added` or `unchanged`.
  */
 import type { WorkspaceRecord } from '../schemas/workspace';
-import type { Identifier } from './identifiers';
+import { identifierKey, type Identifier } from './identifiers';
 import type { MemberDecision, MembershipOp } from './membership';
 import type { DecisionKind, DecisionLog, IdentifierDecision } from './ports';
 import type { UnmatchedReason } from './unmatched-reasons';
@@ -42,6 +47,16 @@ export interface IdentifierMatch {
 
 type Logged = IdentifierDecision & { readonly ifAbsent?: boolean };
 
+/** A profile's winning change in a delta: its op, and the identifier its member item names. */
+export interface Winner {
+  readonly op: MembershipOp;
+  readonly identifier: Identifier;
+}
+
+/** Whether the member's flip already tells this identifier's decision (so no record is written). */
+const toldByFlip = (match: IdentifierMatch, decision: MemberDecision, winner: Winner): boolean =>
+  (decision === 'add' || decision === 'remove') && winner.op === match.op && identifierKey(winner.identifier) === identifierKey(match.identifier);
+
 const ENGINE: Record<MemberDecision, DecisionKind> = { add: 'added', remove: 'removed', refresh: 'unchanged', stale: 'stale', replayed: 'applied' };
 
 /** Why the engine decided as it did, for the decisions that are not self-explanatory. */
@@ -64,13 +79,14 @@ export interface DecisionContext {
 /**
  * One decision per identifier: unmatched with its reason, or the engine's decision for the profile
  * it matched. When identifiers of one profile disagree, the profile's winning op decides (remove
- * wins, or the newer Segment event) and the outranked identifier says `outranked`.
+ * wins, or the newer Segment event) and the outranked identifier says `outranked`. A flip told by
+ * the member's own source (`toldByFlip`) is left out.
  */
 export const identifierDecisions = (
   context: DecisionContext,
   matches: readonly IdentifierMatch[],
   decided: ReadonlyMap<string, MemberDecision>,
-  winners: ReadonlyMap<string, MembershipOp>,
+  winners: ReadonlyMap<string, Winner>,
 ): Logged[] => {
   const base = { workspaceId: context.workspaceId, cohortId: context.cohortId, importId: context.importId, partner: context.partner, at: new Date(context.receivedAt).toISOString() };
   return matches.flatMap((match): Logged[] => {
@@ -78,8 +94,8 @@ export const identifierDecisions = (
     if (match.unmatched !== undefined || match.brazeId === undefined) return [{ ...common, decision: 'unmatched', reason: match.unmatched ?? 'unknown_identifier' }];
     const decision = decided.get(match.brazeId);
     const winner = winners.get(match.brazeId);
-    if (decision === undefined || winner === undefined) return [];
-    const reason = winner !== match.op ? 'outranked' : engineReason(decision, winner);
+    if (decision === undefined || winner === undefined || toldByFlip(match, decision, winner)) return [];
+    const reason = winner.op !== match.op ? 'outranked' : engineReason(decision, winner.op);
     return [{ ...common, decision: ENGINE[decision], ...(reason !== undefined ? { reason } : {}), ...(decision === 'replayed' ? { ifAbsent: true } : {}) }];
   });
 };
@@ -91,7 +107,7 @@ export const logDecisions = async (
   context: DecisionContext,
   matches: readonly IdentifierMatch[],
   decided: ReadonlyMap<string, MemberDecision>,
-  winners: ReadonlyMap<string, MembershipOp>,
+  winners: ReadonlyMap<string, Winner>,
 ): Promise<number> => {
   const retention = days ?? DEFAULT_DECISION_LOG_DAYS;
   if (log === undefined || retention <= 0) return 0;

@@ -3,12 +3,14 @@
  * of one identifier in one set — which profile it resolves to now and how, or why none
  * (`never_seen`, `device_of_identified_profile`, `merged_into` then the survivor, `deleted`), the
  * current membership and its version, the flips with their sources, and the recent cohort-import
- * decisions about the identifier (domain/decision-log.ts).
+ * decisions about the identifier: those the decision log stores (domain/decision-log.ts) with those
+ * the flips tell (domain/flip-decisions.ts).
  */
 import type { MembershipFlip } from '../schemas/membership-history';
 import { fitsKey, identifierFits } from '../schemas/key-bytes';
 import type { WorkspaceRecord } from '../schemas/workspace';
 import { identifierKey, type Identifier } from './identifiers';
+import { flipDecisions, mergeDecisions } from './flip-decisions';
 import { byVersion } from './membership-history';
 import type { MemberKind, SetRef } from './membership';
 import { INVALID_CURSOR, invalid, ok, type Outcome } from './outcomes';
@@ -152,6 +154,18 @@ const resolutionView = (resolution: Resolution) => ({
   ...(resolution.ownerBrazeId ? { owner_braze_id: resolution.ownerBrazeId } : {}),
 });
 
+/**
+ * The import decisions the member's flips tell (domain/flip-decisions.ts): those of the profile it
+ * resolves to and of the profiles merged into it on the way.
+ */
+const toldDecisions = async (history: HistoryStore, set: SetRef, query: TraceQuery, resolution: Resolution, flips: readonly MembershipFlip[]): Promise<IdentifierDecision[]> => {
+  const { identifier } = query;
+  if (set.kind !== 'cohort' || identifier.kind === 'visitor_id') return [];
+  const others = (resolution.chain ?? []).filter((id) => id !== resolution.memberId);
+  const all = [...flips, ...(await Promise.all(others.map((id) => allFlips(history, set, id)))).flat()];
+  return flipDecisions(set.workspaceId, set.setId, all, identifier.kind === 'braze_id' ? undefined : identifier);
+};
+
 /** The recent decisions of cohort imports about the identifier (a braze id: those that matched it); none for a segment. */
 const recentDecisions = (decisions: TraceDeps['decisions'], workspaceId: string, query: TraceQuery): Promise<IdentifierDecision[]> => {
   const { identifier, set } = query;
@@ -176,6 +190,6 @@ export const traceIdentifier = async (deps: Omit<TraceDeps, 'cursors'>, workspac
     resolution: resolutionView(resolution),
     membership: { member: isMember, version: flips.at(-1)?.version ?? null },
     flips: flips.map(flipView),
-    recent_decisions: (await recentDecisions(deps.decisions, workspaceId, query)).map(decisionView),
+    recent_decisions: mergeDecisions(await recentDecisions(deps.decisions, workspaceId, query), await toldDecisions(deps.history, set, query, resolution, flips), RECENT_DECISIONS).map(decisionView),
   });
 };

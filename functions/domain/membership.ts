@@ -6,6 +6,8 @@
  * duplicated or late older change can never undo a newer one. Removals leave a tombstone that
  * keeps its version for the same reason.
  */
+import type { Identifier } from './identifiers';
+
 export type SetKind = 'cohort' | 'segment';
 export type MemberKind = 'profile' | 'visitor';
 export type MembershipOp = 'add' | 'remove';
@@ -15,6 +17,11 @@ export interface MembershipChange {
   readonly op: MembershipOp;
   /** This change's own version, overriding the one the whole apply call carries (Segment events each have one). */
   readonly version?: string;
+  /**
+   * The identifier that named this change (cohort imports, Segment audiences): stored in the member's
+   * `source`, so its flip says which identifier decided it and the decision log need not repeat it.
+   */
+  readonly identifier?: Identifier | undefined;
 }
 
 /**
@@ -45,6 +52,8 @@ export interface ChangeSource {
   /** Orphan merge: the orphaned profile and its survivor. */
   readonly mergedFrom?: string;
   readonly mergedInto?: string;
+  /** Cohort import / Segment audience: the identifier that named this member (per member, from its change). */
+  readonly identifier?: Identifier;
 }
 
 export interface SetRef {

@@ -15,6 +15,7 @@ export const changeSourceSchema = z.object({
   audience: z.optional(z.string()),
   mergedFrom: z.optional(z.string()),
   mergedInto: z.optional(z.string()),
+  identifier: z.optional(identifierSchema),
 });
 
 /**

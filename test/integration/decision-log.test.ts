@@ -68,7 +68,8 @@ describe('decision log through the local stack', () => {
   };
 
   beforeAll(async () => {
-    hub = await startTestHub({ prefix: PREFIX, visibilitySeconds: 5, env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    // The history's stream consumer runs: an import's added and removed decisions are told by the flips it records.
+    hub = await startTestHub({ prefix: PREFIX, visibilitySeconds: 5, env: { POWERTOOLS_LOG_LEVEL: 'SILENT' }, streamPollers: true });
     creds = await hub.createWorkspace({ name: NAME, partnerName: 'heap' });
     hubDir = mkdtempSync(join(tmpdir(), 'hub-decisions-'));
     writeFileSync(join(hubDir, 'runtime.json'), JSON.stringify({ dynamoEndpoint: process.env.HUB_TEST_DYNAMO_ENDPOINT, sqsEndpoint: process.env.HUB_TEST_SQS_ENDPOINT, prefix: PREFIX, url: hub.url, pid: process.pid }));
@@ -84,6 +85,7 @@ describe('decision log through the local stack', () => {
     const added = await importChange({ user_ids: ['user-known', 'user-ghost'], device_ids: ['dev-known'] });
     const readded = await importChange({ user_ids: ['user-known'] });
     const removed = await importChange({ user_ids: ['user-known'], should_remove: true });
+    await eventually(async () => ((await decisions('external_id=user-known')).length === 3 ? true : undefined), 20000, 'the flips in the history');
 
     expect(await decisions('external_id=user-known')).toEqual([
       [removed, 'removed', null, 'b-known'],
@@ -126,7 +128,8 @@ describe('decision log through the local stack', () => {
     await profile('b-cli', [{ kind: 'external_id', value: 'user-cli' }, { kind: 'device_id', value: 'dev-cli' }], true);
     await importChange({ user_ids: ['user-gone', 'user-cli'], device_ids: ['dev-gone', 'dev-cli'] });
     expect(await decisions('device_id=dev-gone')).toHaveLength(1);
-    expect((await storedAbout('b-cli', ['user-cli', 'dev-cli'])).length).toBeGreaterThanOrEqual(2);
+    // The device id's unmatched decision, and the flip that tells user-cli's `added`.
+    await eventually(async () => ((await storedAbout('b-cli', ['user-cli', 'dev-cli'])).length >= 2 ? true : undefined), 20000, 'the decision and the flip');
 
     const deletion = { id: `evt-delete-${Date.now()}`, event_type: 'users.UserDeleteRequest', time: Math.floor(Date.now() / 1000), user: { user_id: 'b-gone' }, properties: { app_group_id: 'ag' } };
     expect((await hub.request('POST', '/currents', { body: { events: [deletion] }, headers: { Authorization: `Bearer ${creds.currentsToken}` } })).status).toBe(200);

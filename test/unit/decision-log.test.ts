@@ -2,6 +2,7 @@
 import { decisionItem } from '../../functions/adapters/decision-log';
 import { applyMembershipPart, type WorkerDeps } from '../../functions/domain/cohort-matching';
 import { DEFAULT_DECISION_LOG_DAYS, decisionLogDays } from '../../functions/domain/decision-log';
+import { flipDecisions, mergeDecisions } from '../../functions/domain/flip-decisions';
 import { identifierKey, type Identifier } from '../../functions/domain/identifiers';
 import type { DecisionLog, IdentifierDecision } from '../../functions/domain/ports';
 import type { MembershipMessage } from '../../functions/schemas/cohort-import';
@@ -36,10 +37,11 @@ const memoryDecisionLog = () => {
 const setup = () => {
   const directory = new FakeDirectory();
   const decisions = memoryDecisionLog();
+  const membership = new FakeMembership();
   const deps: WorkerDeps = {
     claims: directory,
     profiles: directory,
-    membership: new FakeMembership(),
+    membership,
     sets: fakeSets(),
     reports: fakeReports(),
     partnerKeys: fakePartnerKeys(),
@@ -47,7 +49,7 @@ const setup = () => {
     decisions: decisions.log,
   };
   seedAnonAndKnown(directory);
-  return { deps, decisions };
+  return { deps, decisions, membership };
 };
 
 const ext = (value: string): Identifier => ({ kind: 'external_id', value });
@@ -70,40 +72,48 @@ const message = (importId: string, changes: MembershipMessage['changes'], receiv
   ...(decisionLogDays !== undefined ? { decisionLogDays } : {}),
 });
 
-const decisionsOf = async (log: DecisionLog, identifier: Identifier) =>
-  (await log.recent('ws1', 'vip', identifier, 20)).map((d) => ({ importId: d.importId, decision: d.decision, reason: d.reason, brazeId: d.brazeId }));
+/** An identifier's decisions as the trace shows them: the stored ones with those its member's flips tell. */
+const decisionsOf = async (log: DecisionLog, identifier: Identifier, membership?: FakeMembership) =>
+  mergeDecisions(await log.recent('ws1', 'vip', identifier, 20), flipDecisions('ws1', 'vip', membership?.flips ?? [], identifier), 20).map((d) => ({ importId: d.importId, decision: d.decision, reason: d.reason, brazeId: d.brazeId }));
 
-describe('decision log: one record per identifier an import names', () => {
+describe('decision log: one decision per identifier an import names, stored unless its flip tells it', () => {
   it('records added, unchanged (re-add), removed, and unmatched with the reason, newest first', async () => {
-    const { deps, decisions } = setup();
+    const { deps, decisions, membership } = setup();
     await applyMembershipPart(deps, message('imp_1', [add(ext('user-1')), add(ext('nobody')), add(dev('dev-old')), add(dev('dev-anon'))], T0));
     await applyMembershipPart(deps, message('imp_2', [add(ext('user-1'))], T0 + 60_000));
     await applyMembershipPart(deps, message('imp_3', [remove(ext('user-1'))], T0 + 120_000));
 
-    expect(await decisionsOf(decisions.log, ext('user-1'))).toEqual([
+    expect(await decisionsOf(decisions.log, ext('user-1'), membership)).toEqual([
       { importId: 'imp_3', decision: 'removed', reason: undefined, brazeId: 'known' },
       { importId: 'imp_2', decision: 'unchanged', reason: 'already_member', brazeId: 'known' },
       { importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'known' },
     ]);
     expect(await decisionsOf(decisions.log, ext('nobody'))).toEqual([{ importId: 'imp_1', decision: 'unmatched', reason: 'unknown_identifier', brazeId: undefined }]);
     expect(await decisionsOf(decisions.log, dev('dev-old'))).toEqual([{ importId: 'imp_1', decision: 'unmatched', reason: 'device_of_identified_profile', brazeId: 'known' }]);
-    expect(await decisionsOf(decisions.log, dev('dev-anon'))).toEqual([{ importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'anon' }]);
+    expect(await decisionsOf(decisions.log, dev('dev-anon'), membership)).toEqual([{ importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'anon' }]);
+    // Stored: only what no flip tells (unknown, device of identified, the re-add); the flips tell the rest.
+    expect([...decisions.items.values()].map((d) => [d.importId, d.decision]).sort()).toEqual([['imp_1', 'unmatched'], ['imp_1', 'unmatched'], ['imp_2', 'unchanged']]);
+    expect(membership.flips.map((flip) => [flip.memberId, flip.direction, flip.source?.identifier])).toEqual([
+      ['known', 'entered', ext('user-1')],
+      ['anon', 'entered', dev('dev-anon')],
+      ['known', 'exited', ext('user-1')],
+    ]);
     const [record] = await decisions.log.recent('ws1', 'vip', ext('nobody'), 1);
     expect(record).toMatchObject({ workspaceId: 'ws1', cohortId: 'vip', partner: 'heap', op: 'add', at: new Date(T0).toISOString(), identifier: ext('nobody') });
   });
 
   it('says stale for a change older than the one applied, and outranked when another identifier of the profile won', async () => {
-    const { deps, decisions } = setup();
+    const { deps, decisions, membership } = setup();
     await applyMembershipPart(deps, message('imp_new', [add(ext('user-1'))], T0 + 60_000));
     await applyMembershipPart(deps, message('imp_old', [remove(ext('user-1'))], T0));
     await applyMembershipPart(deps, message('imp_both', [add(ext('user-1')), remove({ kind: 'alias', label: 'email', name: 'k@x.io' })], T0 + 120_000));
 
-    const byImport = Object.fromEntries((await decisionsOf(decisions.log, ext('user-1'))).map((d) => [d.importId, [d.decision, d.reason]]));
+    const byImport = Object.fromEntries((await decisionsOf(decisions.log, ext('user-1'), membership)).map((d) => [d.importId, [d.decision, d.reason]]));
     expect(byImport).toEqual({ imp_new: ['added', undefined], imp_old: ['stale', 'newer_change_applied'], imp_both: ['removed', 'outranked'] });
   });
 
   it('writes nothing when the workspace switched the log off, and passes the retention otherwise', async () => {
-    const { deps, decisions } = setup();
+    const { deps, decisions, membership } = setup();
     await applyMembershipPart(deps, message('imp_off', [add(ext('user-1')), add(ext('nobody'))], T0, 0));
     expect(decisions.items.size).toBe(0);
     expect(decisions.retentions).toEqual([]);
@@ -114,21 +124,24 @@ describe('decision log: one record per identifier an import names', () => {
   });
 
   it('is idempotent under redelivery: the first delivery’s decision stands', async () => {
-    const { deps, decisions } = setup();
+    const { deps, decisions, membership } = setup();
     const delivery = message('imp_1', [add(ext('user-1')), add(ext('nobody'))], T0);
     await applyMembershipPart(deps, delivery);
     await applyMembershipPart(deps, delivery);
 
     expect(decisions.items.size).toBe(2);
-    expect(await decisionsOf(decisions.log, ext('user-1'))).toEqual([{ importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'known' }]);
+    expect(await decisionsOf(decisions.log, ext('user-1'), membership)).toEqual([{ importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'known' }]);
   });
 
-  it('a redelivery whose first delivery crashed before logging records the change as applied', async () => {
-    const { deps, decisions } = setup();
+  it('a redelivery whose first delivery crashed before logging records the change as applied, shown only where no flip tells it', async () => {
+    const { deps, decisions, membership } = setup();
     const delivery = message('imp_1', [add(ext('user-1'))], T0);
     await applyMembershipPart({ ...deps, decisions: undefined }, delivery);
     await applyMembershipPart(deps, delivery);
-    expect(await decisionsOf(decisions.log, ext('user-1'))).toEqual([{ importId: 'imp_1', decision: 'applied', reason: 'applied_by_earlier_delivery', brazeId: 'known' }]);
+    const applied = { importId: 'imp_1', decision: 'applied', reason: 'applied_by_earlier_delivery', brazeId: 'known' };
+    expect(await decisionsOf(decisions.log, ext('user-1'))).toEqual([applied]);
+    // The first delivery's flip tells what it did: the record of the redelivery is not shown beside it.
+    expect(await decisionsOf(decisions.log, ext('user-1'), membership)).toEqual([{ importId: 'imp_1', decision: 'added', reason: undefined, brazeId: 'known' }]);
   });
 });
 

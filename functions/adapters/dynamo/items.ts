@@ -4,7 +4,7 @@
  * Attributes every write path sets are required; the others are optional, as they were written.
  */
 import * as z from 'zod/mini';
-import { receivedCountsSchema } from '../../schemas/cohort-import';
+import { identifierSchema, receivedCountsSchema } from '../../schemas/cohort-import';
 import { changeSourceSchema } from '../../schemas/membership-history';
 
 // ── cohorts table ──────────────────────────────────────────────────────────────────────────────
@@ -25,8 +25,12 @@ export type SetMetaItem = z.infer<typeof setMetaItem>;
 /** A count shard (`COUNT#<nn>`): its part of the set's member count (missing until a change moves it). */
 export const countShardItem = z.object({ memberCount: z._default(z.number(), 0) });
 
-/** The member items of a pending write: id, status, version, and the status it had in its old place if it moves. */
-export const pendingWritesSchema = z.array(z.tuple([z.string(), z.enum(['member', 'removed']), z.string()], z.enum(['member', 'removed'])));
+const memberStatus = z.enum(['member', 'removed']);
+/**
+ * The member items of a pending write: id, status, version, the status it had in its old place if it
+ * moves (else null when an identifier follows), and the identifier that named it (cohort imports).
+ */
+export const pendingWritesSchema = z.array(z.tuple([z.string(), memberStatus, z.string(), z.optional(z.nullable(memberStatus)), z.optional(identifierSchema)]));
 
 /**
  * A member partition's pending write as stored on SHARD (adapters/membership-shard.ts): its member

@@ -5,10 +5,13 @@
  */
 import { decide, memberDecision, tally, type ApplyResult, type ChangeSource, type MemberDecision, type MemberKind, type MemberState, type MembershipChange, type SetRef } from '../../../functions/domain/membership';
 import type { MembershipPort, MembershipStore } from '../../../functions/domain/ports';
+import type { MembershipFlip } from '../../../functions/schemas/membership-history';
 
 export class FakeMembership implements MembershipStore, MembershipPort {
   /** Member states per set key (`<ws>#<kind>#<setId>`). */
   readonly members = new Map<string, Map<string, MemberState>>();
+  /** Every applied flip, as the history stream records it from the member items (source with the naming identifier). */
+  readonly flips: MembershipFlip[] = [];
 
   private setKey = (set: SetRef) => `${set.workspaceId}#${set.kind}#${set.setId}`;
 
@@ -40,8 +43,8 @@ export class FakeMembership implements MembershipStore, MembershipPort {
     _kind: MemberKind,
     changes: readonly MembershipChange[],
     version: string,
-    _now?: string,
-    _source?: ChangeSource,
+    now = '1970-01-01T00:00:00.000Z',
+    source?: ChangeSource,
     decided?: Map<string, MemberDecision>,
   ): Promise<ApplyResult> {
     const members = this.membersOf(set);
@@ -53,8 +56,14 @@ export class FakeMembership implements MembershipStore, MembershipPort {
       decided?.set(change.memberId, memberDecision(current, own, decision));
       const status = tally(result, decision, current);
       if (status !== undefined) members.set(change.memberId, { status, version: own });
+      if (decision === 'add' || decision === 'remove') this.flips.push(this.flipOf(set, change, own, now, source));
     }
     return result;
+  }
+
+  private flipOf(set: SetRef, change: MembershipChange, version: string, changedAt: string, source: ChangeSource | undefined): MembershipFlip {
+    const named = source && change.identifier ? { ...source, identifier: change.identifier } : source;
+    return { workspaceId: set.workspaceId, setKind: set.kind, setId: set.setId, memberKind: 'profile', memberId: change.memberId, direction: change.op === 'add' ? 'entered' : 'exited', version, changedAt, ...(named ? { source: named } : {}) };
   }
 
   async setsOfMember(ws: string, _kind: MemberKind, memberId: string) {
