@@ -113,7 +113,7 @@ describe('decision log: one decision per identifier an import names, stored unle
   });
 
   it('writes nothing when the workspace switched the log off, and passes the retention otherwise', async () => {
-    const { deps, decisions, membership } = setup();
+    const { deps, decisions } = setup();
     await applyMembershipPart(deps, message('imp_off', [add(ext('user-1')), add(ext('nobody'))], T0, 0));
     expect(decisions.items.size).toBe(0);
     expect(decisions.retentions).toEqual([]);
