@@ -3,12 +3,12 @@
  * runs, as REST API proxy events, and writes their responses back. Its routes are the route table
  * (functions/shared/definitions/routes.ts), like the CDK API's.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { FUNCTIONS, type FunctionKey } from '../../functions/shared/definitions/functions';
 import { ROUTES, pathParameterNames, pathPattern, type RouteDefinition } from '../../functions/shared/definitions/routes';
 import { lambdaContext } from './lambda-context';
+import { proxyEventOf } from './proxy-event';
 import { loadHandler, type HttpLambda } from './handlers';
 
 /** API Gateway REST APIs refuse payloads over 10 MB before any function runs. */
@@ -70,31 +70,16 @@ const proxyEvent = (request: IncomingMessage, url: URL, route: CompiledRoute, ma
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = value;
-  const pathParameters = Object.fromEntries(route.params.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
-  return {
-    resource: route.resource,
+  return proxyEventOf({
+    method: request.method ?? 'GET',
     path: url.pathname,
-    httpMethod: request.method ?? 'GET',
+    resource: route.resource,
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: Object.keys(query).length > 0 ? query : null,
-    multiValueQueryStringParameters: null,
-    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
-    stageVariables: null,
+    query: Object.fromEntries(url.searchParams),
+    pathParameters: Object.fromEntries(route.params.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')])),
     body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      httpMethod: request.method ?? 'GET',
-      path: url.pathname,
-      stage: 'local',
-      resourcePath: route.resource,
-      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
-    },
-  } as unknown as APIGatewayProxyEvent;
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+  });
 };
 
 /** Routes one request like API Gateway: 404 for an unknown path, 405 for a known path and another method, 413 over 10 MB. */

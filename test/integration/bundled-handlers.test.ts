@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { bundleFunction } from '../../scripts/bench/bundles';
 import { toRecord } from '../../scripts/local/poller';
+import { proxyEventOf } from '../../scripts/local/proxy-event';
 import type { FunctionKey } from '../../functions/shared/definitions/functions';
 import { startTestHub, type TestHub } from './harness';
 
@@ -25,20 +26,8 @@ const context = { functionName: 'bundled', awsRequestId: 'r-1', getRemainingTime
 require(bundle).handler(event, context).then((result) => { process.stdout.write(JSON.stringify(result ?? null)); process.exit(0); }, (error) => { console.error(error); process.exit(1); });
 `;
 
-const proxyEvent = (method: string, path: string, headers: Record<string, string>, body?: string, resource = path, pathParameters: Record<string, string> | null = null) => ({
-  resource,
-  path,
-  httpMethod: method,
-  headers,
-  multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-  queryStringParameters: null,
-  multiValueQueryStringParameters: null,
-  pathParameters,
-  stageVariables: null,
-  body: body ?? null,
-  isBase64Encoded: false,
-  requestContext: { requestId: 'r-1', requestTimeEpoch: Date.now(), httpMethod: method, path, stage: 'test', resourcePath: path, identity: { sourceIp: '127.0.0.1' } },
-});
+const proxyEvent = (method: string, path: string, headers: Record<string, string>, body?: string, resource = path, pathParameters?: Record<string, string>) =>
+  proxyEventOf({ method, path, resource, headers, body: body ?? null, ...(pathParameters ? { pathParameters } : {}), stage: 'test' });
 
 describe('bundled handlers (as deployed)', () => {
   let hub: TestHub;

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext } from '../../local/lambda-context';
+import { proxyEventOf } from '../../local/proxy-event';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import type { BenchContext, Scenario } from '../run';
@@ -16,17 +17,7 @@ import { benchEvent } from './currents';
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const event = (path: string, pathParameters: Record<string, string>, body: string): APIGatewayProxyEvent =>
-  ({
-    httpMethod: 'POST',
-    path,
-    resource: path,
-    pathParameters,
-    queryStringParameters: null,
-    headers: { 'content-type': 'application/json' },
-    body,
-    isBase64Encoded: false,
-    requestContext: { requestTimeEpoch: Date.now() },
-  }) as unknown as APIGatewayProxyEvent;
+  proxyEventOf({ method: 'POST', path, pathParameters, headers: { 'content-type': 'application/json' }, body });
 
 /**
  * Runs `measure` with `queue`'s worker paused, then drops the messages it queued and resumes the
