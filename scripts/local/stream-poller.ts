@@ -14,6 +14,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { withoutSdkLogger } from '../../functions/adapters/aws-clients';
 import { lambdaContext } from './lambda-context';
 
 export type StreamLambda = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
@@ -46,7 +47,8 @@ export const localStreamsClient = async (dynamo: DynamoDBClient): Promise<Dynamo
   const config = dynamo.config;
   const endpoint = config.endpoint ? await config.endpoint() : undefined;
   const url = endpoint ? `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path}` : undefined;
-  return new DynamoDBStreamsClient({ region: await config.region(), credentials: await config.credentials(), ...(url ? { endpoint: url } : {}) });
+  // Without the SDK's logger middleware: it would filter every record image for a logger that discards them.
+  return withoutSdkLogger(new DynamoDBStreamsClient({ region: await config.region(), credentials: await config.credentials(), ...(url ? { endpoint: url } : {}) }));
 };
 
 const listShards = async (streams: DynamoDBStreamsClient, streamArn: string): Promise<Shard[]> => {
