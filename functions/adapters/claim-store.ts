@@ -39,6 +39,16 @@ const liveProfile = async ({ db, tables, workspaceId }: Context, brazeId: string
 };
 
 /**
+ * Whether a refused profile update can only have been refused by the alias label rule: the profile
+ * is live and its identification state is the one the write was conditioned on (it only ever goes
+ * from anonymous to identified, so a retry settles that). The read may not show the label that
+ * refused it: the SDK unmarshals map keys by assignment, so an alias labelled `__proto__` is
+ * dropped from every profile read and only DynamoDB's condition knows it is there.
+ */
+const refusedByLabel = (identifier: Identifier, written: Profile, fresh: Profile): boolean =>
+  identifier.kind === 'alias' && isIdentified(written) === isIdentified(fresh);
+
+/**
  * Writes a claim item for `target` plus the matching profile update in one transaction. The claim
  * item must be free or held by `expectedHolder`; the cancellation reason says which half refused.
  */
@@ -91,6 +101,7 @@ const claim = async (context: Context, brazeId: string, identifier: Identifier, 
     if (profileHas(fresh, identifier)) return 'claimed';
     if (identifier.kind === 'alias' && ownValue(fresh.aliases, identifier.label) !== undefined) return 'label-taken';
     if (identifier.kind === 'external_id' && fresh.externalId !== undefined) return 'external-id-differs';
+    if (refusedByLabel(identifier, profile, fresh)) return 'label-taken';
     // The identification state changed between our read and the write: try again with it.
   }
   throw new Error(`claim of ${identifierKey(identifier)} kept conflicting`);
@@ -128,6 +139,9 @@ const moveClaim = async (context: Context, key: string, from: string, to: string
     const outcome = await writeClaim(context, target, identifier, from, now);
     if (outcome === 'claimed') return 'moved';
     if (outcome === 'claim-failed') return 'not-owner';
+    const fresh = await liveProfile(context, to);
+    if (!fresh) return 'no-target';
+    if (!profileHas(fresh, identifier) && refusedByLabel(identifier, target, fresh)) return 'label-taken';
   }
   throw new Error(`move of ${key} kept conflicting`);
 };

@@ -78,6 +78,23 @@ describe('directory rules on DynamoDB Local (adapter conditions)', () => {
     expect(await store().claim(ws, 'orphan', { kind: 'device_id', value: 'new' }, NOW)).toBe('no-profile');
   });
 
+  it('merges an alias labelled __proto__ by the label rule, though reads cannot show that label (fuzz seed 1714635948)', async () => {
+    // The SDK's unmarshalling assigns map keys one by one, so a "__proto__" key with a string value
+    // is dropped from every profile read: only DynamoDB's condition knows the survivor holds it.
+    await apply(facts('survivor', { ext: 'sp' }));
+    await apply(facts('orphan', { devices: ['pd'] }));
+    expect(await store().claim(ws, 'survivor', { kind: 'alias', label: '__proto__', name: 'mine' }, NOW)).toBe('claimed');
+    expect(await store().claim(ws, 'orphan', { kind: 'alias', label: '__proto__', name: 'theirs' }, NOW)).toBe('claimed');
+    expect(await store().claim(ws, 'survivor', { kind: 'alias', label: '__proto__', name: 'other' }, NOW)).toBe('label-taken');
+
+    const result = await mergeProfiles(deps, ws, 'orphan', 'survivor', changeVersion(Date.now(), 'merge'), NOW);
+
+    expect(result).toMatchObject({ survivor: 'survivor', moved: 1, dropped: 1 });
+    expect(await claim('alias#__proto__#mine')).toMatchObject({ profileId: 'survivor' });
+    expect(await claim('alias#__proto__#theirs')).toBeUndefined();
+    expect(({} as Record<string, unknown>).mine).toBeUndefined();
+  });
+
   it('deletes: tombstone, claims released, memberships removed, late facts ignored', async () => {
     const cohort = { workspaceId: ws, kind: 'cohort' as const, setId: 'c' };
     await apply(facts('gone', { ext: 'cg', devices: ['gd'] }));
