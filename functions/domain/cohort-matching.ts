@@ -63,10 +63,11 @@ export interface MatchOutcome {
   readonly matched: number;
   readonly unmatched: number;
   readonly unmatchedSamples: string[];
-  /** Profile → the own version of its winning change, for changes that carry one (Segment events). */
-  readonly versions: ReadonlyMap<string, string>;
-  /** Profile → its winning change: the op and the identifier that named it (stored in the member's source). */
-  readonly winners: ReadonlyMap<string, Winner>;
+  /**
+   * Profile → its winning change: the op, the identifier that named it (stored in the member's
+   * source) and its own version when it carries one (Segment events).
+   */
+  readonly winners: ReadonlyMap<string, Winner & { readonly version?: string | undefined }>;
   readonly unmatchedByReason: UnmatchedByReason;
   readonly unmatchedSamplesByReason: UnmatchedSamplesByReason;
   /** Every identifier with the profile it matched or why none (the decision log). */
@@ -135,8 +136,7 @@ export const matchIdentifiers = async (
   return {
     adds: entries.filter(([, change]) => change.op === 'add').map(([id]) => id),
     removes: entries.filter(([, change]) => change.op === 'remove').map(([id]) => id),
-    versions: new Map(entries.flatMap(([id, change]) => (change.version === undefined ? [] : [[id, change.version]]))),
-    winners: new Map(entries.map(([id, change]) => [id, { op: change.op, identifier: change.identifier }])),
+    winners: ops,
     matched,
     unmatched: unmatchedIds.length,
     unmatchedSamples: unmatchedIds.slice(0, SAMPLE_LIMIT).map(describeIdentifier),
@@ -195,7 +195,10 @@ export const applyMembershipPart = async (deps: WorkerDeps, message: MembershipM
   const result = emptyApplyResult();
   // A change that carries its own version (a Segment event's) is applied at it.
   const source = importSource(message);
-  const change = (memberId: string, op: MembershipOp) => ({ memberId, op, identifier: match.winners.get(memberId)?.identifier, ...(match.versions.has(memberId) ? { version: match.versions.get(memberId) } : {}) });
+  const change = (memberId: string, op: MembershipOp) => {
+    const winner = match.winners.get(memberId);
+    return { memberId, op, identifier: winner?.identifier, ...(winner?.version !== undefined ? { version: winner.version } : {}) };
+  };
   const decided = new Map<string, MemberDecision>();
   if (match.removes.length > 0) {
     addApplyResult(result, await deps.membership.apply(set, 'profile', match.removes.map((memberId) => change(memberId, 'remove')), versions.remove, now, source, decided));

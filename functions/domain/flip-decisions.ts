@@ -5,13 +5,8 @@
  */
 import type { MembershipFlip } from '../schemas/membership-history';
 import { identifierKey, type Identifier } from './identifiers';
+import { versionTime } from './membership';
 import type { IdentifierDecision } from './ports';
-
-/** The receive time a version starts with (`changeVersion`: 15 digits of epoch ms), as ISO. */
-const versionTime = (version: string): string | undefined => {
-  const digits = /^(\d{15})#/.exec(version)?.[1];
-  return digits === undefined ? undefined : new Date(Number(digits)).toISOString();
-};
 
 /** The import decisions a set's flips tell: for one identifier, or (none given) every identifier that named the member. */
 export const flipDecisions = (workspaceId: string, cohortId: string, flips: readonly MembershipFlip[], identifier?: Identifier): IdentifierDecision[] => {

@@ -66,6 +66,12 @@ export interface SetRef {
 export const changeVersion = (receivedAtMs: number, tieBreaker: string): string =>
   `${Math.max(0, Math.floor(receivedAtMs)).toString().padStart(15, '0')}#${tieBreaker}`;
 
+/** The receive time a version starts with (`changeVersion`: 15 digits of epoch ms), as ISO; undefined for another shape. */
+export const versionTime = (version: string): string | undefined => {
+  const digits = /^(\d{15})#/.exec(version)?.[1];
+  return digits === undefined ? undefined : new Date(Number(digits)).toISOString();
+};
+
 /** Collapses a request's changes to one per member; when both appear, the removal wins. */
 export const collapseChanges = (changes: readonly MembershipChange[]): { changes: MembershipChange[]; conflicts: number } => {
   const byMember = new Map<string, MembershipOp>();

@@ -5,6 +5,7 @@
  */
 import { decide, memberDecision, tally, type ApplyResult, type ChangeSource, type MemberDecision, type MemberKind, type MemberState, type MembershipChange, type SetRef } from '../../../functions/domain/membership';
 import type { MembershipPort, MembershipStore } from '../../../functions/domain/ports';
+import { flipOf } from '../../../functions/domain/membership-history';
 import type { MembershipFlip } from '../../../functions/schemas/membership-history';
 
 export class FakeMembership implements MembershipStore, MembershipPort {
@@ -55,15 +56,18 @@ export class FakeMembership implements MembershipStore, MembershipPort {
       const decision = decide(current, change.op, own);
       decided?.set(change.memberId, memberDecision(current, own, decision));
       const status = tally(result, decision, current);
-      if (status !== undefined) members.set(change.memberId, { status, version: own });
-      if (decision === 'add' || decision === 'remove') this.flips.push(this.flipOf(set, change, own, now, source));
+      if (status === undefined) continue;
+      const flip = flipOf(current && this.image(set, change, current), this.image(set, change, { status, version: own }, now, source));
+      if (flip) this.flips.push(flip);
+      members.set(change.memberId, { status, version: own });
     }
     return result;
   }
 
-  private flipOf(set: SetRef, change: MembershipChange, version: string, changedAt: string, source: ChangeSource | undefined): MembershipFlip {
+  /** A member item's image as the DynamoDB store writes it (its source naming the change's identifier), for the history's own `flipOf`. */
+  private image(set: SetRef, change: MembershipChange, state: MemberState, changedAt?: string, source?: ChangeSource): Record<string, unknown> {
     const named = source && change.identifier ? { ...source, identifier: change.identifier } : source;
-    return { workspaceId: set.workspaceId, setKind: set.kind, setId: set.setId, memberKind: 'profile', memberId: change.memberId, direction: change.op === 'add' ? 'entered' : 'exited', version, changedAt, ...(named ? { source: named } : {}) };
+    return { workspaceId: set.workspaceId, setKind: set.kind, setId: set.setId, memberKind: 'profile', memberId: change.memberId, ...state, ...(changedAt ? { changedAt } : {}), ...(named ? { source: named } : {}) };
   }
 
   async setsOfMember(ws: string, _kind: MemberKind, memberId: string) {
