@@ -50,8 +50,8 @@ export interface ShardTarget {
 }
 
 
-/** The member item a write puts: plain attributes for the history stream, `gsi1*` while a member. */
-const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, version, movedFrom, identifier]: MemberWrite) => ({
+/** The member item a write puts: plain attributes for the history stream, `gsi1*` while a member (also the bench floor's item). */
+export const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, version, movedFrom, identifier]: MemberWrite) => ({
   ...memberKey(set, memberId),
   workspaceId: set.workspaceId,
   setKind: set.kind,

@@ -62,7 +62,9 @@ export const archiveObjects = (message: { dedupeKey: string; workspaceId: string
   const groups = new Map<string, CurrentsEvent[]>();
   for (const event of events) {
     const key = archiveKey(archiveDay(event.time), archiveType(event.event_type), messageId);
-    groups.set(key, [...(groups.get(key) ?? []), event]);
+    const group = groups.get(key);
+    if (group) group.push(event);
+    else groups.set(key, [event]);
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -15,26 +15,28 @@ export interface FloorResult {
 }
 
 /**
- * The lookup the ideal request count also counts (the identifier's claim for a cohort import, the
- * user's profile for Currents): before each block of 100 writes, one strongly consistent
- * BatchGetItem of the 100 keys `key(index)` gives — the least any design that matches before it
- * writes must read. Without it the floor is writes only.
+ * A read before the writes (the identifier's claim for a cohort import, the user's profile for
+ * Currents): before each block of 100 writes, one strongly consistent BatchGetItem of the ≤ 100 keys
+ * `key(index)` gives — the least any design that matches before it writes must read. Several
+ * lookups are read one after the other. Without any the floor is writes only.
  */
 export interface FloorLookup {
   readonly table: string;
-  readonly key: (index: number) => Record<string, unknown>;
+  /** The key read for change `index`; undefined: nothing to read for it. */
+  readonly key: (index: number) => Record<string, unknown> | undefined;
 }
 
 const LOOKUP_BLOCK = 100;
 
 const batchRead = async (doc: DynamoDBDocumentClient, lookup: FloorLookup, start: number, count: number): Promise<number> => {
   let requests = 0;
-  const unique = new Map(Array.from({ length: count }, (_, offset) => lookup.key(start + offset)).map((key) => [JSON.stringify(key), key]));
-  let keys = [...unique.values()];
-  while (keys.length > 0) {
+  const keys = Array.from({ length: count }, (_, offset) => lookup.key(start + offset)).filter((key) => key !== undefined);
+  const unique = new Map(keys.map((key) => [JSON.stringify(key), key]));
+  let pending = [...unique.values()];
+  while (pending.length > 0) {
     requests += 1;
-    const result = await doc.send(new BatchGetCommand({ RequestItems: { [lookup.table]: { Keys: keys, ConsistentRead: true } } }));
-    keys = (result.UnprocessedKeys?.[lookup.table]?.Keys ?? []) as typeof keys;
+    const result = await doc.send(new BatchGetCommand({ RequestItems: { [lookup.table]: { Keys: pending, ConsistentRead: true } } }));
+    pending = (result.UnprocessedKeys?.[lookup.table]?.Keys ?? []) as typeof pending;
   }
   return requests;
 };
@@ -45,11 +47,11 @@ export const runFloor = async (
   items: number,
   concurrency: number,
   makeItem: (index: number) => Record<string, unknown>,
-  lookup?: FloorLookup,
+  lookups: readonly FloorLookup[] = [],
 ): Promise<FloorResult> => {
   let next = 0;
   let requests = 0;
-  const block = lookup ? LOOKUP_BLOCK : 25;
+  const block = lookups.length > 0 ? LOOKUP_BLOCK : 25;
   const started = performance.now();
   const worker = async () => {
     for (;;) {
@@ -57,7 +59,12 @@ export const runFloor = async (
       if (start >= items) return;
       next += block;
       const count = Math.min(block, items - start);
-      if (lookup) requests += await batchRead(doc, lookup, start, count);
+      // One read after the other, as a matching pipeline needs each before the next.
+      for (const lookup of lookups) {
+        // Read first, then add: `requests += await …` would add to the count as it was before the wait.
+        const reads = await batchRead(doc, lookup, start, count);
+        requests += reads;
+      }
       for (let from = start; from < start + count; from += 25) {
         let pending = Array.from({ length: Math.min(25, start + count - from) }, (_, offset) => ({ PutRequest: { Item: makeItem(from + offset) } }));
         while (pending.length > 0) {

@@ -29,6 +29,9 @@ describe('npm run bench -- --quick', () => {
     for (const pipeline of ['cohortImportSingleSet', 'currents']) {
       expect(report.scenarios[pipeline]).toEqual(expect.objectContaining({ lookupFloorPerSecond: expect.any(Number), ratioToLookupFloor: expect.any(Number) }));
     }
+    expect(report.scenarios.cohortImportSingleSet).toEqual(
+      expect.objectContaining({ readsFloorPerSecond: expect.any(Number), readsFloorToFloor: expect.any(Number), ratioToReadsFloor: expect.any(Number) }),
+    );
     expect(Object.keys(report.scenarios.requestPath)).toEqual(
       expect.arrayContaining(['cohortIngest1000InProcess', 'currentsIngest100InProcess', 'abTastyVisitorSegmentsHttp', 'abTastyVisitorContextHttp', 'abTastyVisitorSegmentsHttpNoPointerCache', 'abTastyVisitorContextHttpNoPointerCache']),
     );

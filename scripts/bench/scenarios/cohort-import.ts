@@ -3,7 +3,7 @@
  * anonymous device ids, 10 % unknown), from HTTP request to applied membership.
  * Ideal DynamoDB requests per identifier: one BatchGetItem per 100 to resolve, one BatchWriteItem per 25 to write.
  */
-import { claimKey } from '../../../functions/adapters/dynamo/keys';
+import { claimKey, memberKey, profileKey } from '../../../functions/adapters/dynamo/keys';
 import { identifierKey, scoped, type Identifier } from '../../../functions/domain/identifiers';
 import type { WorkspaceCredentials } from '../../../functions/schemas/workspace';
 import type { BenchContext, Scenario } from '../run';
@@ -11,6 +11,8 @@ import { timedLoad } from '../stats';
 import { floorMember, memberCount, seed, summarise, waitForPipeline } from './common';
 
 const REQUEST_SIZE = 1000;
+/** An import id of the hub's length (`imp_` + 25 + 16), for the floor's member sources. */
+const FLOOR_IMPORT_ID = `imp_${'0'.repeat(41)}`;
 
 const identifierFor = (index: number): Identifier => {
   switch (index % 5) {
@@ -25,6 +27,9 @@ const identifierFor = (index: number): Identifier => {
 
 const known = (index: number) => index % 10 !== 9;
 
+/** The Braze id of known identifier `index`'s profile. */
+const brazeIdOf = (index: number) => `b${index.toString(16).padStart(23, '0')}`;
+
 /** Setup (not measured): one profile per known identifier, and its claim; returns how many. */
 const seedDirectory = async (context: BenchContext, ws: string, total: number): Promise<number> => {
   const now = new Date().toISOString();
@@ -33,7 +38,7 @@ const seedDirectory = async (context: BenchContext, ws: string, total: number): 
   for (let index = 0; index < total; index += 1) {
     if (!known(index)) continue;
     const identifier = identifierFor(index);
-    const brazeId = `b${index.toString(16).padStart(23, '0')}`;
+    const brazeId = brazeIdOf(index);
     profiles.push({
       pk: scoped(ws, brazeId),
       sk: 'PROFILE',
@@ -88,7 +93,8 @@ export const cohortImportScenario: Scenario = {
       const response = await fetch(`${context.hub.url}/partners/segment/cohorts/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: bodies[index] });
       if (response.status !== 201) throw new Error(`cohort import answered ${response.status}: ${await response.text()}`);
     });
-    await waitForPipeline(context, 'cohortImport', async () => (await memberCount(context, { workspaceId: ws, kind: 'cohort', setId: 'bench cohort' })) === expected);
+    const cohort = { workspaceId: ws, kind: 'cohort' as const, setId: 'bench cohort' };
+    await waitForPipeline(context, 'cohortImport', async () => (await memberCount(context, cohort)) === expected);
     const seconds = (performance.now() - started) / 1000;
 
     return summarise(context, {
@@ -97,9 +103,17 @@ export const cohortImportScenario: Scenario = {
       unit: 'identifiers/s',
       idealRequestsPerChange: 1 / 100 + 1 / 25,
       floorTable: context.hub.tables.cohorts,
-      floorItem: (index) => floorMember('cohort', `b${index}`),
+      // As the pipeline stores a Segment audience member: the import, the audience, the naming identifier.
+      floorItem: (index) => floorMember('cohort', `b${index}`, { kind: 'segment_audience', importId: FLOOR_IMPORT_ID, partner: 'segment', audience: 'bench cohort', identifier: identifierFor(index) }),
       // Each identifier's claim, the one read matching needs (what the ideal's BatchGetItem per 100 is).
       floorLookup: { table: context.hub.tables.aliases, key: (index) => claimKey(ws, identifierKey(identifierFor(index))) },
+      // What matching reads besides: each claimed profile (merge chains, the device rule) and its
+      // member state in the cohort (ordering, exact counts); unknown identifiers stop at the claim.
+      floorReads: [
+        { table: context.hub.tables.aliases, key: (index) => claimKey(ws, identifierKey(identifierFor(index))) },
+        { table: context.hub.tables.users, key: (index) => (known(index) ? profileKey(ws, brazeIdOf(index)) : undefined) },
+        { table: context.hub.tables.cohorts, key: (index) => (known(index) ? memberKey(cohort, brazeIdOf(index)) : undefined) },
+      ],
       extra: { requests: bodies.length, members: expected, ingestMsMax: Math.round(Math.max(...ingestLatencies)) },
     });
   },

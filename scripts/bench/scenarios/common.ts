@@ -2,7 +2,8 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoSetReads } from '../../../functions/adapters/set-reads';
-import type { SetRef } from '../../../functions/domain/membership';
+import { memberItem, type MemberWrite } from '../../../functions/adapters/membership-shard';
+import type { ChangeSource, SetKind, SetRef } from '../../../functions/domain/membership';
 import type { QueueKey } from '../../../functions/shared/definitions/queues';
 import { cpuBetween, sampleCpu } from '../cpu';
 import { runFloor, type FloorLookup } from '../floor';
@@ -46,25 +47,18 @@ export const waitForPipeline = async (context: BenchContext, queue: QueueKey, do
 export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> => (await dynamoSetReads(context.doc, context.hub.tables.cohorts).getSet(set))?.memberCount ?? 0;
 
 /**
- * A member item as the membership engine stores it, for the floor: the same attributes and the
- * byMember index key, so the floor pays the same index write a stored member does.
+ * A member item exactly as the membership engine stores it (adapters/membership-shard.ts
+ * `memberItem`: its member partition, the byMember index key, the change's `source` with the
+ * identifier that named it), under the floor's own workspace — so the floor pays the same item
+ * size and index write a stored member does.
  */
-export const floorMember = (kind: 'cohort' | 'segment', memberId: string): Record<string, unknown> => {
-  const code = kind === 'cohort' ? 'C' : 'S';
-  return {
-    pk: `floor#${code}00#bench`,
-    sk: `M#${memberId}`,
-    workspaceId: 'floor',
-    setKind: kind,
-    setId: 'bench',
-    memberKind: kind === 'cohort' ? 'profile' : 'visitor',
-    memberId,
-    status: 'member',
-    version: '000001763900000#bench-0000',
-    changedAt: '2026-12-04T00:00:00.000Z',
-    gsi1pk: `floor#${kind === 'cohort' ? 'P' : 'V'}#${memberId}`,
-    gsi1sk: `${code}#bench`,
-  };
+const FLOOR_VERSION = '000001763900000#bench-0000';
+
+export const floorMember = (kind: SetKind, memberId: string, source: ChangeSource): Record<string, unknown> => {
+  const { identifier, ...shared } = source;
+  const pending = { token: 'floor', delta: 0, memberKind: kind === 'cohort' ? ('profile' as const) : ('visitor' as const), changedAt: '2026-12-04T00:00:00.000Z', source: shared, writes: [], legacy: [] };
+  const write: MemberWrite = identifier ? [memberId, 'member', FLOOR_VERSION, null, identifier] : [memberId, 'member', FLOOR_VERSION];
+  return memberItem({ workspaceId: 'floor', kind, setId: 'bench' }, pending, write);
 };
 
 /**
@@ -81,13 +75,15 @@ export const untilQuiet = async (context: BenchContext, quietMs = 1000, maxMs = 
   }
 };
 
-/** The floor's item under keys of its own, so the second floor inserts as the first did rather than overwrite. */
+/** The floor's item under keys of its own, so a later floor inserts as the first did rather than overwrite. */
 const freshItem =
-  (floorItem: (index: number) => Record<string, unknown>) =>
+  (floorItem: (index: number) => Record<string, unknown>, prefix: string) =>
   (index: number): Record<string, unknown> => {
     const item = floorItem(index) as { pk: string; gsi1pk?: string };
-    return { ...item, pk: `lookup${item.pk}`, ...(item.gsi1pk !== undefined ? { gsi1pk: `lookup${item.gsi1pk}` } : {}) };
+    return { ...item, pk: `${prefix}${item.pk}`, ...(item.gsi1pk !== undefined ? { gsi1pk: `${prefix}${item.gsi1pk}` } : {}) };
   };
+
+const ratio = (floorPerSecond: number, perSecond: number) => Math.round((floorPerSecond / perSecond) * 100) / 100;
 
 /** Builds the scenario result: throughput, the floor measured right after, request counts against the ideal. */
 export const summarise = async (
@@ -101,6 +97,12 @@ export const summarise = async (
     floorItem: (index: number) => Record<string, unknown>;
     /** The lookup the ideal counts, for the second floor (`lookupFloorPerSecond`). */
     floorLookup?: FloorLookup;
+    /**
+     * Every read the pipeline's rules need before it writes (cohort import: the claim, the profile
+     * and the member's state), for the third floor (`readsFloorPerSecond`): what is left between it
+     * and the pipeline is the pipeline's own protocol.
+     */
+    floorReads?: readonly FloorLookup[];
     extra?: Record<string, unknown>;
   },
 ): Promise<PipelineResult> => {
@@ -110,7 +112,8 @@ export const summarise = async (
   const floorStarted = sampleCpu();
   const floor = await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, options.floorItem);
   const floorCpu = cpuBetween(floorStarted, sampleCpu());
-  const lookupFloor = options.floorLookup ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem), options.floorLookup) : undefined;
+  const lookupFloor = options.floorLookup ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem, 'lookup'), [options.floorLookup]) : undefined;
+  const readsFloor = options.floorReads ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem, 'reads'), options.floorReads) : undefined;
   const perSecond = options.changes / options.seconds;
   const requestsPerChange = total / options.changes;
   return {
@@ -119,14 +122,17 @@ export const summarise = async (
     perSecond: Math.round(perSecond),
     floorPerSecond: Math.round(floor.itemsPerSecond),
     floorSeconds: Math.round(floor.seconds * 100) / 100,
-    ratioToFloor: Math.round((floor.itemsPerSecond / perSecond) * 100) / 100,
+    ratioToFloor: ratio(floor.itemsPerSecond, perSecond),
     dynamoRequests,
     requestsPerChange: Math.round(requestsPerChange * 10_000) / 10_000,
     idealRequestsPerChange: options.idealRequestsPerChange,
     requestRatioToIdeal: Math.round((requestsPerChange / options.idealRequestsPerChange) * 100) / 100,
     unit: options.unit,
     ...(lookupFloor
-      ? { lookupFloorPerSecond: Math.round(lookupFloor.itemsPerSecond), ratioToLookupFloor: Math.round((lookupFloor.itemsPerSecond / perSecond) * 100) / 100 }
+      ? { lookupFloorPerSecond: Math.round(lookupFloor.itemsPerSecond), ratioToLookupFloor: ratio(lookupFloor.itemsPerSecond, perSecond) }
+      : {}),
+    ...(readsFloor
+      ? { readsFloorPerSecond: Math.round(readsFloor.itemsPerSecond), readsFloorToFloor: ratio(floor.itemsPerSecond, readsFloor.itemsPerSecond), ratioToReadsFloor: ratio(readsFloor.itemsPerSecond, perSecond) }
       : {}),
     cpuSeconds: { pipeline: pipelineCpu, floor: floorCpu },
     ...options.extra,

@@ -6,11 +6,15 @@
  * PUTs are not DynamoDB requests; `archiveObjects` in the worker's stats counts them).
  */
 import { profileKey } from '../../../functions/adapters/dynamo/keys';
+import { eventItem } from '../../../functions/adapters/events-store';
 import type { Scenario } from '../run';
 import { timedLoad } from '../stats';
 import { summarise, waitForPipeline } from './common';
 
 const BATCH = 100;
+/** The floor's receive time and TTL: fixed, like every other attribute of its items. */
+const FLOOR_RECEIVED_AT = 1_764_000_000_000;
+const FLOOR_EXPIRES_AT = 1_766_592_000;
 const TYPES = [
   'users.behaviors.CustomEvent',
   'users.behaviors.Purchase',
@@ -86,11 +90,11 @@ export const currentsScenario: Scenario = {
       unit: 'events/s',
       idealRequestsPerChange: 1 / 25 + 1 / 100,
       floorTable: context.hub.tables.events,
-      // The event as stored: its user's partition and its byType index key (the per-type read API's).
+      // The event item exactly as the hub stores it (adapters/events-store.ts eventItem): its user's
+      // partition, its byType index key and the event as JSON text, under the floor's own workspace.
       floorItem: (index) => {
-        const sk = `${String(index).padStart(15, '0')}#e${index}`;
-        const event = benchEvent(index);
-        return { pk: `floor#U#${index % 2000}`, sk, ...event, gsi1pk: `floor#T#${event.event_type}#2026-01-01`, gsi1sk: sk };
+        const event = benchEvent(index, users);
+        return eventItem({ workspaceId: 'floor', brazeId: event.user.user_id, event, receivedAt: FLOOR_RECEIVED_AT, expiresAt: FLOOR_EXPIRES_AT });
       },
       // Each event's user profile, the directory lookup the ideal counts (one BatchGetItem per 100).
       floorLookup: { table: context.hub.tables.users, key: (index) => profileKey(workspace.workspaceId, benchEvent(index, users).user.user_id) },

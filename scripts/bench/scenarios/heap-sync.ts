@@ -90,7 +90,7 @@ const heapSync = (name: string, segments: number): Scenario => ({
       unit: 'changes/s',
       idealRequestsPerChange: 1 / 25,
       floorTable: context.hub.tables.cohorts,
-      floorItem: (index) => floorMember('segment', `v${index}`),
+      floorItem: (index) => floorMember('segment', `v${index}`, { kind: 'heap_sync', syncTaskId: 'bench-00000000', page: 1 + Math.floor(index / pageSize) }),
       extra: { segments, pages: bodies.length, pageSize, members: expected * segments, ingestMsPerPage: Math.round(ingestMsPerPage) },
     });
   },
