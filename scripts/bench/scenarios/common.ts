@@ -9,15 +9,17 @@ import { cpuBetween, sampleCpu } from '../cpu';
 import { runFloor, type FloorLookup } from '../floor';
 import type { BenchContext, PipelineResult } from '../run';
 
-/** Writes items with BatchWriteItem, 25 a call, several calls in flight (setup, not measured). */
-export const seed = async (context: BenchContext, table: string, items: Record<string, unknown>[]): Promise<void> => {
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** Sends write requests with BatchWriteItem, 25 a call, 8 calls in flight (setup and cleanup, not measured). */
+const writeAll = async (context: BenchContext, table: string, requests: readonly WriteRequest[]): Promise<void> => {
   let next = 0;
   const worker = async () => {
     for (;;) {
       const start = next;
-      if (start >= items.length) return;
+      if (start >= requests.length) return;
       next += 25;
-      let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      let pending = requests.slice(start, start + 25);
       while (pending.length > 0) {
         const result = await context.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
         pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
@@ -26,6 +28,24 @@ export const seed = async (context: BenchContext, table: string, items: Record<s
   };
   await Promise.all(Array.from({ length: 8 }, () => worker()));
 };
+
+/** Writes items (setup, not measured). */
+export const seed = (context: BenchContext, table: string, items: readonly Record<string, unknown>[]): Promise<void> =>
+  writeAll(context, table, items.map((Item) => ({ PutRequest: { Item } })));
+
+/**
+ * Deletes what a floor wrote (not measured), so each floor writes into the table the pipeline left
+ * and the scenarios after it run on no more data than the pipelines stored.
+ */
+const clearFloor = (context: BenchContext, table: string, changes: number, floorItem: (index: number) => Record<string, unknown>): Promise<void> =>
+  writeAll(
+    context,
+    table,
+    Array.from({ length: changes }, (_, index) => {
+      const { pk, sk } = floorItem(index);
+      return { DeleteRequest: { Key: { pk, sk } } };
+    }),
+  );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,11 +129,18 @@ export const summarise = async (
   const dynamoRequests = { ...context.counter.counts };
   const pipelineCpu = cpuBetween(context.counter.cpuAtReset(), sampleCpu());
   const total = Object.values(dynamoRequests).reduce((sum, n) => sum + n, 0);
-  const floorStarted = sampleCpu();
-  const floor = await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, options.floorItem);
-  const floorCpu = cpuBetween(floorStarted, sampleCpu());
-  const lookupFloor = options.floorLookup ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem, 'lookup'), [options.floorLookup]) : undefined;
-  const readsFloor = options.floorReads ? await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, freshItem(options.floorItem, 'reads'), options.floorReads) : undefined;
+  // Each floor's CPU is its writes' alone: the cleanup after it is not counted.
+  const measureFloor = async (floorItem: (index: number) => Record<string, unknown>, lookups?: readonly FloorLookup[]) => {
+    const started = sampleCpu();
+    const result = await runFloor(context.doc, options.floorTable, options.changes, context.concurrency, floorItem, lookups);
+    const cpu = cpuBetween(started, sampleCpu());
+    await clearFloor(context, options.floorTable, options.changes, floorItem);
+    return { ...result, cpu };
+  };
+  const floor = await measureFloor(options.floorItem);
+  const floorCpu = floor.cpu;
+  const lookupFloor = options.floorLookup ? await measureFloor(freshItem(options.floorItem, 'lookup'), [options.floorLookup]) : undefined;
+  const readsFloor = options.floorReads ? await measureFloor(freshItem(options.floorItem, 'reads'), options.floorReads) : undefined;
   const perSecond = options.changes / options.seconds;
   const requestsPerChange = total / options.changes;
   return {
