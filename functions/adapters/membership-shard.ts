@@ -51,7 +51,7 @@ export interface ShardTarget {
 
 
 /** The member item a write puts: plain attributes for the history stream, `gsi1*` while a member (also the bench floor's item). */
-export const memberItem = (set: SetRef, pending: PendingWrite, [memberId, status, version, movedFrom, identifier]: MemberWrite) => ({
+export const memberItem = (set: SetRef, pending: Pick<PendingWrite, 'memberKind' | 'changedAt' | 'source'>, [memberId, status, version, movedFrom, identifier]: MemberWrite) => ({
   ...memberKey(set, memberId),
   workspaceId: set.workspaceId,
   setKind: set.kind,

@@ -96,6 +96,8 @@ export const cohortImportScenario: Scenario = {
     const cohort = { workspaceId: ws, kind: 'cohort' as const, setId: 'bench cohort' };
     await waitForPipeline(context, 'cohortImport', async () => (await memberCount(context, cohort)) === expected);
     const seconds = (performance.now() - started) / 1000;
+    // Each identifier's claim, the one read matching needs (what the ideal's BatchGetItem per 100 is).
+    const claimLookup = { table: context.hub.tables.aliases, key: (index: number) => claimKey(ws, identifierKey(identifierFor(index))) };
 
     return summarise(context, {
       changes: total,
@@ -105,12 +107,11 @@ export const cohortImportScenario: Scenario = {
       floorTable: context.hub.tables.cohorts,
       // As the pipeline stores a Segment audience member: the import, the audience, the naming identifier.
       floorItem: (index) => floorMember('cohort', `b${index}`, { kind: 'segment_audience', importId: FLOOR_IMPORT_ID, partner: 'segment', audience: 'bench cohort', identifier: identifierFor(index) }),
-      // Each identifier's claim, the one read matching needs (what the ideal's BatchGetItem per 100 is).
-      floorLookup: { table: context.hub.tables.aliases, key: (index) => claimKey(ws, identifierKey(identifierFor(index))) },
+      floorLookup: claimLookup,
       // What matching reads besides: each claimed profile (merge chains, the device rule) and its
       // member state in the cohort (ordering, exact counts); unknown identifiers stop at the claim.
       floorReads: [
-        { table: context.hub.tables.aliases, key: (index) => claimKey(ws, identifierKey(identifierFor(index))) },
+        claimLookup,
         { table: context.hub.tables.users, key: (index) => (known(index) ? profileKey(ws, brazeIdOf(index)) : undefined) },
         { table: context.hub.tables.cohorts, key: (index) => (known(index) ? memberKey(cohort, brazeIdOf(index)) : undefined) },
       ],

@@ -66,19 +66,20 @@ export const waitForPipeline = async (context: BenchContext, queue: QueueKey, do
 /** A set's count as the read APIs give it (META plus its count shards); 0 before the set exists. */
 export const memberCount = async (context: BenchContext, set: SetRef): Promise<number> => (await dynamoSetReads(context.doc, context.hub.tables.cohorts).getSet(set))?.memberCount ?? 0;
 
+/** The version of every floor member: fixed, like its other attributes. */
+const FLOOR_VERSION = '000001763900000#bench-0000';
+
 /**
  * A member item exactly as the membership engine stores it (adapters/membership-shard.ts
  * `memberItem`: its member partition, the byMember index key, the change's `source` with the
  * identifier that named it), under the floor's own workspace — so the floor pays the same item
  * size and index write a stored member does.
  */
-const FLOOR_VERSION = '000001763900000#bench-0000';
-
 export const floorMember = (kind: SetKind, memberId: string, source: ChangeSource): Record<string, unknown> => {
   const { identifier, ...shared } = source;
-  const pending = { token: 'floor', delta: 0, memberKind: kind === 'cohort' ? ('profile' as const) : ('visitor' as const), changedAt: '2026-12-04T00:00:00.000Z', source: shared, writes: [], legacy: [] };
+  const stored = { memberKind: kind === 'cohort' ? ('profile' as const) : ('visitor' as const), changedAt: '2026-12-04T00:00:00.000Z', source: shared };
   const write: MemberWrite = identifier ? [memberId, 'member', FLOOR_VERSION, null, identifier] : [memberId, 'member', FLOOR_VERSION];
-  return memberItem({ workspaceId: 'floor', kind, setId: 'bench' }, pending, write);
+  return memberItem({ workspaceId: 'floor', kind, setId: 'bench' }, stored, write);
 };
 
 /**
@@ -138,7 +139,6 @@ export const summarise = async (
     return { ...result, cpu };
   };
   const floor = await measureFloor(options.floorItem);
-  const floorCpu = floor.cpu;
   const lookupFloor = options.floorLookup ? await measureFloor(freshItem(options.floorItem, 'lookup'), [options.floorLookup]) : undefined;
   const readsFloor = options.floorReads ? await measureFloor(freshItem(options.floorItem, 'reads'), options.floorReads) : undefined;
   const perSecond = options.changes / options.seconds;
@@ -161,7 +161,7 @@ export const summarise = async (
     ...(readsFloor
       ? { readsFloorPerSecond: Math.round(readsFloor.itemsPerSecond), readsFloorToFloor: ratio(floor.itemsPerSecond, readsFloor.itemsPerSecond), ratioToReadsFloor: ratio(readsFloor.itemsPerSecond, perSecond) }
       : {}),
-    cpuSeconds: { pipeline: pipelineCpu, floor: floorCpu },
+    cpuSeconds: { pipeline: pipelineCpu, floor: floor.cpu },
     ...options.extra,
   };
 };
